@@ -1,0 +1,154 @@
+"""Grade submissions: spec + submission -> jobs -> workers -> results.
+
+Each test runs in its own worker process (``grader.runner.worker``), inside a
+private namespace when the machine allows, so tests run side by side. The
+reference's answers to a test are recorded once per engine and reused.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from grader import discover
+from grader.results import AssignmentResult, TestResult
+from grader.runner import isolation as iso
+from grader.runner.process import Program
+from grader.spec.model import Spec, Test
+
+WORKER_MARGIN = 15.0
+
+
+def default_jobs() -> int:
+    # Tests mostly wait on students who sleep; a few per core keeps the CPU busy.
+    return max(2, (os.cpu_count() or 1) * 4)
+
+
+class Engine:
+    def __init__(self, *, jobs: int | None = None, isolation: str | None = None,
+                 python: str = sys.executable):
+        self.isolation = isolation or iso.available_level()
+        self.jobs = (jobs or default_jobs()) if self.isolation != "none" else 1
+        self.python = python
+        self._answers: dict[tuple, dict | str] = {}
+        self._answer_locks: dict[tuple, threading.Lock] = {}
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(self.jobs)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- one submission ---------------------------------------------------
+    def grade(self, submission: Path, spec: Spec, student: str | None = None) -> AssignmentResult:
+        started = time.monotonic()
+        submission = Path(submission).resolve()
+        files = discover.role_files(submission, spec)
+        result = AssignmentResult(student=student or submission.name, assignment=spec.id, title=spec.title,
+                                  tests=[], isolation=self.isolation,
+                                  files={r: str(p.relative_to(submission)) for r, p in files.items() if p})
+        futures = [self._pool.submit(self._grade_test, submission, spec, test, files) for test in spec.tests]
+        result.tests = [f.result() for f in futures]
+        result.duration = time.monotonic() - started
+        return result
+
+    def _grade_test(self, submission: Path, spec: Spec, test: Test, files: dict) -> TestResult:
+        missing = [r for r in test.roles_used if files.get(r) is None]
+        if missing:
+            names = " or ".join(spec.roles[missing[0]].files)
+            return _scored(test, passed=False, reason=f"{names} was not handed in")
+        if test.needs_reference_answers():
+            answers = self.reference_answers(spec, test)
+            if isinstance(answers, str):
+                return _scored(test, passed=False, reason=f"grading failed: {answers}", error=True)
+            test = test.with_answers(answers)
+        outcome = self.run_worker(spec, test, submission, files)
+        if outcome.get("error"):
+            return _scored(test, passed=False, reason="grading failed: " + outcome["error"].splitlines()[0],
+                           error=True, outcome=outcome)
+        return _scored(test, passed=outcome["passed"], reason=outcome["reason"], outcome=outcome)
+
+    # -- the reference's answers, once per engine -------------------------
+    def reference_answers(self, spec: Spec, test: Test) -> dict[int, str] | str:
+        """Answers by step index, or a string saying why the reference failed."""
+        key = (str(spec.source), test.name)
+        with self._lock:
+            lock = self._answer_locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._answers:
+                outcome = self.run_worker(spec, test, None, {}, mode="record")
+                if outcome.get("error") or not outcome["passed"]:
+                    self._answers[key] = ("the reference program failed this test: "
+                                          + (outcome.get("error") or outcome["reason"]))
+                else:
+                    self._answers[key] = {int(k): v for k, v in outcome["answers"].items()}
+            return self._answers[key]
+
+    # -- one worker -------------------------------------------------------
+    def run_worker(self, spec: Spec, test: Test, submission: Path | None, files: dict,
+                   mode: str = "grade") -> dict:
+        programs = {}
+        for name, role in spec.roles.items():
+            student = files.get(name)
+            programs[name] = {
+                "student": str(student.relative_to(submission)) if student and submission else None,
+                "reference": str(role.reference) if role.reference else None,
+                "args": list(role.args),
+                "names": " or ".join(role.files),
+            }
+            if mode == "record":
+                programs[name]["student"] = programs[name]["reference"]
+                programs[name]["args"] = ["--port", str(spec.port)]
+        job = {"test": test.to_dict(), "transport": spec.transport, "host": spec.host, "port": spec.port,
+               "framing": spec.framing, "programs": programs, "python": self.python, "mode": mode,
+               "submission": str(submission) if submission else None, "isolation": self.isolation}
+        argv = iso.wrapper(self.isolation) + [self.python, "-m", "grader.runner.worker"]
+        budget = _budget(test)
+        worker = Program(argv, cwd="/", env=_worker_env(), stdin=json.dumps(job).encode(), cap=64 << 20)
+        try:
+            code = worker.wait(budget)
+            if code is None:
+                return {"error": f"the test did not finish within {budget:g} s and was stopped"}
+            try:
+                return json.loads(worker.stdout.data)
+            except ValueError:
+                return {"error": f"the test worker failed (exit code {code}): "
+                                 + worker.stderr.text()[-2000:]}
+        finally:
+            worker.close()
+
+
+def _worker_env() -> dict:
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
+
+
+def _budget(test: Test) -> float:
+    steps = test.steps + (test.client.before if test.client else ())
+    total = test.startup_timeout + sum(s.timeout for s in steps)
+    if test.client:
+        total += test.client.timeout
+    return total + WORKER_MARGIN
+
+
+def _scored(test: Test, *, passed: bool, reason: str, outcome: dict | None = None,
+            error: bool = False) -> TestResult:
+    outcome = outcome or {}
+    return TestResult(
+        name=test.name, tags=list(test.tags), points=test.points if passed else 0.0,
+        max_points=test.points, passed=passed, bonus=test.bonus, hidden=test.hidden,
+        reason=reason, notes=list(outcome.get("notes", [])), hint="" if error else test.hint,
+        transcript=outcome.get("transcript", []), server_output=outcome.get("server_output", ""),
+        client_output=outcome.get("client_output", ""), duration=outcome.get("duration", 0.0),
+        description=test.description)

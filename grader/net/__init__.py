@@ -1,0 +1,1 @@
+"""The network harness: test-side clients, the recording relay, transcripts."""

@@ -1,0 +1,182 @@
+"""A test-side client talking to the server under test, one per named client.
+
+Receiving judges progress, not speed: it returns as soon as what arrived
+satisfies the expectation, and otherwise waits until the step's timeout (or a
+short quiet spell after a non-matching TCP reply, which is complete by then).
+"""
+from __future__ import annotations
+
+import select
+import socket
+import time
+from dataclasses import dataclass
+
+from grader import match
+from grader.net.transcript import Transcript, decode, escape
+
+QUIET_AFTER_MISMATCH = 0.3
+MAX_DATAGRAM = 65535
+
+
+@dataclass
+class Verdict:
+    ok: bool
+    got: str = ""
+    reason: str = ""
+
+
+class Peer:
+    def __init__(self, name: str, transport: str, address: tuple[str, int],
+                 framing: str, transcript: Transcript):
+        self.name, self.transport, self.address = name, transport, address
+        self.framing, self.transcript = framing, transcript
+        self.sock: socket.socket | None = None
+        self.pending: list[bytes] = []      # TCP bytes / UDP datagrams not yet consumed
+        self.eof = False
+
+    def connect(self, timeout: float) -> Verdict:
+        if self.transport == "udp":
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self.sock.bind(("127.0.0.1", 0))
+            return Verdict(True)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        try:
+            self.sock.connect(self.address)
+        except OSError as exc:
+            self.transcript.add(self.name, "note", f"connect failed: {exc.strerror or exc}")
+            return Verdict(False, reason=f"could not connect to {self.address[0]}:{self.address[1]} "
+                                        f"({exc.strerror or exc})")
+        self.sock.settimeout(None)
+        self.transcript.add(self.name, "connected", f"connected to {self.address[1]}")
+        return Verdict(True)
+
+    def send(self, data: bytes, timeout: float) -> Verdict:
+        if self.sock is None:
+            verdict = self.connect(timeout)
+            if not verdict.ok:
+                return verdict
+        try:
+            if self.transport == "udp":
+                self.sock.sendto(data, self.address)
+            else:
+                self.sock.sendall(data)
+        except OSError as exc:
+            self.transcript.add(self.name, "note", f"send failed: {exc.strerror or exc}")
+            return Verdict(False, reason=f"could not send {escape(data)!r}: the server "
+                                        f"{'closed the connection' if self.transport == 'tcp' else 'refused it'}")
+        self.transcript.add(self.name, "sent", data)
+        return Verdict(True)
+
+    def _read_some(self, deadline: float) -> bytes | None:
+        """One chunk (TCP) or datagram (UDP); b'' at TCP EOF; None when time ran out."""
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        readable, _, _ = select.select([self.sock], [], [], remaining)
+        if not readable:
+            return None
+        try:
+            data = self.sock.recv(MAX_DATAGRAM)
+        except ConnectionRefusedError:
+            # UDP: an ICMP "port unreachable" for an earlier datagram; nobody listens.
+            self.transcript.add(self.name, "note", "port unreachable: nothing is bound there")
+            return None
+        except OSError:
+            return b""
+        if data:
+            self.transcript.add(self.name, "received", data)
+        elif self.transport == "tcp":
+            self.transcript.add(self.name, "closed", "server closed the connection")
+        return data
+
+    def expect(self, expectation, timeout: float) -> Verdict:
+        if self.sock is None:
+            verdict = self.connect(timeout)
+            if not verdict.ok:
+                return verdict
+        if expectation.kind == "silence":
+            return self._expect_silence(expectation.seconds)
+        if expectation.kind == "closed":
+            return self._expect_closed(timeout)
+        if self.transport == "udp":
+            return self._expect_datagram(expectation, timeout)
+        return self._expect_stream(expectation, timeout)
+
+    def _expect_datagram(self, expectation, timeout: float) -> Verdict:
+        if self.pending:
+            data = self.pending.pop(0)
+        else:
+            data = self._read_some(time.monotonic() + timeout)
+        if data is None:
+            return Verdict(False, reason=f"expected {match.describe(expectation)}, got nothing within {timeout:g} s")
+        text = _message(decode(data), self.framing)
+        if match.text_matches(expectation, text):
+            return Verdict(True, text)
+        return Verdict(False, text, f"expected {match.describe(expectation)}, got {escape(data)!r}")
+
+    def _expect_stream(self, expectation, timeout: float) -> Verdict:
+        deadline = time.monotonic() + timeout
+        buffer = b"".join(self.pending)
+        self.pending.clear()
+        if self.framing == "newline" and b"\n" in buffer:
+            line, rest = buffer.split(b"\n", 1)
+            self.pending = [rest] if rest else []
+            return self._judge(expectation, line, timeout)
+        while True:
+            if buffer and (self.framing != "newline" or buffer.endswith(b"\n")):
+                if match.text_matches(expectation, _message(decode(buffer), self.framing)):
+                    break
+                deadline = min(deadline, time.monotonic() + QUIET_AFTER_MISMATCH)
+            if self.eof:
+                break
+            data = self._read_some(deadline)
+            if data is None:
+                break
+            if data == b"":
+                self.eof = True
+                break
+            buffer += data
+            if self.framing == "newline" and b"\n" in buffer:
+                line, rest = buffer.split(b"\n", 1)
+                self.pending = [rest] if rest else []
+                return self._judge(expectation, line, timeout)
+        return self._judge(expectation, buffer, timeout)
+
+    def _judge(self, expectation, data: bytes, timeout: float) -> Verdict:
+        text = _message(decode(data), self.framing)
+        if data and match.text_matches(expectation, text):
+            return Verdict(True, text)
+        if not data:
+            why = "the server closed the connection" if self.eof else f"nothing within {timeout:g} s"
+            return Verdict(False, reason=f"expected {match.describe(expectation)}, got {why}")
+        return Verdict(False, text, f"expected {match.describe(expectation)}, got {escape(data)!r}")
+
+    def _expect_closed(self, timeout: float) -> Verdict:
+        deadline = time.monotonic() + timeout
+        while not self.eof:
+            data = self._read_some(deadline)
+            if data is None:
+                return Verdict(False, reason=f"expected the server to close the connection within {timeout:g} s; "
+                                            "it stayed open")
+            if data == b"":
+                self.eof = True
+        return Verdict(True)
+
+    def _expect_silence(self, seconds: float) -> Verdict:
+        data = self.pending.pop(0) if self.pending else self._read_some(time.monotonic() + seconds)
+        if data:
+            return Verdict(False, decode(data), f"expected no reply, got {escape(data)!r}")
+        return Verdict(True)
+
+    def close(self) -> None:
+        if self.sock is not None:
+            try:
+                self.sock.close()
+            finally:
+                self.sock = None
+            self.transcript.add(self.name, "closed", "client closed")
+
+
+def _message(text: str, framing: str) -> str:
+    return text.rstrip("\r\n") if framing == "newline" else text

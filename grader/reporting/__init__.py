@@ -1,0 +1,1 @@
+"""Reporters: each reads the same AssignmentResult objects and writes one format."""

@@ -1,0 +1,36 @@
+"""``--junit FILE``: JUnit XML, one testsuite per (student, assignment), a test case per test."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from junit_xml import TestCase, TestSuite, to_xml_report_string
+
+
+def build_suites(results) -> list[TestSuite]:
+    suites = []
+    for result in results:
+        cases = []
+        for test in result.tests:
+            case = TestCase(test.name, classname=f"{result.student}.{result.assignment}",
+                            elapsed_sec=test.duration, stdout=test.client_output or None,
+                            stderr=test.server_output or None)
+            if not test.passed:
+                kind = "error" if test.reason.startswith("grading failed") else "failure"
+                message = test.reason or "failed"
+                if kind == "error":
+                    case.add_error_info(message=message, output=test.output_text())
+                else:
+                    case.add_failure_info(message=message, output=test.output_text())
+            cases.append(case)
+        if result.error:
+            case = TestCase("grading", classname=f"{result.student}.{result.assignment}")
+            case.add_error_info(message=result.error)
+            cases.append(case)
+        suites.append(TestSuite(f"{result.student} / {result.assignment}", cases,
+                                properties={"score": result.score, "max_score": result.max_score,
+                                            "isolation": result.isolation}))
+    return suites
+
+
+def write(results, path: Path) -> None:
+    Path(path).write_text(to_xml_report_string(build_suites(results), encoding="utf-8"), encoding="utf-8")

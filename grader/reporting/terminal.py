@@ -1,0 +1,43 @@
+"""The terminal table: one per assignment, then the total."""
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+
+def _points(value: float) -> str:
+    return f"{value:g}"
+
+
+def render(results, console: Console | None = None, verbose: bool = False) -> None:
+    console = console or Console()
+    for result in results:
+        table = Table(title=f"{result.student} — {result.assignment}: {result.title}",
+                      title_justify="left", expand=False, show_lines=False)
+        table.add_column("test", overflow="fold")
+        table.add_column("points", justify="right", no_wrap=True)
+        table.add_column("", no_wrap=True)
+        table.add_column("why", overflow="fold")
+        for test in result.tests:
+            mark = Text("pass", style="green") if test.passed else Text("FAIL", style="bold red")
+            points = f"{_points(test.points)}/{_points(test.max_points)}" + (" bonus" if test.bonus else "")
+            why = test.reason or ("; ".join(test.notes))
+            if not test.passed and test.hint:
+                why += f"\nhint: {test.hint}"
+            table.add_row(test.name, points, mark, why)
+        console.print(table)
+        if result.error:
+            console.print(Text(f"grading failed: {result.error}", style="bold red"))
+        bonus = f" (+{_points(result.bonus_score)} bonus)" if result.bonus_score else ""
+        console.print(f"[bold]score {_points(result.score - result.bonus_score)} / "
+                      f"{_points(result.max_score)}{bonus}[/]  isolation: {result.isolation}\n")
+        if verbose:
+            for test in result.tests:
+                if not test.passed:
+                    console.rule(test.name)
+                    console.print(test.output_text(), markup=False, highlight=False)
+    if len(results) > 1:
+        total = sum(r.score for r in results)
+        maximum = sum(r.max_score for r in results)
+        console.print(f"[bold]total {_points(total)} / {_points(maximum)}[/]")

@@ -1,0 +1,1 @@
+"""Running and supervising processes: one worker process per test, in its own namespace."""

@@ -1,0 +1,95 @@
+"""Run a client program against a server and check the wire and its output."""
+from __future__ import annotations
+
+from grader import match
+from grader.net.relay import Relay
+from grader.net.transcript import decode, escape
+from grader.runner.context import Job, Outcome, TestFailed, crash_summary, free_port
+from grader.runner.conversation import play
+from grader.runner.servers import start_server
+
+
+def run_client(job: Job, outcome: Outcome) -> None:
+    run = job.test.client
+    relay = None
+    try:
+        if run.server == "reference":
+            # The reference listens elsewhere; the relay takes its place on the
+            # address the client hard-codes, and records what the client sends.
+            server = start_server(job, job.test.server_role, "reference", port=free_port())
+            relay = Relay(job.transport, (job.host, job.port), server.address, job.transcript)
+        else:
+            server = start_server(job, job.test.server_role, "student")
+        if run.before:
+            play(job, run.before, server, outcome, label="setup step")
+        program = _start_client(job, run)
+        code = program.wait(run.timeout)
+        outcome.client_output = job.plain(program.stdout.text() + _stderr_part(program))
+        if relay:
+            relay.close()
+            _check_sent(run, relay.from_client)
+        _check_output(run, program.output_lines())
+        if code is None and run.exits:
+            raise TestFailed(f"your client did not exit by itself within {run.timeout:g} s"
+                             if run.program == "student" else
+                             f"the reference client did not finish within {run.timeout:g} s")
+        if code not in (0, None) and run.exits:
+            summary = crash_summary(job.plain(program.stderr.text()))
+            raise TestFailed(f"the client exited with code {code}" + (f": {summary}" if summary else ""))
+    finally:
+        if relay:
+            relay.close()
+
+
+def _start_client(job: Job, run):
+    info = job.programs[run.role]
+    path = info[run.program]
+    if path is None:
+        raise TestFailed(f"{info.get('names', run.role)} was not handed in")
+    args = list(run.argv)
+    if run.program == "reference":
+        args = ["--port", str(job.port), *args]
+    else:
+        args = list(info.get("args", [])) + args
+    stdin = run.stdin.encode("utf-8") if run.stdin is not None else None
+    job.transcript.add("client program", "note",
+                       "started " + ("your client" if run.program == "student" else "the reference client")
+                       + (" with " + " ".join(run.argv) if run.argv else ""))
+    return job.start(path, args, stdin=stdin)
+
+
+def _stderr_part(program) -> str:
+    err = program.stderr.text()
+    return f"\n[stderr]\n{err}" if err.strip() else ""
+
+
+def _in_order(expectations, items: list[str]) -> tuple[int, int]:
+    """Match expectations to ``items`` as an ordered subsequence.
+
+    Returns (number matched, index of the first unmatched expectation or -1).
+    """
+    position = 0
+    for i, exp in enumerate(expectations):
+        while position < len(items) and not match.text_matches(exp, items[position]):
+            position += 1
+        if position == len(items):
+            return i, i
+        position += 1
+    return len(expectations), -1
+
+
+def _check_sent(run, sent: list[bytes]) -> None:
+    texts = [decode(m) for m in sent]
+    _, missing = _in_order(run.sent, texts)
+    if missing >= 0:
+        shown = ", ".join(repr(escape(m)) for m in sent[:6]) or "nothing"
+        raise TestFailed(f"the server should have received {match.describe(run.sent[missing])}; "
+                         f"your client sent {shown}")
+
+
+def _check_output(run, lines: list[str]) -> None:
+    _, missing = _in_order(run.output, [l.strip() for l in lines])
+    if missing >= 0:
+        shown = " | ".join(l.strip() for l in lines[-6:]) or "nothing"
+        raise TestFailed(f"expected the client to print {match.describe(run.output[missing])}; "
+                         f"it printed: {shown}")

@@ -1,0 +1,88 @@
+"""What a worker knows about the test it runs: the job sent by the engine."""
+from __future__ import annotations
+
+import os
+import re
+import socket
+from dataclasses import dataclass, field
+
+from grader.net.transcript import Transcript
+from grader.runner.process import Program
+from grader.spec.model import Test
+
+
+@dataclass
+class Outcome:
+    """The raw result of running one test; the engine turns it into a scored result."""
+    passed: bool = False
+    reason: str = ""
+    notes: list[str] = field(default_factory=list)
+    transcript: list[dict] = field(default_factory=list)
+    server_output: str = ""
+    client_output: str = ""
+    bound: str = ""
+    answers: dict[int, str] = field(default_factory=dict)
+    duration: float = 0.0
+    error: str = ""         # the grader itself failed (not the student)
+
+
+class TestFailed(Exception):
+    """The student's program did not do what the test needs; carries the reason."""
+
+
+@dataclass
+class Job:
+    test: Test
+    transport: str
+    host: str
+    port: int
+    framing: str
+    programs: dict            # role -> {"student": path|None, "reference": path|None, "args": [...]}
+    workdir: str              # a private copy of the submission, the student's cwd
+    python: str
+    mode: str = "grade"       # grade | record (record the reference's answers)
+    transcript: Transcript = field(default_factory=Transcript)
+    programs_started: list[Program] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, d: dict, workdir: str) -> "Job":
+        return cls(test=Test.from_dict(d["test"]), transport=d["transport"], host=d["host"],
+                   port=d["port"], framing=d["framing"], programs=d["programs"], workdir=workdir,
+                   python=d["python"], mode=d.get("mode", "grade"))
+
+    def env(self) -> dict:
+        return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
+                "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1",
+                "PYTHONIOENCODING": "utf-8", "HOME": self.workdir}
+
+    def start(self, path: str, args: list[str], stdin: bytes | None = None) -> Program:
+        program = Program([self.python, "-u", path, *args], cwd=self.workdir, env=self.env(), stdin=stdin)
+        self.programs_started.append(program)
+        return program
+
+    def plain(self, text: str) -> str:
+        """Student-facing text: the private copy's path replaced by nothing."""
+        return text.replace(self.workdir + os.sep, "")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def crash_summary(stderr: str) -> str:
+    """'KeyError: 'bob' (contactserverudp.py, line 23)' from a Python traceback."""
+    lines = [l for l in stderr.strip().splitlines() if l.strip()]
+    if not lines:
+        return ""
+    last = lines[-1].strip()
+    where = ""
+    for l in reversed(lines):
+        m = re.match(r'\s*File "([^"]+)", line (\d+)', l)
+        if m and not m.group(1).startswith("<"):
+            where = f" ({os.path.basename(m.group(1))}, line {m.group(2)})"
+            break
+    if "Missing parentheses in call to 'print'" in stderr or re.search(r"print \"|print '", stderr):
+        return f"{last}{where} — this looks like Python 2 code; the course uses Python 3"
+    return last[:300] + where

@@ -1,0 +1,38 @@
+"""Play a test's steps against a server with named test-side clients."""
+from __future__ import annotations
+
+from grader.net.peer import Peer
+from grader.runner.context import Job, Outcome, TestFailed
+from grader.runner.servers import Server
+
+
+def play(job: Job, steps, server: Server, outcome: Outcome, label: str = "step") -> None:
+    """Run ``steps`` in order; raise TestFailed at the first that fails."""
+    peers: dict[str, Peer] = {}
+    try:
+        for index, step in enumerate(steps):
+            peer = peers.get(step.client)
+            if peer is None:
+                peer = peers[step.client] = Peer(step.client, job.transport, server.address,
+                                                 job.framing, job.transcript)
+            if step.action == "connect":
+                verdict = peer.connect(step.timeout)
+            elif step.action == "send":
+                verdict = peer.send(step.payload(job.framing), step.timeout)
+            elif step.action == "close":
+                peer.close()
+                continue
+            else:
+                expectation = step.expect
+                if job.mode == "record" and expectation.kind == "reference":
+                    expectation = type(expectation)("any")
+                verdict = peer.expect(expectation, step.timeout)
+                if verdict.ok and step.expect.kind == "reference":
+                    outcome.answers[index] = verdict.got
+            if not verdict.ok:
+                reason = f"{label} {index + 1} ({step.client} {step.action}): {verdict.reason}"
+                gone = server.gone(job)
+                raise TestFailed(reason + (f"; {gone}" if gone else ""))
+    finally:
+        for peer in peers.values():
+            peer.close()

@@ -1,0 +1,184 @@
+"""Supervise one child program: start it in its own process group, drain its
+output without ever letting it block, and kill it and everything it started.
+
+Output is read continuously by a thread per stream and kept up to a cap; the
+rest is counted and dropped, so a chatty program never stalls on a full pipe.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+
+OUTPUT_CAP = 256 * 1024
+
+
+@dataclass
+class Captured:
+    data: bytearray
+    dropped: int = 0
+
+    def text(self) -> str:
+        out = self.data.decode("utf-8", errors="backslashreplace")
+        return out + (f"\n[... {self.dropped} more bytes not kept]" if self.dropped else "")
+
+
+class Program:
+    """A running child program. ``close()`` is safe to call twice."""
+
+    def __init__(self, argv: list[str], *, cwd: str, env: dict | None = None,
+                 stdin: bytes | None = None, cap: int = OUTPUT_CAP, preexec=None):
+        self.argv = argv
+        self.cap = cap
+        self.stdout = Captured(bytearray())
+        self.stderr = Captured(bytearray())
+        self.started = time.monotonic()
+        self._proc = subprocess.Popen(
+            argv, cwd=cwd, env=env, start_new_session=True,
+            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=preexec)
+        self.pid = self._proc.pid
+        self._readers = [self._drain(self._proc.stdout, self.stdout),
+                         self._drain(self._proc.stderr, self.stderr)]
+        if stdin is not None:
+            threading.Thread(target=self._feed, args=(stdin,), daemon=True).start()
+        self._closed = False
+
+    def _feed(self, data: bytes) -> None:
+        try:
+            self._proc.stdin.write(data)
+            self._proc.stdin.close()
+        except OSError:
+            pass
+
+    def _drain(self, stream, into: Captured) -> threading.Thread:
+        def run():
+            fd = stream.fileno()
+            while True:
+                try:
+                    chunk = os.read(fd, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                room = self.cap - len(into.data)
+                into.data += chunk[:max(room, 0)]
+                into.dropped += max(len(chunk) - max(room, 0), 0)
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        return thread
+
+    @property
+    def returncode(self) -> int | None:
+        return self._proc.poll()
+
+    def running(self) -> bool:
+        return self._proc.poll() is None
+
+    def wait(self, timeout: float) -> int | None:
+        """Wait up to ``timeout`` seconds for the program to exit; None if it did not."""
+        try:
+            return self._proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def output_lines(self) -> list[str]:
+        return self.stdout.data.decode("utf-8", errors="backslashreplace").splitlines()
+
+    def close(self) -> None:
+        """Kill the program, its process group and every descendant still known."""
+        if self._closed:
+            return
+        self._closed = True
+        kill_tree(self.pid)
+        try:
+            self._proc.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+        for reader in self._readers:
+            reader.join(1)
+        for stream in (self._proc.stdin, self._proc.stdout, self._proc.stderr):
+            if stream:
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def descendants(root: int) -> set[int]:
+    """Live (non-zombie) ``root``, its process group, and their descendants."""
+    parents: dict[int, int] = {}
+    groups: dict[int, int] = {}
+    zombies: set[int] = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields[1])
+        groups[int(entry)] = int(fields[2])
+        if fields[0] == b"Z":
+            zombies.add(int(entry))
+    found = {root} | {pid for pid, pgid in groups.items() if pgid == root}
+    grew = True
+    while grew:
+        more = {pid for pid, ppid in parents.items() if ppid in found} - found
+        found |= more
+        grew = bool(more)
+    return found - zombies
+
+
+def kill_tree(root: int) -> None:
+    """SIGKILL the group and every descendant; repeat while forks keep appearing.
+
+    A process that double-forked away from ``root`` is only found here when
+    the caller is a child subreaper (see ``become_subreaper``) or PID 1.
+    """
+    for _ in range(50):
+        pids = descendants(root) - {os.getpid()}
+        if root != os.getpid():
+            try:
+                os.killpg(root, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        alive = False
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                alive = True
+            except (ProcessLookupError, PermissionError):
+                pass
+        if not alive:
+            return
+        time.sleep(0.01)
+
+
+def become_subreaper() -> None:
+    """Make orphaned descendants re-parent to us, so ``kill_tree`` can find them."""
+    import ctypes
+    PR_SET_CHILD_SUBREAPER = 36
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def kill_all_descendants() -> None:
+    """The last word of a worker: nothing it started outlives it."""
+    kill_tree(os.getpid())
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return

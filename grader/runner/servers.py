@@ -1,0 +1,76 @@
+"""Start a server program and wait until the kernel shows it bound."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from grader.runner.context import Job, TestFailed, crash_summary
+from grader.runner.process import Program, descendants
+from grader.runner.sockets import BoundSocket, bound_sockets
+
+POLL = 0.01
+ANY_ADDRESS = {"0.0.0.0", "::", "127.0.0.1", "::1", "::ffff:127.0.0.1"}
+
+
+@dataclass
+class Server:
+    program: Program
+    socket: BoundSocket
+    port_problem: str = ""       # bound the right transport at another port
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return ("127.0.0.1", self.socket.port)
+
+    def gone(self, job: Job) -> str:
+        """A plain explanation if the server has stopped, else ''."""
+        code = self.program.returncode
+        if code is None:
+            return ""
+        summary = crash_summary(job.plain(self.program.stderr.text()))
+        return f"your server stopped (exit code {code})" + (f": {summary}" if summary else "")
+
+
+def start_server(job: Job, role: str, which: str, port: int | None = None) -> Server:
+    """Start the student's or the reference program for ``role`` and wait for its socket.
+
+    Raises TestFailed with a student-facing reason when it never binds the
+    right transport; a wrong port is recorded in ``port_problem`` instead.
+    """
+    program_info = job.programs[role]
+    path = program_info[which]
+    who = "your server" if which == "student" else "the reference server"
+    if path is None:
+        raise TestFailed(f"{program_info.get('names', role)} was not handed in")
+    args = list(program_info.get("args", [])) if which == "student" else ["--port", str(port or job.port)]
+    program = job.start(path, args)
+    job.transcript.add("server", "note", f"started {who}")
+    deadline = time.monotonic() + job.test.startup_timeout
+    while True:
+        found = bound_sockets(descendants(program.pid))
+        if found:
+            break
+        if not program.running():
+            code = program.returncode
+            summary = crash_summary(job.plain(program.stderr.text()))
+            raise TestFailed(f"{who} exited (code {code}) before binding a port"
+                             + (f": {summary}" if summary else ""))
+        if time.monotonic() > deadline:
+            raise TestFailed(f"{who} did not bind {job.transport.upper()} port {port or job.port} "
+                             f"within {job.test.startup_timeout:g} s")
+        time.sleep(POLL)
+    wanted = [s for s in found if s.transport == job.transport]
+    if not wanted:
+        shown = ", ".join(str(s) for s in found)
+        raise TestFailed(f"{who} listens on {shown}, this assignment needs {job.transport.upper()}")
+    expected_port = port or job.port
+    exact = [s for s in wanted if s.port == expected_port]
+    chosen = (exact or wanted)[0]
+    server = Server(program, chosen)
+    job.transcript.add("server", "note", f"bound {chosen}")
+    if not exact:
+        server.port_problem = (f"{who} bound {job.transport.upper()} port {chosen.port}, "
+                               f"the assignment asks for {expected_port}")
+    elif chosen.host not in ANY_ADDRESS and not chosen.host.startswith("127."):
+        server.port_problem = f"{who} bound {chosen.host}, which the clients on 127.0.0.1 cannot reach"
+    return server

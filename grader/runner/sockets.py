@@ -1,0 +1,77 @@
+"""Which sockets a set of processes has bound, read from the kernel's tables.
+
+Waiting for a server by reading /proc/net/{tcp,udp}[6] instead of probing the
+port matters: a probe would be served as a client by a single-threaded server.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+TCP_LISTEN = "0A"
+
+
+@dataclass(frozen=True)
+class BoundSocket:
+    transport: str    # tcp | udp
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"{self.transport.upper()} {self.host}:{self.port}"
+
+
+def _decode_v4(hex_addr: str) -> str:
+    raw = bytes.fromhex(hex_addr)[::-1]
+    return ".".join(str(b) for b in raw)
+
+
+def _decode_v6(hex_addr: str) -> str:
+    raw = bytes.fromhex(hex_addr)
+    words = b"".join(raw[i:i + 4][::-1] for i in range(0, 16, 4))
+    import ipaddress
+    return str(ipaddress.IPv6Address(words))
+
+
+def _table(name: str):
+    decode = _decode_v6 if name.endswith("6") else _decode_v4
+    try:
+        with open(f"/proc/net/{name}") as f:
+            next(f)
+            for line in f:
+                fields = line.split()
+                addr, port = fields[1].split(":")
+                yield decode(addr), int(port, 16), fields[3], fields[9]
+    except OSError:
+        return
+
+
+def socket_inodes(pids) -> set[str]:
+    inodes = set()
+    for pid in pids:
+        try:
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                try:
+                    target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                except OSError:
+                    continue
+                if target.startswith("socket:["):
+                    inodes.add(target[8:-1])
+        except OSError:
+            continue
+    return inodes
+
+
+def bound_sockets(pids) -> list[BoundSocket]:
+    """Listening TCP sockets and bound UDP sockets owned by ``pids``."""
+    inodes = socket_inodes(pids)
+    found = []
+    for transport in ("tcp", "udp"):
+        for table in (transport, transport + "6"):
+            for host, port, state, inode in _table(table):
+                if inode not in inodes or port == 0:
+                    continue
+                if transport == "tcp" and state != TCP_LISTEN:
+                    continue
+                found.append(BoundSocket(transport, host, port))
+    return sorted(set(found), key=lambda s: (s.transport, s.port, s.host))

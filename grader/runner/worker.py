@@ -1,0 +1,82 @@
+"""Run one test and print its outcome as JSON: ``python -m grader.runner.worker``.
+
+The engine starts this module inside the test's namespace (see
+``isolation.py``) and writes the job as JSON on stdin. Everything the test
+starts is killed in ``finally`` before the outcome is written.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+
+from grader.runner import isolation
+from grader.runner.client_check import run_client
+from grader.runner.context import Job, Outcome, TestFailed
+from grader.runner.conversation import play
+from grader.runner.process import become_subreaper, kill_all_descendants
+from grader.runner.servers import start_server
+
+
+def run_job(raw: dict) -> Outcome:
+    outcome = Outcome()
+    started = time.monotonic()
+    workdir = tempfile.mkdtemp(prefix="sockgrade-")
+    job = None
+    try:
+        if raw.get("submission"):
+            shutil.copytree(raw["submission"], workdir, dirs_exist_ok=True, symlinks=True)
+        job = Job.from_dict(raw, workdir)
+        _run_test(job, outcome)
+        outcome.passed = not outcome.reason
+    except TestFailed as failure:
+        outcome.reason = str(failure)
+    finally:
+        if job is not None:
+            for program in job.programs_started:
+                program.close()
+            outcome.transcript = job.transcript.to_list()
+            outcome.server_output = "\n".join(
+                job.plain(p.stdout.text() + (f"\n[stderr]\n{p.stderr.text()}" if p.stderr.data.strip() else ""))
+                for p in job.programs_started[:1])
+        kill_all_descendants()
+        shutil.rmtree(workdir, ignore_errors=True)
+        outcome.duration = round(time.monotonic() - started, 3)
+    return outcome
+
+
+def _run_test(job: Job, outcome: Outcome) -> None:
+    test = job.test
+    if test.kind == "client":
+        run_client(job, outcome)
+        return
+    server = start_server(job, test.server_role, test.server)
+    outcome.bound = str(server.socket)
+    if test.kind == "startup":
+        if server.port_problem:
+            outcome.reason = server.port_problem
+        return
+    if server.port_problem:
+        outcome.notes.append(server.port_problem + "; tested at that port")
+    play(job, test.steps, server, outcome)
+
+
+def main() -> int:
+    raw = json.load(sys.stdin)
+    if raw.get("isolation") == "netns":
+        isolation.bring_loopback_up()
+    become_subreaper()
+    try:
+        outcome = run_job(raw)
+    except Exception as exc:  # the grader's own bug: report it, never hide it
+        import traceback
+        outcome = Outcome(error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
+    json.dump(asdict(outcome), sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

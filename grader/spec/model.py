@@ -1,0 +1,161 @@
+"""Loaded, validated specs as plain dataclasses.
+
+These objects are what the rest of the grader sees; YAML never leaves
+``grader.spec``. A test also travels to the worker process as JSON, so every
+class here round-trips through ``to_dict`` / ``from_dict``.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+TAGS = ("startup", "transport", "protocol", "state", "concurrency",
+        "client", "robustness", "interop")
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What a message (or an output line) must look like.
+
+    kind: equals | one_of | contains | regex | any | closed | silence | reference
+    ``reference`` means "what the reference server answers to the same steps";
+    the engine replaces it by the recorded answer before a student is graded.
+    """
+    kind: str
+    values: tuple[str, ...] = ()
+    match: str = "tolerant"
+    seconds: float | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Expectation":
+        return cls(d["kind"], tuple(d.get("values", ())), d.get("match", "tolerant"), d.get("seconds"))
+
+
+@dataclass(frozen=True)
+class Step:
+    """One action of a test-side client: connect, send, expect or close."""
+    action: str
+    client: str = "c1"
+    text: str | None = None
+    hex: str | None = None
+    expect: Expectation | None = None
+    timeout: float = 5.0
+    line: int = 0
+
+    def payload(self, framing: str) -> bytes:
+        data = bytes.fromhex(self.hex) if self.hex is not None else (self.text or "").encode("utf-8")
+        return data + b"\n" if framing == "newline" else data
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Step":
+        exp = d.get("expect")
+        return cls(**{**d, "expect": Expectation.from_dict(exp) if exp else None})
+
+
+@dataclass(frozen=True)
+class ClientRun:
+    """Run a client program against a server and check the wire and its output."""
+    role: str = "client"
+    program: str = "student"          # student | reference
+    server: str = "reference"         # the server it talks to: reference | student
+    argv: tuple[str, ...] = ()
+    stdin: str | None = None
+    before: tuple[Step, ...] = ()     # steps played against the server first
+    sent: tuple[Expectation, ...] = ()
+    output: tuple[Expectation, ...] = ()
+    exits: bool = True
+    timeout: float = 10.0
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ClientRun":
+        return cls(**{
+            **d,
+            "argv": tuple(d.get("argv", ())),
+            "before": tuple(Step.from_dict(s) for s in d.get("before", ())),
+            "sent": tuple(Expectation.from_dict(e) for e in d.get("sent", ())),
+            "output": tuple(Expectation.from_dict(e) for e in d.get("output", ())),
+        })
+
+
+@dataclass(frozen=True)
+class Test:
+    name: str
+    kind: str                          # startup | conversation | client
+    points: float = 1.0
+    tags: tuple[str, ...] = ()
+    bonus: bool = False
+    hidden: bool = False
+    description: str = ""
+    hint: str = ""
+    server_role: str = "server"
+    server: str = "student"            # which server a conversation talks to
+    steps: tuple[Step, ...] = ()
+    client: ClientRun | None = None
+    startup_timeout: float = 5.0
+    line: int = 0
+
+    @property
+    def roles_used(self) -> tuple[str, ...]:
+        """Student roles this test needs on disk."""
+        roles = []
+        if self.kind in ("startup", "conversation") and self.server == "student":
+            roles.append(self.server_role)
+        if self.client:
+            if self.client.program == "student":
+                roles.append(self.client.role)
+            if self.client.server == "student":
+                roles.append(self.server_role)
+        return tuple(dict.fromkeys(roles))
+
+    def needs_reference_answers(self) -> bool:
+        steps = self.steps + (self.client.before if self.client else ())
+        return any(s.expect and s.expect.kind == "reference" for s in steps)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Test":
+        return cls(**{
+            **d,
+            "tags": tuple(d.get("tags", ())),
+            "steps": tuple(Step.from_dict(s) for s in d.get("steps", ())),
+            "client": ClientRun.from_dict(d["client"]) if d.get("client") else None,
+        })
+
+    def with_answers(self, answers: dict[int, str]) -> "Test":
+        """This test with each ``reference`` expectation (by step index) made literal."""
+        steps = tuple(
+            replace(s, expect=replace(s.expect, values=(answers[i],)))
+            if i in answers else s
+            for i, s in enumerate(self.steps)
+        )
+        return replace(self, steps=steps)
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    files: tuple[str, ...]
+    reference: Path | None = None
+    optional: bool = False
+    args: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Spec:
+    id: str
+    title: str
+    transport: str                     # tcp | udp
+    host: str
+    port: int
+    framing: str                       # none | newline
+    roles: dict[str, Role]
+    tests: tuple[Test, ...]
+    source: Path
+    description: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def max_score(self) -> float:
+        return sum(t.points for t in self.tests if not t.bonus)
