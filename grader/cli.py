@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.text import Text
 
 from grader import __version__, api
 from grader.reporting import json_report, junit_report, terminal
@@ -50,10 +51,10 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         return _grade(args, console)
     except SpecError as exc:
-        console.print(f"[bold red]spec error[/] {exc}", markup=True, highlight=False)
+        console.print(Text("spec error ", style="bold red") + Text(str(exc)), highlight=False)
         return USAGE_ERROR
     except UsageError as exc:
-        console.print(f"[bold red]error[/] {exc}", highlight=False)
+        console.print(Text("error ", style="bold red") + Text(str(exc)), highlight=False)
         return USAGE_ERROR
     except KeyboardInterrupt:
         return 130

@@ -1,0 +1,56 @@
+"""Shared fixtures: the shipped specs, a grading engine, submissions made of reference programs."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from grader import catalog
+from grader.engine import Engine
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = ROOT / "specs"
+REFERENCE = ROOT / "reference"
+EXAMPLES = ROOT / "submissions_example"
+
+# The reference programs renamed as a student would hand them in.
+REFERENCE_AS_STUDENT = {
+    "tcp-echo-threaded": {"serverthread.py": "tcp_echo_server.py", "client.py": "tcp_echo_client.py"},
+    "udp-echo": {"serverudp.py": "udp_echo_server.py", "clientudp.py": "udp_echo_client.py"},
+    "udp-contacts": {"contactserverudp.py": "udp_contact_server.py",
+                     "contactclientudp.py": "udp_contact_client.py"},
+    "tcp-contacts-threaded": {"contactserver.py": "tcp_contact_server.py",
+                              "contactclient.py": "tcp_contact_client.py"},
+}
+
+
+@pytest.fixture(scope="session")
+def specs():
+    return {s.id: s for s in catalog.load_all(SPECS)}
+
+
+@pytest.fixture(scope="session")
+def engine():
+    with Engine() as e:
+        yield e
+
+
+def make_submission(folder: Path, files: dict[str, str | Path]) -> Path:
+    """A student folder: name -> source text, or a Path to copy."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        target = folder / name
+        if isinstance(content, Path):
+            shutil.copy(content, target)
+        else:
+            target.write_text(content, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def reference_submission(tmp_path):
+    def build(spec_id: str) -> Path:
+        files = {name: REFERENCE / ref for name, ref in REFERENCE_AS_STUDENT[spec_id].items()}
+        return make_submission(tmp_path / f"ref-{spec_id}", files)
+    return build
