@@ -20,4 +20,4 @@ def grade_submission(path: str | Path, *, specs: list[str] | None = None, specs_
     chosen = catalog.resolve(specs, specs_dir and Path(specs_dir)) if specs else \
         pick_specs(submission, catalog.load_all(specs_dir and Path(specs_dir)))
     with Engine(jobs=jobs, isolation=isolation) as engine:
-        return [engine.grade(submission, spec) for spec in chosen]
+        return engine.grade_all([(submission, spec, None) for spec in chosen])

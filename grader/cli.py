@@ -1,55 +1,50 @@
-"""The ``grade`` command. A user's mistake ends in one message and exit status 2, never a traceback."""
+"""The ``grade`` command line. A user's mistake ends in one message and exit status 2, never a traceback.
+
+``grade PATH ...`` grades; ``grade SUBCOMMAND ...`` runs one of the modules in
+``grader/commands/`` (listed in ``SUBCOMMANDS``).
+"""
 from __future__ import annotations
 
 import argparse
-import inspect
+import importlib
 import sys
-from pathlib import Path
 
 from rich.console import Console
 from rich.text import Text
 
-from grader import __version__, api
-from grader.reporting import json_report, junit_report, terminal
+from grader import __version__
+from grader.commands import UsageError
 from grader.spec import SpecError
 
 USAGE_ERROR = 2
+SUBCOMMANDS: dict[str, str] = {}     # name -> module in grader.commands
 
 
-class UsageError(Exception):
-    pass
+def _command(name: str):
+    return importlib.import_module(f"grader.commands.{name}")
 
 
-def _defaults(func) -> dict:
-    return {k: p.default for k, p in inspect.signature(func).parameters.items()
-            if p.default is not inspect.Parameter.empty}
-
-
-def build_parser() -> argparse.ArgumentParser:
-    d = _defaults(api.grade_submission)
-    parser = argparse.ArgumentParser(
-        prog="grade", description="Grade socket-programming homework by talking to it over real sockets.")
-    parser.add_argument("path", help="one student's folder")
-    parser.add_argument("--spec", action="append", dest="specs", default=d["specs"], metavar="ID_OR_FILE",
-                        help="grade only this spec (an id of a shipped spec or a YAML file); repeatable")
-    parser.add_argument("--specs-dir", default=d["specs_dir"], metavar="DIR",
-                        help="a folder of your own specs instead of the shipped ones")
-    parser.add_argument("--json", type=Path, metavar="FILE", help="write the results as JSON")
-    parser.add_argument("--junit", type=Path, metavar="FILE", help="write the results as JUnit XML")
-    parser.add_argument("-j", "--jobs", type=int, default=d["jobs"], help="tests run at the same time")
-    parser.add_argument("--isolation", choices=["none", "netns"], default=d["isolation"],
-                        help="force an isolation level (default: the best available)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="show the conversation of failed tests")
+def build_parser(command: str = "grade") -> argparse.ArgumentParser:
+    module = _command(command)
+    prog = "grade" if command == "grade" else f"grade {command}"
+    description = module.HELP
+    if command == "grade" and SUBCOMMANDS:
+        description += "; other commands: " + ", ".join(f"grade {n}" for n in SUBCOMMANDS)
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    module.add_arguments(parser)
     parser.add_argument("--version", action="version", version=f"sockgrade {__version__}")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    argv = sys.argv[1:] if argv is None else list(argv)
     console = Console()
+    command = "grade"
+    if argv and argv[0] in SUBCOMMANDS:
+        command = SUBCOMMANDS[argv.pop(0)]
     try:
-        args = build_parser().parse_args(argv)
-        return _grade(args, console)
+        args = build_parser(command).parse_args(argv)
+        return _command(command).run(args, console)
     except SpecError as exc:
         console.print(Text("spec error ", style="bold red") + Text(str(exc)), highlight=False)
         return USAGE_ERROR
@@ -58,21 +53,3 @@ def main(argv: list[str] | None = None) -> int:
         return USAGE_ERROR
     except KeyboardInterrupt:
         return 130
-
-
-def _grade(args, console: Console) -> int:
-    path = Path(args.path)
-    if not path.is_dir():
-        raise UsageError(f"{path} is not a folder")
-    if args.jobs is not None and args.jobs < 1:
-        raise UsageError("--jobs must be at least 1")
-    results = api.grade_submission(path, specs=args.specs, specs_dir=args.specs_dir,
-                                   jobs=args.jobs, isolation=args.isolation)
-    if not results:
-        console.print(f"no assignment found in {path}: none of the specs' file names are there")
-    terminal.render(results, console, verbose=args.verbose)
-    if args.json:
-        json_report.write(results, args.json)
-    if args.junit:
-        junit_report.write(results, args.junit)
-    return 0

@@ -10,12 +10,12 @@ import json
 import os
 import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from grader import discover
 from grader.results import AssignmentResult, TestResult
+from grader.scoring import score_test
 from grader.runner import isolation as iso
 from grader.runner.process import Program
 from grader.spec.model import Spec, Test
@@ -48,34 +48,42 @@ class Engine:
     def __exit__(self, *exc):
         self.close()
 
-    # -- one submission ---------------------------------------------------
+    # -- submissions --------------------------------------------------------
     def grade(self, submission: Path, spec: Spec, student: str | None = None) -> AssignmentResult:
-        started = time.monotonic()
-        submission = Path(submission).resolve()
-        files = discover.role_files(submission, spec)
-        result = AssignmentResult(student=student or submission.name, assignment=spec.id, title=spec.title,
-                                  tests=[], isolation=self.isolation,
-                                  files={r: str(p.relative_to(submission)) for r, p in files.items() if p})
-        futures = [self._pool.submit(self._grade_test, submission, spec, test, files) for test in spec.tests]
-        result.tests = [f.result() for f in futures]
-        result.duration = time.monotonic() - started
-        return result
+        return self.grade_all([(submission, spec, student)])[0]
+
+    def grade_all(self, items) -> list[AssignmentResult]:
+        """Grade (submission, spec, student name or None) items; all their tests share the pool."""
+        pending = []
+        for submission, spec, student in items:
+            submission = Path(submission).resolve()
+            files = discover.role_files(submission, spec)
+            result = AssignmentResult(student=student or submission.name, assignment=spec.id,
+                                      title=spec.title, tests=[], isolation=self.isolation,
+                                      files={r: str(p.relative_to(submission)) for r, p in files.items() if p})
+            futures = [self._pool.submit(self._grade_test, submission, spec, test, files)
+                       for test in spec.tests]
+            pending.append((result, futures))
+        for result, futures in pending:
+            result.tests = [f.result() for f in futures]
+            result.duration = sum(t.duration for t in result.tests)
+        return [result for result, _ in pending]
 
     def _grade_test(self, submission: Path, spec: Spec, test: Test, files: dict) -> TestResult:
         missing = [r for r in test.roles_used if files.get(r) is None]
         if missing:
             names = " or ".join(spec.roles[missing[0]].files)
-            return _scored(test, passed=False, reason=f"{names} was not handed in")
+            return score_test(test, passed=False, reason=f"{names} was not handed in")
         if test.needs_reference_answers():
             answers = self.reference_answers(spec, test)
             if isinstance(answers, str):
-                return _scored(test, passed=False, reason=f"grading failed: {answers}", error=True)
+                return score_test(test, passed=False, reason=f"grading failed: {answers}", error=True)
             test = test.with_answers(answers)
         outcome = self.run_worker(spec, test, submission, files)
         if outcome.get("error"):
-            return _scored(test, passed=False, reason="grading failed: " + outcome["error"].splitlines()[0],
+            return score_test(test, passed=False, reason="grading failed: " + outcome["error"].splitlines()[0],
                            error=True, outcome=outcome)
-        return _scored(test, passed=outcome["passed"], reason=outcome["reason"], outcome=outcome)
+        return score_test(test, passed=outcome["passed"], reason=outcome["reason"], outcome=outcome)
 
     # -- the reference's answers, once per engine -------------------------
     def reference_answers(self, spec: Spec, test: Test) -> dict[int, str] | str:
@@ -140,15 +148,3 @@ def _budget(test: Test) -> float:
     if test.client:
         total += test.client.timeout
     return total + WORKER_MARGIN
-
-
-def _scored(test: Test, *, passed: bool, reason: str, outcome: dict | None = None,
-            error: bool = False) -> TestResult:
-    outcome = outcome or {}
-    return TestResult(
-        name=test.name, tags=list(test.tags), points=test.points if passed else 0.0,
-        max_points=test.points, passed=passed, bonus=test.bonus, hidden=test.hidden,
-        reason=reason, notes=list(outcome.get("notes", [])), hint="" if error else test.hint,
-        transcript=outcome.get("transcript", []), server_output=outcome.get("server_output", ""),
-        client_output=outcome.get("client_output", ""), duration=outcome.get("duration", 0.0),
-        description=test.description)
