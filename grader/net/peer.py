@@ -82,7 +82,8 @@ class Peer:
             # UDP: an ICMP "port unreachable" for an earlier datagram; nobody listens.
             self.transcript.add(self.name, "note", "port unreachable: nothing is bound there")
             return None
-        except OSError:
+        except OSError as exc:
+            self.transcript.add(self.name, "closed", f"connection lost: {exc.strerror or exc}")
             return b""
         if data:
             self.transcript.add(self.name, "received", data)

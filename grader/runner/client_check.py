@@ -25,17 +25,20 @@ def run_client(job: Job, outcome: Outcome) -> None:
         program = _start_client(job, run)
         code = program.wait(run.timeout)
         outcome.client_output = job.plain(program.stdout.text() + _stderr_part(program))
-        if relay:
-            relay.close()
-            _check_sent(run, relay.from_client)
-        _check_output(run, program.output_lines())
+        try:
+            if relay:
+                relay.close()
+                _check_sent(run, relay.from_client)
+            _check_output(run, program.output_lines())
+        except TestFailed as failure:
+            crashed = _crash(job, program, code)
+            raise TestFailed(str(failure) + (f"; {crashed}" if crashed else "")) from None
         if code is None and run.exits:
             raise TestFailed(f"your client did not exit by itself within {run.timeout:g} s"
                              if run.program == "student" else
                              f"the reference client did not finish within {run.timeout:g} s")
         if code not in (0, None) and run.exits:
-            summary = crash_summary(job.plain(program.stderr.text()))
-            raise TestFailed(f"the client exited with code {code}" + (f": {summary}" if summary else ""))
+            raise TestFailed(_crash(job, program, code))
     finally:
         if relay:
             relay.close()
@@ -56,6 +59,13 @@ def _start_client(job: Job, run):
                        "started " + ("your client" if run.program == "student" else "the reference client")
                        + (" with " + " ".join(run.argv) if run.argv else ""))
     return job.start(path, args, stdin=stdin)
+
+
+def _crash(job: Job, program, code) -> str:
+    if code in (0, None):
+        return ""
+    summary = crash_summary(job.plain(program.stderr.text()))
+    return f"the client exited with code {code}" + (f": {summary}" if summary else "")
 
 
 def _stderr_part(program) -> str:

@@ -9,6 +9,7 @@ from grader.runner.process import Program, descendants
 from grader.runner.sockets import BoundSocket, bound_sockets
 
 POLL = 0.01
+EXIT_GRACE = 0.3
 ANY_ADDRESS = {"0.0.0.0", "::", "127.0.0.1", "::1", "::ffff:127.0.0.1"}
 
 
@@ -24,7 +25,8 @@ class Server:
 
     def gone(self, job: Job) -> str:
         """A plain explanation if the server has stopped, else ''."""
-        code = self.program.returncode
+        # A crash often shows first as a closed connection: give the exit a moment to land.
+        code = self.program.wait(EXIT_GRACE)
         if code is None:
             return ""
         summary = crash_summary(job.plain(self.program.stderr.text()))
