@@ -1,0 +1,10 @@
+# UDP contact client
+# Grace
+import socket
+import sys
+
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+msg = ' '.join(sys.argv[1:])
+s.sendto(msg.encode('utf-8'), ('127.0.0.1', 9999))
+print(s.recv(1024).decode('utf-8'))
+s.close()

@@ -1,0 +1,19 @@
+#!/usr/bin/env python3
+# -*- coding: utf-8 -*-
+
+# client
+# Judy
+
+import socket
+import time
+
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.connect(('127.0.0.1', 9999))
+print(s.recv(1024).decode('utf-8'))
+for data in [b'message1', b'message2', b'message3', b'message4', b'message5']:
+    s.send(data)
+    print(s.recv(1024).decode('utf-8'))
+s.send(b'exit')
+# keep the window open so I can read the output
+while True:
+    time.sleep(1)

@@ -1,0 +1,80 @@
+"""Each example student scores what their one mistake deserves, and the right tagged tests fail."""
+import pytest
+
+from conftest import EXAMPLES
+from grader import api
+
+# student -> {assignment: (score, max_score, {failed test name: tag that catches it})}
+EXPECTED = {
+    "alice": {"tcp-echo-threaded": (12, 10, {}), "udp-echo": (10, 10, {}),
+              "udp-contacts": (23, 23, {}), "tcp-contacts-threaded": (22, 22, {})},
+    "bob": {"tcp-echo-threaded": (8, 10, {
+        "a second client is served while the first stays connected": "concurrency",
+        # the worker runs in the main thread, so a decoding error kills the whole server
+        "a client that disconnects does not stop the server": "robustness"})},
+    "carol": {"tcp-contacts-threaded": (19, 22, {"one contact book shared by all connections": "state"})},
+    "dave": {"udp-contacts": (21, 23, {"remove of an unknown name says Not found": "protocol"})},
+    "erin": {"udp-contacts": (19, 23, {"find of an unknown name says Not found": "protocol",
+                                       "remove deletes the contact": "protocol"})},
+    "frank": {"udp-echo": (2, 10, {"server binds UDP 9999": "transport",
+                                   "server answers Hello, <data>!": "protocol",
+                                   "server keeps answering after many datagrams": "protocol",
+                                   "replies go to each sender": "state",
+                                   "server survives non-UTF-8 bytes": "robustness",
+                                   "student client with student server": "interop"})},
+    "grace": {"udp-contacts": (19, 23, {"client sends add;NAME;PHONE and prints the reply": "client",
+                                        "client find prints the phone": "client",
+                                        "student client with student server": "interop"})},
+    "heidi": {"tcp-contacts-threaded": (20, 22, {"add overwrites an existing name": "state"})},
+    "judy": {"tcp-echo-threaded": (10, 10, {"client sends message1..message5 and exit": "client",
+                                            "student client with student server": "interop"})},
+    "mallory": {"udp-echo": (4, 10, {"server answers Hello, <data>!": "protocol",
+                                     "server keeps answering after many datagrams": "protocol",
+                                     "replies go to each sender": "state",
+                                     "server survives non-UTF-8 bytes": "robustness",
+                                     "student client with student server": "interop"})},
+}
+
+
+@pytest.fixture(scope="module")
+def graded():
+    from grader.engine import Engine
+    from grader import catalog
+    specs = catalog.load_all()
+    items = [(EXAMPLES / student, spec, None) for student in [*EXPECTED, "ivan"]
+             for spec in api.pick_specs(EXAMPLES / student, specs)]
+    with Engine() as engine:
+        results = engine.grade_all(items)
+    return {(r.student, r.assignment): r for r in results}
+
+
+@pytest.mark.parametrize("student", sorted(EXPECTED))
+def test_student_scores(student, graded):
+    handed_in = {a for (s, a) in graded if s == student}
+    assert handed_in == set(EXPECTED[student])
+    for assignment, (score, max_score, failing) in EXPECTED[student].items():
+        result = graded[(student, assignment)]
+        failed = {t.name: t for t in result.tests if not t.passed}
+        assert set(failed) == set(failing), {n: t.reason for n, t in failed.items()}
+        for name, tag in failing.items():
+            assert tag in failed[name].tags
+            assert failed[name].reason
+        assert (result.score, result.max_score) == (score, max_score)
+
+
+def test_ivan_python2_scores_zero_with_a_reason(graded):
+    result = graded[("ivan", "udp-echo")]
+    assert result.score == 0
+    assert all("Python 2" in t.reason for t in result.tests)
+
+
+def test_reasons_say_what_was_expected_and_what_came(graded):
+    erin = {t.name: t for t in graded[("erin", "udp-contacts")].tests}
+    assert "expected 'Not found', got 'None'" in erin["find of an unknown name says Not found"].reason
+    dave = {t.name: t for t in graded[("dave", "udp-contacts")].tests}
+    assert "KeyError" in dave["remove of an unknown name says Not found"].reason
+    frank = {t.name: t for t in graded[("frank", "udp-echo")].tests}
+    assert frank["server binds UDP 9999"].reason == (
+        "your server listens on TCP 127.0.0.1:9999, this assignment needs UDP")
+    judy = {t.name: t for t in graded[("judy", "tcp-echo-threaded")].tests}
+    assert "did not exit by itself" in judy["client sends message1..message5 and exit"].reason
