@@ -38,6 +38,8 @@ def render(results, console: Console | None = None, verbose: bool = False) -> No
                     console.rule(test.name)
                     console.print(test.output_text(), markup=False, highlight=False)
     if len(results) > 1:
-        total = sum(r.score for r in results)
+        bonus = sum(r.bonus_score for r in results)
+        total = sum(r.score for r in results) - bonus
         maximum = sum(r.max_score for r in results)
-        console.print(f"[bold]total {_points(total)} / {_points(maximum)}[/]")
+        extra = f" (+{_points(bonus)} bonus)" if bonus else ""
+        console.print(f"[bold]total {_points(total)} / {_points(maximum)}{extra}[/]")
