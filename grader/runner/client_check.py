@@ -17,7 +17,8 @@ def run_client(job: Job, outcome: Outcome) -> None:
             # The reference listens elsewhere; the relay takes its place on the
             # address the client hard-codes, and records what the client sends.
             server = start_server(job, job.test.server_role, "reference", port=free_port())
-            relay = Relay(job.transport, (job.host, job.port), server.address, job.transcript)
+            relay = Relay(job.transport, (job.host, job.port), server.address, job.transcript,
+                          profile=job.test.network)
         else:
             server = start_server(job, job.test.server_role, "student")
         if run.before:
@@ -25,20 +26,13 @@ def run_client(job: Job, outcome: Outcome) -> None:
         program = _start_client(job, run)
         code = program.wait(run.timeout)
         outcome.client_output = job.plain(program.stdout.text() + _stderr_part(program))
-        try:
-            if relay:
-                relay.close()
-                _check_sent(run, relay.from_client)
-            _check_output(run, program.output_lines())
-        except TestFailed as failure:
-            crashed = _crash(job, program, code)
-            raise TestFailed(str(failure) + (f"; {crashed}" if crashed else "")) from None
-        if code is None and run.exits:
-            raise TestFailed(f"your client did not exit by itself within {run.timeout:g} s"
-                             if run.program == "student" else
-                             f"the reference client did not finish within {run.timeout:g} s")
-        if code not in (0, None) and run.exits:
-            raise TestFailed(_crash(job, program, code))
+        if relay:
+            relay.close()
+        problems = [p for p in (_sent_problem(run, relay.from_client) if relay else "",
+                                _output_problem(run, program.output_lines()),
+                                _exit_problem(job, run, program, code)) if p]
+        if problems:
+            raise TestFailed("; ".join(problems))
     finally:
         if relay:
             relay.close()
@@ -61,7 +55,10 @@ def _start_client(job: Job, run):
     return job.start(path, args, stdin=stdin)
 
 
-def _crash(job: Job, program, code) -> str:
+def _exit_problem(job: Job, run, program, code) -> str:
+    if code is None and run.exits:
+        who = "your client" if run.program == "student" else "the reference client"
+        return f"{who} was still running after {run.timeout:g} s and was stopped (it should exit by itself)"
     if code in (0, None):
         return ""
     summary = crash_summary(job.plain(program.stderr.text()))
@@ -88,18 +85,18 @@ def _in_order(expectations, items: list[str]) -> tuple[int, int]:
     return len(expectations), -1
 
 
-def _check_sent(run, sent: list[bytes]) -> None:
-    texts = [decode(m) for m in sent]
-    _, missing = _in_order(run.sent, texts)
-    if missing >= 0:
-        shown = ", ".join(repr(escape(m)) for m in sent[:6]) or "nothing"
-        raise TestFailed(f"the server should have received {match.describe(run.sent[missing])}; "
-                         f"your client sent {shown}")
+def _sent_problem(run, sent: list[bytes]) -> str:
+    _, missing = _in_order(run.sent, [decode(m) for m in sent])
+    if missing < 0:
+        return ""
+    shown = ", ".join(repr(escape(m)) for m in sent[:6]) or "nothing"
+    return (f"the server should have received {match.describe(run.sent[missing])} "
+            f"(message {missing + 1} of {len(run.sent)}); the client sent {shown}")
 
 
-def _check_output(run, lines: list[str]) -> None:
+def _output_problem(run, lines: list[str]) -> str:
     _, missing = _in_order(run.output, [l.strip() for l in lines])
-    if missing >= 0:
-        shown = " | ".join(l.strip() for l in lines[-6:]) or "nothing"
-        raise TestFailed(f"expected the client to print {match.describe(run.output[missing])}; "
-                         f"it printed: {shown}")
+    if missing < 0:
+        return ""
+    shown = " | ".join(l.strip() for l in lines[-6:]) or "nothing"
+    return f"expected the client to print {match.describe(run.output[missing])}; it printed: {shown}"

@@ -15,7 +15,8 @@ from dataclasses import asdict
 
 from grader.runner import isolation
 from grader.runner.client_check import run_client
-from grader.runner.context import Job, Outcome, TestFailed
+from grader.net.relay import Relay
+from grader.runner.context import Job, Outcome, TestFailed, free_port
 from grader.runner.conversation import play
 from grader.runner.process import become_subreaper, kill_all_descendants
 from grader.runner.servers import start_server
@@ -61,7 +62,15 @@ def _run_test(job: Job, outcome: Outcome) -> None:
         return
     if server.port_problem:
         outcome.notes.append(server.port_problem + "; tested at that port")
-    play(job, test.steps, server, outcome)
+    if test.network is None:
+        play(job, test.steps, server, outcome)
+        return
+    relay = Relay(job.transport, ("127.0.0.1", free_port()), server.address, job.transcript,
+                  who=None, profile=test.network)
+    try:
+        play(job, test.steps, server, outcome, address=relay.address)
+    finally:
+        relay.close()
 
 
 def main() -> int:

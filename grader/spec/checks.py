@@ -22,6 +22,12 @@ def check_spec(spec, ctx) -> None:
                                 path, f"add `reference:` under roles.{role}")
         for j, step in enumerate(test.steps):
             _check_step(step, path + ("steps", j), ctx)
+        if test.network:
+            if spec.transport != "udp":
+                raise ctx.error("network profiles shape UDP datagrams; this spec is TCP", path + ("network",))
+            if test.kind == "startup" or (test.client and test.client.server != "reference"):
+                raise ctx.error("a network profile needs a relay: use it in a conversation or in a client "
+                                "run against the reference server", path + ("network",))
         if test.client:
             for j, step in enumerate(test.client.before):
                 _check_step(step, path + ("client", "before", j), ctx)

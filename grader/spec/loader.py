@@ -10,6 +10,7 @@ import jsonschema
 import yaml
 
 from grader.spec.errors import SpecError
+from grader.net.shaping import NetworkProfile
 from grader.spec.checks import check_spec
 from grader.spec.model import ClientRun, Expectation, Role, Spec, Step, Test
 from grader.spec.yaml_marks import format_path, line_of, load_with_lines
@@ -94,6 +95,7 @@ class _Context:
 
     def __init__(self, source: Path, lines: dict, defaults: dict):
         self.source, self.lines, self.defaults = source, lines, defaults
+        self.networks: dict = {}
 
     def error(self, message: str, path: tuple, hint: str = "") -> SpecError:
         return SpecError(self.source, message, path=format_path(path),
@@ -113,6 +115,7 @@ def _build(data: dict, lines: dict, source: Path) -> Spec:
                             ("roles", name, "reference"))
         roles[name] = Role(name, tuple([files] if isinstance(files, str) else files),
                            ref_path, role.get("optional", False), tuple(role.get("args", ())))
+    ctx.networks = data.get("networks", {})
     tests = tuple(_build_test(t, ("tests", i), ctx) for i, t in enumerate(data["tests"]))
     spec = Spec(id=data["id"], title=data.get("title", data["id"]), transport=data["transport"],
                 host=address.get("host", "127.0.0.1"), port=address.get("port", 9999),
@@ -143,13 +146,20 @@ def _build_test(t: dict, path: tuple, ctx: _Context) -> Test:
             exits=c.get("exits", True), timeout=c.get("timeout", ctx.defaults["client_timeout"]),
         )
     kind = "startup" if t.get("startup") else "client" if client else "conversation"
+    network = None
+    if "network" in t:
+        name = t["network"]
+        if name not in ctx.networks:
+            raise ctx.error(f"no network profile named {name!r}", path + ("network",),
+                            "profiles defined under `networks:`: " + (", ".join(ctx.networks) or "none"))
+        network = NetworkProfile.from_dict({"name": name, **ctx.networks[name]})
     return Test(name=t["name"], kind=kind, points=t.get("points", ctx.defaults["points"]),
                 tags=tuple(t["tags"]), bonus=t.get("bonus", False), hidden=t.get("hidden", False),
                 description=t.get("description", ""), hint=t.get("hint", ""),
                 server_role=t.get("server_role", "server"), server=t.get("server", "student"),
                 steps=steps, client=client,
                 startup_timeout=t.get("startup_timeout", ctx.defaults["startup_timeout"]),
-                line=line_of(ctx.lines, path) or 0)
+                network=network, line=line_of(ctx.lines, path) or 0)
 
 
 def _build_step(s: dict, path: tuple, timeout: float, ctx: _Context) -> Step:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from grader.net.shaping import NetworkProfile
+
 TAGS = ("startup", "transport", "protocol", "state", "concurrency",
         "client", "robustness", "interop")
 
@@ -92,6 +94,7 @@ class Test:
     steps: tuple[Step, ...] = ()
     client: ClientRun | None = None
     startup_timeout: float = 5.0
+    network: NetworkProfile | None = None
     line: int = 0
 
     @property
@@ -121,6 +124,7 @@ class Test:
             "tags": tuple(d.get("tags", ())),
             "steps": tuple(Step.from_dict(s) for s in d.get("steps", ())),
             "client": ClientRun.from_dict(d["client"]) if d.get("client") else None,
+            "network": NetworkProfile.from_dict(d["network"]) if d.get("network") else None,
         })
 
     def with_answers(self, answers: dict[int, str]) -> "Test":
