@@ -43,6 +43,7 @@ class Job:
     mode: str = "grade"       # grade | record (record the reference's answers)
     transcript: Transcript = field(default_factory=Transcript)
     programs_started: list[Program] = field(default_factory=list)
+    student_server: Program | None = None     # the latest one started, whose output is shown
 
     @classmethod
     def from_dict(cls, d: dict, workdir: str) -> "Job":

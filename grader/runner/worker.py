@@ -18,6 +18,7 @@ from grader.runner.client_check import run_client
 from grader.net.relay import Relay
 from grader.runner.context import Job, Outcome, TestFailed, free_port
 from grader.runner.conversation import play
+from grader.runner.generated import run_generated
 from grader.runner.process import become_subreaper, kill_all_descendants
 from grader.runner.servers import start_server
 
@@ -40,9 +41,10 @@ def run_job(raw: dict) -> Outcome:
             for program in job.programs_started:
                 program.close()
             outcome.transcript = job.transcript.to_list()
-            outcome.server_output = "\n".join(
-                job.plain(p.stdout.text() + (f"\n[stderr]\n{p.stderr.text()}" if p.stderr.data.strip() else ""))
-                for p in job.programs_started[:1])
+            shown = job.student_server or (job.programs_started[0] if job.programs_started else None)
+            if shown:
+                outcome.server_output = job.plain(
+                    shown.stdout.text() + (f"\n[stderr]\n{shown.stderr.text()}" if shown.stderr.data.strip() else ""))
         kill_all_descendants()
         shutil.rmtree(workdir, ignore_errors=True)
         outcome.duration = round(time.monotonic() - started, 3)
@@ -53,6 +55,9 @@ def _run_test(job: Job, outcome: Outcome) -> None:
     test = job.test
     if test.kind == "client":
         run_client(job, outcome)
+        return
+    if test.kind == "generated":
+        run_generated(job, outcome)
         return
     server = start_server(job, test.server_role, test.server)
     outcome.bound = str(server.socket)

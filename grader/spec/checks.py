@@ -22,6 +22,8 @@ def check_spec(spec, ctx) -> None:
                                 path, f"add `reference:` under roles.{role}")
         for j, step in enumerate(test.steps):
             _check_step(step, path + ("steps", j), ctx)
+        if test.generate and spec.transport == "udp" and test.generate.welcome:
+            raise ctx.error("`welcome` is for TCP: a UDP server greets nobody", path + ("generate", "welcome"))
         if test.network:
             if spec.transport != "udp":
                 raise ctx.error("network profiles shape UDP datagrams; this spec is TCP", path + ("network",))
@@ -42,7 +44,7 @@ def check_spec(spec, ctx) -> None:
 
 def _reference_roles(test) -> tuple[str, ...]:
     roles = []
-    if test.needs_reference_answers() or (test.kind != "client" and test.server == "reference"):
+    if test.needs_reference_answers() or test.generate or (test.kind != "client" and test.server == "reference"):
         roles.append(test.server_role)
     if test.client:
         if test.client.program == "reference":

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -10,6 +11,7 @@ import jsonschema
 import yaml
 
 from grader.spec.errors import SpecError
+from grader.generate import Generation
 from grader.net.shaping import NetworkProfile
 from grader.spec.checks import check_spec
 from grader.spec.model import ClientRun, Expectation, Role, Spec, Step, Test
@@ -116,7 +118,7 @@ def _build(data: dict, lines: dict, source: Path) -> Spec:
         roles[name] = Role(name, tuple([files] if isinstance(files, str) else files),
                            ref_path, role.get("optional", False), tuple(role.get("args", ())))
     ctx.networks = data.get("networks", {})
-    tests = tuple(_build_test(t, ("tests", i), ctx) for i, t in enumerate(data["tests"]))
+    tests = tuple(test for i, t in enumerate(data["tests"]) for test in _expand(_build_test(t, ("tests", i), ctx)))
     spec = Spec(id=data["id"], title=data.get("title", data["id"]), transport=data["transport"],
                 host=address.get("host", "127.0.0.1"), port=address.get("port", 9999),
                 framing=data.get("framing", "none"), roles=roles, tests=tests,
@@ -145,7 +147,14 @@ def _build_test(t: dict, path: tuple, ctx: _Context) -> Test:
                          for i, e in enumerate(c.get("output", ()))),
             exits=c.get("exits", True), timeout=c.get("timeout", ctx.defaults["client_timeout"]),
         )
-    kind = "startup" if t.get("startup") else "client" if client else "conversation"
+    kind = ("startup" if t.get("startup") else "client" if client else
+            "generated" if "generate" in t else "conversation")
+    generation = None
+    if "generate" in t:
+        g = t["generate"]
+        generation = Generation(commands=tuple(g["commands"]), count=g.get("conversations", 1),
+                                seed=g.get("seed", 1), length=g.get("length", 8), clients=g.get("clients", 3),
+                                welcome=g.get("welcome", False), timeout=timeout)
     network = None
     if "network" in t:
         name = t["network"]
@@ -159,7 +168,17 @@ def _build_test(t: dict, path: tuple, ctx: _Context) -> Test:
                 server_role=t.get("server_role", "server"), server=t.get("server", "student"),
                 steps=steps, client=client,
                 startup_timeout=t.get("startup_timeout", ctx.defaults["startup_timeout"]),
-                network=network, line=line_of(ctx.lines, path) or 0)
+                network=network, generate=generation, line=line_of(ctx.lines, path) or 0)
+
+
+def _expand(test: Test) -> tuple[Test, ...]:
+    """A test asking for N generated conversations becomes N tests sharing its points,
+    so they run side by side, each in its own namespace."""
+    if test.generate is None or test.generate.count == 1:
+        return (test,)
+    count = test.generate.count
+    return tuple(replace(test, name=f"{test.name} ({i + 1}/{count})", points=round(test.points / count, 4),
+                         generate=replace(test.generate, index=i)) for i in range(count))
 
 
 def _build_step(s: dict, path: tuple, timeout: float, ctx: _Context) -> Step:
