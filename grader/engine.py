@@ -155,6 +155,8 @@ def _worker_env() -> dict:
 
 def _budget(test: Test) -> float:
     steps = test.steps + (test.client.before if test.client else ())
+    if test.swarm:
+        steps += max(test.swarm.per_client, key=len) + test.swarm.then
     total = test.startup_timeout + sum(s.timeout for s in steps)
     if test.generate:
         g = test.generate

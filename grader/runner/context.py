@@ -22,6 +22,7 @@ class Outcome:
     client_output: str = ""
     bound: str = ""
     answers: dict[int, str] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
     duration: float = 0.0
     error: str = ""         # the grader itself failed (not the student)
 

@@ -21,6 +21,7 @@ from grader.runner.conversation import play
 from grader.runner.generated import run_generated
 from grader.runner.process import become_subreaper, kill_all_descendants
 from grader.runner.servers import start_server
+from grader.runner.swarm import run_swarm
 
 
 def run_job(raw: dict) -> Outcome:
@@ -67,13 +68,15 @@ def _run_test(job: Job, outcome: Outcome) -> None:
         return
     if server.port_problem:
         outcome.notes.append(server.port_problem + "; tested at that port")
+    converse = run_swarm if test.kind == "swarm" else (
+        lambda job, server, outcome, address=None: play(job, test.steps, server, outcome, address=address))
     if test.network is None:
-        play(job, test.steps, server, outcome)
+        converse(job, server, outcome)
         return
     relay = Relay(job.transport, ("127.0.0.1", free_port()), server.address, job.transcript,
                   who=None, profile=test.network)
     try:
-        play(job, test.steps, server, outcome, address=relay.address)
+        converse(job, server, outcome, address=relay.address)
     finally:
         relay.close()
 

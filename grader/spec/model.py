@@ -81,9 +81,21 @@ class ClientRun:
 
 
 @dataclass(frozen=True)
+class Swarm:
+    """Many clients at once: each runs its own copy of the steps, then one checker runs ``then``."""
+    per_client: tuple[tuple[Step, ...], ...]
+    then: tuple[Step, ...] = ()
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Swarm":
+        return cls(tuple(tuple(Step.from_dict(s) for s in steps) for steps in d["per_client"]),
+                   tuple(Step.from_dict(s) for s in d.get("then", ())))
+
+
+@dataclass(frozen=True)
 class Test:
     name: str
-    kind: str                          # startup | conversation | client | generated
+    kind: str                          # startup | conversation | client | generated | swarm
     points: float = 1.0
     tags: tuple[str, ...] = ()
     bonus: bool = False
@@ -97,13 +109,14 @@ class Test:
     startup_timeout: float = 5.0
     network: NetworkProfile | None = None
     generate: Generation | None = None
+    swarm: Swarm | None = None
     line: int = 0
 
     @property
     def roles_used(self) -> tuple[str, ...]:
         """Student roles this test needs on disk."""
         roles = []
-        if self.kind in ("startup", "conversation", "generated") and self.server == "student":
+        if self.kind != "client" and self.server == "student":
             roles.append(self.server_role)
         if self.client:
             if self.client.program == "student":
@@ -128,6 +141,7 @@ class Test:
             "client": ClientRun.from_dict(d["client"]) if d.get("client") else None,
             "network": NetworkProfile.from_dict(d["network"]) if d.get("network") else None,
             "generate": Generation.from_dict(d["generate"]) if d.get("generate") else None,
+            "swarm": Swarm.from_dict(d["swarm"]) if d.get("swarm") else None,
         })
 
     def with_answers(self, answers: dict[int, str]) -> "Test":
