@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader import catalog, discover
+from grader import batch, cache, catalog, discover
+from grader.cache import ResultCache
 from grader.engine import Engine
 from grader.results import AssignmentResult
 from grader.spec import Spec
@@ -21,3 +22,23 @@ def grade_submission(path: str | Path, *, specs: list[str] | None = None, specs_
         pick_specs(submission, catalog.load_all(specs_dir and Path(specs_dir)))
     with Engine(jobs=jobs, isolation=isolation) as engine:
         return engine.grade_all([(submission, spec, None) for spec in chosen])
+
+
+def grade_class(path: str | Path, *, specs: list[str] | None = None, specs_dir: str | None = None,
+                jobs: int | None = None, isolation: str | None = None, cache_dir: str | None = None,
+                use_cache: bool = True, shard: str | None = None, single: bool = False,
+                progress: batch.Progress | None = None) -> batch.BatchRun:
+    """Grade one student's folder, a class folder, or a zip of either (see ``grader.classroom``).
+
+    Every student is graded against the named specs, or against every spec whose
+    files they handed in. Results already in the cache (``cache_dir``, default
+    ``~/.cache/sockgrade/results``) are reused unless ``use_cache`` is false.
+    ``shard`` ("K/N") grades only the K-th of N deterministic parts of the class.
+    """
+    folder = specs_dir and Path(specs_dir)
+    chosen = catalog.resolve(specs, folder) if specs else catalog.load_all(folder)
+    store = ResultCache(Path(cache_dir) if cache_dir else cache.default_dir()) if use_cache else None
+    with Engine(jobs=jobs, isolation=isolation) as engine:
+        return batch.grade_class(Path(path), chosen, engine, all_specs=bool(specs), cache=store,
+                                 shard=batch.parse_shard(shard) if shard else None, single=single,
+                                 progress=progress)

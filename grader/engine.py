@@ -10,7 +10,7 @@ import json
 import os
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from grader import discover
@@ -39,14 +39,15 @@ class Engine:
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(self.jobs)
 
-    def close(self) -> None:
-        self._pool.shutdown(wait=True)
+    def close(self, cancel: bool = False) -> None:
+        """Wait for the running tests; ``cancel`` drops the queued ones (Ctrl-C in a big batch)."""
+        self._pool.shutdown(wait=True, cancel_futures=cancel)
 
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        self.close()
+    def __exit__(self, exc_type, *exc):
+        self.close(cancel=exc_type is not None)
 
     # -- submissions --------------------------------------------------------
     def grade(self, submission: Path, spec: Spec, student: str | None = None) -> AssignmentResult:
@@ -54,20 +55,38 @@ class Engine:
 
     def grade_all(self, items) -> list[AssignmentResult]:
         """Grade (submission, spec, student name or None) items; all their tests share the pool."""
-        pending = []
-        for submission, spec, student in items:
-            submission = Path(submission).resolve()
-            files = discover.role_files(submission, spec)
-            result = AssignmentResult(student=student or submission.name, assignment=spec.id,
-                                      title=spec.title, tests=[], isolation=self.isolation,
-                                      files={r: str(p.relative_to(submission)) for r, p in files.items() if p})
-            futures = [self._pool.submit(self._grade_test, submission, spec, test, files)
-                       for test in spec.tests]
-            pending.append((result, futures))
-        for result, futures in pending:
-            result.tests = [f.result() for f in futures]
+        futures = [self.submit(submission, spec, student) for submission, spec, student in items]
+        return [f.result() for f in futures]
+
+    def submit(self, submission: Path, spec: Spec, student: str | None = None) -> Future:
+        """Queue every test of one submission; the future's result is its AssignmentResult."""
+        submission = Path(submission).resolve()
+        files = discover.role_files(submission, spec)
+        result = AssignmentResult(student=student or submission.name, assignment=spec.id,
+                                  title=spec.title, tests=[], isolation=self.isolation,
+                                  files={r: str(p.relative_to(submission)) for r, p in files.items() if p})
+        done: Future = Future()
+        tests = [self._pool.submit(self._grade_test, submission, spec, test, files) for test in spec.tests]
+        left = [len(tests)]
+
+        def finished(_) -> None:
+            with self._lock:
+                left[0] -= 1
+                if left[0]:
+                    return
+            try:
+                result.tests = [f.result() for f in tests]
+            except BaseException as exc:   # a bug of the grader, or the batch was cancelled
+                done.set_exception(exc)
+                return
             result.duration = sum(t.duration for t in result.tests)
-        return [result for result, _ in pending]
+            done.set_result(result)
+
+        if not tests:
+            done.set_result(result)
+        for f in tests:
+            f.add_done_callback(finished)
+        return done
 
     def _grade_test(self, submission: Path, spec: Spec, test: Test, files: dict) -> TestResult:
         missing = [r for r in test.roles_used if files.get(r) is None]
