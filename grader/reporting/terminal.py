@@ -43,3 +43,26 @@ def render(results, console: Console | None = None, verbose: bool = False) -> No
         maximum = sum(r.max_score for r in results)
         extra = f" (+{_points(bonus)} bonus)" if bonus else ""
         console.print(f"[bold]total {_points(total)} / {_points(maximum)}{extra}[/]")
+
+
+def render_class(results, console: Console | None = None, verbose: bool = False) -> None:
+    """A class: one row per student (a column per assignment, the total), then what failed to grade."""
+    from grader.reporting.gradebook import build
+    console = console or Console()
+    if verbose:
+        render(results, console, verbose=True)
+    book = build(results)
+    table = Table(title=f"{len(book.rows)} students", title_justify="left")
+    table.add_column("student", overflow="fold")
+    for a in book.assignments:
+        table.add_column(f"{a.id}\n/{_points(a.max_score)}", justify="right")
+    table.add_column(f"total\n/{_points(book.maximum)}", justify="right")
+    table.add_column("%", justify="right")
+    table.add_column("problems", overflow="fold")
+    for row in book.rows:
+        scores = [_points(row.scores[a.id]) if a.id in row.scores else Text("–", style="dim")
+                  for a in book.assignments]
+        style = "red" if row.problems else ("green" if row.percent >= 100 else "")
+        table.add_row(row.student, *scores, _points(row.total), Text(f"{row.percent:.0f}", style=style),
+                      Text("; ".join(row.problems), style="red"))
+    console.print(table)
