@@ -12,7 +12,7 @@ import hashlib
 import shutil
 import tempfile
 from concurrent.futures import Future, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from grader import classroom, discover
@@ -87,35 +87,42 @@ def grade_class(path: Path, specs: list[Spec], engine, *, all_specs: bool = Fals
         progress.start(len(students))
         done: dict[str, list[AssignmentResult]] = {s.name: [] for s in students}
         waiting: dict[str, int] = {}
-        futures = {}
+        futures: dict[Future, list[tuple[str, Spec, str | None]]] = {}
+        by_key: dict[str, Future] = {}       # identical submissions are graded once per run
+        keys = cache or ResultCache(None)
         for student in students:
             for spec, result in _plan(student, specs, all_specs, scratch, engine.isolation):
                 key = None
-                if result is None and cache is not None:
-                    key = _key(cache, student, spec, engine.isolation)
-                    result = cache.get(key, student.name) if key else None
+                if result is None:
+                    key = _key(keys, student, spec, engine.isolation)
+                    result = keys.get(key, student.name) if key else None
                     run.cached += result is not None
                 if result is None:
-                    futures[_submit(engine, student, spec)] = (student.name, spec, key)
+                    future = by_key.get(key) if key else None
+                    if future is None:
+                        future = _submit(engine, student, spec)
+                        if key:
+                            by_key[key] = future
+                    futures.setdefault(future, []).append((student.name, spec, key))
                     waiting[student.name] = waiting.get(student.name, 0) + 1
                 else:
                     done[student.name].append(result)
             if not waiting.get(student.name):
                 progress.student_done(student.name, done[student.name])
         for future in as_completed(futures):
-            name, spec, key = futures[future]
-            try:
-                result = future.result()
-            except Exception as exc:     # the grader's own failure: this student only
-                result = failed(name, f"grading failed: {type(exc).__name__}: {exc}", spec, engine.isolation)
-            else:
-                run.graded += 1
-                if key is not None:
-                    cache.put(key, result)
-            done[name].append(result)
-            waiting[name] -= 1
-            if not waiting[name]:
-                progress.student_done(name, done[name])
+            for name, spec, key in futures[future]:
+                try:
+                    result = replace(future.result(), student=name)
+                except Exception as exc:     # the grader's own failure: this student only
+                    result = failed(name, f"grading failed: {type(exc).__name__}: {exc}", spec, engine.isolation)
+                else:
+                    run.graded += 1
+                    if key is not None:
+                        keys.put(key, result)
+                done[name].append(result)
+                waiting[name] -= 1
+                if not waiting[name]:
+                    progress.student_done(name, done[name])
         run.results = sorted((r for rs in done.values() for r in rs), key=lambda r: (r.student, r.assignment))
         return run
     finally:

@@ -71,8 +71,10 @@ def spec_digest(spec) -> str:
 
 
 class ResultCache:
-    def __init__(self, folder: Path):
-        self.folder = Path(folder)
+    """Entries in ``folder``; with ``None``, keys only (nothing is kept: ``--no-cache``)."""
+
+    def __init__(self, folder: Path | None):
+        self.folder = Path(folder) if folder is not None else None
         self._specs: dict[str, str] = {}
 
     def key(self, submission: Path, spec, isolation: str) -> str:
@@ -83,6 +85,8 @@ class ResultCache:
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
     def get(self, key: str, student: str) -> AssignmentResult | None:
+        if self.folder is None:
+            return None
         try:
             data = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
             result = AssignmentResult.from_dict(data)
@@ -92,7 +96,7 @@ class ResultCache:
         return result
 
     def put(self, key: str, result: AssignmentResult) -> None:
-        if not storable(result):
+        if self.folder is None or not storable(result):
             return
         self.folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")

@@ -32,6 +32,7 @@ def add_output_arguments(parser) -> None:
                      help="JUnit XML: a testsuite per (student, assignment), a testcase per test")
     out.add_argument("--feedback", type=Path, metavar="DIR", help="one Markdown file per student")
     out.add_argument("--report", type=Path, metavar="FILE.html", help="a self-contained HTML class report")
+    out.add_argument("--title", metavar="TEXT", help="the report's title (default: the class folder's name)")
     out.add_argument("--stable", action="store_true",
                      help="leave out durations, conversation times and ephemeral ports, so that grading the "
                           "same class twice writes byte-identical files")
@@ -113,9 +114,14 @@ def run(args, console) -> int:
 
 
 def write_outputs(results, args, console, title: str) -> int:
-    """Write every output asked for; the exit status ``--fail-under`` asks for."""
+    """Write every output asked for; the exit status ``--fail-under`` asks for.
+
+    ``title`` is the report's title unless ``--title`` says otherwise."""
     if args.stable:
         results = stable(results)
+    for path in (args.json, args.csv, args.junit, args.report):
+        if path:
+            path.parent.mkdir(parents=True, exist_ok=True)
     if args.json:
         json_report.write(results, args.json)
     if args.csv:
@@ -125,7 +131,7 @@ def write_outputs(results, args, console, title: str) -> int:
     if args.feedback:
         feedback.write(results, args.feedback)
     if args.report:
-        html_report.write(results, args.report, title=title)
+        html_report.write(results, args.report, title=args.title or title)
     if args.fail_under is not None:
         low = gradebook.below(gradebook.build(results), args.fail_under)
         if low:

@@ -49,24 +49,28 @@ def grading_failed(test) -> bool:
 def build(results) -> Gradebook:
     assignments: dict[str, Assignment] = {}
     rows: dict[str, Row] = {}
+    problems: dict[str, dict[str, list[str]]] = {}     # student -> problem -> assignments
     for r in sorted(results, key=lambda r: (r.student, r.assignment)):
         row = rows.setdefault(r.student, Row(r.student))
         row.duration += r.duration
+        theirs = problems.setdefault(r.student, {})
         if r.assignment:
             known = assignments.setdefault(r.assignment, Assignment(r.assignment, r.title, r.max_score))
             known.max_score = max(known.max_score, r.max_score)
-        where = f"{r.assignment}: " if r.assignment else ""
         if r.error:
-            row.problems.append(where + r.error)
+            theirs.setdefault(r.error, []).append(r.assignment)
             continue
         row.scores[r.assignment] = r.score
         broken = sum(1 for t in r.tests if grading_failed(t))
         if broken:
-            row.problems.append(f"{where}{broken} test{'s' if broken > 1 else ''} could not be graded")
+            theirs.setdefault(f"{broken} test{'s' if broken > 1 else ''} could not be graded", []).append(r.assignment)
     book = Gradebook(sorted(assignments.values(), key=lambda a: a.id), list(rows.values()))
     for row in book.rows:
         row.total = round(sum(row.scores.values()), 4)
         row.percent = round(100 * row.total / book.maximum, 2) if book.maximum else 0.0
+        # A zip that cannot be opened fails every assignment alike: say it once.
+        row.problems = [f"{where[0]}: {text}" if len(where) == 1 and where[0] else text
+                        for text, where in problems[row.student].items()]
     return book
 
 
