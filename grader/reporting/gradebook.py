@@ -46,6 +46,11 @@ def grading_failed(test) -> bool:
     return test.reason.startswith("grading failed")
 
 
+def not_handed_in(test) -> bool:
+    """The test needed a file the student did not hand in (the engine's wording)."""
+    return not test.passed and test.reason.endswith("was not handed in")
+
+
 def build(results) -> Gradebook:
     assignments: dict[str, Assignment] = {}
     rows: dict[str, Row] = {}

@@ -16,11 +16,12 @@ from pathlib import Path
 from statistics import mean, median
 
 from grader import __version__
-from grader.reporting.gradebook import build, grading_failed, points
+from grader.reporting.gradebook import build, grading_failed, not_handed_in, points
 
 BINS = 10
 STRUGGLE = 0.5        # a test fewer than half the class passes
 WATCH = 0.8
+HARDEST = 8           # tests listed under "where the class struggled"
 
 
 def _e(value) -> str:
@@ -43,7 +44,7 @@ def histogram(name: str, entries: list[tuple[str, float]]) -> str:
     width, height, left, bottom, top = 640, 240, 36, 34, 18
     slot = (width - left - 8) / BINS
     tallest = max(counts) or 1
-    scale = (height - bottom - top) / tallest
+    scale = (height - bottom - top) / (tallest * 1.12)      # room for the count above the tallest bar
     parts = [f'<svg class="histogram" role="img" viewBox="0 0 {width} {height}" '
              f'aria-label="{_e(name)}: number of students per tenth of the marks">']
     step = max(1, round(tallest / 4))
@@ -72,7 +73,7 @@ def histogram(name: str, entries: list[tuple[str, float]]) -> str:
 
 
 def _test_stats(results):
-    """assignment -> [(test name, points, tags, passed, graded, top failure reasons)] in spec order."""
+    """assignment -> {test name: its counts and most common failures}, in spec order."""
     stats: dict[str, dict[str, dict]] = {}
     for r in results:
         if not r.assignment or r.error:
@@ -80,8 +81,12 @@ def _test_stats(results):
         tests = stats.setdefault(r.assignment, {})
         for t in r.tests:
             s = tests.setdefault(t.name, {"name": t.name, "points": t.max_points, "tags": t.tags, "bonus": t.bonus,
-                                          "hidden": t.hidden, "passed": 0, "graded": 0, "reasons": Counter()})
+                                          "hidden": t.hidden, "passed": 0, "graded": 0, "missing": 0,
+                                          "reasons": Counter()})
             if grading_failed(t):
+                continue
+            if not_handed_in(t):          # a pass rate among those who handed the file in
+                s["missing"] += 1
                 continue
             s["graded"] += 1
             if t.passed:
@@ -145,7 +150,7 @@ def render(results, title: str = "Class report") -> str:
     # -- struggles -----------------------------------------------------------
     flat = [(a, s) for a, tests in stats.items() for s in tests.values() if s["graded"]]
     hardest = sorted((x for x in flat if x[1]["passed"] / x[1]["graded"] < WATCH),
-                     key=lambda x: (x[1]["passed"] / x[1]["graded"], x[0], x[1]["name"]))[:6]
+                     key=lambda x: (x[1]["passed"] / x[1]["graded"], x[0], x[1]["name"]))[:HARDEST]
     html.append("<section><h2>Where the class struggled</h2>")
     if hardest:
         html.append('<ol class="hardest">')
@@ -171,9 +176,10 @@ def render(results, title: str = "Class report") -> str:
             rate = s["passed"] / s["graded"] if s["graded"] else 0.0
             reason, n = s["reasons"].most_common(1)[0] if s["reasons"] else ("", 0)
             extra = " bonus" if s["bonus"] else (" hidden" if s["hidden"] else "")
-            html.append(f'<tr class="{_rate_class(rate)}"><td>{_e(s["name"])}</td>'
+            missing = f'<div class="muted small">+{s["missing"]} without the file</div>' if s["missing"] else ""
+            html.append(f'<tr class="{_rate_class(rate) if s["graded"] else "none"}"><td>{_e(s["name"])}</td>'
                         f'<td class="tags">{_e(", ".join(s["tags"]))}</td><td>{points(s["points"])}{extra}</td>'
-                        f'<td class="num">{s["passed"]}/{s["graded"]}</td>'
+                        f'<td class="num">{s["passed"]}/{s["graded"]}{missing}</td>'
                         f'<td class="wide"><div class="meter"><div class="fill" style="width:{rate * 100:.1f}%">'
                         f'</div></div><span class="pct">{rate:.0%}</span></td>'
                         f'<td class="why">{_e(reason)}{f" <span class=muted>×{n}</span>" if n else ""}</td></tr>')
@@ -250,8 +256,8 @@ table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:6px 8px;
 vertical-align:top}th{font-weight:600;font-size:13px;color:var(--muted)}
 .sortable th{cursor:pointer;user-select:none}.sortable th:after{content:" ↕";color:#c4cbd3}
 .num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-.tags{color:var(--muted);font-size:13px}.why{font-size:13px;color:#3e4c59}
-.wide{min-width:180px}.meter{display:inline-block;width:120px;height:10px;background:#eef0f3;border-radius:5px;
+.tags{color:var(--muted);font-size:13px}.small{font-size:12px;white-space:nowrap}.why{font-size:13px;color:#3e4c59}
+.wide{min-width:200px;white-space:nowrap}.meter{display:inline-block;width:120px;height:10px;background:#eef0f3;border-radius:5px;
 overflow:hidden;vertical-align:middle;margin-right:6px}.fill{height:100%;background:var(--high)}
 tr.watch .fill{background:var(--mid)}tr.struggle .fill{background:var(--low)}
 tr.struggle td:first-child{font-weight:650;color:var(--low)}tr.struggle{background:#fdf3f3}
