@@ -156,3 +156,16 @@ def test_the_gradescope_zip_has_the_scripts_at_its_root(tmp_path):
     assert {"setup.sh", "run_autograder", "pyproject.toml", "grader/cli.py", "specs/udp-echo.yaml",
             "reference/udp_echo_server.py"} <= names
     assert modes["run_autograder"] & 0o111
+
+
+def test_the_ci_example_grades_shards_then_merges():
+    import yaml
+    workflow = yaml.safe_load((ROOT / "examples" / "ci" / "github-actions.yml").read_text(encoding="utf-8"))
+    grade_job, merge_job = workflow["jobs"]["grade"], workflow["jobs"]["merge"]
+    shards = grade_job["strategy"]["matrix"]["shard"]
+    assert shards == list(range(1, int(workflow["env"]["SHARDS"]) + 1))
+    runs = " ".join(step.get("run", "") for step in grade_job["steps"])
+    assert "--shard ${{ matrix.shard }}/$SHARDS" in runs and "--json shard-${{ matrix.shard }}.json" in runs
+    assert merge_job["needs"] == "grade"
+    merge = " ".join(step.get("run", "") for step in merge_job["steps"])
+    assert "grade merge shard-*.json" in merge and "--csv grades.csv" in merge
