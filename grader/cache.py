@@ -2,7 +2,8 @@
 
 An entry is one AssignmentResult as JSON, named by a key over everything that
 decides it: the submission's files, the spec file, the reference programs it
-names, the grader's own code and version, and the isolation level. Identical
+names, the tests graded (``--test`` picks some), the grader's own code and
+version, and the isolation level. Identical
 submissions share an entry (the student's name is not part of the result's
 meaning). A result in which the grader itself failed is never stored: it may
 not happen again.
@@ -81,7 +82,8 @@ class ResultCache:
         source = str(spec.source)
         if source not in self._specs:
             self._specs[source] = spec_digest(spec)
-        parts = [grader_digest(), self._specs[source], spec.id, isolation, folder_digest(submission)]
+        tests = "\0".join(t.name for t in spec.tests)       # `--test` grades a part of the spec
+        parts = [grader_digest(), self._specs[source], spec.id, tests, isolation, folder_digest(submission)]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
     def get(self, key: str, student: str) -> AssignmentResult | None:

@@ -203,3 +203,18 @@ def test_gradescope_run_autograder_script_when_nothing_is_handed_in(tmp_path):
     results = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
     assert results["score"] == 0 and results["tests"] == []
     assert "no assignment found" in results["output"] and "notes.txt" in results["output"]
+
+
+def test_a_run_of_some_tests_is_not_taken_for_the_whole_spec(tmp_path):
+    klass = tmp_path / "class"
+    for name in ("peggy", "quentin"):       # wrong file names: every test says so, no program runs
+        (klass / name).mkdir(parents=True)
+        (klass / name / "my_server.py").write_text("print('hi')\n", encoding="utf-8")
+    cache = str(tmp_path / "cache")
+    some = api.grade_class(klass, specs=["udp-echo"], tests=["server binds UDP 9999"], cache_dir=cache)
+    assert [len(r.tests) for r in some.results] == [1, 1]
+    whole = api.grade_class(klass, specs=["udp-echo"], cache_dir=cache)
+    assert (whole.graded, whole.cached) == (2, 0)
+    assert [len(r.tests) for r in whole.results] == [7, 7]
+    again = api.grade_class(klass, specs=["udp-echo"], cache_dir=cache)
+    assert (again.graded, again.cached) == (0, 2)
