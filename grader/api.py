@@ -28,14 +28,15 @@ def grade_submission(path: str | Path, *, specs: list[str] | None = None, specs_
 def grade_class(path: str | Path, *, specs: list[str] | None = None, specs_dir: str | None = None,
                 tests: list[str] | None = None, jobs: int | None = None, isolation: str | None = None, cache_dir: str | None = None,
                 use_cache: bool = True, shard: str | None = None, single: bool = False,
-                progress: batch.Progress | None = None) -> batch.BatchRun:
+                skip: list[str] | None = None, progress: batch.Progress | None = None) -> batch.BatchRun:
     """Grade one student's folder, a class folder, or a zip of either (see ``grader.classroom``).
 
     Every student is graded against the named specs, or against every spec whose
     files they handed in. Results already in the cache (``cache_dir``, default
     ``~/.cache/sockgrade/results``) are reused unless ``use_cache`` is false.
     ``shard`` ("K/N") grades only the K-th of N deterministic parts of the class.
-    ``tests`` keeps only the tests with these names. Raises ValueError for a bad
+    ``tests`` keeps only the tests with these names; ``skip`` lists folders in
+    the class that are not students (outputs written there). Raises ValueError for a bad
     ``shard`` or an unknown test name.
     """
     folder = specs_dir and Path(specs_dir)
@@ -46,7 +47,7 @@ def grade_class(path: str | Path, *, specs: list[str] | None = None, specs_dir: 
     with Engine(jobs=jobs, isolation=isolation) as engine:
         return batch.grade_class(Path(path), chosen, engine, all_specs=bool(specs), cache=store,
                                  shard=batch.parse_shard(shard) if shard else None, single=single,
-                                 progress=progress)
+                                 skip=[Path(p) for p in skip or ()], progress=progress)
 
 
 def only_tests(specs: list[Spec], names: list[str]) -> list[Spec]:

@@ -71,16 +71,17 @@ def failed(student: str, reason: str, spec: Spec | None = None, isolation: str =
 
 def grade_class(path: Path, specs: list[Spec], engine, *, all_specs: bool = False,
                 cache: ResultCache | None = None, shard: tuple[int, int] | None = None,
-                single: bool = False, progress: Progress | None = None) -> BatchRun:
+                single: bool = False, skip=(), progress: Progress | None = None) -> BatchRun:
     """Grade everyone at ``path``.
 
     ``all_specs``: every student is graded against every spec in ``specs`` (the
     teacher named them); otherwise against the specs whose files they handed in.
+    ``skip``: folders inside the class that are not students (where outputs go).
     """
     progress = progress or Progress()
     scratch = Path(tempfile.mkdtemp(prefix="sockgrade-class-"))
     try:
-        found = classroom.open_class(Path(path), specs, scratch, single=single)
+        found = classroom.open_class(Path(path), specs, scratch, single=single, skip=skip)
         students = [s for s in found.students if in_shard(s.name, shard)]
         run = BatchRun(results=[], students=[s.name for s in students], single=found.single,
                        skipped=[s.name for s in found.students if not in_shard(s.name, shard)])

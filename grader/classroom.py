@@ -71,10 +71,11 @@ def own_files_match(folder: Path, specs) -> bool:
     return any(p.is_file() and p.name.lower() in wanted for p in _entries(folder))
 
 
-def open_class(path: Path, specs, scratch: Path, *, single: bool = False) -> Class:
+def open_class(path: Path, specs, scratch: Path, *, single: bool = False, skip=()) -> Class:
     """The students found at ``path``; zips of a whole class are extracted into ``scratch``.
 
-    ``single`` says PATH is one student whatever it holds (Gradescope's submission folder).
+    ``single`` says PATH is one student whatever it holds (Gradescope's submission folder);
+    ``skip`` names folders that are no student (the run's own outputs, put inside the class).
     """
     path = Path(path)
     if path.is_file() and zipfile.is_zipfile(path):
@@ -85,19 +86,21 @@ def open_class(path: Path, specs, scratch: Path, *, single: bool = False) -> Cla
         folder = _unwrap(folder, specs)
         if own_files_match(folder, specs):
             return Class([Student(folder.name if folder != scratch / "class" else path.stem, folder)], True)
-        return Class(_students_in(folder), single=False)
+        return Class(_students_in(folder, skip), single=False)
     if not path.is_dir():
         raise SubmissionProblem(f"{path} is neither a folder nor a zip file")
     if single or own_files_match(path, specs):
         return Class([Student(path.resolve().name, path)], single=True)
-    students = _students_in(path)
+    students = _students_in(path, skip)
     if not students:          # an empty folder, or files of no spec: report it as one student
         return Class([Student(path.resolve().name, path)], single=True)
     return Class(students, single=False)
 
 
-def _students_in(folder: Path) -> list[Student]:
-    entries = [p for p in _entries(folder) if p.is_dir() or (p.is_file() and p.suffix.lower() == ".zip")]
+def _students_in(folder: Path, skip=()) -> list[Student]:
+    skipped = {Path(p).resolve() for p in skip}
+    entries = [p for p in _entries(folder) if (p.is_dir() or (p.is_file() and p.suffix.lower() == ".zip"))
+               and p.resolve() not in skipped]
     students: dict[str, Student] = {}
     for entry in entries:
         name = student_name(entry)

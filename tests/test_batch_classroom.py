@@ -169,3 +169,13 @@ def test_the_ci_example_grades_shards_then_merges():
     assert merge_job["needs"] == "grade"
     merge = " ".join(step.get("run", "") for step in merge_job["steps"])
     assert "grade merge shard-*.json" in merge and "--csv grades.csv" in merge
+
+
+def test_the_runs_own_output_folder_inside_the_class_is_no_student(tmp_path):
+    klass = tmp_path / "class"
+    (klass / "alice").mkdir(parents=True)
+    (klass / "alice" / "serverudp.py").write_text("pass\n", encoding="utf-8")
+    (klass / "feedback").mkdir()
+    (klass / "feedback" / "alice.md").write_text("# Feedback\n", encoding="utf-8")
+    assert names(open_class(klass, SPECS, tmp_path / "s")) == ["alice", "feedback"]
+    assert names(open_class(klass, SPECS, tmp_path / "s", skip=[klass / "feedback"])) == ["alice"]

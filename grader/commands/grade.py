@@ -93,7 +93,8 @@ def run(args, console) -> int:
             run_ = api.grade_class(path, specs=args.specs, specs_dir=args.specs_dir, tests=args.tests,
                                    jobs=args.jobs, isolation=args.isolation, cache_dir=args.cache_dir,
                                    use_cache=not (args.no_cache or args.gradescope), shard=args.shard,
-                                   single=args.gradescope, progress=bar)
+                                   single=args.gradescope, progress=bar,
+                                   skip=[p for p in (args.feedback, args.cache_dir) if p])
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     results = run_.results
