@@ -26,9 +26,10 @@ def grade_submission(path: str | Path, *, specs: list[str] | None = None, specs_
 
 
 def grade_class(path: str | Path, *, specs: list[str] | None = None, specs_dir: str | None = None,
-                tests: list[str] | None = None, jobs: int | None = None, isolation: str | None = None, cache_dir: str | None = None,
-                use_cache: bool = True, shard: str | None = None, single: bool = False,
-                skip: list[str] | None = None, progress: batch.Progress | None = None) -> batch.BatchRun:
+                tests: list[str] | None = None, jobs: int | None = None, isolation: str | None = None,
+                cache_dir: str | None = None, use_cache: bool = True, shard: str | None = None,
+                single: bool = False, skip: list[str] | None = None,
+                progress: batch.Progress | None = None) -> batch.BatchRun:
     """Grade one student's folder, a class folder, or a zip of either (see ``grader.classroom``).
 
     Every student is graded against the named specs, or against every spec whose
@@ -36,8 +37,8 @@ def grade_class(path: str | Path, *, specs: list[str] | None = None, specs_dir: 
     ``~/.cache/sockgrade/results``) are reused unless ``use_cache`` is false.
     ``shard`` ("K/N") grades only the K-th of N deterministic parts of the class.
     ``tests`` keeps only the tests with these names; ``skip`` lists folders in
-    the class that are not students (outputs written there). Raises ValueError for a bad
-    ``shard`` or an unknown test name.
+    the class that are not students (outputs written there). Raises ValueError
+    for a bad ``shard`` or an unknown test name.
     """
     folder = specs_dir and Path(specs_dir)
     chosen = catalog.resolve(specs, folder) if specs else catalog.load_all(folder)

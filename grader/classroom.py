@@ -78,6 +78,8 @@ def open_class(path: Path, specs, scratch: Path, *, single: bool = False, skip=(
     ``skip`` names folders that are no student (the run's own outputs, put inside the class).
     """
     path = Path(path)
+    if path.is_file() and path.suffix.lower() == ".zip" and not zipfile.is_zipfile(path):
+        return Class([Student(path.stem, path)], single=True)     # preparing it says what is wrong
     if path.is_file() and zipfile.is_zipfile(path):
         if single or _zip_is_one_student(path, specs):
             return Class([Student(path.stem, path)], single=True)

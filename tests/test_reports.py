@@ -143,3 +143,10 @@ def test_report_renders_in_chromium_without_errors(graded_class, tmp_path):
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
     if os.environ.get("SOCKGRADE_KEEP_SCREENSHOT"):
         shutil.copy(shot, os.environ["SOCKGRADE_KEEP_SCREENSHOT"])
+
+
+def test_feedback_says_once_what_was_not_handed_in(graded_class):
+    frank = (graded_class.out / "feedback" / "frank.md").read_text(encoding="utf-8")
+    assert frank.count("**Not handed in:** contactclientudp.py or contact_client_udp.py; "
+                       "contactserverudp.py or contact_server_udp.py.") == 1
+    assert "### ❌ add replies NAME added" not in frank          # no section per test for a missing file

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import zipfile
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -87,6 +88,8 @@ def run(args, console) -> int:
         raise UsageError("which folder? give a student's folder, a class folder or a zip (or --gradescope)")
     if not path.exists():
         raise UsageError(f"{path} does not exist")
+    if not path.is_dir() and path.suffix.lower() != ".zip" and not zipfile.is_zipfile(path):
+        raise UsageError(f"{path} is neither a folder nor a zip file")
     bar = progress.Bar(console) if progress.wanted(console) and not args.gradescope else None
     try:
         with bar or nullcontext():

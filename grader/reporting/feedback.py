@@ -11,9 +11,9 @@ import re
 from pathlib import Path
 
 from grader.net.transcript import render
-from grader.reporting.gradebook import build, grading_failed, points
+from grader.reporting.gradebook import build, grading_failed, not_handed_in, points
 
-_SPECIAL = re.compile(r"([\\`*_<>\[\]|])")
+_SPECIAL = re.compile(r"([\\`*<>\[\]|]|(?<!\w)_|_(?!\w))")     # contact_server.py keeps its _
 
 
 def md(text: str) -> str:
@@ -61,8 +61,11 @@ def _assignment(result) -> list[str]:
         kind = " bonus" if test.bonus else ""
         lines.append(f"| {mark} | {md(test.name)} | {points(test.points)} / {points(test.max_points)}{kind} |")
     lines.append("")
+    missing = sorted({t.reason.removesuffix(" was not handed in") for t in result.tests if not_handed_in(t)})
+    if missing:
+        lines += [f"**Not handed in:** {md('; '.join(missing))}. The tests that need it score 0.", ""]
     for test in result.tests:
-        if not test.passed and not test.hidden:
+        if not test.passed and not test.hidden and not not_handed_in(test):
             lines += _failed_test(result, test)
     return lines
 

@@ -5,6 +5,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from grader.reporting.gradebook import build
+
 
 def _points(value: float) -> str:
     return f"{value:g}"
@@ -13,6 +15,9 @@ def _points(value: float) -> str:
 def render(results, console: Console | None = None, verbose: bool = False) -> None:
     console = console or Console()
     for result in results:
+        if not result.assignment:            # nothing to grade: say why, no table
+            console.print(Text(f"{result.student}: {result.error}", style="bold red"))
+            continue
         table = Table(title=f"{result.student} — {result.assignment}: {result.title}",
                       title_justify="left", expand=False, show_lines=False)
         table.add_column("test", overflow="fold")
@@ -46,8 +51,7 @@ def render(results, console: Console | None = None, verbose: bool = False) -> No
 
 
 def render_class(results, console: Console | None = None, verbose: bool = False) -> None:
-    """A class: one row per student (a column per assignment, the total), then what failed to grade."""
-    from grader.reporting.gradebook import build
+    """A class: one row per student: a column per assignment, the total, what could not be graded."""
     console = console or Console()
     if verbose:
         render(results, console, verbose=True)
