@@ -17,7 +17,9 @@ from grader.commands import UsageError
 from grader.spec import SpecError
 
 USAGE_ERROR = 2
-SUBCOMMANDS: dict[str, str] = {}     # name -> module in grader.commands
+SUBCOMMANDS: dict[str, str] = {     # name -> module in grader.commands
+    "merge": "merge",
+}
 
 
 def _command(name: str):

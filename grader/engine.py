@@ -10,15 +10,13 @@ import json
 import os
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from grader import discover
 from grader.results import AssignmentResult, TestResult
 from grader.scoring import score_test
 from grader.runner import isolation as iso
-from grader.runner.generated import SHRINK_SECONDS
 from grader.runner.process import Program
 from grader.spec.model import Spec, Test
 
@@ -32,24 +30,24 @@ def default_jobs() -> int:
 
 class Engine:
     def __init__(self, *, jobs: int | None = None, isolation: str | None = None,
-                 python: str = sys.executable, seed: int | None = None):
+                 python: str = sys.executable):
         self.isolation = isolation or iso.available_level()
         self.jobs = (jobs or default_jobs()) if self.isolation != "none" else 1
         self.python = python
-        self.seed = seed           # overrides every generated test's seed
         self._answers: dict[tuple, dict | str] = {}
         self._answer_locks: dict[tuple, threading.Lock] = {}
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(self.jobs)
 
-    def close(self) -> None:
-        self._pool.shutdown(wait=True)
+    def close(self, cancel: bool = False) -> None:
+        """Wait for the running tests; ``cancel`` drops the queued ones (Ctrl-C in a big batch)."""
+        self._pool.shutdown(wait=True, cancel_futures=cancel)
 
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        self.close()
+    def __exit__(self, exc_type, *exc):
+        self.close(cancel=exc_type is not None)
 
     # -- submissions --------------------------------------------------------
     def grade(self, submission: Path, spec: Spec, student: str | None = None) -> AssignmentResult:
@@ -57,28 +55,41 @@ class Engine:
 
     def grade_all(self, items) -> list[AssignmentResult]:
         """Grade (submission, spec, student name or None) items; all their tests share the pool."""
-        pending = []
-        for submission, spec, student in items:
-            submission = Path(submission).resolve()
-            files = discover.role_files(submission, spec)
-            result = AssignmentResult(student=student or submission.name, assignment=spec.id,
-                                      title=spec.title, tests=[], isolation=self.isolation,
-                                      files={r: str(p.relative_to(submission)) for r, p in files.items() if p})
-            tests = [self._seeded(t) for t in spec.tests]
-            seeds = sorted({t.generate.seed for t in tests if t.generate})
-            if seeds:
-                result.extra["seed"] = seeds[0] if len(seeds) == 1 else seeds
-            futures = [self._pool.submit(self._grade_test, submission, spec, test, files) for test in tests]
-            pending.append((result, futures))
-        for result, futures in pending:
-            result.tests = [f.result() for f in futures]
-            result.duration = sum(t.duration for t in result.tests)
-        return [result for result, _ in pending]
+        futures = [self.submit(submission, spec, student) for submission, spec, student in items]
+        return [f.result() for f in futures]
 
-    def _seeded(self, test: Test) -> Test:
-        if self.seed is None or test.generate is None:
-            return test
-        return replace(test, generate=replace(test.generate, seed=self.seed))
+    def submit(self, submission: Path, spec: Spec, student: str | None = None) -> Future:
+        """Queue every test of one submission; the future's result is its AssignmentResult."""
+        submission = Path(submission).resolve()
+        files = discover.role_files(submission, spec)
+        result = AssignmentResult(student=student or submission.name, assignment=spec.id,
+                                  title=spec.title, tests=[], isolation=self.isolation,
+                                  files={r: str(p.relative_to(submission)) for r, p in files.items() if p})
+        seeds = sorted({t.generate.seed for t in spec.tests if t.generate})
+        if seeds:
+            result.extra["seed"] = seeds[0] if len(seeds) == 1 else seeds
+        done: Future = Future()
+        tests = [self._pool.submit(self._grade_test, submission, spec, test, files) for test in spec.tests]
+        left = [len(tests)]
+
+        def finished(_) -> None:
+            with self._lock:
+                left[0] -= 1
+                if left[0]:
+                    return
+            try:
+                result.tests = [f.result() for f in tests]
+            except BaseException as exc:   # a bug of the grader, or the batch was cancelled
+                done.set_exception(exc)
+                return
+            result.duration = sum(t.duration for t in result.tests)
+            done.set_result(result)
+
+        if not tests:
+            done.set_result(result)
+        for f in tests:
+            f.add_done_callback(finished)
+        return done
 
     def _grade_test(self, submission: Path, spec: Spec, test: Test, files: dict) -> TestResult:
         missing = [r for r in test.roles_used if files.get(r) is None]
@@ -155,13 +166,7 @@ def _worker_env() -> dict:
 
 def _budget(test: Test) -> float:
     steps = test.steps + (test.client.before if test.client else ())
-    if test.swarm:
-        steps += max(test.swarm.per_client, key=len) + test.swarm.then
     total = test.startup_timeout + sum(s.timeout for s in steps)
-    if test.generate:
-        g = test.generate
-        one_run = 2 * test.startup_timeout + (g.length + g.clients) * g.timeout * 2
-        total += 2 * one_run + SHRINK_SECONDS
     if test.client:
         total += test.client.timeout
     return total + WORKER_MARGIN

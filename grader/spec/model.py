@@ -180,3 +180,8 @@ class Spec:
     @property
     def max_score(self) -> float:
         return sum(t.points for t in self.tests if not t.bonus)
+
+    def with_seed(self, seed: int) -> "Spec":
+        """This spec with every generated conversation drawn from ``seed``."""
+        return replace(self, tests=tuple(
+            replace(t, generate=replace(t.generate, seed=seed)) if t.generate else t for t in self.tests))
