@@ -7,6 +7,7 @@ from pathlib import Path
 from grader import api
 from grader.commands import UsageError
 from grader.reporting import json_report, junit_report, terminal
+from grader.runner import isolation
 
 HELP = "grade a student's folder (the default command)"
 
@@ -26,8 +27,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--json", type=Path, metavar="FILE", help="write the results as JSON")
     parser.add_argument("--junit", type=Path, metavar="FILE", help="write the results as JUnit XML")
     parser.add_argument("-j", "--jobs", type=int, default=d["jobs"], help="tests run at the same time")
-    parser.add_argument("--isolation", choices=["none", "netns"], default=d["isolation"],
-                        help="force an isolation level (default: the best available)")
+    parser.add_argument("--isolation", choices=[isolation.STRICT, *reversed(isolation.LEVELS)],
+                        default=d["isolation"],
+                        help="at most this isolation level (default: the best available); "
+                             "strict: refuse to grade without full isolation")
     parser.add_argument("-v", "--verbose", action="store_true", help="show the conversation of failed tests")
 
 
@@ -37,8 +40,11 @@ def run(args, console) -> int:
         raise UsageError(f"{path} is not a folder")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
-    results = api.grade_submission(path, specs=args.specs, specs_dir=args.specs_dir,
-                                   jobs=args.jobs, isolation=args.isolation)
+    try:
+        results = api.grade_submission(path, specs=args.specs, specs_dir=args.specs_dir,
+                                       jobs=args.jobs, isolation=args.isolation)
+    except isolation.IsolationUnavailable as exc:
+        raise UsageError(str(exc)) from None
     if not results:
         console.print(f"no assignment found in {path}: none of the specs' file names are there")
     terminal.render(results, console, verbose=args.verbose)

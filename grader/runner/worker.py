@@ -7,13 +7,14 @@ starts is killed in ``finally`` before the outcome is written.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import tempfile
 import time
 from dataclasses import asdict
 
-from grader.runner import isolation
+from grader.runner import isolation, sandbox
 from grader.runner.client_check import run_client
 from grader.runner.context import Job, Outcome, TestFailed
 from grader.runner.conversation import play
@@ -29,7 +30,11 @@ def run_job(raw: dict) -> Outcome:
     try:
         if raw.get("submission"):
             shutil.copytree(raw["submission"], workdir, dirs_exist_ok=True, symlinks=True)
-        job = Job.from_dict(raw, workdir)
+        uid = None
+        if raw.get("isolation") == "sandbox" and os.geteuid() == 0:
+            uid = sandbox.claim_user()
+            sandbox.give_to(workdir, uid)
+        job = Job.from_dict(raw, workdir, uid)
         _run_test(job, outcome)
         outcome.passed = not outcome.reason
     except TestFailed as failure:
@@ -66,7 +71,7 @@ def _run_test(job: Job, outcome: Outcome) -> None:
 
 def main() -> int:
     raw = json.load(sys.stdin)
-    if raw.get("isolation") == "netns":
+    if raw.get("isolation") in ("netns", "sandbox"):
         isolation.bring_loopback_up()
     become_subreaper()
     try:
