@@ -11,6 +11,8 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,10 +21,10 @@ from typing import Callable
 import pytest
 import yaml
 
-from conftest import REFERENCE, SPECS
+from conftest import EXAMPLES, REFERENCE, ROOT, SPECS
 from grader.engine import Engine
 from grader.runner import isolation
-from grader.spec import load_spec
+from grader.spec import SpecError, load_spec
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 SANDBOX = isolation.available_level() == "sandbox"
@@ -77,7 +79,7 @@ CASES = {
     "exits_at_once": Case(reasons={"server binds UDP 9999": "exited (code 0) before binding a port"}),
     "raises_at_import": Case(reasons={"server binds UDP 9999": "ModuleNotFoundError: No module named 'udphelpers'"}),
     "python2": Case(reasons={"server binds UDP 9999": "Python 2"}),
-    # The startup timeout is long so that the CPU limit, not the wait, ends these tests.
+    # Long timeouts, so that the limit, not the wait, ends these tests on a busy machine.
     "cpu_forever": Case(startup_timeout=30, reasons={
         "server binds UDP 9999": "your server stopped before binding a port: used more than 1 s of CPU time",
         "client sends message1..message5 and prints the replies":
@@ -86,7 +88,7 @@ CASES = {
         "server binds UDP 9999": "your server stopped before binding a port: used more than 64 MiB of memory",
         "client sends message1..message5 and prints the replies":
             "the client stopped: used more than 64 MiB of memory"}),
-    "fork_bomb": Case(sandbox_only=True, reasons={
+    "fork_bomb": Case(sandbox_only=True, startup_timeout=20, reasons={
         "server binds UDP 9999": "stopped before binding a port: tried to start more than 8 processes"}),
     "prints_megabytes": Case(passing=ECHO_TESTS, startup_timeout=10, check=output_is_capped),
     "binary_garbage": Case(passing=ECHO_TESTS, startup_timeout=10, check=no_terminal_control),
@@ -161,7 +163,8 @@ class Course:
         data["tests"] = [t for t in data["tests"] if only is None or t["name"] in only]
         for role in data["roles"].values():
             role["reference"] = str(self.root / "reference" / Path(role["reference"]).name)
-        data["defaults"] = {**data.get("defaults", {}), "startup_timeout": startup_timeout}
+        data["defaults"] = {**data.get("defaults", {}), "startup_timeout": startup_timeout,
+                            "client_timeout": max(10, startup_timeout)}
         data["limits"] = {**LIMITS, **limits}
         path = self.root / "specs" / f"{spec_id}.yaml"
         path.write_text(f"# {self.secret}\n" + yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
@@ -254,3 +257,31 @@ def test_the_submission_time_limit_stops_further_tests(tmp_path):
     assert reasons[0].startswith("your server did not bind")
     assert all(r.startswith("not run: the tests of this submission already took 1 s") for r in reasons[1:])
     assert processes_with(course.marker) == []
+
+
+def test_strict_refuses_to_grade_without_full_isolation(tmp_path):
+    env = {**os.environ, "SOCKGRADE_ISOLATION": "none", "COLUMNS": "300"}
+    done = subprocess.run([sys.executable, "-m", "grader", str(EXAMPLES / "alice"), "--isolation", "strict",
+                           "--json", str(tmp_path / "out.json")],
+                          capture_output=True, text=True, env=env, cwd=ROOT)
+    assert done.returncode == 2
+    assert done.stdout.strip().splitlines() == [
+        "error no full isolation here (SOCKGRADE_ISOLATION=none is set); see 'Full isolation' in the README"]
+    assert not (tmp_path / "out.json").exists()
+
+
+@pytest.mark.skipif(not SANDBOX, reason="needs the sandbox (bubblewrap)")
+def test_strict_grades_in_the_sandbox():
+    with Engine(isolation="strict") as engine:
+        assert engine.isolation == "sandbox"
+
+
+def test_a_misspelt_limit_is_a_spec_error(tmp_path):
+    text = (SPECS / "udp-echo.yaml").read_text().replace("../reference/", f"{REFERENCE}/")
+    path = tmp_path / "udp-echo.yaml"
+    path.write_text(text + "limits:\n  cpu: 2\n")
+    with pytest.raises(SpecError) as caught:
+        load_spec(path)
+    message = str(caught.value)
+    assert "unknown key 'cpu'" in message and "cpu_seconds" in message
+    assert f":{len(text.splitlines()) + 2}:" in message

@@ -70,13 +70,15 @@ def bwrap_argv(workdir: str, python: str, hide: list[str], uid: int | None) -> l
             "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--hostname", "sandbox"]
     if uid is None:
         argv += ["--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY), "--disable-userns"]
+    # First the fresh mounts, so that a runtime under /tmp (a virtualenv) is bound on top of them.
+    argv += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(TMP_SIZE), "--tmpfs", "/tmp"]
     binds, links = runtime_binds(python)
     dests = [dest for _, dest in binds]
     # bwrap makes missing parents 0700, which the student's user could not cross.
     parents: list[str] = []
     for dest in dests + [INSIDE]:
         chain, parent = [], os.path.dirname(dest)
-        while parent != "/" and not any(_inside(parent, d) for d in dests):
+        while parent not in ("/", "/tmp") and not any(_inside(parent, d) for d in dests):
             chain.append(parent)
             parent = os.path.dirname(parent)
         parents += [p for p in reversed(chain) if p not in parents]
@@ -86,9 +88,7 @@ def bwrap_argv(workdir: str, python: str, hide: list[str], uid: int | None) -> l
         argv += ["--symlink", os.readlink(d), d]
     for src, dest in binds:
         argv += ["--ro-bind", src, dest]
-    argv += ["--proc", "/proc", "--dev", "/dev",
-             "--perms", "1777", "--size", str(TMP_SIZE), "--tmpfs", "/tmp",
-             "--bind", workdir, INSIDE, "--chdir", INSIDE]
+    argv += ["--bind", workdir, INSIDE, "--chdir", INSIDE]
     for path in map(os.path.realpath, hide):
         visible = any(_inside(path, src) for src, dest in binds if src == dest)
         needed = any(_inside(src, path) for src, _ in binds)
@@ -102,6 +102,17 @@ def bwrap_argv(workdir: str, python: str, hide: list[str], uid: int | None) -> l
 
 def env(python: str) -> dict:
     return {"PATH": os.path.dirname(python) + ":" + PATH, "HOME": INSIDE}
+
+
+def real_root() -> bool:
+    """Root of the machine, not root of a user namespace (as a worker of an unprivileged grader is)."""
+    if os.geteuid() != 0:
+        return False
+    try:
+        with open("/proc/self/uid_map") as f:
+            return f.read().split() == ["0", "0", "4294967295"]
+    except OSError:
+        return True
 
 
 _claimed: list[int] = []
@@ -145,7 +156,7 @@ def missing(namespaces: tuple[str, ...]) -> str:
 def _probe(namespaces: tuple[str, ...], python: str) -> str:
     if not shutil.which("bwrap"):
         return "bubblewrap (bwrap) is not installed"
-    root = os.geteuid() == 0
+    root = real_root()
     if root and not shutil.which("setpriv"):
         return "setpriv (util-linux) is not installed"
     workdir = tempfile.mkdtemp(prefix="sockgrade-probe-")
@@ -153,9 +164,8 @@ def _probe(namespaces: tuple[str, ...], python: str) -> str:
         uid = UID_BASE + UID_COUNT if root else None     # a user no test is given
         if root:
             give_to(workdir, uid)
-        check = "import os, sys; open('probe', 'w').write(sys.prefix); print(os.getuid())"
-        argv = (list(namespaces) + bwrap_argv(workdir, python, [], uid)
-                + [python, "-c", check])
+        check = "import sys; open('probe', 'w').write(sys.prefix)"
+        argv = list(namespaces) + bwrap_argv(workdir, python, [], uid) + [python, "-c", check]
         try:
             done = subprocess.run(argv, capture_output=True, timeout=20, cwd="/",
                                   env={**env(python), "PYTHONDONTWRITEBYTECODE": "1"})
@@ -163,9 +173,12 @@ def _probe(namespaces: tuple[str, ...], python: str) -> str:
             return f"bubblewrap did not run: {exc}"
         if done.returncode != 0:
             lines = done.stderr.decode(errors="replace").strip().splitlines()
+            if lines and "Unknown option" in lines[-1]:
+                return f"bubblewrap is too old ({lines[-1]}); version 0.7 or later is needed"
             return "bubblewrap failed: " + (lines[-1] if lines else f"exit code {done.returncode}")
         try:
-            prefix = open(os.path.join(workdir, "probe")).read()
+            with open(os.path.join(workdir, "probe")) as f:
+                prefix = f.read()
         except OSError:
             prefix = ""
         if prefix != sys.prefix:

