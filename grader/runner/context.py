@@ -7,7 +7,8 @@ import socket
 from dataclasses import dataclass, field
 
 from grader.net.transcript import Transcript
-from grader.runner import limits, sandbox
+from grader.runner import sandbox
+from grader.runner.limits import preexec
 from grader.runner.process import Program
 from grader.spec.model import Limits, Test
 
@@ -77,7 +78,7 @@ class Job:
                 command = sandbox.bwrap_argv(self.workdir, self.python, self.hide, self.uid) + command
             program = Program(command, cwd=self.workdir, stdin=stdin,
                               env={**self.env(), **(sandbox.env(self.python) if sandboxed else {})},
-                              preexec=limits.preexec(self.limits, processes=sandboxed),
+                              preexec=preexec(self.limits, processes=sandboxed),
                               limits=self.limits, sandboxed=sandboxed)
         self.programs_started.append(program)
         return program
