@@ -90,6 +90,10 @@ CASES = {
             "the client stopped: used more than 64 MiB of memory"}),
     "fork_bomb": Case(sandbox_only=True, startup_timeout=20, reasons={
         "server binds UDP 9999": "stopped before binding a port: tried to start more than 8 processes"}),
+    "big_file": Case(reasons={
+        "server binds UDP 9999": "your server stopped before binding a port: tried to write a file larger than 1 MiB"}),
+    "many_files": Case(reasons={
+        "server binds UDP 9999": "stopped before binding a port: opened more than 64 files and sockets at once"}),
     "prints_megabytes": Case(passing=ECHO_TESTS, startup_timeout=10, check=output_is_capped),
     "binary_garbage": Case(passing=ECHO_TESTS, startup_timeout=10, check=no_terminal_control),
     "closes_stdout": Case(passing=ECHO_SERVER, startup_timeout=10),
