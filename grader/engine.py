@@ -10,10 +10,11 @@ import json
 import os
 import sys
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from grader import discover
+from grader import discover, paths
 from grader.results import AssignmentResult, TestResult
 from grader.scoring import score_test
 from grader.runner import isolation as iso
@@ -31,7 +32,7 @@ def default_jobs() -> int:
 class Engine:
     def __init__(self, *, jobs: int | None = None, isolation: str | None = None,
                  python: str = sys.executable):
-        self.isolation = isolation or iso.available_level()
+        self.isolation = iso.choose(isolation)      # raises IsolationUnavailable for an impossible strict
         self.jobs = (jobs or default_jobs()) if self.isolation != "none" else 1
         self.python = python
         self._answers: dict[tuple, dict | str] = {}
@@ -69,7 +70,9 @@ class Engine:
         if seeds:
             result.extra["seed"] = seeds[0] if len(seeds) == 1 else seeds
         done: Future = Future()
-        tests = [self._pool.submit(self._grade_test, submission, spec, test, files) for test in spec.tests]
+        budget = _Budget(spec.limits.submission_seconds)
+        tests = [self._pool.submit(self._grade_test, submission, spec, test, files, budget)
+                 for test in spec.tests]
         left = [len(tests)]
 
         def finished(_) -> None:
@@ -91,17 +94,23 @@ class Engine:
             f.add_done_callback(finished)
         return done
 
-    def _grade_test(self, submission: Path, spec: Spec, test: Test, files: dict) -> TestResult:
+    def _grade_test(self, submission: Path, spec: Spec, test: Test, files: dict,
+                    budget: "_Budget") -> TestResult:
         missing = [r for r in test.roles_used if files.get(r) is None]
         if missing:
             names = " or ".join(spec.roles[missing[0]].files)
             return score_test(test, passed=False, reason=f"{names} was not handed in")
+        if budget.used_up():
+            return score_test(test, passed=False, reason=f"not run: the tests of this submission already took "
+                                                         f"{budget.seconds:g} s, the most they may take")
         if test.needs_reference_answers():
             answers = self.reference_answers(spec, test)
             if isinstance(answers, str):
                 return score_test(test, passed=False, reason=f"grading failed: {answers}", error=True)
             test = test.with_answers(answers)
+        started = time.monotonic()
         outcome = self.run_worker(spec, test, submission, files)
+        budget.spend(outcome.get("duration") or time.monotonic() - started)
         if outcome.get("error"):
             return score_test(test, passed=False, reason="grading failed: " + outcome["error"].splitlines()[0],
                            error=True, outcome=outcome)
@@ -140,7 +149,8 @@ class Engine:
                 programs[name]["args"] = ["--port", str(spec.port)]
         job = {"test": test.to_dict(), "transport": spec.transport, "host": spec.host, "port": spec.port,
                "framing": spec.framing, "programs": programs, "python": self.python, "mode": mode,
-               "submission": str(submission) if submission else None, "isolation": self.isolation}
+               "submission": str(submission) if submission else None, "isolation": self.isolation,
+               "limits": spec.limits.to_dict(), "hide": _hidden_from_students(spec, submission)}
         argv = iso.wrapper(self.isolation) + [self.python, "-m", "grader.runner.worker"]
         budget = _budget(test)
         worker = Program(argv, cwd="/", env=_worker_env(), stdin=json.dumps(job).encode(), cap=64 << 20)
@@ -155,6 +165,37 @@ class Engine:
                                  + worker.stderr.text()[-2000:]}
         finally:
             worker.close()
+
+
+class _Budget:
+    """The wall-clock time a submission's tests may take for one spec, summed over its tests.
+
+    Summing each test's own duration, rather than timing the submission from
+    its first test, keeps a busy pool from using up a student's time.
+    """
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.used = 0.0
+        self._lock = threading.Lock()
+
+    def used_up(self) -> bool:
+        with self._lock:
+            return self.used >= self.seconds
+
+    def spend(self, seconds: float) -> None:
+        with self._lock:
+            self.used += seconds
+
+
+def _hidden_from_students(spec: Spec, submission: Path | None) -> list[str]:
+    """What a sandboxed program must not see even where it lies under a folder the sandbox shows."""
+    shipped = paths.shipped_specs_dir()
+    hidden = {spec.source.parent, shipped, shipped.parent / "reference"}
+    hidden |= {role.reference.parent for role in spec.roles.values() if role.reference}
+    if submission:
+        hidden |= {submission, submission.parent}
+    return sorted(str(p) for p in hidden)
 
 
 def _worker_env() -> dict:

@@ -11,6 +11,7 @@ from grader import api, cache
 from grader.commands import UsageError
 from grader.reporting import (csv_report, feedback, gradebook, gradescope, html_report, json_report,
                               junit_report, progress, terminal)
+from grader.runner import isolation
 from grader.stable import stable
 
 HELP = "grade a student's folder, a class folder, or a zip of either (the default command)"
@@ -55,8 +56,10 @@ def add_arguments(parser) -> None:
                         help="run only the test with this name; repeatable")
     parser.add_argument("-j", "--jobs", type=int, default=d["jobs"],
                         help="tests run at the same time, across all students (default: 4 per CPU core)")
-    parser.add_argument("--isolation", choices=["none", "netns"], default=d["isolation"],
-                        help="force an isolation level (default: the best available)")
+    parser.add_argument("--isolation", choices=[isolation.STRICT, *reversed(isolation.LEVELS)],
+                        default=d["isolation"],
+                        help="at most this isolation level (default: the best available); "
+                             "strict: refuse to grade without full isolation")
     parser.add_argument("--seed", type=int, default=d["seed"],
                         help="seed for generated conversations (default: each spec's own)")
     parser.add_argument("-v", "--verbose", action="store_true",
@@ -100,7 +103,7 @@ def run(args, console) -> int:
                                    use_cache=not (args.no_cache or args.gradescope), shard=args.shard,
                                    single=args.gradescope, progress=bar, seed=args.seed,
                                    skip=[p for p in (args.feedback, args.cache_dir) if p])
-    except ValueError as exc:
+    except (ValueError, isolation.IsolationUnavailable) as exc:
         raise UsageError(str(exc)) from None
     results = run_.results
     if args.gradescope:

@@ -6,6 +6,7 @@ from grader.net.relay import Relay
 from grader.net.transcript import decode, escape
 from grader.runner.context import Job, Outcome, TestFailed, crash_summary, free_port
 from grader.runner.conversation import play
+from grader.runner.limits import stop_reason
 from grader.runner.servers import start_server
 
 
@@ -61,6 +62,8 @@ def _exit_problem(job: Job, run, program, code) -> str:
         return f"{who} was still running after {run.timeout:g} s and was stopped (it should exit by itself)"
     if code in (0, None):
         return ""
+    if limit := stop_reason(program):
+        return f"the client stopped: {limit}"
     summary = crash_summary(job.plain(program.stderr.text()))
     return f"the client exited with code {code}" + (f": {summary}" if summary else "")
 

@@ -7,8 +7,10 @@ import socket
 from dataclasses import dataclass, field
 
 from grader.net.transcript import Transcript
+from grader.runner import sandbox
+from grader.runner.limits import preexec
 from grader.runner.process import Program
-from grader.spec.model import Test
+from grader.spec.model import Limits, Test
 
 
 @dataclass
@@ -42,29 +44,50 @@ class Job:
     workdir: str              # a private copy of the submission, the student's cwd
     python: str
     mode: str = "grade"       # grade | record (record the reference's answers)
+    isolation: str = "none"
+    limits: Limits = Limits()
+    hide: list[str] = field(default_factory=list)   # paths a sandboxed program must not see
+    uid: int | None = None    # the sandbox's user when the grader is root (sandbox.claim_user)
     transcript: Transcript = field(default_factory=Transcript)
     programs_started: list[Program] = field(default_factory=list)
     student_server: Program | None = None     # the latest one started, whose output is shown
 
     @classmethod
-    def from_dict(cls, d: dict, workdir: str) -> "Job":
+    def from_dict(cls, d: dict, workdir: str, uid: int | None = None) -> "Job":
         return cls(test=Test.from_dict(d["test"]), transport=d["transport"], host=d["host"],
                    port=d["port"], framing=d["framing"], programs=d["programs"], workdir=workdir,
-                   python=d["python"], mode=d.get("mode", "grade"))
+                   python=d["python"], mode=d.get("mode", "grade"), isolation=d.get("isolation", "none"),
+                   limits=Limits.from_dict(d.get("limits", {})), hide=list(d.get("hide", ())), uid=uid)
 
     def env(self) -> dict:
         return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
                 "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1",
                 "PYTHONIOENCODING": "utf-8", "HOME": self.workdir}
 
+    def is_students(self, path: str) -> bool:
+        """A program from the private copy is the student's (judged by its name, never by a link's target)."""
+        full = os.path.abspath(os.path.join(self.workdir, path))
+        return full.startswith(os.path.join(self.workdir, ""))
+
     def start(self, path: str, args: list[str], stdin: bytes | None = None) -> Program:
-        program = Program([self.python, "-u", path, *args], cwd=self.workdir, env=self.env(), stdin=stdin)
+        """Start a program; the student's get the spec's limits, and the sandbox when there is one."""
+        command = [self.python, "-u", path, *args]
+        if not self.is_students(path):
+            program = Program(command, cwd=self.workdir, env=self.env(), stdin=stdin)
+        else:
+            sandboxed = self.isolation == "sandbox"
+            if sandboxed:
+                command = sandbox.bwrap_argv(self.workdir, self.python, self.hide, self.uid) + command
+            program = Program(command, cwd=self.workdir, stdin=stdin,
+                              env={**self.env(), **(sandbox.env(self.python) if sandboxed else {})},
+                              preexec=preexec(self.limits, processes=sandboxed),
+                              limits=self.limits, sandboxed=sandboxed)
         self.programs_started.append(program)
         return program
 
     def plain(self, text: str) -> str:
-        """Student-facing text: the private copy's path replaced by nothing."""
-        return text.replace(self.workdir + os.sep, "")
+        """Student-facing text: the private copy's path (outside or inside the sandbox) replaced by nothing."""
+        return text.replace(self.workdir + os.sep, "").replace(sandbox.INSIDE + "/", "")
 
 
 def free_port() -> int:

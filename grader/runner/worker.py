@@ -13,7 +13,7 @@ import tempfile
 import time
 from dataclasses import asdict
 
-from grader.runner import isolation
+from grader.runner import isolation, sandbox
 from grader.runner.client_check import run_client
 from grader.net.relay import Relay
 from grader.runner.context import Job, Outcome, TestFailed, free_port
@@ -32,7 +32,11 @@ def run_job(raw: dict) -> Outcome:
     try:
         if raw.get("submission"):
             shutil.copytree(raw["submission"], workdir, dirs_exist_ok=True, symlinks=True)
-        job = Job.from_dict(raw, workdir)
+        uid = None
+        if raw.get("isolation") == "sandbox" and sandbox.real_root():
+            uid = sandbox.claim_user()
+            sandbox.give_to(workdir, uid)
+        job = Job.from_dict(raw, workdir, uid)
         _run_test(job, outcome)
         outcome.passed = not outcome.reason
     except TestFailed as failure:
@@ -83,7 +87,7 @@ def _run_test(job: Job, outcome: Outcome) -> None:
 
 def main() -> int:
     raw = json.load(sys.stdin)
-    if raw.get("isolation") == "netns":
+    if raw.get("isolation") in ("netns", "sandbox"):
         isolation.bring_loopback_up()
     become_subreaper()
     try:

@@ -14,7 +14,7 @@ from grader.spec.errors import SpecError
 from grader.generate import Generation
 from grader.net.shaping import NetworkProfile
 from grader.spec.checks import check_spec
-from grader.spec.model import ClientRun, Expectation, Role, Spec, Step, Swarm, Test
+from grader.spec.model import ClientRun, Expectation, Limits, Role, Spec, Step, Swarm, Test
 from grader.spec.yaml_marks import format_path, line_of, load_with_lines
 
 EXPECTATION_KINDS = ("equals", "one_of", "contains", "regex", "any", "closed", "silence", "reference")
@@ -122,7 +122,8 @@ def _build(data: dict, lines: dict, source: Path) -> Spec:
     spec = Spec(id=data["id"], title=data.get("title", data["id"]), transport=data["transport"],
                 host=address.get("host", "127.0.0.1"), port=address.get("port", 9999),
                 framing=data.get("framing", "none"), roles=roles, tests=tests,
-                source=source, description=data.get("description", ""))
+                source=source, description=data.get("description", ""),
+                limits=Limits(**data.get("limits", {})))
     check_spec(spec, ctx)
     return spec
 

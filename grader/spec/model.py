@@ -155,6 +155,29 @@ class Test:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """What each student program may use (the spec's ``limits:``; these are the defaults).
+
+    Sized for beginners' programs: a threaded server with a few dozen threads
+    fits easily. The runner applies them (``grader.runner.limits``) and names
+    the one a program ran into.
+    """
+    cpu_seconds: int = 10               # CPU time of each program
+    memory_mib: int = 256               # memory each program may write to (RLIMIT_DATA)
+    processes: int = 64                 # processes and threads, counted together
+    file_size_mib: int = 16             # the largest file a program may write
+    open_files: int = 256
+    submission_seconds: float = 300.0   # the total time of a submission's tests for this spec
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Limits":
+        return cls(**d)
+
+
+@dataclass(frozen=True)
 class Role:
     name: str
     files: tuple[str, ...]
@@ -175,6 +198,7 @@ class Spec:
     tests: tuple[Test, ...]
     source: Path
     description: str = ""
+    limits: Limits = Limits()
     extra: dict = field(default_factory=dict)
 
     @property
