@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from grader import match
+from grader.net.capture import Capture
 from grader.net.relay import Relay
 from grader.net.transcript import decode, escape
 from grader.runner.context import Job, Outcome, TestFailed, crash_summary, free_port
@@ -12,7 +13,7 @@ from grader.runner.servers import start_server
 
 def run_client(job: Job, outcome: Outcome) -> None:
     run = job.test.client
-    relay = None
+    relay = capture = None
     try:
         if run.server == "reference":
             # The reference listens elsewhere; the relay takes its place on the
@@ -22,13 +23,16 @@ def run_client(job: Job, outcome: Outcome) -> None:
                           profile=job.test.network)
         else:
             server = start_server(job, job.test.server_role, "student")
+            capture = _capture(job, server.socket.port)
         if run.before:
             play(job, run.before, server, outcome, label="setup step")
-        program = _start_client(job, run)
+        program = _start_client(job, run, job.port if relay else server.socket.port)
         code = program.wait(run.timeout)
         outcome.client_output = job.plain(program.stdout.text() + _stderr_part(program))
         if relay:
             relay.close()
+        if capture:
+            outcome.wire = [(side, decode(data)) for side, data in capture.close()]
         problems = [p for p in (_sent_problem(run, relay.from_client) if relay else "",
                                 _output_problem(run, program.output_lines()),
                                 _exit_problem(job, run, program, code)) if p]
@@ -37,16 +41,28 @@ def run_client(job: Job, outcome: Outcome) -> None:
     finally:
         if relay:
             relay.close()
+        if capture:
+            capture.close()
 
 
-def _start_client(job: Job, run):
+def _capture(job: Job, port: int) -> Capture | None:
+    """The wire between two programs that both hard-code the port; only in a namespace of our own."""
+    if job.isolation == "none":
+        return None
+    try:
+        return Capture(job.transport, port, job.transcript)
+    except OSError:
+        return None
+
+
+def _start_client(job: Job, run, port: int):
     info = job.programs[run.role]
     path = info[run.program]
     if path is None:
         raise TestFailed(f"{info.get('names', run.role)} was not handed in")
     args = list(run.argv)
     if run.program == "reference":
-        args = ["--port", str(job.port), *args]
+        args = ["--port", str(port), *args]
     else:
         args = list(info.get("args", [])) + args
     stdin = run.stdin.encode("utf-8") if run.stdin is not None else None
