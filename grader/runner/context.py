@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+import time
 from dataclasses import dataclass, field
 
 from grader.net.transcript import Transcript
@@ -28,6 +29,9 @@ class Outcome:
     wire: list[tuple[str, str]] = field(default_factory=list)   # client <-> server, when captured
     duration: float = 0.0
     error: str = ""         # the grader itself failed (not the student)
+    # Monotonic times (shared by every namespace) when the test's first program started and when its
+    # verdict was known: what lies outside them is the grader's own overhead (see bench/run.py).
+    clock: dict[str, float] = field(default_factory=dict)
 
 
 class TestFailed(Exception):
@@ -52,6 +56,7 @@ class Job:
     transcript: Transcript = field(default_factory=Transcript)
     programs_started: list[Program] = field(default_factory=list)
     student_server: Program | None = None     # the latest one started, whose output is shown
+    first_start: float | None = None          # time.monotonic() when the first program was started
 
     @classmethod
     def from_dict(cls, d: dict, workdir: str, uid: int | None = None) -> "Job":
@@ -73,6 +78,8 @@ class Job:
     def start(self, path: str, args: list[str], stdin: bytes | None = None) -> Program:
         """Start a program; the student's get the spec's limits, and the sandbox when there is one."""
         command = [self.python, "-u", path, *args]
+        if self.first_start is None:
+            self.first_start = time.monotonic()
         if not self.is_students(path):
             program = Program(command, cwd=self.workdir, env=self.env(), stdin=stdin)
         else:

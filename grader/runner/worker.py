@@ -42,7 +42,10 @@ def run_job(raw: dict) -> Outcome:
     except TestFailed as failure:
         outcome.reason = str(failure)
     finally:
+        verdict = time.monotonic()
         if job is not None:
+            if job.first_start is not None:
+                outcome.clock = {"first_program": job.first_start, "verdict": verdict}
             for program in job.programs_started:
                 program.close()
             outcome.transcript = job.transcript.to_list()
