@@ -14,7 +14,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from grader import diagnose, discover, paths
+from grader import cache, diagnose, discover, paths
 from grader.results import AssignmentResult, TestResult
 from grader.scoring import score_test
 from grader.runner import isolation as iso
@@ -169,7 +169,9 @@ class Engine:
                "framing": spec.framing, "programs": programs, "python": self.python, "mode": mode,
                "submission": str(submission) if submission else None, "isolation": self.isolation,
                "limits": spec.limits.to_dict(), "hide": _hidden_from_students(spec, submission)}
-        argv = iso.wrapper(self.isolation) + [self.python, "-m", "grader.runner.worker"]
+        # -S: the worker needs only the standard library and the grader (on PYTHONPATH), so the
+        # site-packages' .pth files are not worth running for every test.
+        argv = iso.wrapper(self.isolation) + [self.python, "-S", "-m", "grader.runner.worker"]
         budget = _budget(test)
         worker = Program(argv, cwd="/", env=_worker_env(), stdin=json.dumps(job).encode(), cap=64 << 20)
         try:
@@ -220,6 +222,9 @@ def _worker_env() -> dict:
     env = dict(os.environ)
     root = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    if env.pop("PYTHONDONTWRITEBYTECODE", None):
+        # Every worker would compile the grader again; keep its byte code out of the source tree instead.
+        env.setdefault("PYTHONPYCACHEPREFIX", str(cache.default_dir().parent / "bytecode"))
     return env
 
 
