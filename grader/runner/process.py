@@ -7,6 +7,7 @@ rest is counted and dropped, so a chatty program never stalls on a full pipe.
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import threading
@@ -87,11 +88,27 @@ class Program:
         return self._proc.poll() is None
 
     def wait(self, timeout: float) -> int | None:
-        """Wait up to ``timeout`` seconds for the program to exit; None if it did not."""
+        """Wait up to ``timeout`` seconds for the program to exit; None if it did not.
+
+        The kernel wakes us when it exits (a pidfd): Popen's own wait polls, up to
+        50 ms late, and every waiting thread wakes 20 times a second.
+        """
+        if self._proc.poll() is not None:
+            return self._proc.returncode
         try:
-            return self._proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            return None
+            fd = os.pidfd_open(self.pid)
+        except OSError:          # no pidfds here (Linux before 5.3), or it was reaped meanwhile
+            try:
+                return self._proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                return None
+        try:
+            poller = select.poll()
+            poller.register(fd, select.POLLIN)
+            poller.poll(max(timeout, 0) * 1000)
+        finally:
+            os.close(fd)
+        return self._proc.poll()
 
     def output_lines(self) -> list[str]:
         return self.stdout.data.decode("utf-8", errors="backslashreplace").splitlines()
@@ -102,10 +119,7 @@ class Program:
             return
         self._closed = True
         kill_tree(self.pid)
-        try:
-            self._proc.wait(5)
-        except subprocess.TimeoutExpired:
-            pass
+        self.wait(5)
         for reader in self._readers:
             reader.join(1)
         for stream in (self._proc.stdin, self._proc.stdout, self._proc.stderr):
@@ -153,24 +167,33 @@ def kill_tree(root: int) -> None:
 
     A process that double-forked away from ``root`` is only found here when
     the caller is a child subreaper (see ``become_subreaper``) or PID 1.
+
+    Done when a scan after the kills finds no process that was not killed
+    already: a process cannot finish a fork once SIGKILL is pending, so any
+    child forked before the kill is in that scan. Waiting for the killed ones
+    to die is not needed.
     """
-    for _ in range(50):
+    killed: set[int] = set()
+    for round_ in range(50):
         pids = descendants(root) - {os.getpid()}
         if root != os.getpid():
             try:
                 os.killpg(root, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-        alive = False
+        new = set()
         for pid in pids:
             try:
                 os.kill(pid, signal.SIGKILL)
-                alive = True
             except (ProcessLookupError, PermissionError):
-                pass
-        if not alive:
+                continue
+            if pid not in killed:
+                new.add(pid)
+        if not new:
             return
-        time.sleep(0.01)
+        killed |= new
+        if round_:
+            time.sleep(0.01)     # something keeps forking: give the kills time to land
 
 
 def become_subreaper() -> None:
