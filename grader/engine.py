@@ -23,11 +23,28 @@ from grader.runner.process import Program
 from grader.spec.model import Spec, Test
 
 WORKER_MARGIN = 15.0
+TESTS_PER_CORE = 16            # a test spends ~3% of a core: it mostly waits on the student's 1 s sleeps
+MEMORY_PER_TEST = 96 << 20     # resident, with room: worker, unshare, bubblewrap, student and reference programs
 
 
 def default_jobs() -> int:
-    # Tests mostly wait on students who sleep; a few per core keeps the CPU busy.
-    return max(2, (os.cpu_count() or 1) * 4)
+    """Tests at the same time: many per core, as they mostly sleep, but no more than memory allows.
+
+    See docs/benchmarks.md for the measurements behind the two constants.
+    """
+    by_memory = _available_memory() // MEMORY_PER_TEST
+    return max(2, min((os.cpu_count() or 1) * TESTS_PER_CORE, by_memory))
+
+
+def _available_memory() -> int:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
 class Engine:
