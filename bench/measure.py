@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import sys
 import time
 from pathlib import Path
@@ -62,8 +63,10 @@ def main() -> int:
     with TimedEngine(origin=origin, jobs=args.jobs) as engine:
         run = batch.grade_class(args.klass, specs, engine, all_specs=True)
     wall = time.monotonic() - origin
+    own = resource.getrusage(resource.RUSAGE_SELF)
     args.out.write_text(json.dumps({
         "wall": round(wall, 3), "jobs": engine.jobs, "isolation": engine.isolation,
+        "engine_cpu_seconds": round(own.ru_utime + own.ru_stime, 2),
         "results": [{"student": r.student, "score": r.score, "max_score": r.max_score, "error": r.error,
                      "tests": len(r.tests), "failed": sorted(t.name for t in r.tests if not t.passed),
                      "not_graded": sorted(t.name for t in r.tests if t.reason.startswith("grading failed"))}

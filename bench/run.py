@@ -201,8 +201,20 @@ def serial_figures(run: dict) -> dict:
     for kind, k in kinds.items():
         k["score"] = scores.get(kind)
     return {"jobs": 1, "students": len(students), "wall_s": run["wall"], "kinds": kinds,
-            "overhead": run["overhead"], "cpu_seconds": run["cpu_seconds"], "peak_rss_mib": run["peak_rss_mib"],
-            "load_before": run["load_before"], "load_after": run["load_after"], "measured": True}
+            "overhead": run["overhead"], "cpu_seconds": run["cpu_seconds"],
+            "engine_cpu_seconds": run["engine_cpu_seconds"], "peak_rss_mib": run["peak_rss_mib"],
+            "load_before": run["load_before"], "load_after": run["load_after"], "measured": True,
+            "tests": [{"student": w["student"], "test": w["test"], "mode": w["mode"],
+                       "wall_s": round(w["end"] - w["start"], 3), **_phases(w)} for w in run["workers"]]}
+
+
+def _phases(w: dict) -> dict:
+    """One worker's start-up, own time (first program to verdict) and teardown."""
+    if w["first_program"] is None or w["verdict"] is None:
+        return {"startup_ms": None, "own_s": None, "teardown_ms": None}
+    return {"startup_ms": round((w["first_program"] - w["start"]) * 1000, 1),
+            "own_s": round(w["verdict"] - w["first_program"], 3),
+            "teardown_ms": round((w["end"] - w["verdict"]) * 1000, 1)}
 
 
 def extrapolated_serial(serial: dict, students: list[tuple[str, str]]) -> tuple[float, list[str]]:
@@ -231,6 +243,8 @@ def class_figures(run: dict, students: list[tuple[str, str]], serial: dict | Non
     figures = {"students": len(students), "jobs": run["jobs"], "wall_s": run["wall"], "wall_measured": True,
                "tests_run": len([w for w in run["workers"] if w["mode"] == "grade"]),
                "cpu_seconds": run["cpu_seconds"], "cpu_user": run["cpu_user"], "cpu_system": run["cpu_system"],
+               "engine_cpu_seconds": run["engine_cpu_seconds"],
+               "cpu_ms_per_test": round(run["cpu_seconds"] * 1000 / max(len(run["workers"]), 1), 1),
                "peak_rss_mib": run["peak_rss_mib"], "peak_processes": run["peak_processes"],
                "overhead": run["overhead"], "load_before": run["load_before"], "load_after": run["load_after"],
                "per_submission": {"wall_median_s": _median(s["wall"] for s in subs.values()),
@@ -259,7 +273,8 @@ def grades_differ(run: dict, kinds_of: dict, serial: dict | None) -> list[str]:
 def single_figures(run: dict, serial: dict | None) -> dict:
     floor = serial["kinds"].get(CORRECT) if serial else None
     figures = {"student": CORRECT, "jobs": run["jobs"], "wall_s": run["wall"], "measured": True,
-               "cpu_seconds": run["cpu_seconds"], "peak_rss_mib": run["peak_rss_mib"],
+               "cpu_seconds": run["cpu_seconds"], "engine_cpu_seconds": run["engine_cpu_seconds"],
+               "peak_rss_mib": run["peak_rss_mib"],
                "score": run["results"][0]["score"] if run["results"] else None,
                "overhead": run["overhead"], "load_before": run["load_before"], "load_after": run["load_after"]}
     if floor:
