@@ -143,7 +143,7 @@ def _worker_env() -> dict:
 
 
 def _budget(test: Test) -> float:
-    steps = test.steps + (test.client.before if test.client else ())
+    steps = test.steps + (test.client.before + test.client.interact if test.client else ())
     total = test.startup_timeout + sum(s.timeout for s in steps)
     if test.client:
         total += test.client.timeout

@@ -43,6 +43,7 @@ class Job:
     mode: str = "grade"       # grade | record (record the reference's answers)
     transcript: Transcript = field(default_factory=Transcript)
     programs_started: list[Program] = field(default_factory=list)
+    variables: dict[str, str] = field(default_factory=dict)   # captured by expectations, used as ${name}
 
     @classmethod
     def from_dict(cls, d: dict, workdir: str) -> "Job":
