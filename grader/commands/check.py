@@ -108,24 +108,19 @@ def saboteur_submission(spec: Spec, saboteur: Saboteur, role: str, folder: Path)
 def could_catch(test, saboteur: Saboteur, role: str) -> bool:
     """Whether ``test`` should fail when ``saboteur`` plays ``role``.
 
-    Startup tests pass any server that binds, saboteurs included, and tests
-    that only expect silence or a closed connection may be passed by a
-    server that never answers: neither is asked to catch a server saboteur.
-    A client saboteur should fail every test that runs the student's client.
+    Startup tests pass any server that binds the port, saboteurs included, so
+    they are not asked to catch a server saboteur; every other test that runs
+    the student's server is, even one that only expects silence or a closed
+    connection (a server that never answers, or crashes, gives both). A
+    client saboteur should fail every test that runs the student's client.
     """
     if saboteur.plays == "client":
         return test.kind == "client" and test.client.program == "student" and test.client.role == role
     if test.server_role != role or test.kind == "startup":
         return False
     if test.kind == "conversation":
-        return test.server == "student" and _expects_a_message(test.steps)
-    client = test.client
-    return client.server == "student" and bool(client.output or client.sent or client.interact
-                                                or _expects_a_message(client.before))
-
-
-def _expects_a_message(steps) -> bool:
-    return any(s.expect is not None and s.expect.kind not in ("silence", "closed") for s in steps)
+        return test.server == "student"
+    return test.client.server == "student"
 
 
 def _roles_played(spec: Spec, plays: str) -> list[str]:
@@ -284,7 +279,7 @@ def _saboteur_table(report: CheckReport, console: Console) -> None:
                 cells.append(Text("caught", style="green") if caught[label] else Text("PASSED", style="bold red"))
         table.add_row(test.name, *cells)
     console.print(table)
-    console.print(Text("  - : not a test this saboteur should fail (startup tests, tests of other roles, "
-                       "tests that expect no reply)", style="dim"), highlight=False)
+    console.print(Text("  - : not run: startup tests (any server that binds passes them) and tests "
+                       "that do not run this role", style="dim"), highlight=False)
     for saboteur in dict.fromkeys(run.saboteur for run in report.runs):
         console.print(Text(f"  {saboteur.name}: {saboteur.description}", style="dim"), highlight=False)
