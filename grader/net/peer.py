@@ -144,6 +144,10 @@ class Peer:
                 line, rest = buffer.split(b"\n", 1)
                 self.pending = [rest] if rest else []
                 return self._judge(expectation, line, timeout)
+        if self.framing == "newline" and buffer and not self.eof:
+            return Verdict(False, _message(decode(buffer), self.framing),
+                           f"expected {match.describe(expectation)}, got {escape(buffer)!r} "
+                           f"without the newline that ends a message (nothing more within {timeout:g} s)")
         return self._judge(expectation, buffer, timeout)
 
     def _judge(self, expectation, data: bytes, timeout: float) -> Verdict:

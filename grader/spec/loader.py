@@ -80,8 +80,17 @@ def _most_useful(errors):
     """The deepest error is usually the one that names the offending key."""
     def depth(e):
         return len(list(e.absolute_path))
-    best = jsonschema.exceptions.best_match(errors, key=lambda e: (depth(e), -len(e.context)))
-    return best
+    return jsonschema.exceptions.best_match([_inside_mapping(e) for e in errors],
+                                            key=lambda e: (depth(e), -len(e.context)))
+
+
+def _inside_mapping(error):
+    """For "a string or a mapping" given a mapping, what is wrong inside the mapping says more."""
+    if error.validator != "oneOf" or not isinstance(error.instance, dict):
+        return error
+    branch = next((i for i, s in enumerate(error.validator_value) if s.get("type") == "object"), None)
+    inside = [e for e in error.context if branch is not None and list(e.schema_path)[:1] == [branch]]
+    return _most_useful(inside) if inside else error
 
 
 def _explain(error) -> tuple[str, str, list]:
@@ -108,6 +117,10 @@ def _explain(error) -> tuple[str, str, list]:
         what = "none of" if not kinds else "more than one of"
         return (f"test {error.instance.get('name')!r} has {what} startup, steps, client",
                 "a test is exactly one of: `startup: true`, a list of `steps`, or a `client` run", path)
+    if error.validator == "pattern":
+        key = next((p for p in reversed(path) if isinstance(p, str)), "value")
+        return (f"{_short(error.instance)} is not a valid {key}",
+                schema_.get("description", f"it must match {error.validator_value}"), path)
     if error.validator == "enum":
         return f"{_short(error.instance)} is not one of {', '.join(map(str, error.validator_value))}", "", path
     if error.validator == "type":
