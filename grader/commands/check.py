@@ -140,6 +140,10 @@ def check(spec: Spec, *, jobs: int | None = None, isolation: str | None = None,
         with Engine(jobs=jobs, isolation=isolation) as engine:
             reference = engine.grade(reference_submission(spec, workdir / "reference"), spec, "reference")
             report = CheckReport(spec, reference)
+            for role in spec.roles.values():
+                if role.reference is None:
+                    report.notes.append(f"role {role.name!r} has no reference program, so its tests cannot "
+                                        f"pass here: add `reference:` under roles.{role.name}")
             if not saboteurs:
                 report.notes.append("saboteurs not run (--no-saboteurs)")
                 return report
