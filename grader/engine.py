@@ -11,12 +11,14 @@ import os
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 from grader import discover
 from grader.results import AssignmentResult, TestResult
 from grader.scoring import score_test
 from grader.runner import isolation as iso
+from grader.runner.generated import SHRINK_SECONDS
 from grader.runner.process import Program
 from grader.spec.model import Spec, Test
 
@@ -30,10 +32,11 @@ def default_jobs() -> int:
 
 class Engine:
     def __init__(self, *, jobs: int | None = None, isolation: str | None = None,
-                 python: str = sys.executable):
+                 python: str = sys.executable, seed: int | None = None):
         self.isolation = isolation or iso.available_level()
         self.jobs = (jobs or default_jobs()) if self.isolation != "none" else 1
         self.python = python
+        self.seed = seed           # overrides every generated test's seed
         self._answers: dict[tuple, dict | str] = {}
         self._answer_locks: dict[tuple, threading.Lock] = {}
         self._lock = threading.Lock()
@@ -61,13 +64,21 @@ class Engine:
             result = AssignmentResult(student=student or submission.name, assignment=spec.id,
                                       title=spec.title, tests=[], isolation=self.isolation,
                                       files={r: str(p.relative_to(submission)) for r, p in files.items() if p})
-            futures = [self._pool.submit(self._grade_test, submission, spec, test, files)
-                       for test in spec.tests]
+            tests = [self._seeded(t) for t in spec.tests]
+            seeds = sorted({t.generate.seed for t in tests if t.generate})
+            if seeds:
+                result.extra["seed"] = seeds[0] if len(seeds) == 1 else seeds
+            futures = [self._pool.submit(self._grade_test, submission, spec, test, files) for test in tests]
             pending.append((result, futures))
         for result, futures in pending:
             result.tests = [f.result() for f in futures]
             result.duration = sum(t.duration for t in result.tests)
         return [result for result, _ in pending]
+
+    def _seeded(self, test: Test) -> Test:
+        if self.seed is None or test.generate is None:
+            return test
+        return replace(test, generate=replace(test.generate, seed=self.seed))
 
     def _grade_test(self, submission: Path, spec: Spec, test: Test, files: dict) -> TestResult:
         missing = [r for r in test.roles_used if files.get(r) is None]
@@ -145,6 +156,10 @@ def _worker_env() -> dict:
 def _budget(test: Test) -> float:
     steps = test.steps + (test.client.before + test.client.interact if test.client else ())
     total = test.startup_timeout + sum(s.timeout for s in steps)
+    if test.generate:
+        g = test.generate
+        one_run = 2 * test.startup_timeout + (g.length + g.clients) * g.timeout * 2
+        total += 2 * one_run + SHRINK_SECONDS
     if test.client:
         total += test.client.timeout
     return total + WORKER_MARGIN

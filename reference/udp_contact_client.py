@@ -11,7 +11,8 @@ import socket
 import sys
 import time
 
-TIMEOUT = 10  # seconds; a lost datagram must not leave us waiting forever
+TIMEOUT = 1  # seconds per try; UDP may lose the request or the reply
+TRIES = 5
 
 
 def parse_args():
@@ -33,14 +34,21 @@ def main():
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.settimeout(TIMEOUT)
         time.sleep(args.delay)
-        s.sendto(';'.join(args.words).encode('utf-8'), (args.host, args.port))
-        print(s.recv(1024).decode('utf-8', errors='replace'), flush=True)
+        for _ in range(TRIES):
+            s.sendto(';'.join(args.words).encode('utf-8'), (args.host, args.port))
+            try:
+                reply = s.recv(1024)
+            except TimeoutError:
+                continue
+            print(reply.decode('utf-8', errors='replace'), flush=True)
+            return
+        raise TimeoutError
 
 
 if __name__ == '__main__':
     try:
         main()
     except TimeoutError:
-        sys.exit('error: no reply from server within %d s' % TIMEOUT)
+        sys.exit('error: no reply from server after %d tries' % TRIES)
     except OSError as e:
         sys.exit('error: %s' % e)

@@ -118,9 +118,9 @@ def could_catch(test, saboteur: Saboteur, role: str) -> bool:
         return test.kind == "client" and test.client.program == "student" and test.client.role == role
     if test.server_role != role or test.kind == "startup":
         return False
-    if test.kind == "conversation":
-        return test.server == "student"
-    return test.client.server == "student"
+    if test.kind == "client":
+        return test.client.server == "student"
+    return test.server == "student"          # a conversation, written or generated
 
 
 def _roles_played(spec: Spec, plays: str) -> list[str]:

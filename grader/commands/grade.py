@@ -28,6 +28,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("-j", "--jobs", type=int, default=d["jobs"], help="tests run at the same time")
     parser.add_argument("--isolation", choices=["none", "netns"], default=d["isolation"],
                         help="force an isolation level (default: the best available)")
+    parser.add_argument("--seed", type=int, default=d["seed"],
+                        help="seed for generated conversations (default: each spec's own)")
     parser.add_argument("-v", "--verbose", action="store_true", help="show the conversation of failed tests")
 
 
@@ -38,7 +40,7 @@ def run(args, console) -> int:
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     results = api.grade_submission(path, specs=args.specs, specs_dir=args.specs_dir,
-                                   jobs=args.jobs, isolation=args.isolation)
+                                   jobs=args.jobs, isolation=args.isolation, seed=args.seed)
     if not results:
         console.print(f"no assignment found in {path}: none of the specs' file names are there")
     terminal.render(results, console, verbose=args.verbose)

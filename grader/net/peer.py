@@ -56,6 +56,8 @@ class Peer:
             verdict = self.connect(timeout)
             if not verdict.ok:
                 return verdict
+        # Recorded before sending, so it precedes whatever a relay notes about it.
+        self.transcript.add(self.name, "sent", data)
         try:
             if self.transport == "udp":
                 self.sock.sendto(data, self.address)
@@ -65,7 +67,6 @@ class Peer:
             self.transcript.add(self.name, "note", f"send failed: {exc.strerror or exc}")
             return Verdict(False, reason=f"could not send {escape(data)!r}: the server "
                                         f"{'closed the connection' if self.transport == 'tcp' else 'refused it'}")
-        self.transcript.add(self.name, "sent", data)
         return Verdict(True)
 
     def _read_some(self, deadline: float) -> bytes | None:

@@ -30,8 +30,9 @@ def render(results, console: Console | None = None, verbose: bool = False) -> No
         if result.error:
             console.print(Text(f"grading failed: {result.error}", style="bold red"))
         bonus = f" (+{_points(result.bonus_score)} bonus)" if result.bonus_score else ""
+        seed = f"  seed: {result.extra['seed']}" if "seed" in result.extra else ""
         console.print(f"[bold]score {_points(result.score - result.bonus_score)} / "
-                      f"{_points(result.max_score)}{bonus}[/]  isolation: {result.isolation}\n")
+                      f"{_points(result.max_score)}{bonus}[/]  isolation: {result.isolation}{seed}\n")
         if verbose:
             for test in result.tests:
                 if not test.passed:

@@ -19,32 +19,30 @@ def run_client(job: Job, outcome: Outcome) -> None:
             # The reference listens elsewhere; the relay takes its place on the
             # address the client hard-codes, and records what the client sends.
             server = start_server(job, job.test.server_role, "reference", port=free_port())
-            relay = Relay(job.transport, (job.host, job.port), server.address, job.transcript)
+            relay = Relay(job.transport, (job.host, job.port), server.address, job.transcript,
+                          profile=job.test.network)
         else:
             server = start_server(job, job.test.server_role, "student")
         if run.before:
             play(job, run.before, server, outcome, label="setup step")
         program = _start_client(job, run)
-        code = None
-        try:
-            if run.interact:
+        if run.interact:
+            try:
                 _interact(job, run, program)
-            code = program.wait(run.timeout)
-            outcome.client_output = job.plain(_printed(program))
-            if relay:
-                relay.close()
-                _check_sent(job, run, relay.from_client)
-            _check_output(job, run, program.output_lines())
-        except TestFailed as failure:
-            outcome.client_output = job.plain(_printed(program))
-            crashed = _crash(job, program, code if code is not None else program.returncode)
-            raise TestFailed(str(failure) + (f"; {crashed}" if crashed else "")) from None
-        if code is None and run.exits:
-            raise TestFailed(f"your client did not exit by itself within {run.timeout:g} s"
-                             if run.program == "student" else
-                             f"the reference client did not finish within {run.timeout:g} s")
-        if code not in (0, None) and run.exits:
-            raise TestFailed(_crash(job, program, code))
+            except TestFailed as failure:
+                outcome.client_output = job.plain(_printed(program))
+                code = program.returncode
+                crashed = _exit_problem(job, run, program, code) if code is not None else ""
+                raise TestFailed(str(failure) + (f"; {crashed}" if crashed else "")) from None
+        code = program.wait(run.timeout)
+        outcome.client_output = job.plain(_printed(program))
+        if relay:
+            relay.close()
+        problems = [p for p in (_sent_problem(job, run, relay.from_client) if relay else "",
+                                _output_problem(job, run, program.output_lines()),
+                                _exit_problem(job, run, program, code)) if p]
+        if problems:
+            raise TestFailed("; ".join(problems))
     finally:
         if relay:
             relay.close()
@@ -95,7 +93,10 @@ def _interact(job: Job, run, program: PtyProgram) -> None:
             job.variables.update(captured)
 
 
-def _crash(job: Job, program, code) -> str:
+def _exit_problem(job: Job, run, program, code) -> str:
+    if code is None and run.exits:
+        who = "your client" if run.program == "student" else "the reference client"
+        return f"{who} was still running after {run.timeout:g} s and was stopped (it should exit by itself)"
     if code in (0, None):
         return ""
     # On a terminal the traceback is mixed into the output.
@@ -130,23 +131,24 @@ def _in_order(expectations, items: list[str]) -> tuple[int, int]:
     return len(expectations), -1
 
 
-def _check_sent(job: Job, run, sent: list[bytes]) -> None:
+def _sent_problem(job: Job, run, sent: list[bytes]) -> str:
     if job.framing == "newline" and job.transport == "tcp":
         texts = decode(b"".join(sent)).splitlines()     # a message is a line, however it was chunked
     else:
         texts = [decode(m).rstrip("\r\n") if job.framing == "newline" else decode(m) for m in sent]
     expectations = [resolve(e, job.variables) for e in run.sent]
     _, missing = _in_order(expectations, texts)
-    if missing >= 0:
-        shown = ", ".join(repr(escape(m)) for m in sent[:6]) or "nothing"
-        raise TestFailed(f"the server should have received {match.describe(expectations[missing])}; "
-                         f"your client sent {shown}")
+    if missing < 0:
+        return ""
+    shown = ", ".join(repr(escape(m)) for m in sent[:6]) or "nothing"
+    return (f"the server should have received {match.describe(expectations[missing])} "
+            f"(message {missing + 1} of {len(run.sent)}); the client sent {shown}")
 
 
-def _check_output(job: Job, run, lines: list[str]) -> None:
+def _output_problem(job: Job, run, lines: list[str]) -> str:
     expectations = [resolve(e, job.variables) for e in run.output]
     _, missing = _in_order(expectations, [l.strip() for l in lines])
-    if missing >= 0:
-        shown = " | ".join(l.strip() for l in lines[-6:]) or "nothing"
-        raise TestFailed(f"expected the client to print {match.describe(expectations[missing])}; "
-                         f"it printed: {shown}")
+    if missing < 0:
+        return ""
+    shown = " | ".join(l.strip() for l in lines[-6:]) or "nothing"
+    return f"expected the client to print {match.describe(expectations[missing])}; it printed: {shown}"

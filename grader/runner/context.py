@@ -44,6 +44,7 @@ class Job:
     transcript: Transcript = field(default_factory=Transcript)
     programs_started: list[Program] = field(default_factory=list)
     variables: dict[str, str] = field(default_factory=dict)   # captured by expectations, used as ${name}
+    student_server: Program | None = None     # the latest one started, whose output is shown
 
     @classmethod
     def from_dict(cls, d: dict, workdir: str) -> "Job":

@@ -10,17 +10,19 @@ from grader.runner.servers import Server
 from grader.spec.variables import resolve
 
 
-def play(job: Job, steps, server: Server, outcome: Outcome, label: str = "step") -> None:
-    """Run ``steps`` in order; raise TestFailed at the first that fails.
+def play(job: Job, steps, server: Server, outcome: Outcome, label: str = "step",
+         address: tuple[str, int] | None = None) -> None:
+    """Run ``steps`` in order against ``address`` (default: the server's); raise TestFailed at the first that fails.
 
     What an expectation captures goes into ``job.variables`` for later steps.
     """
+    address = address or server.address
     peers: dict[str, Peer] = {}
     try:
         for index, step in enumerate(steps):
             peer = peers.get(step.client)
             if peer is None:
-                peer = peers[step.client] = Peer(step.client, job.transport, server.address,
+                peer = peers[step.client] = Peer(step.client, job.transport, address,
                                                  job.framing, job.transcript)
             if step.action == "connect":
                 verdict = peer.connect(step.timeout)

@@ -46,6 +46,8 @@ def start_server(job: Job, role: str, which: str, port: int | None = None) -> Se
         raise TestFailed(f"{program_info.get('names', role)} was not handed in")
     args = list(program_info.get("args", [])) if which == "student" else ["--port", str(port or job.port)]
     program = job.start(path, args)
+    if which == "student":
+        job.student_server = program
     job.transcript.add("server", "note", f"started {who}")
     deadline = time.monotonic() + job.test.startup_timeout
     while True:

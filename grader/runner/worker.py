@@ -15,8 +15,10 @@ from dataclasses import asdict
 
 from grader.runner import isolation
 from grader.runner.client_check import run_client
-from grader.runner.context import Job, Outcome, TestFailed
+from grader.net.relay import Relay
+from grader.runner.context import Job, Outcome, TestFailed, free_port
 from grader.runner.conversation import play
+from grader.runner.generated import run_generated
 from grader.runner.process import become_subreaper, kill_all_descendants
 from grader.runner.servers import start_server
 
@@ -39,9 +41,10 @@ def run_job(raw: dict) -> Outcome:
             for program in job.programs_started:
                 program.close()
             outcome.transcript = job.transcript.to_list()
-            outcome.server_output = "\n".join(
-                job.plain(p.stdout.text() + (f"\n[stderr]\n{p.stderr.text()}" if p.stderr.data.strip() else ""))
-                for p in job.programs_started[:1])
+            shown = job.student_server or (job.programs_started[0] if job.programs_started else None)
+            if shown:
+                outcome.server_output = job.plain(
+                    shown.stdout.text() + (f"\n[stderr]\n{shown.stderr.text()}" if shown.stderr.data.strip() else ""))
         kill_all_descendants()
         shutil.rmtree(workdir, ignore_errors=True)
         outcome.duration = round(time.monotonic() - started, 3)
@@ -53,6 +56,9 @@ def _run_test(job: Job, outcome: Outcome) -> None:
     if test.kind == "client":
         run_client(job, outcome)
         return
+    if test.kind == "generated":
+        run_generated(job, outcome)
+        return
     server = start_server(job, test.server_role, test.server)
     outcome.bound = str(server.socket)
     if test.kind == "startup":
@@ -61,7 +67,15 @@ def _run_test(job: Job, outcome: Outcome) -> None:
         return
     if server.port_problem:
         outcome.notes.append(server.port_problem + "; tested at that port")
-    play(job, test.steps, server, outcome)
+    if test.network is None:
+        play(job, test.steps, server, outcome)
+        return
+    relay = Relay(job.transport, ("127.0.0.1", free_port()), server.address, job.transcript,
+                  who=None, profile=test.network)
+    try:
+        play(job, test.steps, server, outcome, address=relay.address)
+    finally:
+        relay.close()
 
 
 def main() -> int:

@@ -25,6 +25,14 @@ def check_spec(spec, ctx) -> None:
         known: set[str] = set()        # variables captured so far, in the order steps run
         for step in test.steps:
             _check_step(step, known, ctx)
+        if test.generate and spec.transport == "udp" and test.generate.welcome:
+            raise ctx.error("`welcome` is for TCP: a UDP server greets nobody", path + ("generate", "welcome"))
+        if test.network:
+            if spec.transport != "udp":
+                raise ctx.error("network profiles shape UDP datagrams; this spec is TCP", path + ("network",))
+            if test.kind == "startup" or (test.client and test.client.server != "reference"):
+                raise ctx.error("a network profile needs a relay: use it in a conversation or in a client "
+                                "run against the reference server", path + ("network",))
         if test.client:
             client = test.client
             for step in client.before:
@@ -49,7 +57,7 @@ def check_spec(spec, ctx) -> None:
 
 def _reference_roles(test) -> tuple[str, ...]:
     roles = []
-    if test.needs_reference_answers() or (test.kind != "client" and test.server == "reference"):
+    if test.needs_reference_answers() or test.generate or (test.kind != "client" and test.server == "reference"):
         roles.append(test.server_role)
     if test.client:
         if test.client.program == "reference":

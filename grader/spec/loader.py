@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -10,6 +11,8 @@ import jsonschema
 import yaml
 
 from grader.spec.errors import SpecError
+from grader.generate import Generation
+from grader.net.shaping import NetworkProfile
 from grader.spec.checks import check_spec
 from grader.spec.model import ClientRun, Expectation, Role, Spec, Step, Test
 from grader.spec.yaml_marks import format_path, line_of, load_with_lines
@@ -146,6 +149,7 @@ class _Context:
     def __init__(self, source: Path, lines: dict, defaults: dict, step_lists: dict | None = None):
         self.source, self.lines, self.defaults = source, lines, defaults
         self.step_lists = step_lists or {}
+        self.networks: dict = {}
 
     def error(self, message: str, path: tuple | str, hint: str = "", line: int | None = None) -> SpecError:
         """An error at ``path`` (a key path, or the ``where`` of a step with its ``line``)."""
@@ -169,7 +173,8 @@ def _build(data: dict, lines: dict, source: Path) -> Spec:
                             ("roles", name, "reference"))
         roles[name] = Role(name, tuple([files] if isinstance(files, str) else files),
                            ref_path, role.get("optional", False), tuple(role.get("args", ())))
-    tests = tuple(_build_test(t, ("tests", i), ctx) for i, t in enumerate(data["tests"]))
+    ctx.networks = data.get("networks", {})
+    tests = tuple(test for i, t in enumerate(data["tests"]) for test in _expand(_build_test(t, ("tests", i), ctx)))
     spec = Spec(id=data["id"], title=data.get("title", data["id"]), transport=data["transport"],
                 host=address.get("host", "127.0.0.1"), port=address.get("port", 9999),
                 framing=data.get("framing", "none"), roles=roles, tests=tests,
@@ -205,14 +210,38 @@ def _build_test(t: dict, path: tuple, ctx: _Context) -> Test:
     if not tags:
         raise ctx.error(f"test {t['name']!r} has no tags", path + ("name",),
                         "add `tags: [protocol]` to the test, or `tags:` under `defaults` for every test")
-    kind = "startup" if t.get("startup") else "client" if client else "conversation"
+    kind = ("startup" if t.get("startup") else "client" if client else
+            "generated" if "generate" in t else "conversation")
+    generation = None
+    if "generate" in t:
+        g = t["generate"]
+        generation = Generation(commands=tuple(g["commands"]), count=g.get("conversations", 1),
+                                seed=g.get("seed", 1), length=g.get("length", 8), clients=g.get("clients", 3),
+                                welcome=g.get("welcome", False), timeout=timeout)
+    network = None
+    if "network" in t:
+        name = t["network"]
+        if name not in ctx.networks:
+            raise ctx.error(f"no network profile named {name!r}", path + ("network",),
+                            "profiles defined under `networks:`: " + (", ".join(ctx.networks) or "none"))
+        network = NetworkProfile.from_dict({"name": name, **ctx.networks[name]})
     return Test(name=t["name"], kind=kind, points=t.get("points", ctx.defaults["points"]),
                 tags=tuple(tags), bonus=t.get("bonus", False), hidden=t.get("hidden", False),
                 description=t.get("description", ""), hint=t.get("hint", ""),
                 server_role=t.get("server_role", "server"), server=t.get("server", "student"),
                 steps=steps, client=client,
                 startup_timeout=t.get("startup_timeout", ctx.defaults["startup_timeout"]),
-                line=line_of(ctx.lines, path) or 0)
+                network=network, generate=generation, line=line_of(ctx.lines, path) or 0)
+
+
+def _expand(test: Test) -> tuple[Test, ...]:
+    """A test asking for N generated conversations becomes N tests sharing its points,
+    so they run side by side, each in its own namespace."""
+    if test.generate is None or test.generate.count == 1:
+        return (test,)
+    count = test.generate.count
+    return tuple(replace(test, name=f"{test.name} ({i + 1}/{count})", points=round(test.points / count, 4),
+                         generate=replace(test.generate, index=i)) for i in range(count))
 
 
 def _build_steps(raw: list, path: tuple, timeout: float, ctx: _Context, using: tuple = ()) -> tuple[Step, ...]:

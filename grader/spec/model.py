@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from grader.spec.variables import substitute
+from grader.generate import Generation
+from grader.net.shaping import NetworkProfile
 
 TAGS = ("startup", "transport", "protocol", "state", "concurrency",
         "client", "robustness", "interop")
@@ -96,7 +98,7 @@ class ClientRun:
 @dataclass(frozen=True)
 class Test:
     name: str
-    kind: str                          # startup | conversation | client
+    kind: str                          # startup | conversation | client | generated
     points: float = 1.0
     tags: tuple[str, ...] = ()
     bonus: bool = False
@@ -108,13 +110,15 @@ class Test:
     steps: tuple[Step, ...] = ()
     client: ClientRun | None = None
     startup_timeout: float = 5.0
+    network: NetworkProfile | None = None
+    generate: Generation | None = None
     line: int = 0
 
     @property
     def roles_used(self) -> tuple[str, ...]:
         """Student roles this test needs on disk."""
         roles = []
-        if self.kind in ("startup", "conversation") and self.server == "student":
+        if self.kind in ("startup", "conversation", "generated") and self.server == "student":
             roles.append(self.server_role)
         if self.client:
             if self.client.program == "student":
@@ -137,6 +141,8 @@ class Test:
             "tags": tuple(d.get("tags", ())),
             "steps": tuple(Step.from_dict(s) for s in d.get("steps", ())),
             "client": ClientRun.from_dict(d["client"]) if d.get("client") else None,
+            "network": NetworkProfile.from_dict(d["network"]) if d.get("network") else None,
+            "generate": Generation.from_dict(d["generate"]) if d.get("generate") else None,
         })
 
     def with_answers(self, answers: dict[int, str]) -> "Test":

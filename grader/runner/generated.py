@@ -1,0 +1,185 @@
+"""Play a generated conversation against the student's server and the reference side by side.
+
+Both servers run in the test's namespace (the student's on its hard-coded
+port, the reference's on a free one). Every round is sent to the reference
+first; its answers are what the student's server must say. On a mismatch the
+conversation is shrunk to a shortest failing one within a budget of runs.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from grader import generate
+from grader.net.peer import Peer
+from grader.net.transcript import Transcript, escape
+from grader.runner.context import Job, Outcome, TestFailed, free_port
+from grader.runner.servers import start_server
+from grader.spec.model import Expectation
+
+SHRINK_RUNS = 16
+SHRINK_SECONDS = 60.0
+ANY = Expectation("any")
+
+
+@dataclass
+class Exchange:
+    client: str
+    sent: str
+    expected: str
+    got: str | None = None       # None: nothing came
+    matches: bool = False
+
+
+@dataclass
+class Run:
+    exchanges: list[Exchange]
+    failed_round: int | None     # index of the round where the first mismatch happened
+    transcript: Transcript
+    server_gone: str = ""        # why the student's server stopped, if it did
+
+    @property
+    def failed_at(self) -> int | None:
+        return None if self.failed_round is None else len(self.exchanges) - 1
+
+
+def run_generated(job: Job, outcome: Outcome) -> None:
+    gen = job.test.generate
+    rounds = generate.conversation(gen)
+    first = _play(job, rounds)
+    label = f"generated conversation {gen.index + 1} of {gen.count} (seed {gen.seed})"
+    outcome.notes.append(f"{label}: {sum(len(r) for r in rounds)} commands from {gen.clients} clients")
+    if first.failed_at is None:
+        job.transcript = first.transcript
+        return
+    smallest, runs = _shrink(job, rounds, first)
+    job.transcript = smallest.transcript
+    bad = smallest.exchanges[smallest.failed_at]
+    got = "nothing" if bad.got is None else repr(escape(bad.got.encode()))
+    total = sum(len(r) for r in rounds)
+    outcome.notes.append(f"shortest failing conversation found ({len(smallest.exchanges)} of {total} "
+                         f"commands, {runs} extra runs):\n" + _table(smallest))
+    raise TestFailed(f"{label}: {bad.client} sent {escape(bad.sent.encode())!r} and got {got}, "
+                     f"expected {escape(bad.expected.encode())!r}"
+                     + (f"; {smallest.server_gone}" if smallest.server_gone else ""))
+
+
+def _play(job: Job, rounds: list[generate.Round]) -> Run:
+    """A fresh pair of servers, one conversation; stops at the first mismatch."""
+    gen = job.test.generate
+    transcript = Transcript()
+    job.transcript = transcript
+    reference = start_server(job, job.test.server_role, "reference", port=free_port())
+    student = start_server(job, job.test.server_role, "student")
+    theirs: dict[str, Peer] = {}
+    ours: dict[str, Peer] = {}
+    exchanges: list[Exchange] = []
+    quiet = Transcript()
+    timeout = gen.timeout
+    try:
+        for number, round_ in enumerate(rounds):
+            for client, _ in round_:
+                if client not in ours:
+                    theirs[client] = Peer(client, job.transport, reference.address, job.framing, quiet)
+                    ours[client] = Peer(client, job.transport, student.address, job.framing, transcript)
+                    if gen.welcome:
+                        expected = _answer(theirs[client], "(connect)", timeout)
+                        exchanges.append(_judge(ours[client], Exchange(client, "(connect)", expected), timeout))
+                        if not exchanges[-1].matches:
+                            raise _Mismatch
+            payload = {client: command.encode() + _newline(job) for client, command in round_}
+            for client, _ in round_:
+                theirs[client].send(payload[client], timeout)
+            expected = {client: _answer(theirs[client], command, timeout) for client, command in round_}
+            for client, command in round_:
+                if not ours[client].send(payload[client], timeout).ok:
+                    exchanges.append(Exchange(client, command, expected[client]))
+                    raise _Mismatch
+            for client, command in round_:
+                exchanges.append(_judge(ours[client], Exchange(client, command, expected[client]), timeout))
+                if not exchanges[-1].matches:
+                    raise _Mismatch
+        return Run(exchanges, None, transcript)
+    except _Mismatch:
+        return Run(exchanges, number, transcript, student.gone(job))
+    finally:
+        for peer in [*theirs.values(), *ours.values()]:
+            peer.close()
+        reference.program.close()
+        student.program.close()
+
+
+class _Mismatch(Exception):
+    """The student's side differed from the reference's; ends a run early."""
+
+
+def _newline(job: Job) -> bytes:
+    return b"\n" if job.framing == "newline" else b""
+
+
+def _answer(peer: Peer, command: str, timeout: float) -> str:
+    verdict = peer.expect(ANY, timeout)
+    if not verdict.ok:
+        # Not the student's fault: the spec generates a command the reference does not answer.
+        raise RuntimeError(f"the reference server did not answer {command!r}: {verdict.reason}")
+    return verdict.got
+
+
+def _judge(peer: Peer, exchange: Exchange, timeout: float) -> Exchange:
+    verdict = peer.expect(Expectation("equals", (exchange.expected,), "tolerant"), timeout)
+    exchange.got = verdict.got if verdict.got or verdict.ok else None
+    exchange.matches = verdict.ok
+    return exchange
+
+
+def _shrink(job: Job, rounds: list[generate.Round], failing: Run) -> tuple[Run, int]:
+    """Drop rounds, then commands within rounds, while the conversation still fails."""
+    deadline = time.monotonic() + SHRINK_SECONDS
+    runs = 0
+    current = _prefix(rounds, failing)
+    best = failing
+
+    def attempt(candidate) -> bool:
+        nonlocal runs, best, current
+        if runs >= SHRINK_RUNS or time.monotonic() > deadline or not candidate:
+            return False
+        runs += 1
+        result = _play(job, candidate)
+        if result.failed_at is None:
+            return False
+        best, current = result, _prefix(candidate, result)
+        return True
+
+    chunk = max(len(current) // 2, 1)
+    while chunk >= 1 and runs < SHRINK_RUNS:
+        start = 0
+        while start < len(current):
+            if not attempt(current[:start] + current[start + chunk:]):
+                start += chunk
+        chunk //= 2
+    for i in range(len(current)):
+        if i < len(current) and len(current[i]) > 1:
+            for j in range(len(current[i])):
+                smaller = current[i][:j] + current[i][j + 1:]
+                if attempt(current[:i] + [smaller] + current[i + 1:]):
+                    break
+    return best, runs
+
+
+def _prefix(rounds, run: Run) -> list:
+    """The rounds up to and including the one where ``run`` failed."""
+    return list(rounds[:run.failed_round + 1])
+
+
+def _table(run: Run) -> str:
+    lines = []
+    for n, e in enumerate(run.exchanges, 1):
+        got = "(nothing)" if e.got is None else repr(escape(e.got.encode()))
+        mark = "   <- differs" if n - 1 == run.failed_at else ""
+        lines.append(f"  {n}. {e.client} -> {_short(e.sent)}  got {_short(got)}  "
+                     f"expected {_short(repr(escape(e.expected.encode())))}{mark}")
+    return "\n".join(lines)
+
+
+def _short(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[:width - 3] + "..."
