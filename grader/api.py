@@ -1,9 +1,11 @@
 """The Python API; the CLI is a thin layer over these functions and shares their defaults."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
-from grader import catalog, discover
+from grader import batch, cache, catalog, discover
+from grader.cache import ResultCache
 from grader.engine import Engine
 from grader.results import AssignmentResult
 from grader.spec import Spec
@@ -20,5 +22,46 @@ def grade_submission(path: str | Path, *, specs: list[str] | None = None, specs_
     submission = Path(path)
     chosen = catalog.resolve(specs, specs_dir and Path(specs_dir)) if specs else \
         pick_specs(submission, catalog.load_all(specs_dir and Path(specs_dir)))
-    with Engine(jobs=jobs, isolation=isolation, seed=seed) as engine:
+    if seed is not None:
+        chosen = [s.with_seed(seed) for s in chosen]
+    with Engine(jobs=jobs, isolation=isolation) as engine:
         return engine.grade_all([(submission, spec, None) for spec in chosen])
+
+
+def grade_class(path: str | Path, *, specs: list[str] | None = None, specs_dir: str | None = None,
+                tests: list[str] | None = None, jobs: int | None = None, isolation: str | None = None,
+                cache_dir: str | None = None, use_cache: bool = True, shard: str | None = None,
+                single: bool = False, skip: list[str] | None = None,
+                progress: batch.Progress | None = None, seed: int | None = None) -> batch.BatchRun:
+    """Grade one student's folder, a class folder, or a zip of either (see ``grader.classroom``).
+
+    Every student is graded against the named specs, or against every spec whose
+    files they handed in. Results already in the cache (``cache_dir``, default
+    ``~/.cache/sockgrade/results``) are reused unless ``use_cache`` is false.
+    ``shard`` ("K/N") grades only the K-th of N deterministic parts of the class.
+    ``tests`` keeps only the tests with these names; ``skip`` lists folders in
+    the class that are not students (outputs written there). Raises ValueError
+    for a bad ``shard`` or an unknown test name.
+    """
+    folder = specs_dir and Path(specs_dir)
+    chosen = catalog.resolve(specs, folder) if specs else catalog.load_all(folder)
+    if tests:
+        chosen = only_tests(chosen, tests)
+    if seed is not None:
+        chosen = [s.with_seed(seed) for s in chosen]
+    store = ResultCache(Path(cache_dir) if cache_dir else cache.default_dir()) if use_cache else None
+    with Engine(jobs=jobs, isolation=isolation) as engine:
+        return batch.grade_class(Path(path), chosen, engine, all_specs=bool(specs), cache=store,
+                                 shard=batch.parse_shard(shard) if shard else None, single=single,
+                                 skip=[Path(p) for p in skip or ()], progress=progress)
+
+
+def only_tests(specs: list[Spec], names: list[str]) -> list[Spec]:
+    """The specs cut down to the named tests; specs left with none are dropped."""
+    known = {t.name for s in specs for t in s.tests}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValueError(f"no test named {unknown[0]!r} in "
+                         + ", ".join(s.id for s in specs) + "; the tests are: " + "; ".join(sorted(known)))
+    cut = [replace(s, tests=tuple(t for t in s.tests if t.name in names)) for s in specs]
+    return [s for s in cut if s.tests]

@@ -17,7 +17,11 @@ from grader.commands import UsageError
 from grader.spec import SpecError
 
 USAGE_ERROR = 2
-SUBCOMMANDS: dict[str, str] = {"check": "check", "new": "new"}     # name -> module in grader.commands
+SUBCOMMANDS: dict[str, str] = {     # name -> module in grader.commands
+    "merge": "merge",
+    "check": "check",
+    "new": "new",
+}
 
 
 def _command(name: str):

@@ -10,15 +10,14 @@ import json
 import os
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from grader import discover
+from grader import discover, paths
 from grader.results import AssignmentResult, TestResult
 from grader.scoring import score_test
 from grader.runner import isolation as iso
-from grader.runner.generated import SHRINK_SECONDS
 from grader.runner.process import Program
 from grader.spec.model import Spec, Test
 
@@ -32,24 +31,24 @@ def default_jobs() -> int:
 
 class Engine:
     def __init__(self, *, jobs: int | None = None, isolation: str | None = None,
-                 python: str = sys.executable, seed: int | None = None):
-        self.isolation = isolation or iso.available_level()
+                 python: str = sys.executable):
+        self.isolation = iso.choose(isolation)      # raises IsolationUnavailable for an impossible strict
         self.jobs = (jobs or default_jobs()) if self.isolation != "none" else 1
         self.python = python
-        self.seed = seed           # overrides every generated test's seed
         self._answers: dict[tuple, dict | str] = {}
         self._answer_locks: dict[tuple, threading.Lock] = {}
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(self.jobs)
 
-    def close(self) -> None:
-        self._pool.shutdown(wait=True)
+    def close(self, cancel: bool = False) -> None:
+        """Wait for the running tests; ``cancel`` drops the queued ones (Ctrl-C in a big batch)."""
+        self._pool.shutdown(wait=True, cancel_futures=cancel)
 
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        self.close()
+    def __exit__(self, exc_type, *exc):
+        self.close(cancel=exc_type is not None)
 
     # -- submissions --------------------------------------------------------
     def grade(self, submission: Path, spec: Spec, student: str | None = None) -> AssignmentResult:
@@ -57,40 +56,61 @@ class Engine:
 
     def grade_all(self, items) -> list[AssignmentResult]:
         """Grade (submission, spec, student name or None) items; all their tests share the pool."""
-        pending = []
-        for submission, spec, student in items:
-            submission = Path(submission).resolve()
-            files = discover.role_files(submission, spec)
-            result = AssignmentResult(student=student or submission.name, assignment=spec.id,
-                                      title=spec.title, tests=[], isolation=self.isolation,
-                                      files={r: str(p.relative_to(submission)) for r, p in files.items() if p})
-            tests = [self._seeded(t) for t in spec.tests]
-            seeds = sorted({t.generate.seed for t in tests if t.generate})
-            if seeds:
-                result.extra["seed"] = seeds[0] if len(seeds) == 1 else seeds
-            futures = [self._pool.submit(self._grade_test, submission, spec, test, files) for test in tests]
-            pending.append((result, futures))
-        for result, futures in pending:
-            result.tests = [f.result() for f in futures]
+        futures = [self.submit(submission, spec, student) for submission, spec, student in items]
+        return [f.result() for f in futures]
+
+    def submit(self, submission: Path, spec: Spec, student: str | None = None) -> Future:
+        """Queue every test of one submission; the future's result is its AssignmentResult."""
+        submission = Path(submission).resolve()
+        files = discover.role_files(submission, spec)
+        result = AssignmentResult(student=student or submission.name, assignment=spec.id,
+                                  title=spec.title, tests=[], isolation=self.isolation,
+                                  files={r: str(p.relative_to(submission)) for r, p in files.items() if p})
+        seeds = sorted({t.generate.seed for t in spec.tests if t.generate})
+        if seeds:
+            result.extra["seed"] = seeds[0] if len(seeds) == 1 else seeds
+        done: Future = Future()
+        budget = _Budget(spec.limits.submission_seconds)
+        tests = [self._pool.submit(self._grade_test, submission, spec, test, files, budget)
+                 for test in spec.tests]
+        left = [len(tests)]
+
+        def finished(_) -> None:
+            with self._lock:
+                left[0] -= 1
+                if left[0]:
+                    return
+            try:
+                result.tests = [f.result() for f in tests]
+            except BaseException as exc:   # a bug of the grader, or the batch was cancelled
+                done.set_exception(exc)
+                return
             result.duration = sum(t.duration for t in result.tests)
-        return [result for result, _ in pending]
+            done.set_result(result)
 
-    def _seeded(self, test: Test) -> Test:
-        if self.seed is None or test.generate is None:
-            return test
-        return replace(test, generate=replace(test.generate, seed=self.seed))
+        if not tests:
+            done.set_result(result)
+        for f in tests:
+            f.add_done_callback(finished)
+        return done
 
-    def _grade_test(self, submission: Path, spec: Spec, test: Test, files: dict) -> TestResult:
+    def _grade_test(self, submission: Path, spec: Spec, test: Test, files: dict,
+                    budget: "_Budget") -> TestResult:
         missing = [r for r in test.roles_used if files.get(r) is None]
         if missing:
             names = " or ".join(spec.roles[missing[0]].files)
             return score_test(test, passed=False, reason=f"{names} was not handed in")
+        if budget.used_up():
+            return score_test(test, passed=False, reason=f"not run: the tests of this submission already took "
+                                                         f"{budget.seconds:g} s, the most they may take")
         if test.needs_reference_answers():
             answers = self.reference_answers(spec, test)
             if isinstance(answers, str):
                 return score_test(test, passed=False, reason=f"grading failed: {answers}", error=True)
             test = test.with_answers(answers)
+        started = time.monotonic()
         outcome = self.run_worker(spec, test, submission, files)
+        budget.spend(outcome.get("duration") or time.monotonic() - started)
         if outcome.get("error"):
             return score_test(test, passed=False, reason="grading failed: " + outcome["error"].splitlines()[0],
                            error=True, outcome=outcome)
@@ -129,7 +149,8 @@ class Engine:
                 programs[name]["args"] = ["--port", str(spec.port)]
         job = {"test": test.to_dict(), "transport": spec.transport, "host": spec.host, "port": spec.port,
                "framing": spec.framing, "programs": programs, "python": self.python, "mode": mode,
-               "submission": str(submission) if submission else None, "isolation": self.isolation}
+               "submission": str(submission) if submission else None, "isolation": self.isolation,
+               "limits": spec.limits.to_dict(), "hide": _hidden_from_students(spec, submission)}
         argv = iso.wrapper(self.isolation) + [self.python, "-m", "grader.runner.worker"]
         budget = _budget(test)
         worker = Program(argv, cwd="/", env=_worker_env(), stdin=json.dumps(job).encode(), cap=64 << 20)
@@ -146,6 +167,37 @@ class Engine:
             worker.close()
 
 
+class _Budget:
+    """The wall-clock time a submission's tests may take for one spec, summed over its tests.
+
+    Summing each test's own duration, rather than timing the submission from
+    its first test, keeps a busy pool from using up a student's time.
+    """
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.used = 0.0
+        self._lock = threading.Lock()
+
+    def used_up(self) -> bool:
+        with self._lock:
+            return self.used >= self.seconds
+
+    def spend(self, seconds: float) -> None:
+        with self._lock:
+            self.used += seconds
+
+
+def _hidden_from_students(spec: Spec, submission: Path | None) -> list[str]:
+    """What a sandboxed program must not see even where it lies under a folder the sandbox shows."""
+    shipped = paths.shipped_specs_dir()
+    hidden = {spec.source.parent, shipped, shipped.parent / "reference"}
+    hidden |= {role.reference.parent for role in spec.roles.values() if role.reference}
+    if submission:
+        hidden |= {submission, submission.parent}
+    return sorted(str(p) for p in hidden)
+
+
 def _worker_env() -> dict:
     env = dict(os.environ)
     root = str(Path(__file__).resolve().parent.parent)
@@ -156,10 +208,6 @@ def _worker_env() -> dict:
 def _budget(test: Test) -> float:
     steps = test.steps + (test.client.before + test.client.interact if test.client else ())
     total = test.startup_timeout + sum(s.timeout for s in steps)
-    if test.generate:
-        g = test.generate
-        one_run = 2 * test.startup_timeout + (g.length + g.clients) * g.timeout * 2
-        total += 2 * one_run + SHRINK_SECONDS
     if test.client:
         total += test.client.timeout
     return total + WORKER_MARGIN

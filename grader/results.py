@@ -27,6 +27,7 @@ class TestResult:
     client_output: str = ""
     duration: float = 0.0
     description: str = ""
+    metrics: dict = field(default_factory=dict)    # e.g. served_at_once
 
     @property
     def status(self) -> str:
@@ -63,7 +64,7 @@ class TestResult:
                 "bonus": self.bonus, "hidden": self.hidden, "points": self.max_points,
                 "duration": self.duration, "transcript": self.transcript,
                 "server_output": self.server_output, "client_output": self.client_output,
-                "description": self.description,
+                "description": self.description, "metrics": self.metrics,
             },
         }
 
@@ -75,7 +76,8 @@ class TestResult:
                    bonus=x.get("bonus", False), hidden=x.get("hidden", False), reason=x.get("reason", ""),
                    notes=x.get("notes", []), hint=x.get("hint", ""), transcript=x.get("transcript", []),
                    server_output=x.get("server_output", ""), client_output=x.get("client_output", ""),
-                   duration=x.get("duration", 0.0), description=x.get("description", ""))
+                   duration=x.get("duration", 0.0), description=x.get("description", ""),
+                   metrics=x.get("metrics", {}))
 
 
 def _tail(text: str, lines: int = 30) -> str:

@@ -17,6 +17,10 @@ def score_test(test: Test, *, passed: bool, reason: str, outcome: dict | None = 
         name=test.name, tags=list(test.tags), points=test.points if passed else 0.0,
         max_points=test.points, passed=passed, bonus=test.bonus, hidden=test.hidden,
         reason=reason, notes=list(outcome.get("notes", [])), hint="" if error else test.hint,
-        transcript=outcome.get("transcript", []), server_output=outcome.get("server_output", ""),
-        client_output=outcome.get("client_output", ""), duration=outcome.get("duration", 0.0),
+        # Program output is kept for failures, where it explains something; passing
+        # tests keep their conversation only.
+        transcript=outcome.get("transcript", []),
+        server_output="" if passed else outcome.get("server_output", ""),
+        client_output="" if passed else outcome.get("client_output", ""), duration=outcome.get("duration", 0.0),
+        metrics=outcome.get("metrics", {}),
         description=test.description)

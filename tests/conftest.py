@@ -54,3 +54,7 @@ def reference_submission(tmp_path):
         files = {name: REFERENCE / ref for name, ref in REFERENCE_AS_STUDENT[spec_id].items()}
         return make_submission(tmp_path / f"ref-{spec_id}", files)
     return build
+
+
+# A class graded once per session, read by tests/test_batch.py and tests/test_reports.py.
+from classbuild import graded_class  # noqa: E402,F401

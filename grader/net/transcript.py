@@ -17,7 +17,7 @@ def decode(data: bytes) -> str:
 
 @dataclass
 class Entry:
-    t: float           # seconds since the test started
+    t: float | None    # seconds since the test started (None: left out for a reproducible record)
     who: str           # client name, "server", "client program", "relay"
     event: str         # sent | received | connected | closed | note
     data: str = ""
@@ -25,7 +25,8 @@ class Entry:
     def line(self) -> str:
         arrow = {"sent": "->", "received": "<-"}.get(self.event, "--")
         body = repr(self.data) if self.event in ("sent", "received") else (self.data or self.event)
-        return f"{self.t:7.3f}s {self.who:>8} {arrow} {body}"
+        when = "" if self.t is None else f"{self.t:7.3f}s "
+        return f"{when}{self.who:>8} {arrow} {body}"
 
 
 class Transcript:

@@ -9,9 +9,11 @@ from junit_xml import TestCase, TestSuite, to_xml_report_string
 def build_suites(results) -> list[TestSuite]:
     suites = []
     for result in results:
+        # Jenkins reads "package.Class" from the classname: the student, then the assignment.
+        classname = ".".join(part.replace(".", "_") for part in (result.student, result.assignment or "submission"))
         cases = []
         for test in result.tests:
-            case = TestCase(test.name, classname=f"{result.student}.{result.assignment}",
+            case = TestCase(test.name, classname=classname,
                             elapsed_sec=test.duration, stdout=test.client_output or None,
                             stderr=test.server_output or None)
             if not test.passed:
@@ -23,10 +25,11 @@ def build_suites(results) -> list[TestSuite]:
                     case.add_failure_info(message=message, output=test.output_text())
             cases.append(case)
         if result.error:
-            case = TestCase("grading", classname=f"{result.student}.{result.assignment}")
+            case = TestCase("grading", classname=classname)
             case.add_error_info(message=result.error)
             cases.append(case)
-        suites.append(TestSuite(f"{result.student} / {result.assignment}", cases,
+        name = f"{result.student} / {result.assignment}" if result.assignment else result.student
+        suites.append(TestSuite(name, cases,
                                 properties={"score": result.score, "max_score": result.max_score,
                                             "isolation": result.isolation}))
     return suites

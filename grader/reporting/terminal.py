@@ -5,6 +5,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from grader.reporting.gradebook import build
+
 
 def _points(value: float) -> str:
     return f"{value:g}"
@@ -13,6 +15,9 @@ def _points(value: float) -> str:
 def render(results, console: Console | None = None, verbose: bool = False) -> None:
     console = console or Console()
     for result in results:
+        if not result.assignment:            # nothing to grade: say why, no table
+            console.print(Text(f"{result.student}: {result.error}", style="bold red"))
+            continue
         table = Table(title=f"{result.student} — {result.assignment}: {result.title}",
                       title_justify="left", expand=False, show_lines=False)
         table.add_column("test", overflow="fold")
@@ -44,3 +49,25 @@ def render(results, console: Console | None = None, verbose: bool = False) -> No
         maximum = sum(r.max_score for r in results)
         extra = f" (+{_points(bonus)} bonus)" if bonus else ""
         console.print(f"[bold]total {_points(total)} / {_points(maximum)}{extra}[/]")
+
+
+def render_class(results, console: Console | None = None, verbose: bool = False) -> None:
+    """A class: one row per student: a column per assignment, the total, what could not be graded."""
+    console = console or Console()
+    if verbose:
+        render(results, console, verbose=True)
+    book = build(results)
+    table = Table(title=f"{len(book.rows)} students", title_justify="left")
+    table.add_column("student", overflow="fold")
+    for a in book.assignments:
+        table.add_column(f"{a.id}\n/{_points(a.max_score)}", justify="right")
+    table.add_column(f"total\n/{_points(book.maximum)}", justify="right")
+    table.add_column("%", justify="right")
+    table.add_column("problems", overflow="fold")
+    for row in book.rows:
+        scores = [_points(row.scores[a.id]) if a.id in row.scores else Text("–", style="dim")
+                  for a in book.assignments]
+        style = "red" if row.problems else ("green" if row.percent >= 100 else "")
+        table.add_row(row.student, *scores, _points(row.total), Text(f"{row.percent:.0f}", style=style),
+                      Text("; ".join(row.problems), style="red"))
+    console.print(table)

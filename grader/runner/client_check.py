@@ -7,6 +7,7 @@ from grader.net.transcript import decode, escape
 from grader.runner.context import Job, Outcome, TestFailed, crash_summary, free_port
 from grader.runner.conversation import play
 from grader.runner.pty_program import PtyProgram
+from grader.runner.limits import stop_reason
 from grader.runner.servers import start_server
 from grader.spec.variables import resolve, substitute
 
@@ -63,11 +64,7 @@ def _start_client(job: Job, run):
     job.transcript.add("client program", "note",
                        "started " + ("your client" if run.program == "student" else "the reference client")
                        + (" on a terminal" if run.interact else "") + (" with " + shown if shown else ""))
-    if run.interact:
-        program = PtyProgram([job.python, "-u", path, *args], cwd=job.workdir, env=job.env())
-        job.programs_started.append(program)
-        return program
-    return job.start(path, args, stdin=stdin)
+    return job.start(path, args, stdin=stdin, terminal=bool(run.interact))
 
 
 def _interact(job: Job, run, program: PtyProgram) -> None:
@@ -99,6 +96,8 @@ def _exit_problem(job: Job, run, program, code) -> str:
         return f"{who} was still running after {run.timeout:g} s and was stopped (it should exit by itself)"
     if code in (0, None):
         return ""
+    if limit := stop_reason(program):
+        return f"the client stopped: {limit}"
     # On a terminal the traceback is mixed into the output.
     errors = program.text() if isinstance(program, PtyProgram) else program.stderr.text()
     summary = crash_summary(job.plain(errors))

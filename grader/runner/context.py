@@ -7,8 +7,11 @@ import socket
 from dataclasses import dataclass, field
 
 from grader.net.transcript import Transcript
+from grader.runner import sandbox
+from grader.runner.limits import preexec
+from grader.runner.pty_program import PtyProgram
 from grader.runner.process import Program
-from grader.spec.model import Test
+from grader.spec.model import Limits, Test
 
 
 @dataclass
@@ -22,6 +25,7 @@ class Outcome:
     client_output: str = ""
     bound: str = ""
     answers: dict[int, str] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
     duration: float = 0.0
     error: str = ""         # the grader itself failed (not the student)
 
@@ -41,30 +45,57 @@ class Job:
     workdir: str              # a private copy of the submission, the student's cwd
     python: str
     mode: str = "grade"       # grade | record (record the reference's answers)
+    isolation: str = "none"
+    limits: Limits = Limits()
+    hide: list[str] = field(default_factory=list)   # paths a sandboxed program must not see
+    uid: int | None = None    # the sandbox's user when the grader is root (sandbox.claim_user)
     transcript: Transcript = field(default_factory=Transcript)
     programs_started: list[Program] = field(default_factory=list)
     variables: dict[str, str] = field(default_factory=dict)   # captured by expectations, used as ${name}
     student_server: Program | None = None     # the latest one started, whose output is shown
 
     @classmethod
-    def from_dict(cls, d: dict, workdir: str) -> "Job":
+    def from_dict(cls, d: dict, workdir: str, uid: int | None = None) -> "Job":
         return cls(test=Test.from_dict(d["test"]), transport=d["transport"], host=d["host"],
                    port=d["port"], framing=d["framing"], programs=d["programs"], workdir=workdir,
-                   python=d["python"], mode=d.get("mode", "grade"))
+                   python=d["python"], mode=d.get("mode", "grade"), isolation=d.get("isolation", "none"),
+                   limits=Limits.from_dict(d.get("limits", {})), hide=list(d.get("hide", ())), uid=uid)
 
     def env(self) -> dict:
         return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
                 "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1",
                 "PYTHONIOENCODING": "utf-8", "HOME": self.workdir}
 
-    def start(self, path: str, args: list[str], stdin: bytes | None = None) -> Program:
-        program = Program([self.python, "-u", path, *args], cwd=self.workdir, env=self.env(), stdin=stdin)
+    def is_students(self, path: str) -> bool:
+        """A program from the private copy is the student's (judged by its name, never by a link's target)."""
+        full = os.path.abspath(os.path.join(self.workdir, path))
+        return full.startswith(os.path.join(self.workdir, ""))
+
+    def start(self, path: str, args: list[str], stdin: bytes | None = None,
+              terminal: bool = False) -> Program | PtyProgram:
+        """Start a program; the student's get the spec's limits, and the sandbox when there is one.
+
+        ``terminal``: on a pseudo-terminal, for a client that prompts with input().
+        """
+        command = [self.python, "-u", path, *args]
+        options: dict = {"env": self.env()}
+        if self.is_students(path):
+            sandboxed = self.isolation == "sandbox"
+            if sandboxed:
+                command = sandbox.bwrap_argv(self.workdir, self.python, self.hide, self.uid) + command
+            options = {"env": {**self.env(), **(sandbox.env(self.python) if sandboxed else {})},
+                       "preexec": preexec(self.limits, processes=sandboxed),
+                       "limits": self.limits, "sandboxed": sandboxed}
+        if terminal:
+            program = PtyProgram(command, cwd=self.workdir, **options)
+        else:
+            program = Program(command, cwd=self.workdir, stdin=stdin, **options)
         self.programs_started.append(program)
         return program
 
     def plain(self, text: str) -> str:
-        """Student-facing text: the private copy's path replaced by nothing."""
-        return text.replace(self.workdir + os.sep, "")
+        """Student-facing text: the private copy's path (outside or inside the sandbox) replaced by nothing."""
+        return text.replace(self.workdir + os.sep, "").replace(sandbox.INSIDE + "/", "")
 
 
 def free_port() -> int:

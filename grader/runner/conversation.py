@@ -11,13 +11,14 @@ from grader.spec.variables import resolve
 
 
 def play(job: Job, steps, server: Server, outcome: Outcome, label: str = "step",
-         address: tuple[str, int] | None = None) -> None:
+         address: tuple[str, int] | None = None, on_reply=None, peers: dict | None = None) -> None:
     """Run ``steps`` in order against ``address`` (default: the server's); raise TestFailed at the first that fails.
 
+    ``peers`` may hold clients already connected; ``on_reply`` is called after every expected reply.
     What an expectation captures goes into ``job.variables`` for later steps.
     """
     address = address or server.address
-    peers: dict[str, Peer] = {}
+    peers = dict(peers or {})
     try:
         for index, step in enumerate(steps):
             peer = peers.get(step.client)
@@ -36,6 +37,8 @@ def play(job: Job, steps, server: Server, outcome: Outcome, label: str = "step",
                 if job.mode == "record" and expectation.kind == "reference":
                     expectation = replace(expectation, kind="any")
                 verdict = peer.expect(expectation, step.timeout)
+                if verdict.ok and on_reply:
+                    on_reply()
                 if verdict.ok and step.expect.kind == "reference":
                     outcome.answers[index] = verdict.got
                 if verdict.ok:

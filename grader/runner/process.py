@@ -19,22 +19,30 @@ OUTPUT_CAP = 256 * 1024
 @dataclass
 class Captured:
     data: bytearray
+    cap: int = OUTPUT_CAP
     dropped: int = 0
 
     def text(self) -> str:
-        out = self.data.decode("utf-8", errors="backslashreplace")
-        return out + (f"\n[... {self.dropped} more bytes not kept]" if self.dropped else "")
+        """The output as readable text: terminal control characters escaped, the cut said."""
+        out = "".join(c if c.isprintable() or c in "\n\t" else c.encode("unicode_escape").decode()
+                      for c in self.data.decode("utf-8", errors="backslashreplace"))
+        if self.dropped:
+            out += f"\n[... {self.dropped} more bytes not kept: output is kept up to {self.cap // 1024} KiB]"
+        return out
 
 
 class Program:
     """A running child program. ``close()`` is safe to call twice."""
 
     def __init__(self, argv: list[str], *, cwd: str, env: dict | None = None,
-                 stdin: bytes | None = None, cap: int = OUTPUT_CAP, preexec=None):
+                 stdin: bytes | None = None, cap: int = OUTPUT_CAP, preexec=None,
+                 limits=None, sandboxed: bool = False):
         self.argv = argv
         self.cap = cap
-        self.stdout = Captured(bytearray())
-        self.stderr = Captured(bytearray())
+        self.limits = limits            # the Limits it runs under (a student program), else None
+        self.sandboxed = sandboxed      # run by bwrap, which reports death by signal N as exit 128 + N
+        self.stdout = Captured(bytearray(), cap)
+        self.stderr = Captured(bytearray(), cap)
         self.started = time.monotonic()
         self._proc = subprocess.Popen(
             argv, cwd=cwd, env=env, start_new_session=True,

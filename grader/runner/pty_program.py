@@ -18,13 +18,15 @@ from grader.runner.process import OUTPUT_CAP, Captured, kill_tree
 class PtyProgram:
     """A running program on a pseudo-terminal. ``close()`` is safe to call twice."""
 
-    def __init__(self, argv: list[str], *, cwd: str, env: dict, cap: int = OUTPUT_CAP):
+    def __init__(self, argv: list[str], *, cwd: str, env: dict, cap: int = OUTPUT_CAP, preexec=None,
+                 limits=None, sandboxed: bool = False):
         self.cap = cap
-        self.stdout = Captured(bytearray())
-        self.stderr = Captured(bytearray())     # a terminal has one stream; kept for Program's interface
-        self.seen = 0                           # output before this offset was consumed by prompts
+        self.limits, self.sandboxed = limits, sandboxed    # as Program's, for limits.stop_reason
+        self.stdout = Captured(bytearray(), cap)
+        self.stderr = Captured(bytearray(), cap)   # a terminal has one stream; kept for Program's interface
+        self.seen = 0                              # output before this offset was consumed by prompts
         self._child = pexpect.spawn(argv[0], argv[1:], cwd=cwd, env={**env, "TERM": "dumb"},
-                                    echo=True, dimensions=(24, 200))
+                                    echo=True, dimensions=(24, 200), preexec_fn=preexec)
         self.pid = self._child.pid
         self._closed = False
 

@@ -5,6 +5,7 @@ import time
 from dataclasses import dataclass
 
 from grader.runner.context import Job, TestFailed, crash_summary
+from grader.runner.limits import stop_reason
 from grader.runner.process import Program, descendants
 from grader.runner.sockets import BoundSocket, bound_sockets
 
@@ -29,6 +30,8 @@ class Server:
         code = self.program.wait(EXIT_GRACE)
         if code is None:
             return ""
+        if limit := stop_reason(self.program):
+            return f"your server stopped: {limit}"
         summary = crash_summary(job.plain(self.program.stderr.text()))
         return f"your server stopped (exit code {code})" + (f": {summary}" if summary else "")
 
@@ -56,6 +59,8 @@ def start_server(job: Job, role: str, which: str, port: int | None = None) -> Se
             break
         if not program.running():
             code = program.returncode
+            if limit := stop_reason(program):
+                raise TestFailed(f"{who} stopped before binding a port: {limit}")
             summary = crash_summary(job.plain(program.stderr.text()))
             raise TestFailed(f"{who} exited (code {code}) before binding a port"
                              + (f": {summary}" if summary else ""))

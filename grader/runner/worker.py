@@ -13,7 +13,7 @@ import tempfile
 import time
 from dataclasses import asdict
 
-from grader.runner import isolation
+from grader.runner import isolation, sandbox
 from grader.runner.client_check import run_client
 from grader.net.relay import Relay
 from grader.runner.context import Job, Outcome, TestFailed, free_port
@@ -21,6 +21,7 @@ from grader.runner.conversation import play
 from grader.runner.generated import run_generated
 from grader.runner.process import become_subreaper, kill_all_descendants
 from grader.runner.servers import start_server
+from grader.runner.swarm import run_swarm
 
 
 def run_job(raw: dict) -> Outcome:
@@ -31,7 +32,11 @@ def run_job(raw: dict) -> Outcome:
     try:
         if raw.get("submission"):
             shutil.copytree(raw["submission"], workdir, dirs_exist_ok=True, symlinks=True)
-        job = Job.from_dict(raw, workdir)
+        uid = None
+        if raw.get("isolation") == "sandbox" and sandbox.real_root():
+            uid = sandbox.claim_user()
+            sandbox.give_to(workdir, uid)
+        job = Job.from_dict(raw, workdir, uid)
         _run_test(job, outcome)
         outcome.passed = not outcome.reason
     except TestFailed as failure:
@@ -67,20 +72,22 @@ def _run_test(job: Job, outcome: Outcome) -> None:
         return
     if server.port_problem:
         outcome.notes.append(server.port_problem + "; tested at that port")
+    converse = run_swarm if test.kind == "swarm" else (
+        lambda job, server, outcome, address=None: play(job, test.steps, server, outcome, address=address))
     if test.network is None:
-        play(job, test.steps, server, outcome)
+        converse(job, server, outcome)
         return
     relay = Relay(job.transport, ("127.0.0.1", free_port()), server.address, job.transcript,
                   who=None, profile=test.network)
     try:
-        play(job, test.steps, server, outcome, address=relay.address)
+        converse(job, server, outcome, address=relay.address)
     finally:
         relay.close()
 
 
 def main() -> int:
     raw = json.load(sys.stdin)
-    if raw.get("isolation") == "netns":
+    if raw.get("isolation") in ("netns", "sandbox"):
         isolation.bring_loopback_up()
     become_subreaper()
     try:

@@ -14,7 +14,7 @@ from grader.spec.errors import SpecError
 from grader.generate import Generation
 from grader.net.shaping import NetworkProfile
 from grader.spec.checks import check_spec
-from grader.spec.model import ClientRun, Expectation, Role, Spec, Step, Test
+from grader.spec.model import ClientRun, Expectation, Limits, Role, Spec, Step, Swarm, Test
 from grader.spec.yaml_marks import format_path, line_of, load_with_lines
 
 EXPECTATION_KINDS = ("equals", "one_of", "contains", "regex", "any", "closed", "silence", "reference", "lines")
@@ -178,7 +178,8 @@ def _build(data: dict, lines: dict, source: Path) -> Spec:
     spec = Spec(id=data["id"], title=data.get("title", data["id"]), transport=data["transport"],
                 host=address.get("host", "127.0.0.1"), port=address.get("port", 9999),
                 framing=data.get("framing", "none"), roles=roles, tests=tests,
-                source=source, description=data.get("description", ""))
+                source=source, description=data.get("description", ""),
+                limits=Limits(**data.get("limits", {})))
     check_spec(spec, ctx)
     return spec
 
@@ -211,7 +212,8 @@ def _build_test(t: dict, path: tuple, ctx: _Context) -> Test:
         raise ctx.error(f"test {t['name']!r} has no tags", path + ("name",),
                         "add `tags: [protocol]` to the test, or `tags:` under `defaults` for every test")
     kind = ("startup" if t.get("startup") else "client" if client else
-            "generated" if "generate" in t else "conversation")
+            "generated" if "generate" in t else "swarm" if "swarm" in t else "conversation")
+    swarm = _build_swarm(t["swarm"], path + ("swarm",), timeout, ctx) if "swarm" in t else None
     generation = None
     if "generate" in t:
         g = t["generate"]
@@ -231,7 +233,38 @@ def _build_test(t: dict, path: tuple, ctx: _Context) -> Test:
                 server_role=t.get("server_role", "server"), server=t.get("server", "student"),
                 steps=steps, client=client,
                 startup_timeout=t.get("startup_timeout", ctx.defaults["startup_timeout"]),
-                network=network, generate=generation, line=line_of(ctx.lines, path) or 0)
+                network=network, generate=generation, swarm=swarm, line=line_of(ctx.lines, path) or 0)
+
+
+CLIENT_NUMBER = "${i}"
+
+
+def _build_swarm(w: dict, path: tuple, timeout: float, ctx: _Context) -> Swarm:
+    """Expand ``${i}`` now, so the worker runs plain steps."""
+    def numbered(step: Step, i: int, client: str) -> Step:
+        fill = lambda text: text.replace(CLIENT_NUMBER, str(i)) if text is not None else None
+        expect = step.expect and replace(step.expect, values=tuple(fill(v) for v in step.expect.values))
+        return replace(step, client=client, text=fill(step.text), expect=expect)
+
+    steps = [_build_step(s, path + ("steps", j), timeout, ctx) for j, s in enumerate(w["steps"])]
+    per_client = tuple(tuple(numbered(s, i, f"s{i}") for s in steps) for i in range(1, w["clients"] + 1))
+    then: list[Step] = []
+    run: list[Step] = []
+    for j, raw in enumerate([*w.get("then", []), None]):
+        step = _build_step(raw, path + ("then", j), timeout, ctx) if raw is not None else None
+        if step is not None and _mentions_number(step):
+            run.append(step)
+            continue
+        then += [numbered(s, i, "checker") for i in range(1, w["clients"] + 1) for s in run]
+        run = []
+        if step is not None:
+            then.append(replace(step, client="checker"))
+    return Swarm(per_client, tuple(then))
+
+
+def _mentions_number(step: Step) -> bool:
+    texts = [step.text or ""] + list(step.expect.values if step.expect else ())
+    return any(CLIENT_NUMBER in t for t in texts)
 
 
 def _expand(test: Test) -> tuple[Test, ...]:

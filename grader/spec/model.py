@@ -96,9 +96,21 @@ class ClientRun:
 
 
 @dataclass(frozen=True)
+class Swarm:
+    """Many clients at once: each runs its own copy of the steps, then one checker runs ``then``."""
+    per_client: tuple[tuple[Step, ...], ...]
+    then: tuple[Step, ...] = ()
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Swarm":
+        return cls(tuple(tuple(Step.from_dict(s) for s in steps) for steps in d["per_client"]),
+                   tuple(Step.from_dict(s) for s in d.get("then", ())))
+
+
+@dataclass(frozen=True)
 class Test:
     name: str
-    kind: str                          # startup | conversation | client | generated
+    kind: str                          # startup | conversation | client | generated | swarm
     points: float = 1.0
     tags: tuple[str, ...] = ()
     bonus: bool = False
@@ -112,13 +124,14 @@ class Test:
     startup_timeout: float = 5.0
     network: NetworkProfile | None = None
     generate: Generation | None = None
+    swarm: Swarm | None = None
     line: int = 0
 
     @property
     def roles_used(self) -> tuple[str, ...]:
         """Student roles this test needs on disk."""
         roles = []
-        if self.kind in ("startup", "conversation", "generated") and self.server == "student":
+        if self.kind != "client" and self.server == "student":
             roles.append(self.server_role)
         if self.client:
             if self.client.program == "student":
@@ -143,6 +156,7 @@ class Test:
             "client": ClientRun.from_dict(d["client"]) if d.get("client") else None,
             "network": NetworkProfile.from_dict(d["network"]) if d.get("network") else None,
             "generate": Generation.from_dict(d["generate"]) if d.get("generate") else None,
+            "swarm": Swarm.from_dict(d["swarm"]) if d.get("swarm") else None,
         })
 
     def with_answers(self, answers: dict[int, str]) -> "Test":
@@ -153,6 +167,29 @@ class Test:
             for i, s in enumerate(self.steps)
         )
         return replace(self, steps=steps)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What each student program may use (the spec's ``limits:``; these are the defaults).
+
+    Sized for beginners' programs: a threaded server with a few dozen threads
+    fits easily. The runner applies them (``grader.runner.limits``) and names
+    the one a program ran into.
+    """
+    cpu_seconds: int = 10               # CPU time of each program
+    memory_mib: int = 256               # memory each program may write to (RLIMIT_DATA)
+    processes: int = 64                 # processes and threads, counted together
+    file_size_mib: int = 16             # the largest file a program may write
+    open_files: int = 256
+    submission_seconds: float = 300.0   # the total time of a submission's tests for this spec
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Limits":
+        return cls(**d)
 
 
 @dataclass(frozen=True)
@@ -176,8 +213,14 @@ class Spec:
     tests: tuple[Test, ...]
     source: Path
     description: str = ""
+    limits: Limits = Limits()
     extra: dict = field(default_factory=dict)
 
     @property
     def max_score(self) -> float:
         return sum(t.points for t in self.tests if not t.bonus)
+
+    def with_seed(self, seed: int) -> "Spec":
+        """This spec with every generated conversation drawn from ``seed``."""
+        return replace(self, tests=tuple(
+            replace(t, generate=replace(t.generate, seed=seed)) if t.generate else t for t in self.tests))

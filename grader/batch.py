@@ -1,0 +1,172 @@
+"""Grade a class: every student against every spec that applies, all tests in one pool.
+
+The students come from ``grader.classroom``; results already in the cache are
+reused; the rest go to the engine at once, so students and their tests run side
+by side. Whatever happens to one student (a damaged zip, a huge folder, a bug
+of the grader) becomes that student's "grading failed" result, with the reason,
+and the batch goes on.
+"""
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+from concurrent.futures import Future, as_completed
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from grader import classroom, discover
+from grader.cache import ResultCache
+from grader.results import AssignmentResult
+from grader.spec import Spec
+
+NOTHING = ""     # the assignment of a record that says why nothing could be graded
+
+
+@dataclass
+class BatchRun:
+    results: list[AssignmentResult]
+    students: list[str]
+    single: bool                   # PATH was one student's submission
+    graded: int = 0                # assignment results graded in this run
+    cached: int = 0                # taken from the cache
+    skipped: list[str] = field(default_factory=list)   # students in other shards
+
+
+class Progress:
+    """What a batch tells whoever shows progress; this one shows nothing."""
+
+    def start(self, students: int) -> None:
+        pass
+
+    def student_done(self, student: str, results: list[AssignmentResult]) -> None:
+        pass
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"2/5"`` -> (2, 5): the second of five shards (K counts from 1, as CI matrices do)."""
+    try:
+        k, n = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise ValueError(f"--shard takes K/N, like 1/4, not {text!r}") from None
+    if not 1 <= k <= n:
+        raise ValueError(f"--shard {text}: K must be between 1 and N")
+    return k, n
+
+
+def in_shard(student: str, shard: tuple[int, int] | None) -> bool:
+    """The same student always lands in the same shard: a hash of the name, not its position."""
+    if shard is None:
+        return True
+    k, n = shard
+    digest = hashlib.sha256(student.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % n == k - 1
+
+
+def failed(student: str, reason: str, spec: Spec | None = None, isolation: str = "none") -> AssignmentResult:
+    return AssignmentResult(student=student, assignment=spec.id if spec else NOTHING,
+                            title=spec.title if spec else "nothing graded", tests=[],
+                            isolation=isolation, error=reason)
+
+
+def grade_class(path: Path, specs: list[Spec], engine, *, all_specs: bool = False,
+                cache: ResultCache | None = None, shard: tuple[int, int] | None = None,
+                single: bool = False, skip=(), progress: Progress | None = None) -> BatchRun:
+    """Grade everyone at ``path``.
+
+    ``all_specs``: every student is graded against every spec in ``specs`` (the
+    teacher named them); otherwise against the specs whose files they handed in.
+    ``skip``: folders inside the class that are not students (where outputs go).
+    """
+    progress = progress or Progress()
+    scratch = Path(tempfile.mkdtemp(prefix="sockgrade-class-"))
+    try:
+        found = classroom.open_class(Path(path), specs, scratch, single=single, skip=skip)
+        students = [s for s in found.students if in_shard(s.name, shard)]
+        run = BatchRun(results=[], students=[s.name for s in students], single=found.single,
+                       skipped=[s.name for s in found.students if not in_shard(s.name, shard)])
+        progress.start(len(students))
+        done: dict[str, list[AssignmentResult]] = {s.name: [] for s in students}
+        waiting: dict[str, int] = {}
+        futures: dict[Future, list[tuple[str, Spec, str | None]]] = {}
+        by_key: dict[str, Future] = {}       # identical submissions are graded once per run
+        keys = cache or ResultCache(None)
+        for student in students:
+            for spec, result in _plan(student, specs, all_specs, scratch, engine.isolation):
+                key = None
+                if result is None:
+                    key = _key(keys, student, spec, engine.isolation)
+                    result = keys.get(key, student.name) if key else None
+                    run.cached += result is not None
+                if result is None:
+                    future = by_key.get(key) if key else None
+                    if future is None:
+                        future = _submit(engine, student, spec)
+                        if key:
+                            by_key[key] = future
+                    futures.setdefault(future, []).append((student.name, spec, key))
+                    waiting[student.name] = waiting.get(student.name, 0) + 1
+                else:
+                    done[student.name].append(result)
+            if not waiting.get(student.name):
+                progress.student_done(student.name, done[student.name])
+        for future in as_completed(futures):
+            for name, spec, key in futures[future]:
+                try:
+                    result = replace(future.result(), student=name)
+                except Exception as exc:     # the grader's own failure: this student only
+                    result = failed(name, f"grading failed: {type(exc).__name__}: {exc}", spec, engine.isolation)
+                else:
+                    run.graded += 1
+                    if key is not None:
+                        keys.put(key, result)
+                done[name].append(result)
+                waiting[name] -= 1
+                if not waiting[name]:
+                    progress.student_done(name, done[name])
+        run.results = sorted((r for rs in done.values() for r in rs), key=lambda r: (r.student, r.assignment))
+        return run
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _key(cache, student, spec, isolation) -> str | None:
+    try:
+        return cache.key(student.path, spec, isolation)
+    except OSError:          # an unreadable file: grade it, and let grading say what is wrong
+        return None
+
+
+def _submit(engine, student, spec):
+    """Queue the student's tests; a failure before any test runs is returned as a done future."""
+    try:
+        return engine.submit(student.path, spec, student.name)
+    except Exception as exc:
+        future: Future = Future()
+        future.set_exception(exc)
+        return future
+
+
+def _plan(student, specs, all_specs, scratch, isolation) -> list[tuple[Spec | None, AssignmentResult | None]]:
+    """(spec, None) for each assignment to grade, or (None, result) saying why there is none."""
+    student.prepare(scratch)
+    if student.problem:
+        chosen = specs if all_specs else [None]
+        return [(spec, failed(student.name, student.problem, spec, isolation)) for spec in chosen]
+    try:
+        chosen = specs if all_specs else [s for s in specs if discover.applies(student.path, s)]
+    except OSError as exc:
+        return [(None, failed(student.name, f"could not read the submission: {exc.strerror or exc}",
+                              isolation=isolation))]
+    if not chosen:
+        return [(None, failed(student.name, nothing_found(student.path, specs), isolation=isolation))]
+    return [(spec, None) for spec in chosen]
+
+
+def nothing_found(folder: Path, specs: list[Spec]) -> str:
+    handed = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                    if p.is_file() and not set(p.parts) & set(classroom.JUNK))
+    expected = sorted({role.files[0] for spec in specs for role in spec.roles.values()})
+    listed = ", ".join(handed[:8]) + (f" and {len(handed) - 8} more" if len(handed) > 8 else "")
+    return ("no assignment found: none of the specs' file names are there "
+            f"(handed in: {listed or 'nothing'}; expected names such as {', '.join(expected)})")

@@ -1,0 +1,116 @@
+"""Results of earlier runs, so re-grading a class regrades only what changed.
+
+An entry is one AssignmentResult as JSON, named by a key over everything that
+decides it: the submission's files, the spec file, the reference programs it
+names, the tests graded (``--test`` picks some), the grader's own code and
+version, and the isolation level. Identical
+submissions share an entry (the student's name is not part of the result's
+meaning). A result in which the grader itself failed is never stored: it may
+not happen again.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+from grader import __version__
+from grader.results import AssignmentResult
+
+FORMAT = 1
+SKIPPED = ("__pycache__", ".DS_Store", "__MACOSX")
+
+
+def default_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "sockgrade" / "results"
+
+
+@lru_cache(maxsize=1)
+def grader_digest() -> str:
+    """The version and every source file of the grader: a changed grader regrades everything."""
+    h = hashlib.sha256(f"sockgrade {__version__} format {FORMAT} python {sys.version_info[:2]}".encode())
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*")):
+        if path.suffix in (".py", ".yaml") and "__pycache__" not in path.parts:
+            h.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def folder_digest(folder: Path) -> str:
+    """Names and contents of every file under ``folder`` (links by their target)."""
+    h = hashlib.sha256()
+    folder = Path(folder)
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED)
+        for name in sorted(filenames):
+            if name in SKIPPED:
+                continue
+            path = Path(dirpath) / name
+            h.update(path.relative_to(folder).as_posix().encode() + b"\0")
+            if path.is_symlink():
+                h.update(b"link:" + os.readlink(path).encode())
+            else:
+                with open(path, "rb") as f:
+                    for chunk in iter(lambda: f.read(1 << 20), b""):
+                        h.update(chunk)
+            h.update(b"\0")
+    return h.hexdigest()
+
+
+def spec_digest(spec) -> str:
+    h = hashlib.sha256(Path(spec.source).read_bytes())
+    for name in sorted(spec.roles):
+        reference = spec.roles[name].reference
+        if reference and Path(reference).is_file():
+            h.update(name.encode() + b"\0" + Path(reference).read_bytes())
+    return h.hexdigest()
+
+
+class ResultCache:
+    """Entries in ``folder``; with ``None``, keys only (nothing is kept: ``--no-cache``)."""
+
+    def __init__(self, folder: Path | None):
+        self.folder = Path(folder) if folder is not None else None
+        self._specs: dict[str, str] = {}
+
+    def key(self, submission: Path, spec, isolation: str) -> str:
+        source = str(spec.source)
+        if source not in self._specs:
+            self._specs[source] = spec_digest(spec)
+        # `--test` grades a part of the spec; `--seed` changes generated conversations
+        tests = "\0".join(t.name + (f"@seed={t.generate.seed}" if t.generate else "") for t in spec.tests)
+        parts = [grader_digest(), self._specs[source], spec.id, tests, isolation, folder_digest(submission)]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+    def get(self, key: str, student: str) -> AssignmentResult | None:
+        if self.folder is None:
+            return None
+        try:
+            data = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
+            result = AssignmentResult.from_dict(data)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None                  # no entry, or one we cannot read: grade again
+        result.student = student
+        return result
+
+    def put(self, key: str, result: AssignmentResult) -> None:
+        if self.folder is None or not storable(result):
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(result.to_dict(), f, ensure_ascii=False)
+            os.replace(tmp, self.folder / f"{key}.json")
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def storable(result: AssignmentResult) -> bool:
+    return not result.error and not any(t.reason.startswith("grading failed") for t in result.tests)

@@ -1,0 +1,28 @@
+"""``--csv FILE``: the gradebook, one row per student, a column per assignment and a total.
+
+UTF-8 with a byte-order mark and CRLF line ends, which is what makes Excel
+open it with Chinese names intact. An assignment a student did not hand in is
+an empty cell; ``problems`` says what could not be graded.
+"""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from grader.reporting.gradebook import build, points
+
+
+def _cell(text: str) -> str:
+    # A folder named "=HYPERLINK(...)" must stay a name, not become a formula.
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def write(results, path: Path) -> None:
+    book = build(results)
+    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["student", *(a.id for a in book.assignments), "total", "max", "percent", "problems"])
+        for row in book.rows:
+            scores = [points(row.scores[a.id]) if a.id in row.scores else "" for a in book.assignments]
+            out.writerow([_cell(row.student), *scores, points(row.total), points(book.maximum),
+                          f"{row.percent:.1f}", _cell("; ".join(row.problems))])

@@ -1,0 +1,121 @@
+"""``--feedback DIR``: one Markdown file per student, written for the student.
+
+Each assignment: a table of its tests and points, then for every failed test
+what it checks, what was expected and what happened, the hint, the
+conversation, what the programs printed, and the command that runs that one
+check again. Hidden tests show their name and points, nothing else.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from grader.net.transcript import render
+from grader.reporting.gradebook import build, grading_failed, not_handed_in, points
+
+_SPECIAL = re.compile(r"([\\`*<>\[\]|]|(?<!\w)_|_(?!\w))")     # contact_server.py keeps its _
+
+
+def md(text: str) -> str:
+    """Text shown as itself in Markdown (``<data>`` must not become an HTML tag)."""
+    return _SPECIAL.sub(r"\\\1", text).replace("\n", " ")
+
+
+def block(text: str, info: str = "text") -> str:
+    fence = "`" * max(3, 1 + max((len(m) for m in re.findall(r"`+", text)), default=0))
+    return f"{fence}{info}\n{text.rstrip()}\n{fence}"
+
+
+def shell_quote(text: str) -> str:
+    return "'" + text.replace("'", "'\"'\"'") + "'"
+
+
+def file_name(student: str) -> str:
+    """A file name for any student name (张三 stays 张三); path separators and the like go."""
+    name = re.sub(r'[\x00-\x1f/\\:*?"<>|]', "_", student).strip(" .") or "student"
+    return name[:120]
+
+
+def student_markdown(student: str, results, row, book) -> str:
+    lines = [f"# Feedback for {md(student)}", ""]
+    if len(book.assignments) > 1:
+        names = ", ".join(a.id for a in book.assignments)
+        lines += [f"Total: **{points(row.total)} / {points(book.maximum)}** ({names})", ""]
+    for result in results:
+        lines += _assignment(result)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _assignment(result) -> list[str]:
+    if not result.assignment:
+        return ["## Nothing could be graded", "", md(result.error), ""]
+    head = f"## {md(result.assignment)}: {md(result.title)}"
+    if result.error:
+        return [head, "", "This assignment could not be graded, so this is not a mark; your teacher "
+                "has been told why:", "", block(result.error), ""]
+    bonus = f" (+{points(result.bonus_score)} bonus)" if result.bonus_score else ""
+    lines = [head, "", f"Score: **{points(result.score - result.bonus_score)} / {points(result.max_score)}**"
+             f"{bonus}", "", "| | test | points |", "| --- | --- | --- |"]
+    for test in result.tests:
+        mark = "🔒 hidden" if test.hidden else ("✅ pass" if test.passed else "❌ fail")
+        kind = " bonus" if test.bonus else ""
+        lines.append(f"| {mark} | {md(test.name)} | {points(test.points)} / {points(test.max_points)}{kind} |")
+    lines.append("")
+    missing = sorted({t.reason.removesuffix(" was not handed in") for t in result.tests if not_handed_in(t)})
+    if missing:
+        lines += [f"**Not handed in:** {md('; '.join(missing))}. The tests that need it score 0.", ""]
+    for test in result.tests:
+        if not test.passed and not test.hidden and not not_handed_in(test):
+            lines += _failed_test(result, test)
+    return lines
+
+
+def _failed_test(result, test) -> list[str]:
+    lines = [f"### ❌ {md(test.name)} ({points(test.points)} / {points(test.max_points)})", ""]
+    if test.description:
+        lines += [f"**What it checks:** {md(test.description)}", ""]
+    if grading_failed(test):
+        lines += ["**The grader could not run this test**, so it says nothing about your work; "
+                  "your teacher has been told:", "", block(test.reason), ""]
+        return lines
+    lines += [f"**Expected and what happened:** {md(test.reason)}", ""]
+    for note in test.notes:
+        lines += [f"- {md(note)}"]
+    if test.notes:
+        lines.append("")
+    if test.hint:
+        lines += [f"**Hint:** {md(test.hint)}", ""]
+    if test.transcript:
+        lines += ["**The conversation** (`->` what was sent to your program, `<-` what came back):", "",
+                  block(render(test.transcript)), ""]
+    if test.server_output.strip():
+        lines += ["**The server printed:**", "", block(test.server_output), ""]
+    if test.client_output.strip():
+        lines += ["**The client printed:**", "", block(test.client_output), ""]
+    lines += ["**Run this check yourself**, from the folder with your files:", "",
+              block(f"grade . --spec {result.assignment} --test {shell_quote(test.name)}", "sh"), ""]
+    programs = [f"`python3 {name}`" for name in result.files.values()]
+    if programs:
+        lines += ["Or by hand: run your program (" + ", ".join(programs) + ") and do what the "
+                  "conversation above shows.", ""]
+    return lines
+
+
+def write(results, folder: Path) -> list[Path]:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    book = build(results)
+    rows = {row.student: row for row in book.rows}
+    by_student: dict[str, list] = {}
+    for r in sorted(results, key=lambda r: (r.student, r.assignment)):
+        by_student.setdefault(r.student, []).append(r)
+    written, used = [], set()
+    for student, theirs in by_student.items():
+        name = file_name(student)
+        while name.lower() in used:       # two names that clean up alike stay apart
+            name += "_"
+        used.add(name.lower())
+        path = folder / f"{name}.md"
+        path.write_text(student_markdown(student, theirs, rows[student], book), encoding="utf-8")
+        written.append(path)
+    return written

@@ -1,0 +1,53 @@
+"""``grade --gradescope``: one submission's results as Gradescope's ``results.json``.
+
+Gradescope runs ``run_autograder`` with the student's files in
+``/autograder/submission`` and shows students what it finds in
+``/autograder/results/results.json``. When the submission covers several
+assignments, each test's name starts with the assignment's id. Hidden tests
+keep Gradescope's ``after_published`` visibility and show no output.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from grader import __version__
+
+
+def results_json(results) -> dict:
+    graded = [r for r in results if r.assignment]
+    several = len(graded) > 1
+    tests = []
+    for result in graded:
+        for test in result.tests:
+            entry = test.to_dict()
+            tests.append({
+                "name": f"{result.assignment}: {test.name}" if several else test.name,
+                "score": entry["score"],
+                "max_score": entry["max_score"],
+                "status": entry["status"],
+                "output": "" if test.hidden else entry["output"],
+                "output_format": "text",
+                "tags": entry["tags"],
+                "visibility": entry["visibility"],
+            })
+    summary = []
+    for result in results:
+        summary.append(result.to_dict()["output"])
+    return {
+        "score": round(sum(r.score for r in results), 4),
+        "execution_time": int(round(sum(r.duration for r in results))),
+        "output": "\n".join(summary),
+        "output_format": "text",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+        "extra_data": {"grader": f"sockgrade {__version__}",
+                       "isolation": sorted({r.isolation for r in results}),
+                       "assignments": [r.assignment for r in graded]},
+    }
+
+
+def write(results, path: Path) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results_json(results), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

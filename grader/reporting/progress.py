@@ -1,0 +1,43 @@
+"""The progress bar of a class being graded: students done, failures so far, time left.
+
+Shown only on a terminal outside CI; elsewhere grading is quiet until the results.
+"""
+from __future__ import annotations
+
+import os
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from grader.batch import Progress as Quiet
+from grader.reporting.gradebook import grading_failed
+
+
+def wanted(console) -> bool:
+    return console.is_terminal and not os.environ.get("CI")
+
+
+class Bar(Quiet):
+    def __init__(self, console):
+        self.progress = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("students · {task.fields[failing]} with failed tests · "
+                                            "{task.fields[broken]} could not be graded"),
+                                 TimeRemainingColumn(), console=console, transient=True)
+        self.task = None
+        self.failing = self.broken = 0
+
+    def __enter__(self):
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.progress.stop()
+
+    def start(self, students: int) -> None:
+        self.task = self.progress.add_task("grading", total=students, failing=0, broken=0)
+
+    def student_done(self, student, results) -> None:
+        if any(r.error or any(grading_failed(t) for t in r.tests) for r in results):
+            self.broken += 1
+        elif any(not t.passed for r in results for t in r.tests):
+            self.failing += 1
+        self.progress.update(self.task, advance=1, failing=self.failing, broken=self.broken)

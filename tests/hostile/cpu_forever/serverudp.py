@@ -1,0 +1,4 @@
+# Hostile: computes forever before binding.
+n = 0
+while True:
+    n += 1

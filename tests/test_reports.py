@@ -1,0 +1,152 @@
+"""Every output of a graded class: JSON, the CSV gradebook, JUnit, feedback, and the HTML report in Chromium."""
+import csv
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from classbuild import HIDDEN_TEST
+
+
+def test_json_is_every_record_with_unicode_kept(graded_class):
+    raw = (graded_class.out / "run1.json").read_text(encoding="utf-8")
+    assert '"student": "张三"' in raw                     # not \u5f20\u4e09
+    for record in graded_class.records:
+        assert {"student", "assignment", "score", "max_score", "output", "execution_time", "tests"} <= set(record)
+
+
+def test_csv_gradebook_opens_in_excel(graded_class):
+    raw = (graded_class.out / "grades.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")                   # the BOM Excel needs to read UTF-8
+    assert b"\r\n" in raw
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+    assert rows[0] == ["student", "udp-contacts", "udp-echo-h", "total", "max", "percent", "problems"]
+    table = {row[0]: row[1:] for row in rows[1:]}
+    assert list(table) == ["alice", "erin", "frank", "ivan", "oscar", "peggy", "trudy", "张三"]
+    assert table["张三"] == ["29", "11", "40", "40", "100.0", ""]
+    assert table["erin"] == ["21", "0", "21", "40", "52.5", ""]
+    assert table["frank"][:3] == ["0", "2", "2"]
+    assert table["oscar"][:3] == ["", "", "0"]
+    assert table["oscar"][-1] == "oscar.zip is not a zip file that can be opened"      # said once
+
+
+def test_junit_has_a_suite_per_student_and_assignment(graded_class):
+    root = ET.parse(graded_class.out / "junit.xml").getroot()
+    assert root.tag == "testsuites"
+    suites = root.findall("testsuite")
+    assert [s.get("name") for s in suites] == [f"{r['student']} / {r['assignment']}" for r in graded_class.records]
+    total = 0
+    for suite in suites:
+        cases = suite.findall("testcase")
+        total += len(cases)
+        assert int(suite.get("tests")) == len(cases) > 0
+        assert int(suite.get("failures")) == sum(len(c.findall("failure")) for c in cases)
+        assert int(suite.get("errors")) == sum(len(c.findall("error")) for c in cases)
+        float(suite.get("time"))
+        for case in cases:
+            assert case.get("name") and case.get("classname")
+            if case.get("time") is not None:
+                float(case.get("time"))
+            for bad in case.findall("failure") + case.findall("error"):
+                assert bad.get("message")
+    assert int(root.get("tests")) == total
+    by_name = {s.get("name"): s for s in suites}
+    zhang = by_name["张三 / udp-echo-h"]
+    assert {c.get("classname") for c in zhang.findall("testcase")} == {"张三.udp-echo-h"}
+    frank = {c.get("name"): c for c in by_name["frank / udp-echo-h"].findall("testcase")}
+    failure = frank["server binds UDP 9999"].find("failure")
+    assert failure.get("message") == "your server listens on TCP 127.0.0.1:9999, this assignment needs UDP"
+    erin = {c.get("name"): c for c in by_name["erin / udp-contacts"].findall("testcase")}
+    output = erin["find of an unknown name says Not found"].find("failure").text
+    assert "expected 'Not found', got 'None'" in output and "Conversation:" in output and "'find;" in output
+    oscar = by_name["oscar / udp-echo-h"].find("testcase/error")
+    assert "not a zip file" in oscar.get("message")
+
+
+def test_feedback_is_a_file_per_student(graded_class):
+    folder = graded_class.out / "feedback"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        f"{s}.md" for s in ("alice", "erin", "frank", "ivan", "oscar", "peggy", "trudy", "张三"))
+    zhang = (folder / "张三.md").read_text(encoding="utf-8")
+    assert zhang.startswith("# Feedback for 张三")
+    assert "Total: **40 / 40**" in zhang and "❌" not in zhang
+
+    erin = (folder / "erin.md").read_text(encoding="utf-8")
+    assert "### ❌ find of an unknown name says Not found (0 / 2)" in erin
+    assert "expected 'Not found', got 'None'" in erin
+    assert "'find;" in erin                                           # the conversation
+    assert "grade . --spec udp-contacts --test 'find of an unknown name says Not found'" in erin
+    assert "`python3 contactserverudp.py`" in erin
+
+    frank = (folder / "frank.md").read_text(encoding="utf-8")
+    assert "| 🔒 hidden | server keeps answering after many datagrams | 0 / 1 |" in frank
+    assert f"### ❌ {HIDDEN_TEST}" not in frank
+    assert "The server must loop" not in frank                       # the hidden test's hint
+    assert "server answers Hello, \\<data\\>" in frank                # not an HTML tag in Markdown
+
+    oscar = (folder / "oscar.md").read_text(encoding="utf-8")
+    assert "could not be graded" in oscar and "not a zip file" in oscar
+
+
+# -- the class report, in a real browser ---------------------------------------
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def chromium(tmp_path, *args) -> subprocess.CompletedProcess:
+    if not CHROMIUM:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed (.ci/run installs it)")
+        pytest.skip("chromium is not installed: apt-get install chromium")
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",
+             "--enable-logging=stderr", "--v=0", f"--user-data-dir={tmp_path / 'profile'}"]
+    return subprocess.run([CHROMIUM, *flags, *args], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "HOME": str(tmp_path)})
+
+
+def test_report_is_self_contained(graded_class):
+    html = (graded_class.out / "report.html").read_text(encoding="utf-8")
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+    assert "<link" not in html and "@import" not in html
+
+
+def test_report_renders_in_chromium_without_errors(graded_class, tmp_path):
+    page = (graded_class.out / "report.html").as_uri()
+    proc = chromium(tmp_path, "--dump-dom", page)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    dom = proc.stdout
+    assert "Uncaught" not in proc.stderr, proc.stderr[-2000:]
+    html_tag = re.search(r"<html[^>]*>", dom).group(0)
+    assert 'data-ready="yes"' in html_tag                     # the page's script ran to its end
+    # totals of 0, 0, 0, 0, 0, 2, 21 and 40 out of 40: three bars in the total chart, all drawn
+    assert 'data-bars="3"' in html_tag
+    assert "张三" in dom
+    # pass rates among those who handed the file in: udp-echo-h's server tests 2 of 4, erin's 2 of 3
+    struggled = dom[dom.index("Where the class struggled"):dom.index("Pass rate per test")]
+    assert '<li class="watch"><span class="rate">50%</span> <b>replies go to each sender</b>' in struggled
+    assert "find of an unknown name says Not found" in struggled
+    assert "expected 'Not found', got 'None'” (1 student)" in struggled
+    rates = dom[dom.index("Pass rate per test"):dom.index("<h2>Students")]
+    assert re.search(r'<tr class="watch"><td>server binds UDP 9999</td>.*?2/4<div class="muted small">'
+                     r'\+2 without the file', rates)
+    failed = dom[dom.index("Could not be graded"):]
+    assert "oscar" in failed and "trudy" in failed
+
+    shot = tmp_path / "report.png"
+    proc = chromium(tmp_path, "--window-size=1280,2200", f"--screenshot={shot}", page)
+    assert proc.returncode == 0 and "Uncaught" not in proc.stderr
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+    if os.environ.get("SOCKGRADE_KEEP_SCREENSHOT"):
+        shutil.copy(shot, os.environ["SOCKGRADE_KEEP_SCREENSHOT"])
+
+
+def test_feedback_says_once_what_was_not_handed_in(graded_class):
+    frank = (graded_class.out / "feedback" / "frank.md").read_text(encoding="utf-8")
+    assert frank.count("**Not handed in:** contactclientudp.py or contact_client_udp.py; "
+                       "contactserverudp.py or contact_server_udp.py.") == 1
+    assert "### ❌ add replies NAME added" not in frank          # no section per test for a missing file
