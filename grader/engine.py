@@ -14,10 +14,11 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from grader import discover, paths
+from grader import diagnose, discover, paths
 from grader.results import AssignmentResult, TestResult
 from grader.scoring import score_test
 from grader.runner import isolation as iso
+from grader.runner.generated import SHRINK_SECONDS
 from grader.runner.process import Program
 from grader.spec.model import Spec, Test
 
@@ -35,8 +36,8 @@ class Engine:
         self.isolation = iso.choose(isolation)      # raises IsolationUnavailable for an impossible strict
         self.jobs = (jobs or default_jobs()) if self.isolation != "none" else 1
         self.python = python
-        self._answers: dict[tuple, dict | str] = {}
-        self._answer_locks: dict[tuple, threading.Lock] = {}
+        self._reference_runs: dict[tuple, dict] = {}
+        self._reference_locks: dict[tuple, threading.Lock] = {}
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(self.jobs)
 
@@ -82,6 +83,7 @@ class Engine:
                     return
             try:
                 result.tests = [f.result() for f in tests]
+                _note_disagreement(result)
             except BaseException as exc:   # a bug of the grader, or the batch was cancelled
                 done.set_exception(exc)
                 return
@@ -114,23 +116,39 @@ class Engine:
         if outcome.get("error"):
             return score_test(test, passed=False, reason="grading failed: " + outcome["error"].splitlines()[0],
                            error=True, outcome=outcome)
-        return score_test(test, passed=outcome["passed"], reason=outcome["reason"], outcome=outcome)
+        result = score_test(test, passed=outcome["passed"], reason=outcome["reason"], outcome=outcome)
+        if not result.passed and test.is_pairing and outcome.get("wire") is not None:
+            result.notes.append(self._pair_difference(spec, test, outcome["wire"]))
+        return result
+
+    def _pair_difference(self, spec: Spec, test: Test, wire: list) -> str:
+        reference = self._reference_run(spec, test)
+        if reference.get("error") or not reference.get("passed"):
+            return ""
+        ours, theirs = [tuple(m) for m in wire], [tuple(m) for m in reference.get("wire", [])]
+        where = diagnose.first_difference(ours, theirs)
+        if not where:
+            return ""
+        return (f"{PAIR_NOTE}: {where}.\n"
+                f"Your pair:\n{diagnose.render(ours)}\nThe reference pair:\n{diagnose.render(theirs)}")
 
     # -- the reference's answers, once per engine -------------------------
     def reference_answers(self, spec: Spec, test: Test) -> dict[int, str] | str:
         """Answers by step index, or a string saying why the reference failed."""
+        outcome = self._reference_run(spec, test)
+        if outcome.get("error") or not outcome["passed"]:
+            return "the reference program failed this test: " + (outcome.get("error") or outcome["reason"])
+        return {int(k): v for k, v in outcome["answers"].items()}
+
+    def _reference_run(self, spec: Spec, test: Test) -> dict:
+        """The test played by the reference programs alone, once per engine."""
         key = (str(spec.source), test.name)
         with self._lock:
-            lock = self._answer_locks.setdefault(key, threading.Lock())
+            lock = self._reference_locks.setdefault(key, threading.Lock())
         with lock:
-            if key not in self._answers:
-                outcome = self.run_worker(spec, test, None, {}, mode="record")
-                if outcome.get("error") or not outcome["passed"]:
-                    self._answers[key] = ("the reference program failed this test: "
-                                          + (outcome.get("error") or outcome["reason"]))
-                else:
-                    self._answers[key] = {int(k): v for k, v in outcome["answers"].items()}
-            return self._answers[key]
+            if key not in self._reference_runs:
+                self._reference_runs[key] = self.run_worker(spec, test, None, {}, mode="record")
+            return self._reference_runs[key]
 
     # -- one worker -------------------------------------------------------
     def run_worker(self, spec: Spec, test: Test, submission: Path | None, files: dict,
@@ -207,7 +225,28 @@ def _worker_env() -> dict:
 
 def _budget(test: Test) -> float:
     steps = test.steps + (test.client.before + test.client.interact if test.client else ())
+    if test.swarm:
+        steps += max(test.swarm.per_client, key=len) + test.swarm.then
     total = test.startup_timeout + sum(s.timeout for s in steps)
+    if test.generate:
+        g = test.generate
+        one_run = 2 * test.startup_timeout + (g.length + g.clients) * g.timeout * 2
+        total += 2 * one_run + SHRINK_SECONDS
     if test.client:
         total += test.client.timeout
     return total + WORKER_MARGIN
+
+
+PAIR_NOTE = "Where your pair parts from the reference client with the reference server"
+
+
+def _note_disagreement(result: AssignmentResult) -> None:
+    """A pair that fails although each side passes against the reference disagrees with itself."""
+    sides_pass = all(t.passed for t in result.tests if t.side in ("server", "client") and not t.bonus)
+    if not sides_pass:
+        return
+    for test in result.tests:
+        if test.side == "pair" and not test.passed and any(n.startswith(PAIR_NOTE) for n in test.notes):
+            test.notes.insert(0, "Your client and your server each pass against the reference, "
+                                 "so they disagree on an assumption between themselves.")
+

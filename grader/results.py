@@ -28,6 +28,7 @@ class TestResult:
     duration: float = 0.0
     description: str = ""
     metrics: dict = field(default_factory=dict)    # e.g. served_at_once
+    side: str = "server"                           # whose work it judges: server, client or pair
 
     @property
     def status(self) -> str:
@@ -64,7 +65,7 @@ class TestResult:
                 "bonus": self.bonus, "hidden": self.hidden, "points": self.max_points,
                 "duration": self.duration, "transcript": self.transcript,
                 "server_output": self.server_output, "client_output": self.client_output,
-                "description": self.description, "metrics": self.metrics,
+                "description": self.description, "metrics": self.metrics, "side": self.side,
             },
         }
 
@@ -77,7 +78,7 @@ class TestResult:
                    notes=x.get("notes", []), hint=x.get("hint", ""), transcript=x.get("transcript", []),
                    server_output=x.get("server_output", ""), client_output=x.get("client_output", ""),
                    duration=x.get("duration", 0.0), description=x.get("description", ""),
-                   metrics=x.get("metrics", {}))
+                   metrics=x.get("metrics", {}), side=x.get("side", "server"))
 
 
 def _tail(text: str, lines: int = 30) -> str:
@@ -107,6 +108,16 @@ class AssignmentResult:
         return round(sum(t.max_points for t in self.tests if not t.bonus), 4)
 
     @property
+    def sides(self) -> dict[str, list[float]]:
+        """Score and maximum of the server's tests, the client's, and the pair's, apart."""
+        sides: dict[str, list[float]] = {}
+        for t in self.tests:
+            score = sides.setdefault(t.side, [0.0, 0.0])
+            score[0] += t.points
+            score[1] += 0 if t.bonus else t.max_points
+        return {side: [round(a, 4), round(b, 4)] for side, (a, b) in sorted(sides.items())}
+
+    @property
     def bonus_score(self) -> float:
         return round(sum(t.points for t in self.tests if t.bonus), 4)
 
@@ -121,7 +132,8 @@ class AssignmentResult:
             "execution_time": round(self.duration, 3),
             "tests": [t.to_dict() for t in self.tests],
             "extra_data": {"title": self.title, "isolation": self.isolation, "files": self.files,
-                           "error": self.error, "bonus_score": self.bonus_score, **self.extra},
+                           "error": self.error, "bonus_score": self.bonus_score, "sides": self.sides,
+                           **self.extra},
         }
 
     @classmethod
@@ -130,6 +142,7 @@ class AssignmentResult:
         known = {k: x.pop(k, default) for k, default in
                  (("title", d["assignment"]), ("isolation", "none"), ("files", {}), ("error", ""))}
         x.pop("bonus_score", None)
+        x.pop("sides", None)
         return cls(student=d["student"], assignment=d["assignment"], title=known["title"],
                    tests=[TestResult.from_dict(t) for t in d.get("tests", [])], isolation=known["isolation"],
                    files=known["files"], error=known["error"], duration=d.get("execution_time", 0.0), extra=x)

@@ -13,14 +13,16 @@ def score_test(test: Test, *, passed: bool, reason: str, outcome: dict | None = 
             error: bool = False) -> TestResult:
     """``outcome`` is the worker's JSON; ``error`` marks a failure of the grader, not the student."""
     outcome = outcome or {}
+    keep_output = not passed or test.kind == "startup"
     return TestResult(
         name=test.name, tags=list(test.tags), points=test.points if passed else 0.0,
         max_points=test.points, passed=passed, bonus=test.bonus, hidden=test.hidden,
         reason=reason, notes=list(outcome.get("notes", [])), hint="" if error else test.hint,
-        # Program output is kept for failures, where it explains something; passing
-        # tests keep their conversation only.
+        # Program output is kept where it explains something: failures, and the startup
+        # test (what the server printed when it started). Other passing tests keep
+        # their conversation only, so concurrent prints cannot make two runs differ.
         transcript=outcome.get("transcript", []),
-        server_output="" if passed else outcome.get("server_output", ""),
-        client_output="" if passed else outcome.get("client_output", ""), duration=outcome.get("duration", 0.0),
-        metrics=outcome.get("metrics", {}),
+        server_output=outcome.get("server_output", "") if keep_output else "",
+        client_output=outcome.get("client_output", "") if keep_output else "", duration=outcome.get("duration", 0.0),
+        metrics=outcome.get("metrics", {}), side=test.side,
         description=test.description)

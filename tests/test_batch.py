@@ -19,12 +19,12 @@ def test_every_student_is_graded_or_told_why(graded_class):
     records = by_key(graded_class.records)
     scores = {k: (r["score"], r["max_score"]) for k, r in records.items() if not r["extra_data"]["error"]}
     assert scores == {
-        ("alice", "udp-contacts"): (29, 29), ("alice", "udp-echo-h"): (11, 11),
-        ("张三", "udp-contacts"): (29, 29), ("张三", "udp-echo-h"): (11, 11),
-        ("erin", "udp-contacts"): (21, 29), ("erin", "udp-echo-h"): (0, 11),
-        ("frank", "udp-contacts"): (0, 29), ("frank", "udp-echo-h"): (2, 11),     # from a zip in a folder
-        ("ivan", "udp-contacts"): (0, 29), ("ivan", "udp-echo-h"): (0, 11),       # from a flat zip
-        ("peggy", "udp-contacts"): (0, 29), ("peggy", "udp-echo-h"): (0, 11),
+        ("alice", "udp-contacts"): (30, 30), ("alice", "udp-echo-h"): (12, 12),
+        ("张三", "udp-contacts"): (30, 30), ("张三", "udp-echo-h"): (12, 12),
+        ("erin", "udp-contacts"): (22, 30), ("erin", "udp-echo-h"): (0, 12),
+        ("frank", "udp-contacts"): (0, 30), ("frank", "udp-echo-h"): (2, 12),     # from a zip in a folder
+        ("ivan", "udp-contacts"): (0, 30), ("ivan", "udp-echo-h"): (0, 12),       # from a flat zip
+        ("peggy", "udp-contacts"): (0, 30), ("peggy", "udp-echo-h"): (0, 12),
     }
     # peggy's files have the wrong names: each test says what was not handed in
     assert all("was not handed in" in t["extra_data"]["reason"] for t in records[("peggy", "udp-echo-h")]["tests"])
@@ -47,7 +47,7 @@ def test_fail_under_names_the_students_below(graded_class):
     below = proc.stdout[proc.stdout.index("below 50%"):]
     for student in ("frank", "ivan", "oscar", "trudy", "peggy"):
         assert student in below
-    for student in ("alice", "张三", "erin"):          # erin: 19 / 33
+    for student in ("alice", "张三", "erin"):          # erin: 22 / 42
         assert student not in below
     assert "8 students; 12 graded now, 0 from the cache" in proc.stdout
 
@@ -82,7 +82,7 @@ def test_a_rerun_regrades_only_the_student_who_changed(graded_class, tmp_path, m
     assert {name for name in graded_folders if name} == {"erin"}
     assert (run.graded, run.cached) == (2, 10)           # erin's two assignments; oscar and trudy are not cached
     erin = {r.assignment: r.score for r in run.results if r.student == "erin"}
-    assert erin == {"udp-contacts": 19, "udp-echo-h": 0}
+    assert erin == {"udp-contacts": 22, "udp-echo-h": 0}
 
 
 def test_shards_merged_give_the_unsharded_outputs(graded_class, tmp_path):
@@ -137,7 +137,7 @@ def test_a_class_zip_of_student_folders(graded_class, tmp_path):
     run = api.grade_class(tmp_path / "homework.zip", specs=[str(graded_class.spec)],
                           cache_dir=str(graded_class.cache))
     assert not run.single and run.students == ["alice", "peggy"]
-    assert [(r.student, r.score) for r in run.results] == [("alice", 11), ("peggy", 0)]
+    assert [(r.student, r.score) for r in run.results] == [("alice", 12), ("peggy", 0)]
 
 
 def test_without_spec_a_student_with_no_known_file_is_reported(tmp_path):
@@ -178,7 +178,7 @@ def test_gradescope_results_json(graded_class, tmp_path):
     results = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
     assert results["score"] == 2
     assert isinstance(results["execution_time"], int)
-    assert sum(t["max_score"] for t in results["tests"]) == 10
+    assert sum(t["max_score"] for t in results["tests"]) == 12
     for t in results["tests"]:
         assert set(t) >= {"name", "score", "max_score", "status", "output", "tags", "visibility"}
         assert t["status"] in ("passed", "failed")
@@ -215,6 +215,6 @@ def test_a_run_of_some_tests_is_not_taken_for_the_whole_spec(tmp_path):
     assert [len(r.tests) for r in some.results] == [1, 1]
     whole = api.grade_class(klass, specs=["udp-echo"], cache_dir=cache)
     assert (whole.graded, whole.cached) == (2, 0)
-    assert [len(r.tests) for r in whole.results] == [7, 7]
+    assert [len(r.tests) for r in whole.results] == [9, 9]
     again = api.grade_class(klass, specs=["udp-echo"], cache_dir=cache)
     assert (again.graded, again.cached) == (0, 2)

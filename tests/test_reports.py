@@ -28,8 +28,8 @@ def test_csv_gradebook_opens_in_excel(graded_class):
     assert rows[0] == ["student", "udp-contacts", "udp-echo-h", "total", "max", "percent", "problems"]
     table = {row[0]: row[1:] for row in rows[1:]}
     assert list(table) == ["alice", "erin", "frank", "ivan", "oscar", "peggy", "trudy", "张三"]
-    assert table["张三"] == ["29", "11", "40", "40", "100.0", ""]
-    assert table["erin"] == ["21", "0", "21", "40", "52.5", ""]
+    assert table["张三"] == ["30", "12", "42", "42", "100.0", ""]
+    assert table["erin"] == ["22", "0", "22", "42", "52.4", ""]
     assert table["frank"][:3] == ["0", "2", "2"]
     assert table["oscar"][:3] == ["", "", "0"]
     assert table["oscar"][-1] == "oscar.zip is not a zip file that can be opened"      # said once
@@ -74,7 +74,7 @@ def test_feedback_is_a_file_per_student(graded_class):
         f"{s}.md" for s in ("alice", "erin", "frank", "ivan", "oscar", "peggy", "trudy", "张三"))
     zhang = (folder / "张三.md").read_text(encoding="utf-8")
     assert zhang.startswith("# Feedback for 张三")
-    assert "Total: **40 / 40**" in zhang and "❌" not in zhang
+    assert "Total: **42 / 42**" in zhang and "❌" not in zhang
 
     erin = (folder / "erin.md").read_text(encoding="utf-8")
     assert "### ❌ find of an unknown name says Not found (0 / 2)" in erin
@@ -123,7 +123,7 @@ def test_report_renders_in_chromium_without_errors(graded_class, tmp_path):
     assert "Uncaught" not in proc.stderr, proc.stderr[-2000:]
     html_tag = re.search(r"<html[^>]*>", dom).group(0)
     assert 'data-ready="yes"' in html_tag                     # the page's script ran to its end
-    # totals of 0, 0, 0, 0, 0, 2, 21 and 40 out of 40: three bars in the total chart, all drawn
+    # totals of 0, 0, 0, 0, 0, 2, 22 and 42 out of 42: three bars in the total chart, all drawn
     assert 'data-bars="3"' in html_tag
     assert "张三" in dom
     # pass rates among those who handed the file in: udp-echo-h's server tests 2 of 4, erin's 2 of 3

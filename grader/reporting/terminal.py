@@ -36,6 +36,8 @@ def render(results, console: Console | None = None, verbose: bool = False) -> No
             console.print(Text(f"grading failed: {result.error}", style="bold red"))
         bonus = f" (+{_points(result.bonus_score)} bonus)" if result.bonus_score else ""
         seed = f"  seed: {result.extra['seed']}" if "seed" in result.extra else ""
+        if len(result.sides) > 1:
+            seed += "  (" + ", ".join(f"{side} {_points(a)}/{_points(b)}" for side, (a, b) in result.sides.items()) + ")"
         console.print(f"[bold]score {_points(result.score - result.bonus_score)} / "
                       f"{_points(result.max_score)}{bonus}[/]  isolation: {result.isolation}{seed}\n")
         if verbose:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from grader import match
+from grader.net.capture import Capture
 from grader.net.relay import Relay
 from grader.net.transcript import decode, escape
 from grader.runner.context import Job, Outcome, TestFailed, crash_summary, free_port
@@ -14,7 +15,7 @@ from grader.spec.variables import resolve, substitute
 
 def run_client(job: Job, outcome: Outcome) -> None:
     run = job.test.client
-    relay = None
+    relay = capture = None
     try:
         if run.server == "reference":
             # The reference listens elsewhere; the relay takes its place on the
@@ -24,9 +25,10 @@ def run_client(job: Job, outcome: Outcome) -> None:
                           profile=job.test.network)
         else:
             server = start_server(job, job.test.server_role, "student")
+            capture = _capture(job, server.socket.port)
         if run.before:
             play(job, run.before, server, outcome, label="setup step")
-        program = _start_client(job, run)
+        program = _start_client(job, run, job.port if relay else server.socket.port)
         if run.interact:
             try:
                 _interact(job, run, program)
@@ -39,6 +41,8 @@ def run_client(job: Job, outcome: Outcome) -> None:
         outcome.client_output = job.plain(_printed(program))
         if relay:
             relay.close()
+        if capture:
+            outcome.wire = [(side, decode(data)) for side, data in capture.close()]
         problems = [p for p in (_sent_problem(job, run, relay.from_client) if relay else "",
                                 _output_problem(job, run, program.output_lines()),
                                 _exit_problem(job, run, program, code)) if p]
@@ -47,9 +51,21 @@ def run_client(job: Job, outcome: Outcome) -> None:
     finally:
         if relay:
             relay.close()
+        if capture:
+            capture.close()
 
 
-def _start_client(job: Job, run):
+def _capture(job: Job, port: int) -> Capture | None:
+    """The wire between two programs that both hard-code the port; only in a namespace of our own."""
+    if job.isolation == "none":
+        return None
+    try:
+        return Capture(job.transport, port, job.transcript)
+    except OSError:
+        return None
+
+
+def _start_client(job: Job, run, port: int):
     info = job.programs[run.role]
     path = info[run.program]
     if path is None:
@@ -57,7 +73,7 @@ def _start_client(job: Job, run):
     args = [substitute(a, job.variables) for a in run.argv]
     shown = " ".join(args)
     if run.program == "reference":
-        args = ["--port", str(job.port), *args]
+        args = ["--port", str(port), *args]
     else:
         args = list(info.get("args", [])) + args
     stdin = substitute(run.stdin, job.variables).encode("utf-8") if run.stdin is not None else None

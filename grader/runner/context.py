@@ -26,6 +26,7 @@ class Outcome:
     bound: str = ""
     answers: dict[int, str] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
+    wire: list[tuple[str, str]] = field(default_factory=list)   # client <-> server, when captured
     duration: float = 0.0
     error: str = ""         # the grader itself failed (not the student)
 

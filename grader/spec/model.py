@@ -140,6 +140,19 @@ class Test:
                 roles.append(self.server_role)
         return tuple(dict.fromkeys(roles))
 
+    @property
+    def is_pairing(self) -> bool:
+        """The student's client against the student's server."""
+        return bool(self.client and self.client.program == "student" and self.client.server == "student")
+
+    @property
+    def side(self) -> str:
+        """Whose work the test judges: server, client, or the pair of them."""
+        roles = set(self.roles_used)
+        if self.client and self.client.role in roles:
+            return "pair" if self.server_role in roles else "client"
+        return "server"
+
     def needs_reference_answers(self) -> bool:
         steps = self.steps + (self.client.before if self.client else ())
         return any(s.expect and s.expect.kind == "reference" for s in steps)
