@@ -19,6 +19,8 @@ from grader.spec import SpecError
 USAGE_ERROR = 2
 SUBCOMMANDS: dict[str, str] = {     # name -> module in grader.commands
     "merge": "merge",
+    "check": "check",
+    "new": "new",
 }
 
 
