@@ -21,7 +21,7 @@ from typing import Callable
 import pytest
 import yaml
 
-from conftest import EXAMPLES, REFERENCE, ROOT, SPECS
+from conftest import EXAMPLES, REFERENCE, ROOT, SPECS, processes_with
 from grader.engine import Engine
 from grader.runner import isolation
 from grader.spec import SpecError, load_spec
@@ -122,17 +122,6 @@ def fingerprint(folder: Path) -> dict[str, str]:
                 found[str(path)] = f"{st.st_mode:o} " + hashlib.sha256(path.read_bytes()).hexdigest()
             else:
                 found[str(path)] = f"{st.st_mode:o} dir"
-    return found
-
-
-def processes_with(marker: str) -> list[int]:
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            if marker.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
-                found.append(int(pid))
-        except OSError:
-            pass
     return found
 
 

@@ -1,7 +1,6 @@
 """Each network capability catches the submission it should (the reference passes them all:
 tests/test_reference_full_marks.py)."""
 from conftest import EXAMPLES, REFERENCE, make_submission
-from grader.engine import Engine
 
 UDP_ECHO = (REFERENCE / "udp_echo_server.py").read_text()
 

@@ -1,7 +1,6 @@
 """Every output of a graded class: JSON, the CSV gradebook, JUnit, feedback, and the HTML report in Chromium."""
 import csv
 import io
-import json
 import os
 import re
 import shutil

@@ -28,7 +28,7 @@ from grader.commands import UsageError
 from grader.engine import Engine
 from grader.results import AssignmentResult
 from grader.saboteurs import SABOTEURS, Saboteur, write_config
-from grader.spec import Spec, SpecError
+from grader.spec import Spec
 from grader.spec.loader import find_errors, load_spec
 
 HELP = "check a spec you wrote: validate it, then grade its reference programs and built-in saboteurs with it"

@@ -92,6 +92,16 @@ class Peer:
             self.transcript.add(self.name, "closed", "server closed the connection")
         return data
 
+    def _more(self, deadline: float) -> bytes | None:
+        """The next TCP chunk; None once time ran out or the server closed (``eof`` then set)."""
+        if self.eof:
+            return None
+        data = self._read_some(deadline)
+        if data == b"":
+            self.eof = True
+            return None
+        return data
+
     def expect(self, expectation, timeout: float) -> Verdict:
         if self.sock is None:
             verdict = self.connect(timeout)
@@ -132,13 +142,8 @@ class Peer:
                 if match.text_matches(expectation, _message(decode(buffer), self.framing)):
                     break
                 deadline = min(deadline, time.monotonic() + QUIET_AFTER_MISMATCH)
-            if self.eof:
-                break
-            data = self._read_some(deadline)
+            data = self._more(deadline)
             if data is None:
-                break
-            if data == b"":
-                self.eof = True
                 break
             buffer += data
             if self.framing == "newline" and b"\n" in buffer:
@@ -177,13 +182,8 @@ class Peer:
                 return Verdict(True, text)
             if state == "wrong":    # perhaps the last line is still arriving
                 deadline = min(deadline, time.monotonic() + QUIET_AFTER_MISMATCH)
-            if self.eof:
-                break
-            data = self._read_some(deadline)
+            data = self._more(deadline)
             if data is None:
-                break
-            if data == b"":
-                self.eof = True
                 break
             chunks.append(data)
         if not text:
