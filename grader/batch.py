@@ -115,7 +115,7 @@ def grade_class(path: Path, specs: list[Spec], engine, *, all_specs: bool = Fals
                 try:
                     result = replace(future.result(), student=name)
                 except Exception as exc:     # the grader's own failure: this student only
-                    result = failed(name, f"grading failed: {type(exc).__name__}: {exc}", spec, engine.isolation)
+                    result = failed(name, f"{type(exc).__name__}: {exc}", spec, engine.isolation)
                 else:
                     run.graded += 1
                     if key is not None:

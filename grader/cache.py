@@ -113,4 +113,4 @@ class ResultCache:
 
 
 def storable(result: AssignmentResult) -> bool:
-    return not result.error and not any(t.reason.startswith("grading failed") for t in result.tests)
+    return not result.error and not any(t.grader_error for t in result.tests)

@@ -19,6 +19,8 @@ from grader.spec import SpecError
 USAGE_ERROR = 2
 SUBCOMMANDS: dict[str, str] = {     # name -> module in grader.commands
     "merge": "merge",
+    "check": "check",
+    "new": "new",
 }
 
 
@@ -48,10 +50,10 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser(command).parse_args(argv)
         return _command(command).run(args, console)
     except SpecError as exc:
-        console.print(Text("spec error ", style="bold red") + Text(str(exc)), highlight=False)
+        console.print(Text("spec error ", style="bold red") + Text(str(exc)), highlight=False, soft_wrap=True)
         return USAGE_ERROR
     except UsageError as exc:
-        console.print(Text("error ", style="bold red") + Text(str(exc)), highlight=False)
+        console.print(Text("error ", style="bold red") + Text(str(exc)), highlight=False, soft_wrap=True)
         return USAGE_ERROR
     except KeyboardInterrupt:
         return 130

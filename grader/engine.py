@@ -246,7 +246,7 @@ def _worker_env() -> dict:
 
 
 def _budget(test: Test) -> float:
-    steps = test.steps + (test.client.before if test.client else ())
+    steps = test.steps + (test.client.before + test.client.interact if test.client else ())
     if test.swarm:
         steps += max(test.swarm.per_client, key=len) + test.swarm.then
     total = test.startup_timeout + sum(s.timeout for s in steps)

@@ -29,6 +29,7 @@ class TestResult:
     description: str = ""
     metrics: dict = field(default_factory=dict)    # e.g. served_at_once
     side: str = "server"                           # whose work it judges: server, client or pair
+    grader_error: bool = False                     # the grader failed here, not the student
 
     @property
     def status(self) -> str:
@@ -66,6 +67,7 @@ class TestResult:
                 "duration": self.duration, "transcript": self.transcript,
                 "server_output": self.server_output, "client_output": self.client_output,
                 "description": self.description, "metrics": self.metrics, "side": self.side,
+                "grader_error": self.grader_error,
             },
         }
 
@@ -78,7 +80,8 @@ class TestResult:
                    notes=x.get("notes", []), hint=x.get("hint", ""), transcript=x.get("transcript", []),
                    server_output=x.get("server_output", ""), client_output=x.get("client_output", ""),
                    duration=x.get("duration", 0.0), description=x.get("description", ""),
-                   metrics=x.get("metrics", {}), side=x.get("side", "server"))
+                   metrics=x.get("metrics", {}), side=x.get("side", "server"),
+                   grader_error=x.get("grader_error", False))
 
 
 def _tail(text: str, lines: int = 30) -> str:

@@ -24,5 +24,5 @@ def score_test(test: Test, *, passed: bool, reason: str, outcome: dict | None = 
         transcript=outcome.get("transcript", []),
         server_output=outcome.get("server_output", "") if keep_output else "",
         client_output=outcome.get("client_output", "") if keep_output else "", duration=outcome.get("duration", 0.0),
-        metrics=outcome.get("metrics", {}), side=test.side,
+        metrics=outcome.get("metrics", {}), side=test.side, grader_error=error,
         description=test.description)

@@ -1,6 +1,7 @@
 """Shared fixtures: the shipped specs, a grading engine, submissions made of reference programs."""
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -58,3 +59,15 @@ def reference_submission(tmp_path):
 
 # A class graded once per session, read by tests/test_batch.py and tests/test_reports.py.
 from classbuild import graded_class  # noqa: E402,F401
+
+
+def processes_with(marker: str) -> list[int]:
+    """Live processes whose command line holds ``marker``: what a test left running."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if marker.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(int(pid))
+        except OSError:
+            pass
+    return found

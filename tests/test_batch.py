@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from classbuild import EXAMPLES, JOBS, ROOT, SPEC_ARGS, grade, zip_folder
+from classbuild import EXAMPLES, JOBS, ROOT, grade, zip_folder
 from grader import api
 from grader.engine import Engine
 

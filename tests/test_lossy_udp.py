@@ -1,6 +1,5 @@
 """The seeded UDP relay loses, duplicates, delays and reorders datagrams as its profile says."""
 import socket
-import subprocess
 import sys
 import time
 

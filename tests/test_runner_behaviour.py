@@ -1,11 +1,9 @@
 """The runner on real processes and sockets: binding, ports, crashes, chatty and forking servers."""
-import os
 import uuid
-from pathlib import Path
 
 import pytest
 
-from conftest import REFERENCE, make_submission
+from conftest import REFERENCE, make_submission, processes_with
 from grader.engine import Engine
 
 UDP_ECHO = (REFERENCE / "udp_echo_server.py").read_text()
@@ -90,17 +88,6 @@ def forking_server(marker: str) -> str:
              "    subprocess.Popen([sys.executable, '-c', 'import os, time; os.setsid(); time.sleep(600)', "
              f"'{marker}'])\n")
     return UDP_ECHO.replace("def main():\n", spawn)
-
-
-def processes_with(marker: str) -> list[int]:
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            if marker.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
-                found.append(int(pid))
-        except OSError:
-            pass
-    return found
 
 
 @pytest.mark.parametrize("isolation", ["netns", "none"])

@@ -33,8 +33,12 @@ class Capture:
         self._thread.start()
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            if not select.select([self.sock], [], [], 0.05)[0]:
+        while True:
+            stopping = self._stop.is_set()
+            # Once asked to stop, take what is already queued (the last reply) and end.
+            if not select.select([self.sock], [], [], 0 if stopping else 0.05)[0]:
+                if stopping:
+                    return
                 continue
             packet, address = self.sock.recvfrom(65535)
             if address[2] == PACKET_HOST:

@@ -92,6 +92,16 @@ class Peer:
             self.transcript.add(self.name, "closed", "server closed the connection")
         return data
 
+    def _more(self, deadline: float) -> bytes | None:
+        """The next TCP chunk; None once time ran out or the server closed (``eof`` then set)."""
+        if self.eof:
+            return None
+        data = self._read_some(deadline)
+        if data == b"":
+            self.eof = True
+            return None
+        return data
+
     def expect(self, expectation, timeout: float) -> Verdict:
         if self.sock is None:
             verdict = self.connect(timeout)
@@ -101,6 +111,8 @@ class Peer:
             return self._expect_silence(expectation.seconds)
         if expectation.kind == "closed":
             return self._expect_closed(timeout)
+        if expectation.kind == "lines":
+            return self._expect_lines(expectation, timeout)
         if self.transport == "udp":
             return self._expect_datagram(expectation, timeout)
         return self._expect_stream(expectation, timeout)
@@ -130,19 +142,18 @@ class Peer:
                 if match.text_matches(expectation, _message(decode(buffer), self.framing)):
                     break
                 deadline = min(deadline, time.monotonic() + QUIET_AFTER_MISMATCH)
-            if self.eof:
-                break
-            data = self._read_some(deadline)
+            data = self._more(deadline)
             if data is None:
-                break
-            if data == b"":
-                self.eof = True
                 break
             buffer += data
             if self.framing == "newline" and b"\n" in buffer:
                 line, rest = buffer.split(b"\n", 1)
                 self.pending = [rest] if rest else []
                 return self._judge(expectation, line, timeout)
+        if self.framing == "newline" and buffer and not self.eof:
+            return Verdict(False, _message(decode(buffer), self.framing),
+                           f"expected {match.describe(expectation)}, got {escape(buffer)!r} "
+                           f"without the newline that ends a message (nothing more within {timeout:g} s)")
         return self._judge(expectation, buffer, timeout)
 
     def _judge(self, expectation, data: bytes, timeout: float) -> Verdict:
@@ -153,6 +164,47 @@ class Peer:
             why = "the server closed the connection" if self.eof else f"nothing within {timeout:g} s"
             return Verdict(False, reason=f"expected {match.describe(expectation)}, got {why}")
         return Verdict(False, text, f"expected {match.describe(expectation)}, got {escape(data)!r}")
+
+    def _expect_lines(self, expectation, timeout: float) -> Verdict:
+        """A reply of several lines: one message, several UDP datagrams, or (newline framing) N messages.
+
+        Keeps reading while the lines so far fit and some are missing, so a
+        server that sleeps between lines is waited for until the timeout.
+        """
+        deadline = time.monotonic() + timeout
+        chunks, self.pending = self.pending, []
+        text, rest = "", []
+        while True:
+            text, rest = self._lines_so_far(chunks, len(expectation.items))
+            state = match.lines_state(expectation, text) if text else "partial"
+            if state == "complete":
+                self.pending = rest
+                return Verdict(True, text)
+            if state == "wrong":    # perhaps the last line is still arriving
+                deadline = min(deadline, time.monotonic() + QUIET_AFTER_MISMATCH)
+            data = self._more(deadline)
+            if data is None:
+                break
+            chunks.append(data)
+        if not text:
+            why = "the server closed the connection" if self.eof else f"nothing within {timeout:g} s"
+            return Verdict(False, reason=f"expected {match.describe(expectation)}, got {why}")
+        return Verdict(False, text, f"expected {match.describe(expectation)}; "
+                                    + match.explain_lines(expectation, text))
+
+    def _lines_so_far(self, chunks: list[bytes], wanted: int) -> tuple[str, list[bytes]]:
+        """The reply text gathered from ``chunks`` and what is left for later steps."""
+        if self.transport == "udp":
+            texts = [decode(c) for c in chunks]
+            return "".join(t if t.endswith("\n") else t + "\n" for t in texts), []
+        data = b"".join(chunks)
+        if self.framing != "newline":
+            return decode(data), []
+        lines = data.split(b"\n")
+        complete = lines[:-1]          # the last piece has no newline yet
+        taken = complete[:wanted]
+        rest = b"\n".join(lines[len(taken):])
+        return decode(b"".join(l + b"\n" for l in taken)), [rest] if rest else []
 
     def _expect_closed(self, timeout: float) -> Verdict:
         deadline = time.monotonic() + timeout

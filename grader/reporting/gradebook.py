@@ -43,7 +43,7 @@ class Gradebook:
 
 
 def grading_failed(test) -> bool:
-    return test.reason.startswith("grading failed")
+    return test.grader_error
 
 
 def not_handed_in(test) -> bool:

@@ -9,7 +9,6 @@ small script adds sorting, chart tabs and filtering, then marks the page
 """
 from __future__ import annotations
 
-import json
 from collections import Counter
 from html import escape
 from pathlib import Path

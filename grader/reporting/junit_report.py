@@ -17,7 +17,7 @@ def build_suites(results) -> list[TestSuite]:
                             elapsed_sec=test.duration, stdout=test.client_output or None,
                             stderr=test.server_output or None)
             if not test.passed:
-                kind = "error" if test.reason.startswith("grading failed") else "failure"
+                kind = "error" if test.grader_error else "failure"
                 message = test.reason or "failed"
                 if kind == "error":
                     case.add_error_info(message=message, output=test.output_text())

@@ -7,8 +7,10 @@ from grader.net.relay import Relay
 from grader.net.transcript import decode, escape
 from grader.runner.context import Job, Outcome, TestFailed, crash_summary, free_port
 from grader.runner.conversation import play
+from grader.runner.pty_program import PtyProgram
 from grader.runner.limits import stop_reason
 from grader.runner.servers import start_server
+from grader.spec.variables import resolve, substitute
 
 
 def run_client(job: Job, outcome: Outcome) -> None:
@@ -27,14 +29,22 @@ def run_client(job: Job, outcome: Outcome) -> None:
         if run.before:
             play(job, run.before, server, outcome, label="setup step")
         program = _start_client(job, run, job.port if relay else server.socket.port)
+        if run.interact:
+            try:
+                _interact(job, run, program)
+            except TestFailed as failure:
+                outcome.client_output = job.plain(_printed(program))
+                code = program.returncode
+                crashed = _exit_problem(job, run, program, code) if code is not None else ""
+                raise TestFailed(str(failure) + (f"; {crashed}" if crashed else "")) from None
         code = program.wait(run.timeout)
-        outcome.client_output = job.plain(program.stdout.text() + _stderr_part(program))
+        outcome.client_output = job.plain(_printed(program))
         if relay:
             relay.close()
         if capture:
             outcome.wire = [(side, decode(data)) for side, data in capture.close()]
-        problems = [p for p in (_sent_problem(run, relay.from_client) if relay else "",
-                                _output_problem(run, program.output_lines()),
+        problems = [p for p in (_sent_problem(job, run, relay.from_client) if relay else "",
+                                _output_problem(job, run, program.output_lines()),
                                 _exit_problem(job, run, program, code)) if p]
         if problems:
             raise TestFailed("; ".join(problems))
@@ -60,16 +70,40 @@ def _start_client(job: Job, run, port: int):
     path = info[run.program]
     if path is None:
         raise TestFailed(f"{info.get('names', run.role)} was not handed in")
-    args = list(run.argv)
+    args = [substitute(a, job.variables) for a in run.argv]
+    shown = " ".join(args)
     if run.program == "reference":
         args = ["--port", str(port), *args]
     else:
         args = list(info.get("args", [])) + args
-    stdin = run.stdin.encode("utf-8") if run.stdin is not None else None
+    stdin = substitute(run.stdin, job.variables).encode("utf-8") if run.stdin is not None else None
     job.transcript.add("client program", "note",
                        "started " + ("your client" if run.program == "student" else "the reference client")
-                       + (" with " + " ".join(run.argv) if run.argv else ""))
-    return job.start(path, args, stdin=stdin)
+                       + (" on a terminal" if run.interact else "") + (" with " + shown if shown else ""))
+    return job.start(path, args, stdin=stdin, terminal=bool(run.interact))
+
+
+def _interact(job: Job, run, program: PtyProgram) -> None:
+    """Play the person at the terminal: wait for each prompt, type each answer."""
+    for index, step in enumerate(run.interact):
+        where = f"interaction {index + 1}"
+        if step.action == "type":
+            text = substitute(step.text, job.variables)
+            job.transcript.add("terminal", "sent", text + "\n")
+            program.type(text)
+        elif step.action == "eof":
+            job.transcript.add("terminal", "note", "end of input (Ctrl-D)")
+            program.end_input()
+        else:
+            expectation = resolve(step.expect, job.variables)
+            captured = program.wait_for(expectation, step.timeout)
+            if captured is None:
+                shown = " | ".join(l.strip() for l in program.unread().splitlines()[-6:] if l.strip())
+                when = ("before it ended" if not program.running()
+                        else f"within {step.timeout:g} s")
+                raise TestFailed(f"{where}: expected the client to print {match.describe(expectation)} "
+                                 f"{when}; it printed: {shown or 'nothing'}")
+            job.variables.update(captured)
 
 
 def _exit_problem(job: Job, run, program, code) -> str:
@@ -80,8 +114,16 @@ def _exit_problem(job: Job, run, program, code) -> str:
         return ""
     if limit := stop_reason(program):
         return f"the client stopped: {limit}"
-    summary = crash_summary(job.plain(program.stderr.text()))
+    # On a terminal the traceback is mixed into the output.
+    errors = program.text() if isinstance(program, PtyProgram) else program.stderr.text()
+    summary = crash_summary(job.plain(errors))
     return f"the client exited with code {code}" + (f": {summary}" if summary else "")
+
+
+def _printed(program) -> str:
+    if isinstance(program, PtyProgram):
+        return program.text()
+    return program.stdout.text() + _stderr_part(program)
 
 
 def _stderr_part(program) -> str:
@@ -104,18 +146,24 @@ def _in_order(expectations, items: list[str]) -> tuple[int, int]:
     return len(expectations), -1
 
 
-def _sent_problem(run, sent: list[bytes]) -> str:
-    _, missing = _in_order(run.sent, [decode(m) for m in sent])
+def _sent_problem(job: Job, run, sent: list[bytes]) -> str:
+    if job.framing == "newline" and job.transport == "tcp":
+        texts = decode(b"".join(sent)).splitlines()     # a message is a line, however it was chunked
+    else:
+        texts = [decode(m).rstrip("\r\n") if job.framing == "newline" else decode(m) for m in sent]
+    expectations = [resolve(e, job.variables) for e in run.sent]
+    _, missing = _in_order(expectations, texts)
     if missing < 0:
         return ""
     shown = ", ".join(repr(escape(m)) for m in sent[:6]) or "nothing"
-    return (f"the server should have received {match.describe(run.sent[missing])} "
+    return (f"the server should have received {match.describe(expectations[missing])} "
             f"(message {missing + 1} of {len(run.sent)}); the client sent {shown}")
 
 
-def _output_problem(run, lines: list[str]) -> str:
-    _, missing = _in_order(run.output, [l.strip() for l in lines])
+def _output_problem(job: Job, run, lines: list[str]) -> str:
+    expectations = [resolve(e, job.variables) for e in run.output]
+    _, missing = _in_order(expectations, [l.strip() for l in lines])
     if missing < 0:
         return ""
     shown = " | ".join(l.strip() for l in lines[-6:]) or "nothing"
-    return f"expected the client to print {match.describe(run.output[missing])}; it printed: {shown}"
+    return f"expected the client to print {match.describe(expectations[missing])}; it printed: {shown}"

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from grader.net.transcript import Transcript
 from grader.runner import sandbox
 from grader.runner.limits import preexec
+from grader.runner.pty_program import PtyProgram
 from grader.runner.process import Program
 from grader.spec.model import Limits, Test
 
@@ -55,6 +56,7 @@ class Job:
     uid: int | None = None    # the sandbox's user when the grader is root (sandbox.claim_user)
     transcript: Transcript = field(default_factory=Transcript)
     programs_started: list[Program] = field(default_factory=list)
+    variables: dict[str, str] = field(default_factory=dict)   # captured by expectations, used as ${name}
     student_server: Program | None = None     # the latest one started, whose output is shown
     first_start: float | None = None          # time.monotonic() when the first program was started
 
@@ -75,21 +77,27 @@ class Job:
         full = os.path.abspath(os.path.join(self.workdir, path))
         return full.startswith(os.path.join(self.workdir, ""))
 
-    def start(self, path: str, args: list[str], stdin: bytes | None = None) -> Program:
-        """Start a program; the student's get the spec's limits, and the sandbox when there is one."""
+    def start(self, path: str, args: list[str], stdin: bytes | None = None,
+              terminal: bool = False) -> Program | PtyProgram:
+        """Start a program; the student's get the spec's limits, and the sandbox when there is one.
+
+        ``terminal``: on a pseudo-terminal, for a client that prompts with input().
+        """
         command = [self.python, "-u", path, *args]
         if self.first_start is None:
             self.first_start = time.monotonic()
-        if not self.is_students(path):
-            program = Program(command, cwd=self.workdir, env=self.env(), stdin=stdin)
-        else:
+        options: dict = {"env": self.env()}
+        if self.is_students(path):
             sandboxed = self.isolation == "sandbox"
             if sandboxed:
                 command = sandbox.bwrap_argv(self.workdir, self.python, self.hide, self.uid) + command
-            program = Program(command, cwd=self.workdir, stdin=stdin,
-                              env={**self.env(), **(sandbox.env(self.python) if sandboxed else {})},
-                              preexec=preexec(self.limits, processes=sandboxed),
-                              limits=self.limits, sandboxed=sandboxed)
+            options = {"env": {**self.env(), **(sandbox.env(self.python) if sandboxed else {})},
+                       "preexec": preexec(self.limits, processes=sandboxed),
+                       "limits": self.limits, "sandboxed": sandboxed}
+        if terminal:
+            program = PtyProgram(command, cwd=self.workdir, **options)
+        else:
+            program = Program(command, cwd=self.workdir, stdin=stdin, **options)
         self.programs_started.append(program)
         return program
 

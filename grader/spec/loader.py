@@ -17,7 +17,9 @@ from grader.spec.checks import check_spec
 from grader.spec.model import ClientRun, Expectation, Limits, Role, Spec, Step, Swarm, Test
 from grader.spec.yaml_marks import format_path, line_of, load_with_lines
 
-EXPECTATION_KINDS = ("equals", "one_of", "contains", "regex", "any", "closed", "silence", "reference")
+EXPECTATION_KINDS = ("equals", "one_of", "contains", "regex", "any", "closed", "silence", "reference", "lines")
+LINE_KINDS = ("equals", "one_of", "contains", "regex", "any")
+PROMPT_KINDS = ("contains", "regex")
 FALLBACK_DEFAULTS = {"points": 1, "timeout": 5.0, "startup_timeout": 5.0,
                      "client_timeout": 10.0, "match": "tolerant"}
 
@@ -39,21 +41,59 @@ def load_spec(path: str | Path) -> Spec:
     return _build(data, lines, path)
 
 
+def find_errors(path: str | Path) -> list[SpecError]:
+    """Every schema error of a spec file, or else the first error found while building it."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        data, lines = load_with_lines(text, path)
+    except (OSError, UnicodeDecodeError) as exc:
+        return [SpecError(path, f"cannot read the spec: {exc}")]
+    except SpecError as exc:
+        return [exc]
+    validator = jsonschema.Draft202012Validator(schema())
+    found, seen = [], set()
+    for error in validator.iter_errors(data):
+        spec_error = _spec_error(_most_useful([error]), lines, path)
+        if (spec_error.path, spec_error.message) not in seen:
+            seen.add((spec_error.path, spec_error.message))
+            found.append(spec_error)
+    if found:
+        return sorted(found, key=lambda e: e.line or 0)
+    try:
+        _build(data, lines, path)
+    except SpecError as exc:
+        return [exc]
+    return []
+
+
 def validate(data, lines: dict, source) -> None:
     validator = jsonschema.Draft202012Validator(schema())
     errors = list(validator.iter_errors(data))
     if errors:
-        error = _most_useful(errors)
-        message, hint, path = _explain(error)
-        raise SpecError(source, message, path=format_path(path), line=line_of(lines, path), hint=hint)
+        raise _spec_error(_most_useful(errors), lines, source)
+
+
+def _spec_error(error, lines: dict, source) -> SpecError:
+    message, hint, path = _explain(error)
+    return SpecError(source, message, path=format_path(path), line=line_of(lines, path), hint=hint)
 
 
 def _most_useful(errors):
     """The deepest error is usually the one that names the offending key."""
     def depth(e):
         return len(list(e.absolute_path))
-    best = jsonschema.exceptions.best_match(errors, key=lambda e: (depth(e), -len(e.context)))
-    return best
+    return jsonschema.exceptions.best_match([_inside_mapping(e) for e in errors],
+                                            key=lambda e: (depth(e), -len(e.context)))
+
+
+def _inside_mapping(error):
+    """For "a string or a mapping" given a mapping, what is wrong inside the mapping says more."""
+    if error.validator != "oneOf" or not isinstance(error.instance, dict):
+        return error
+    branch = next((i for i, s in enumerate(error.validator_value) if s.get("type") == "object"), None)
+    inside = [e for e in error.context if branch is not None and list(e.schema_path)[:1] == [branch]]
+    return _most_useful(inside) if inside else error
 
 
 def _explain(error) -> tuple[str, str, list]:
@@ -69,13 +109,21 @@ def _explain(error) -> tuple[str, str, list]:
     if error.validator == "required":
         return error.message.replace("is a required property", "is missing"), "", path
     if error.validator == "oneOf" and _is_expectation(error):
-        return (f"{_short(error.instance)} is not a valid expectation",
-                "`expect` must be a string or a mapping with one of: " + ", ".join(EXPECTATION_KINDS), path)
+        kinds = schema_.get("description", "").removeprefix(_FORMS)
+        key = next((p for p in reversed(path) if isinstance(p, str)), "expect")
+        noun = {"lines": "line", "prompt": "prompt"}.get(key, "expectation")
+        whose = f"each item of `{key}`" if path and isinstance(path[-1], int) else f"`{key}`"
+        return (f"{_short(error.instance)} is not a valid {noun}",
+                f"{whose} must be a string or a mapping with one of: {kinds}", path)
     if error.validator == "oneOf" and isinstance(error.instance, dict) and "name" in error.instance:
         kinds = [k for k in ("startup", "steps", "client") if k in error.instance]
         what = "none of" if not kinds else "more than one of"
         return (f"test {error.instance.get('name')!r} has {what} startup, steps, client",
                 "a test is exactly one of: `startup: true`, a list of `steps`, or a `client` run", path)
+    if error.validator == "pattern":
+        key = next((p for p in reversed(path) if isinstance(p, str)), "value")
+        return (f"{_short(error.instance)} is not a valid {key}",
+                schema_.get("description", f"it must match {error.validator_value}"), path)
     if error.validator == "enum":
         return f"{_short(error.instance)} is not one of {', '.join(map(str, error.validator_value))}", "", path
     if error.validator == "type":
@@ -83,8 +131,11 @@ def _explain(error) -> tuple[str, str, list]:
     return error.message, "", path
 
 
+_FORMS = "a string, or a mapping with one of "
+
+
 def _is_expectation(error) -> bool:
-    return error.schema.get("description", "").startswith("a string, or a mapping with one of")
+    return error.schema.get("description", "").startswith(_FORMS)
 
 
 def _short(value) -> str:
@@ -95,17 +146,22 @@ def _short(value) -> str:
 class _Context:
     """What every builder needs to default values and to point at a line."""
 
-    def __init__(self, source: Path, lines: dict, defaults: dict):
+    def __init__(self, source: Path, lines: dict, defaults: dict, step_lists: dict | None = None):
         self.source, self.lines, self.defaults = source, lines, defaults
+        self.step_lists = step_lists or {}
         self.networks: dict = {}
 
-    def error(self, message: str, path: tuple, hint: str = "") -> SpecError:
+    def error(self, message: str, path: tuple | str, hint: str = "", line: int | None = None) -> SpecError:
+        """An error at ``path`` (a key path, or the ``where`` of a step with its ``line``)."""
+        if isinstance(path, str):
+            return SpecError(self.source, message, path=path, line=line, hint=hint)
         return SpecError(self.source, message, path=format_path(path),
                          line=line_of(self.lines, path), hint=hint)
 
 
 def _build(data: dict, lines: dict, source: Path) -> Spec:
-    ctx = _Context(source, lines, {**FALLBACK_DEFAULTS, **data.get("defaults", {})})
+    ctx = _Context(source, lines, {**FALLBACK_DEFAULTS, **data.get("defaults", {})},
+                   data.get("step_lists", {}))
     address = data.get("address", {})
     roles = {}
     for name, role in data["roles"].items():
@@ -130,24 +186,31 @@ def _build(data: dict, lines: dict, source: Path) -> Spec:
 
 def _build_test(t: dict, path: tuple, ctx: _Context) -> Test:
     timeout = t.get("timeout", ctx.defaults["timeout"])
-    steps = tuple(_build_step(s, path + ("steps", i), timeout, ctx)
-                  for i, s in enumerate(t.get("steps", ())))
+    steps = _build_steps(t.get("steps", ()), path + ("steps",), timeout, ctx)
     client = None
     if "client" in t:
         c = t["client"]
         cpath = path + ("client",)
+        if "interact" in c and "stdin" in c:
+            raise ctx.error("a client has both `stdin` and `interact`", cpath + ("interact",),
+                            "`interact` types its answers at a terminal; give the input one way")
         client = ClientRun(
             role=c.get("role", "client"), program=c.get("program", "student"),
             server=c.get("server", "reference"), argv=tuple(str(a) for a in c.get("argv", ())),
             stdin=c.get("stdin"),
-            before=tuple(_build_step(s, cpath + ("before", i), timeout, ctx)
-                         for i, s in enumerate(c.get("before", ()))),
+            before=_build_steps(c.get("before", ()), cpath + ("before",), timeout, ctx),
+            interact=tuple(_build_interaction(s, cpath + ("interact", i), timeout, ctx)
+                           for i, s in enumerate(c.get("interact", ()))),
             sent=tuple(_build_expectation(e, cpath + ("sent", i), ctx)
                        for i, e in enumerate(c.get("sent", ()))),
             output=tuple(_build_expectation(e, cpath + ("output", i), ctx)
                          for i, e in enumerate(c.get("output", ()))),
             exits=c.get("exits", True), timeout=c.get("timeout", ctx.defaults["client_timeout"]),
         )
+    tags = t.get("tags", ctx.defaults.get("tags"))
+    if not tags:
+        raise ctx.error(f"test {t['name']!r} has no tags", path + ("name",),
+                        "add `tags: [protocol]` to the test, or `tags:` under `defaults` for every test")
     kind = ("startup" if t.get("startup") else "client" if client else
             "generated" if "generate" in t else "swarm" if "swarm" in t else "conversation")
     swarm = _build_swarm(t["swarm"], path + ("swarm",), timeout, ctx) if "swarm" in t else None
@@ -165,7 +228,7 @@ def _build_test(t: dict, path: tuple, ctx: _Context) -> Test:
                             "profiles defined under `networks:`: " + (", ".join(ctx.networks) or "none"))
         network = NetworkProfile.from_dict({"name": name, **ctx.networks[name]})
     return Test(name=t["name"], kind=kind, points=t.get("points", ctx.defaults["points"]),
-                tags=tuple(t["tags"]), bonus=t.get("bonus", False), hidden=t.get("hidden", False),
+                tags=tuple(tags), bonus=t.get("bonus", False), hidden=t.get("hidden", False),
                 description=t.get("description", ""), hint=t.get("hint", ""),
                 server_role=t.get("server_role", "server"), server=t.get("server", "student"),
                 steps=steps, client=client,
@@ -214,14 +277,39 @@ def _expand(test: Test) -> tuple[Test, ...]:
                          generate=replace(test.generate, index=i)) for i in range(count))
 
 
+def _build_steps(raw: list, path: tuple, timeout: float, ctx: _Context, using: tuple = ()) -> tuple[Step, ...]:
+    """Steps in order, each ``use: NAME`` replaced by the steps of ``step_lists.NAME``."""
+    steps = []
+    for i, s in enumerate(raw):
+        if "use" not in s:
+            steps.append(_build_step(s, path + (i,), timeout, ctx))
+            continue
+        name, here = s["use"], path + (i, "use")
+        others = sorted(set(s) - {"use", "client", "timeout"})
+        if others:
+            raise ctx.error(f"a step with `use` cannot also have {', '.join(others)}", path + (i,),
+                            "`use: NAME` stands for the whole list; only `client` and `timeout` may go with it")
+        if name not in ctx.step_lists:
+            known = ", ".join(sorted(ctx.step_lists)) or "none defined"
+            raise ctx.error(f"no step list named {name!r}", here, f"step_lists: {known}")
+        if name in using:
+            raise ctx.error(f"step list {name!r} uses itself", here, "a step list cannot use itself, even through another")
+        # The `use` step's client and timeout apply to the list's steps that do not say their own.
+        inherited = {k: s[k] for k in ("client", "timeout") if k in s}
+        items = [{**inherited, **item} for item in ctx.step_lists[name]]
+        steps += _build_steps(items, ("step_lists", name), s.get("timeout", timeout), ctx, using + (name,))
+    return tuple(steps)
+
+
 def _build_step(s: dict, path: tuple, timeout: float, ctx: _Context) -> Step:
     actions = [a for a in ("connect", "send", "expect", "close") if a in s]
     if len(actions) != 1:
         what = "no action" if not actions else "several actions (" + ", ".join(actions) + ")"
-        raise ctx.error(f"a step has {what}", path, "each step is exactly one of connect, send, expect, close")
+        raise ctx.error(f"a step has {what}", path,
+                        "each step is exactly one of connect, send, expect, close (or `use: NAME`)")
     action = actions[0]
     common = dict(action=action, client=s.get("client", "c1"), timeout=s.get("timeout", timeout),
-                  line=line_of(ctx.lines, path) or 0)
+                  line=line_of(ctx.lines, path) or 0, where=format_path(path))
     if action == "send":
         send = s["send"]
         return Step(**common, **({"hex": send["hex"]} if isinstance(send, dict) else {"text": send}))
@@ -230,18 +318,48 @@ def _build_step(s: dict, path: tuple, timeout: float, ctx: _Context) -> Step:
     return Step(**common)
 
 
-def _build_expectation(e, path: tuple, ctx: _Context) -> Expectation:
+def _build_interaction(s: dict, path: tuple, timeout: float, ctx: _Context) -> Step:
+    actions = [a for a in ("prompt", "type", "eof") if a in s]
+    if len(actions) != 1:
+        what = "no action" if not actions else "several actions (" + ", ".join(actions) + ")"
+        raise ctx.error(f"an interaction has {what}", path, "each item of `interact` is one of prompt, type, eof")
+    common = dict(action=actions[0], client="terminal", timeout=s.get("timeout", timeout),
+                  line=line_of(ctx.lines, path) or 0, where=format_path(path))
+    if "type" in s:
+        return Step(**common, text=str(s["type"]))
+    if "eof" in s:
+        return Step(**common)
+    prompt = s["prompt"]
+    if isinstance(prompt, str):
+        prompt = {"contains": prompt}
+    return Step(**common, expect=_build_expectation(prompt, path + ("prompt",), ctx, PROMPT_KINDS))
+
+
+def _build_expectation(e, path: tuple, ctx: _Context, allowed=EXPECTATION_KINDS) -> Expectation:
     match = ctx.defaults["match"]
     if isinstance(e, str):
         return Expectation("equals", (e,), match)
-    kinds = [k for k in EXPECTATION_KINDS if k in e]
+    kinds = [k for k in allowed if k in e]
     if len(kinds) != 1:
         what = "no kind" if not kinds else "several kinds (" + ", ".join(kinds) + ")"
-        raise ctx.error(f"an expectation has {what}", path,
-                        "use exactly one of: " + ", ".join(EXPECTATION_KINDS))
+        raise ctx.error(f"an expectation has {what}", path, "use exactly one of: " + ", ".join(allowed))
     kind, value, match = kinds[0], e[kinds[0]], e.get("match", match)
+    capture = e.get("capture")
+    if "any_order" in e and kind != "lines":
+        raise ctx.error("`any_order` only goes with `lines`", path + ("any_order",),
+                        "write the reply as `lines: [...]` to accept its lines in any order")
     if kind == "silence":
+        if capture:
+            raise ctx.error("`silence` has nothing to capture", path + ("capture",))
         return Expectation("silence", (), match, float(value))
+    if kind == "closed" and capture:
+        raise ctx.error("`closed` has nothing to capture", path + ("capture",))
     if kind in ("any", "closed", "reference"):
-        return Expectation(kind, (), match)
-    return Expectation(kind, (value,) if isinstance(value, str) else tuple(value), match)
+        return Expectation(kind, (), match, capture=capture)
+    if kind == "lines":
+        items = tuple(_build_expectation(item, path + ("lines", i), _Context(
+            ctx.source, ctx.lines, {**ctx.defaults, "match": match}), LINE_KINDS)
+            for i, item in enumerate(value))
+        return Expectation("lines", (), match, capture=capture, items=items,
+                           any_order=e.get("any_order", False))
+    return Expectation(kind, (value,) if isinstance(value, str) else tuple(value), match, capture=capture)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from grader.spec.variables import substitute
 from grader.generate import Generation
 from grader.net.shaping import NetworkProfile
 
@@ -20,23 +21,32 @@ TAGS = ("startup", "transport", "protocol", "state", "concurrency",
 class Expectation:
     """What a message (or an output line) must look like.
 
-    kind: equals | one_of | contains | regex | any | closed | silence | reference
+    kind: equals | one_of | contains | regex | any | closed | silence | reference | lines
     ``reference`` means "what the reference server answers to the same steps";
     the engine replaces it by the recorded answer before a student is graded.
+    ``lines`` is a reply of several lines, each matching one of ``items``, in
+    order or, with ``any_order``, in any order. ``capture`` names a variable
+    that receives the whole message (see ``grader.spec.variables``).
     """
     kind: str
     values: tuple[str, ...] = ()
     match: str = "tolerant"
     seconds: float | None = None
+    capture: str | None = None
+    items: tuple["Expectation", ...] = ()
+    any_order: bool = False
 
     @classmethod
     def from_dict(cls, d: dict) -> "Expectation":
-        return cls(d["kind"], tuple(d.get("values", ())), d.get("match", "tolerant"), d.get("seconds"))
+        return cls(d["kind"], tuple(d.get("values", ())), d.get("match", "tolerant"), d.get("seconds"),
+                   d.get("capture"), tuple(cls.from_dict(i) for i in d.get("items", ())),
+                   d.get("any_order", False))
 
 
 @dataclass(frozen=True)
 class Step:
-    """One action of a test-side client: connect, send, expect or close."""
+    """One action of a test-side client (connect, send, expect, close) or, in a
+    client's ``interact`` list, of the person at its terminal (prompt, type, eof)."""
     action: str
     client: str = "c1"
     text: str | None = None
@@ -44,9 +54,12 @@ class Step:
     expect: Expectation | None = None
     timeout: float = 5.0
     line: int = 0
+    where: str = ""                   # its key path in the spec file, for error messages
 
-    def payload(self, framing: str) -> bytes:
-        data = bytes.fromhex(self.hex) if self.hex is not None else (self.text or "").encode("utf-8")
+    def payload(self, framing: str, values: dict[str, str] | None = None) -> bytes:
+        """The bytes to send, with ``${name}`` replaced from ``values``."""
+        text = substitute(self.text or "", values or {})
+        data = bytes.fromhex(self.hex) if self.hex is not None else text.encode("utf-8")
         return data + b"\n" if framing == "newline" else data
 
     @classmethod
@@ -64,6 +77,7 @@ class ClientRun:
     argv: tuple[str, ...] = ()
     stdin: str | None = None
     before: tuple[Step, ...] = ()     # steps played against the server first
+    interact: tuple[Step, ...] = ()   # prompt / type / eof steps on a terminal (pexpect)
     sent: tuple[Expectation, ...] = ()
     output: tuple[Expectation, ...] = ()
     exits: bool = True
@@ -75,6 +89,7 @@ class ClientRun:
             **d,
             "argv": tuple(d.get("argv", ())),
             "before": tuple(Step.from_dict(s) for s in d.get("before", ())),
+            "interact": tuple(Step.from_dict(s) for s in d.get("interact", ())),
             "sent": tuple(Expectation.from_dict(e) for e in d.get("sent", ())),
             "output": tuple(Expectation.from_dict(e) for e in d.get("output", ())),
         })

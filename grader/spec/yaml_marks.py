@@ -33,7 +33,11 @@ def load_with_lines(text: str, source) -> tuple[object, dict[Path_, int]]:
 def _convert(node, path: Path_, lines: dict, source):
     if isinstance(node, yaml.MappingNode):
         result = {}
+        merged = []
         for key_node, value_node in node.value:
+            if key_node.tag == MERGE_TAG:
+                merged += _merge_sources(value_node, source)
+                continue
             key = _convert(key_node, path, {}, source)
             if isinstance(key, (list, dict)):
                 raise SpecError(source, "a key must be a plain word", line=key_node.start_mark.line + 1)
@@ -42,6 +46,15 @@ def _convert(node, path: Path_, lines: dict, source):
                                 line=key_node.start_mark.line + 1)
             lines[path + (key,)] = key_node.start_mark.line + 1
             result[key] = _convert(value_node, path + (key,), lines, source)
+        # `<<: *name` (YAML merge keys): the keys written here win, then the first source.
+        for mapping in merged:
+            for key_node, value_node in mapping.value:
+                if key_node.tag == MERGE_TAG:
+                    continue
+                key = _convert(key_node, path, {}, source)
+                if key not in result:
+                    lines.setdefault(path + (key,), key_node.start_mark.line + 1)
+                    result[key] = _convert(value_node, path + (key,), lines, source)
         return result
     if isinstance(node, yaml.SequenceNode):
         items = []
@@ -56,6 +69,22 @@ def _convert(node, path: Path_, lines: dict, source):
 
 
 _SCALAR_LOADER = yaml.SafeLoader("")
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def _merge_sources(node, source) -> list:
+    """The mappings a merge key brings in: one alias, or a list of them."""
+    sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
+    for item in sources:
+        if not isinstance(item, yaml.MappingNode):
+            raise SpecError(source, "`<<:` must name a mapping, e.g. `<<: *defaults`",
+                            line=item.start_mark.line + 1)
+    # A merged mapping that itself merges another: flatten it the same way.
+    flat = []
+    for item in sources:
+        flat.append(item)
+        flat += [m for k, v in item.value if k.tag == MERGE_TAG for m in _merge_sources(v, source)]
+    return flat
 
 
 def format_path(path) -> str:

@@ -1,0 +1,48 @@
+"""Built-in saboteurs: tiny wrong programs that ``grade check`` hands in as students.
+
+A test that a saboteur passes cannot tell that saboteur from a correct
+program, which is a bug in the spec. Each saboteur is a standalone program in
+this folder; it learns the transport and address of the assignment from
+``CONFIG_NAME``, written beside it in the submission (students' programs get
+no arguments from the grader, so neither do saboteurs).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+CONFIG_NAME = "sockgrade-saboteur.json"
+SAME_REPLY = "same reply"
+
+
+@dataclass(frozen=True)
+class Saboteur:
+    name: str           # what the teacher reads: "silent server"
+    short: str          # a column header, above the role it plays
+    plays: str          # the kind of role it replaces: server | client
+    program: str        # file in this folder
+    description: str    # what it does, for the teacher
+
+    @property
+    def path(self) -> Path:
+        return Path(__file__).resolve().parent / self.program
+
+
+SABOTEURS = (
+    Saboteur("silent server", "silent", "server", "silent_server.py",
+             "binds the port and reads every message, but never answers"),
+    Saboteur("same-reply server", "same-reply", "server", "same_reply_server.py",
+             f"answers every message with the same text, {SAME_REPLY!r}"),
+    Saboteur("crashing server", "crashing", "server", "crash_server.py",
+             "binds the port and crashes when the first message arrives"),
+    Saboteur("mute client", "mute", "client", "mute_client.py",
+             "prints nothing, sends nothing and exits at once"),
+)
+
+
+def write_config(folder: Path, spec) -> None:
+    """Tell the saboteurs in ``folder`` how to reach the assignment's port."""
+    config = {"transport": spec.transport, "host": spec.host, "port": spec.port,
+              "framing": spec.framing, "reply": SAME_REPLY}
+    (folder / CONFIG_NAME).write_text(json.dumps(config), encoding="utf-8")

@@ -1,0 +1,1 @@
+"""Saboteur: a client that prints nothing, sends nothing and exits at once."""
