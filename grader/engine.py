@@ -186,8 +186,8 @@ class Engine:
                "framing": spec.framing, "programs": programs, "python": self.python, "mode": mode,
                "submission": str(submission) if submission else None, "isolation": self.isolation,
                "limits": spec.limits.to_dict(), "hide": _hidden_from_students(spec, submission)}
-        # -S: the worker needs only the standard library and the grader (on PYTHONPATH), so the
-        # site-packages' .pth files are not worth running for every test.
+        # -S: site's .pth files are not worth running for every test; the worker finds the grader
+        # on PYTHONPATH and other packages on SOCKGRADE_SITE_PATH (see _worker_env).
         argv = iso.wrapper(self.isolation) + [self.python, "-S", "-m", "grader.runner.worker"]
         budget = _budget(test)
         worker = Program(argv, cwd="/", env=_worker_env(), stdin=json.dumps(job).encode(), cap=64 << 20)
@@ -239,6 +239,7 @@ def _worker_env() -> dict:
     env = dict(os.environ)
     root = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["SOCKGRADE_SITE_PATH"] = os.pathsep.join(p for p in sys.path if p)    # the engine's, with site's
     if env.pop("PYTHONDONTWRITEBYTECODE", None):
         # Every worker would compile the grader again; keep its byte code out of the source tree instead.
         env.setdefault("PYTHONPYCACHEPREFIX", str(cache.default_dir().parent / "bytecode"))
