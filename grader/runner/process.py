@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 
 OUTPUT_CAP = 256 * 1024
+READ_GRACE = 1.0     # seconds at least to read the rest of what an exited program wrote
 
 
 @dataclass
@@ -91,24 +92,36 @@ class Program:
         """Wait up to ``timeout`` seconds for the program to exit; None if it did not.
 
         The kernel wakes us when it exits (a pidfd): Popen's own wait polls, up to
-        50 ms late, and every waiting thread wakes 20 times a second.
+        50 ms late, and every waiting thread wakes 20 times a second. Once it has
+        exited, what it wrote is read to the end before this returns (for what is left
+        of ``timeout``, at least ``READ_GRACE`` seconds: the reading threads may be slow
+        to get the CPU on a busy machine).
         """
-        if self._proc.poll() is not None:
-            return self._proc.returncode
-        try:
-            fd = os.pidfd_open(self.pid)
-        except OSError:          # no pidfds here (Linux before 5.3), or it was reaped meanwhile
+        deadline = time.monotonic() + timeout
+        if self._proc.poll() is None:
             try:
-                return self._proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                return None
-        try:
-            poller = select.poll()
-            poller.register(fd, select.POLLIN)
-            poller.poll(max(timeout, 0) * 1000)
-        finally:
-            os.close(fd)
-        return self._proc.poll()
+                fd = os.pidfd_open(self.pid)
+            except OSError:          # no pidfds here (Linux before 5.3), or it was reaped meanwhile
+                fd = None
+            if fd is None:
+                try:
+                    self._proc.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    return None
+            else:
+                try:
+                    poller = select.poll()
+                    poller.register(fd, select.POLLIN)
+                    poller.poll(max(timeout, 0) * 1000)
+                finally:
+                    os.close(fd)
+                if self._proc.poll() is None:
+                    return None
+        # Its pipes end with it, unless a child of it holds them open.
+        deadline = max(deadline, time.monotonic() + READ_GRACE)
+        for reader in self._readers:
+            reader.join(max(0.0, deadline - time.monotonic()))
+        return self._proc.returncode
 
     def output_lines(self) -> list[str]:
         return self.stdout.data.decode("utf-8", errors="backslashreplace").splitlines()
@@ -120,8 +133,6 @@ class Program:
         self._closed = True
         kill_tree(self.pid)
         self.wait(5)
-        for reader in self._readers:
-            reader.join(1)
         for stream in (self._proc.stdin, self._proc.stdout, self._proc.stderr):
             if stream:
                 try:
