@@ -152,13 +152,22 @@ def overhead(workers: list[dict]) -> dict:
     teardown: from the verdict (killing the programs, removing the copy, the
     outcome as JSON, the worker's exit) to the engine holding the outcome.
     """
-    timed = [w for w in workers if w["first_program"] is not None and w["verdict"] is not None]
-    startup = [(w["first_program"] - w["start"]) * 1000 for w in timed]
-    teardown = [(w["end"] - w["verdict"]) * 1000 for w in timed]
+    phases = [p for p in map(_phases, workers) if p["startup_ms"] is not None]
+    startup = [p["startup_ms"] for p in phases]
+    teardown = [p["teardown_ms"] for p in phases]
     total = [a + b for a, b in zip(startup, teardown)]
-    return {"tests": len(timed), "median_ms": _ms(_median(total)), "p90_ms": _ms(_quantile(total, 0.9)),
+    return {"tests": len(phases), "median_ms": _ms(_median(total)), "p90_ms": _ms(_quantile(total, 0.9)),
             "max_ms": _ms(max(total) if total else None),
             "startup_median_ms": _ms(_median(startup)), "teardown_median_ms": _ms(_median(teardown))}
+
+
+def _phases(w: dict) -> dict:
+    """One worker's start-up, own time (first program to verdict) and teardown."""
+    if w["first_program"] is None or w["verdict"] is None:
+        return {"startup_ms": None, "own_s": None, "teardown_ms": None}
+    return {"startup_ms": round((w["first_program"] - w["start"]) * 1000, 1),
+            "own_s": round(w["verdict"] - w["first_program"], 3),
+            "teardown_ms": round((w["end"] - w["verdict"]) * 1000, 1)}
 
 
 def _ms(x):
@@ -206,15 +215,6 @@ def serial_figures(run: dict) -> dict:
             "load_before": run["load_before"], "load_after": run["load_after"], "measured": True,
             "tests": [{"student": w["student"], "test": w["test"], "mode": w["mode"],
                        "wall_s": round(w["end"] - w["start"], 3), **_phases(w)} for w in run["workers"]]}
-
-
-def _phases(w: dict) -> dict:
-    """One worker's start-up, own time (first program to verdict) and teardown."""
-    if w["first_program"] is None or w["verdict"] is None:
-        return {"startup_ms": None, "own_s": None, "teardown_ms": None}
-    return {"startup_ms": round((w["first_program"] - w["start"]) * 1000, 1),
-            "own_s": round(w["verdict"] - w["first_program"], 3),
-            "teardown_ms": round((w["end"] - w["verdict"]) * 1000, 1)}
 
 
 def extrapolated_serial(serial: dict, students: list[tuple[str, str]]) -> tuple[float, list[str]]:
@@ -335,6 +335,31 @@ def targets(report: dict, subset: bool) -> list[dict]:
     return found
 
 
+def startup_costs(level: str, repeat: int = 10) -> dict:
+    """CPU and wall milliseconds of the processes every test starts, each alone, mean of ``repeat``.
+
+    The worker is started as the engine starts it (``python -S``, the engine's
+    environment); a student's program starts with ``site``, as a student's does.
+    """
+    env = engine._worker_env()
+    cases = {"python -S, nothing imported": [sys.executable, "-S", "-c", "pass"],
+             "worker: python -S and the worker's imports": [sys.executable, "-S", "-c", "import grader.runner.worker"],
+             "python with site, as a student's program starts": [sys.executable, "-c", "pass"]}
+    if level != "none":
+        cases["unshare: the test's namespaces"] = isolation.wrapper(level) + ["true"]
+    found = {}
+    for name, argv in cases.items():
+        before = os.times()
+        started = time.monotonic()
+        for _ in range(repeat):
+            subprocess.run(argv, env=env, cwd="/", check=True, stdout=subprocess.DEVNULL)
+        wall = time.monotonic() - started
+        after = os.times()
+        cpu = (after.children_user + after.children_system) - (before.children_user + before.children_system)
+        found[name] = {"cpu_ms": round(cpu * 1000 / repeat, 1), "wall_ms": round(wall * 1000 / repeat, 1)}
+    return found
+
+
 # -- the report -------------------------------------------------------------
 def machine(level: str) -> dict:
     with open("/proc/meminfo") as f:
@@ -379,6 +404,10 @@ def print_report(report: dict) -> None:
               f"{c['cpu_seconds']:>8.1f}{c['peak_rss_mib']:>10.0f}{_f(c['overhead']['median_ms']):>13}"
               f"{c['load_before'][0]:>7.1f}")
     print("(wall, CPU, memory: measured; -j 1 s: m = measured, e = extrapolated from the serial sample)")
+    print()
+    print("start-up, each process alone (mean of 10):")
+    for name, cost in report["startup_costs"].items():
+        print(f"  {name:<52} {cost['cpu_ms']:6.1f} ms CPU {cost['wall_ms']:7.1f} ms wall")
     if serial:
         print()
         print("serial sample, each test alone (-j 1): seconds per student, and the floor: the longest test's")
@@ -411,7 +440,7 @@ def print_report(report: dict) -> None:
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--spec", default="udp-contacts", help="the spec to grade (default: udp-contacts)")
-    p.add_argument("--test", action="append", dest="tests", metavar="NAME",
+    p.add_argument("--test", "--tests", action="append", dest="tests", metavar="NAME",
                    help="only this test of the spec; repeatable (default: all)")
     p.add_argument("--sizes", default=None, metavar="N,N,...",
                    help="class sizes, graded at the default -j (default: 10,50,200)")
@@ -454,6 +483,7 @@ def main(argv=None) -> int:
               "config": {"spec": spec.id, "tests": args.tests or None, "tests_per_submission": len(tests),
                          "sizes": args.sizes, "jobs": args.jobs or engine.default_jobs(),
                          "kinds": kinds, "mix": [kind_of(i, kinds) for i in range(10)]},
+              "startup_costs": startup_costs(level),
               "serial": None, "single": None, "classes": [], "growth": [], "targets": []}
     print(f"bench: {spec.id}, {len(tests)} tests per submission, sizes {args.sizes}, "
           f"isolation {level}, load average {os.getloadavg()[0]:.1f}", flush=True)
