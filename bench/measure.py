@@ -4,10 +4,10 @@
 
 Grades CLASS as ``grade CLASS --spec ID --no-cache`` does (the same
 ``batch.grade_class`` over an ``Engine``), and writes to OUT.json the wall
-time and, for every test's worker, when the engine started it and got its
-outcome back, and when the worker started the test's first program and knew
-its verdict (``Outcome.clock``). Its own process is what run.py measures:
-its CPU time (with all its children's) and its tree's memory.
+time and, for every test's worker: when the engine started it and got its
+outcome back; when the worker started the test's first program and knew its
+verdict; the worker's own CPU seconds (``Outcome.timing``). Its own process is what run.py measures: its CPU time
+(with all its children's) and its tree's memory.
 """
 from __future__ import annotations
 
@@ -37,12 +37,15 @@ class TimedEngine(Engine):
         started = time.monotonic()
         outcome = super().run_worker(spec, test, submission, files, mode)
         done = time.monotonic()
-        clock = outcome.get("clock") or {}
-        rel = lambda t: None if t is None else round(t - self.origin, 4)   # noqa: E731
+        timing = outcome.get("timing") or {}
+
+        def rel(t):
+            return None if t is None else round(t - self.origin, 4)
         self.records.append({
             "student": Path(submission).name if submission else None, "test": test.name, "mode": mode,
             "start": rel(started), "end": rel(done),
-            "first_program": rel(clock.get("first_program")), "verdict": rel(clock.get("verdict")),
+            "first_program": rel(timing.get("first_program")), "verdict": rel(timing.get("verdict")),
+            "worker_cpu": timing.get("worker_cpu"),
             "passed": bool(outcome.get("passed")), "error": (outcome.get("error") or "").splitlines()[:1],
         })
         return outcome

@@ -125,6 +125,7 @@ def measured_run(label: str, path: Path, spec_id: str, tests: list[str] | None, 
                 load_before=[round(x, 2) for x in load_before],
                 load_after=[round(x, 2) for x in os.getloadavg()])
     data["overhead"] = overhead(data["workers"])
+    data["cpu_per_test"] = cpu_per_test(data["workers"], data["cpu_seconds"], data["engine_cpu_seconds"])
     print(f"  {label}: {data['wall']:.1f} s, {data['cpu_seconds']:.1f} CPU s, "
           f"peak {data['peak_rss_mib']:.0f} MiB", flush=True)
     return data
@@ -159,6 +160,19 @@ def overhead(workers: list[dict]) -> dict:
     return {"tests": len(phases), "median_ms": _ms(_median(total)), "p90_ms": _ms(_quantile(total, 0.9)),
             "max_ms": _ms(max(total) if total else None),
             "startup_median_ms": _ms(_median(startup)), "teardown_median_ms": _ms(_median(teardown))}
+
+
+def cpu_per_test(workers: list[dict], cpu: float, engine_cpu: float) -> dict:
+    """Milliseconds of CPU per test, means: the worker's own (its interpreter's start included), the
+    engine's, and the rest: the programs the workers started (students', reference's, bubblewrap) and
+    ``unshare``. The rest is found by difference, as a killed program's CPU is counted only once the
+    namespace's end reaps it."""
+    if not workers:
+        return {"worker_ms": None, "engine_ms": None, "programs_ms": None, "total_ms": None}
+    worker = sum(w["worker_cpu"] or 0 for w in workers)
+    n = len(workers)
+    return {"worker_ms": _ms(worker * 1000 / n), "engine_ms": _ms(engine_cpu * 1000 / n),
+            "programs_ms": _ms((cpu - worker - engine_cpu) * 1000 / n), "total_ms": _ms(cpu * 1000 / n)}
 
 
 def _phases(w: dict) -> dict:
@@ -211,10 +225,13 @@ def serial_figures(run: dict) -> dict:
         k["score"] = scores.get(kind)
     return {"jobs": 1, "students": len(students), "wall_s": run["wall"], "kinds": kinds,
             "overhead": run["overhead"], "cpu_seconds": run["cpu_seconds"],
-            "engine_cpu_seconds": run["engine_cpu_seconds"], "peak_rss_mib": run["peak_rss_mib"],
+            "engine_cpu_seconds": run["engine_cpu_seconds"], "cpu_per_test": run["cpu_per_test"],
+            "peak_rss_mib": run["peak_rss_mib"],
             "load_before": run["load_before"], "load_after": run["load_after"], "measured": True,
             "tests": [{"student": w["student"], "test": w["test"], "mode": w["mode"],
-                       "wall_s": round(w["end"] - w["start"], 3), **_phases(w)} for w in run["workers"]]}
+                       "wall_s": round(w["end"] - w["start"], 3), **_phases(w),
+                       "worker_cpu_ms": _ms(w["worker_cpu"] and w["worker_cpu"] * 1000)}
+                      for w in run["workers"]]}
 
 
 def extrapolated_serial(serial: dict, students: list[tuple[str, str]]) -> tuple[float, list[str]]:
@@ -244,7 +261,7 @@ def class_figures(run: dict, students: list[tuple[str, str]], serial: dict | Non
                "tests_run": len([w for w in run["workers"] if w["mode"] == "grade"]),
                "cpu_seconds": run["cpu_seconds"], "cpu_user": run["cpu_user"], "cpu_system": run["cpu_system"],
                "engine_cpu_seconds": run["engine_cpu_seconds"],
-               "cpu_ms_per_test": round(run["cpu_seconds"] * 1000 / max(len(run["workers"]), 1), 1),
+               "cpu_per_test": run["cpu_per_test"],
                "peak_rss_mib": run["peak_rss_mib"], "peak_processes": run["peak_processes"],
                "overhead": run["overhead"], "load_before": run["load_before"], "load_after": run["load_after"],
                "per_submission": {"wall_median_s": _median(s["wall"] for s in subs.values()),
@@ -274,7 +291,7 @@ def single_figures(run: dict, serial: dict | None) -> dict:
     floor = serial["kinds"].get(CORRECT) if serial else None
     figures = {"student": CORRECT, "jobs": run["jobs"], "wall_s": run["wall"], "measured": True,
                "cpu_seconds": run["cpu_seconds"], "engine_cpu_seconds": run["engine_cpu_seconds"],
-               "peak_rss_mib": run["peak_rss_mib"],
+               "cpu_per_test": run["cpu_per_test"], "peak_rss_mib": run["peak_rss_mib"],
                "score": run["results"][0]["score"] if run["results"] else None,
                "overhead": run["overhead"], "load_before": run["load_before"], "load_after": run["load_after"]}
     if floor:
@@ -419,6 +436,14 @@ def print_report(report: dict) -> None:
         print()
         print(f"one correct submission ({single['student']}) at -j {single['jobs']}: {single['wall_s']:.2f} s, "
               f"floor {single['floor_s']:.2f} s ({single['floor_test']}): {single['ratio']}x its floor")
+    for label, r in [("serial sample", serial), ("one submission", single)] + [
+            (f"class of {c['students']}", c) for c in report["classes"]]:
+        if r and r.get("cpu_per_test"):
+            k = r["cpu_per_test"]
+            print(f"{label}: CPU per test {_f(k['total_ms'])} ms: worker {_f(k['worker_ms'])}, engine "
+                  f"{_f(k['engine_ms'])}, programs and unshare {_f(k['programs_ms'])} (means); "
+                  f"overhead start-up {_f(r['overhead']['startup_median_ms'])} ms + teardown "
+                  f"{_f(r['overhead']['teardown_median_ms'])} ms (medians)")
     for c in report["classes"]:
         p = c["per_submission"]
         print(f"class of {c['students']}: per submission wall median {_f(p['wall_median_s'])} s, "

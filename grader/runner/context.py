@@ -30,9 +30,10 @@ class Outcome:
     wire: list[tuple[str, str]] = field(default_factory=list)   # client <-> server, when captured
     duration: float = 0.0
     error: str = ""         # the grader itself failed (not the student)
-    # Monotonic times (shared by every namespace) when the test's first program started and when its
-    # verdict was known: what lies outside them is the grader's own overhead (see bench/run.py).
-    clock: dict[str, float] = field(default_factory=dict)
+    # For the benchmark (bench/run.py): monotonic times (shared by every namespace) when the test's
+    # first program started and when its verdict was known, so that what lies outside them is the
+    # grader's own overhead; and the CPU seconds of the worker itself.
+    timing: dict[str, float] = field(default_factory=dict)
 
 
 class TestFailed(Exception):

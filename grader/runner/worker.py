@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -50,8 +51,6 @@ def run_job(raw: dict) -> Outcome:
     finally:
         verdict = time.monotonic()
         if job is not None:
-            if job.first_start is not None:
-                outcome.clock = {"first_program": job.first_start, "verdict": verdict}
             for program in job.programs_started:
                 program.close()
             outcome.transcript = job.transcript.to_list()
@@ -62,7 +61,16 @@ def run_job(raw: dict) -> Outcome:
         kill_all_descendants()
         shutil.rmtree(workdir, ignore_errors=True)
         outcome.duration = round(time.monotonic() - started, 3)
+        if job is not None and job.first_start is not None:
+            outcome.timing = _timing(job.first_start, verdict)
     return outcome
+
+
+def _timing(first_program: float, verdict: float) -> dict[str, float]:
+    """When the test's first program started and when its verdict was known (monotonic), and the
+    CPU seconds of this worker so far, its interpreter's start included."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return {"first_program": first_program, "verdict": verdict, "worker_cpu": own.ru_utime + own.ru_stime}
 
 
 def _run_test(job: Job, outcome: Outcome) -> None:
