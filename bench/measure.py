@@ -4,7 +4,7 @@
 
 Grades CLASS as ``grade CLASS --spec ID --no-cache`` does (the same
 ``batch.grade_class`` over an ``Engine``), and writes to OUT.json the wall
-time and, for every test's worker: when the engine started it and got its
+time, its start (monotonic) and, for every test's worker, relative to it: when the engine started it and got its
 outcome back; when the worker started the test's first program and knew its
 verdict; the worker's own CPU seconds (``Outcome.timing``). Its own process is what run.py measures: its CPU time
 (with all its children's) and its tree's memory.
@@ -68,7 +68,7 @@ def main() -> int:
     wall = time.monotonic() - origin
     own = resource.getrusage(resource.RUSAGE_SELF)
     args.out.write_text(json.dumps({
-        "wall": round(wall, 3), "jobs": engine.jobs, "isolation": engine.isolation,
+        "origin": origin, "wall": round(wall, 3), "jobs": engine.jobs, "isolation": engine.isolation,
         "engine_cpu_seconds": round(own.ru_utime + own.ru_stime, 2),
         "results": [{"student": r.student, "score": r.score, "max_score": r.max_score, "error": r.error,
                      "tests": len(r.tests), "failed": sorted(t.name for t in r.tests if not t.passed),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -47,13 +48,14 @@ def tree_rss(root: int) -> tuple[int, int]:
 
 
 class PeakSampler:
-    """Samples ``tree_rss(root)`` every ``interval`` seconds in a thread; keeps the peak."""
+    """Samples ``tree_rss(root)`` every ``interval`` seconds in a thread; keeps the peak, and the load."""
 
     def __init__(self, root: int, interval: float = 0.1):
         self.root, self.interval = root, interval
         self.peak_rss = 0
         self.peak_processes = 0
         self.samples = 0
+        self.loads: list[tuple[float, float]] = []     # (time.monotonic(), 1-minute load average)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -63,6 +65,7 @@ class PeakSampler:
             self.peak_rss = max(self.peak_rss, rss)
             self.peak_processes = max(self.peak_processes, count)
             self.samples += 1
+            self.loads.append((time.monotonic(), os.getloadavg()[0]))
             self._stop.wait(self.interval)
 
     def __enter__(self) -> "PeakSampler":

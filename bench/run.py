@@ -1,7 +1,8 @@
 """How fast sockgrade grades a class: against the serial baseline and the protocol's own floor.
 
     python bench/run.py [--spec ID] [--test NAME]... [--sizes 10,50,200] [--jobs N]
-                        [--serial-sample K | --serial-from FILE] [--no-single] [--quick] [--json FILE]
+                        [--serial-sample K] [--with EARLIER.json]... [--no-single] [--quick]
+                        [--json FILE]
 
 It builds a synthetic class in a temporary folder: N students, 7 in 10 of
 them copies of alice's files for the spec (all right; her programs sleep 1 s
@@ -124,6 +125,7 @@ def measured_run(label: str, path: Path, spec_id: str, tests: list[str] | None, 
                 peak_rss_mib=round(sampler.peak_rss / 2**20, 1), peak_processes=sampler.peak_processes,
                 load_before=[round(x, 2) for x in load_before],
                 load_after=[round(x, 2) for x in os.getloadavg()])
+    data["loads"] = [(round(t - data["origin"], 2), load) for t, load in sampler.loads]
     data["overhead"] = overhead(data["workers"])
     data["cpu_per_test"] = cpu_per_test(data["workers"], data["cpu_seconds"], data["engine_cpu_seconds"])
     print(f"  {label}: {data['wall']:.1f} s, {data['cpu_seconds']:.1f} CPU s, "
@@ -209,6 +211,27 @@ def per_student(workers: list[dict]) -> dict[str, dict]:
     return found
 
 
+def throughput(workers: list[dict], loads: list, window: float = 60.0) -> dict:
+    """Tests finished in each minute of the run, and the machine's mean load average in it.
+
+    On a shared machine a slower minute usually has a higher load; the
+    median of the whole minutes is the steady rate, free of the start and the tail.
+    """
+    if not workers:
+        return {"per_minute": [], "load": [], "steady_per_minute": None}
+    end = max(w["end"] for w in workers)
+    count = int(end // window) + 1
+    done = [0] * count
+    for w in workers:
+        done[int(w["end"] // window)] += 1
+    load = []
+    for k in range(count):
+        inside = [x for t, x in loads if k * window <= t < (k + 1) * window]
+        load.append(round(statistics.mean(inside), 1) if inside else None)
+    whole = done[1:-1] if count > 2 else []
+    return {"per_minute": done, "load": load, "steady_per_minute": _median(whole)}
+
+
 def kind_from_name(name: str) -> str:
     return name.split("-", 1)[1] if "-" in name else name
 
@@ -268,6 +291,7 @@ def class_figures(run: dict, students: list[tuple[str, str]], serial: dict | Non
                                   "wall_max_s": max((s["wall"] for s in subs.values()), default=None),
                                   "ratio_to_floor_median": _median(ratios),
                                   "ratio_to_floor_max": max(ratios, default=None)},
+               "throughput": throughput(run["workers"], run["loads"]),
                "grades_differ": grades_differ(run, kinds_of, serial),
                "not_graded": sum(len(r["not_graded"]) for r in run["results"])}
     if serial:
@@ -305,9 +329,11 @@ def growth(classes: list[dict]) -> list[dict]:
     rows = []
     ordered = sorted(classes, key=lambda c: c["students"])
     for a, b in zip(ordered, ordered[1:]):
+        rate_a, rate_b = (c.get("throughput", {}).get("steady_per_minute") for c in (a, b))
         rows.append({"from": a["students"], "to": b["students"],
                      "students_x": round(b["students"] / a["students"], 2),
                      "wall_x": round(b["wall_s"] / a["wall_s"], 2),
+                     "steady_rate_x": round(rate_b / rate_a, 2) if rate_a and rate_b else None,
                      "cpu_x": round(b["cpu_seconds"] / a["cpu_seconds"], 2),
                      "memory_x": round(b["peak_rss_mib"] / a["peak_rss_mib"], 2)})
     return rows
@@ -398,26 +424,28 @@ def print_report(report: dict) -> None:
           f"{', a subset' if cfg['tests'] else ''}); isolation {m['isolation']}; {m['nproc']} CPUs, "
           f"{m['memory_gib']} GiB, Python {m['python']}; load average at start {m['load_average'][0]}")
     print()
-    header = (f"{'run':<22}{'students':>9}{'-j':>5}{'wall s':>9}{'-j 1 s':>10}{'speed-up':>10}"
+    header = (f"{'run':<26}{'students':>9}{'-j':>5}{'wall s':>9}{'-j 1 s':>10}{'speed-up':>10}"
               f"{'CPU s':>8}{'peak MiB':>10}{'overhead ms':>13}{'load':>7}")
     print(header)
     print("-" * len(header))
     serial = report.get("serial")
     if serial:
-        how = "" if serial.get("measured") else f" (from {serial.get('source')})"
-        print(f"{'serial sample' + how:<22}{serial['students']:>9}{1:>5}{serial['wall_s']:>9.1f}"
+        how = "" if serial.get("measured") else " (earlier run)"
+        print(f"{'serial sample' + how:<26}{serial['students']:>9}{1:>5}{serial['wall_s']:>9.1f}"
               f"{serial['wall_s']:>9.1f}m{'1.0x':>10}{_f(serial.get('cpu_seconds')):>8}"
               f"{_f(serial.get('peak_rss_mib'), '{:.0f}'):>10}{_f(serial['overhead']['median_ms']):>13}"
               f"{_f(serial.get('load_before', [None])[0]):>7}")
     single = report.get("single")
     if single:
-        print(f"{'one submission':<22}{1:>9}{single['jobs']:>5}{single['wall_s']:>9.1f}{'':>10}{'':>10}"
+        label = "one submission" + (" (earlier run)" if single.get("source") else "")
+        print(f"{label:<26}{1:>9}{single['jobs']:>5}{single['wall_s']:>9.1f}{'':>10}{'':>10}"
               f"{single['cpu_seconds']:>8.1f}{single['peak_rss_mib']:>10.0f}"
               f"{_f(single['overhead']['median_ms']):>13}{single['load_before'][0]:>7.1f}")
     for c in report["classes"]:
         serial_s = f"{c['serial_wall_s']:.0f}e" if c.get("serial_wall_s") else "-"
+        label = "class" + (" (earlier run)" if c.get("source") else "")
         speed = f"{c['speedup']}x" if c.get("speedup") else "-"
-        print(f"{'class':<22}{c['students']:>9}{c['jobs']:>5}{c['wall_s']:>9.1f}{serial_s:>10}{speed:>10}"
+        print(f"{label:<26}{c['students']:>9}{c['jobs']:>5}{c['wall_s']:>9.1f}{serial_s:>10}{speed:>10}"
               f"{c['cpu_seconds']:>8.1f}{c['peak_rss_mib']:>10.0f}{_f(c['overhead']['median_ms']):>13}"
               f"{c['load_before'][0]:>7.1f}")
     print("(wall, CPU, memory: measured; -j 1 s: m = measured, e = extrapolated from the serial sample)")
@@ -455,7 +483,13 @@ def print_report(report: dict) -> None:
         print()
         for g in report["growth"]:
             print(f"growth {g['from']} -> {g['to']} students ({g['students_x']}x): wall {g['wall_x']}x, "
-                  f"CPU {g['cpu_x']}x, peak memory {g['memory_x']}x")
+                  f"CPU {g['cpu_x']}x, peak memory {g['memory_x']}x; steady tests per minute "
+                  f"{_f(g['steady_rate_x'], '{}x')}")
+        for c in report["classes"]:
+            t = c.get("throughput", {})
+            if len(t.get("per_minute", ())) > 2:
+                pairs = ", ".join(f"{n} ({_f(x)})" for n, x in zip(t["per_minute"], t["load"]))
+                print(f"class of {c['students']}: tests finished per minute (load average): {pairs}")
     if report["targets"]:
         print()
         for t in report["targets"]:
@@ -470,16 +504,19 @@ def parse_args(argv=None):
     p.add_argument("--sizes", default=None, metavar="N,N,...",
                    help="class sizes, graded at the default -j (default: 10,50,200)")
     p.add_argument("--jobs", type=int, help="-j for the class runs (default: the grader's default)")
-    p.add_argument("--serial-sample", type=int, default=3, metavar="K",
-                   help="students graded at -j 1, one of each of the first K kinds (default 3; 0: none)")
-    p.add_argument("--serial-from", type=Path, metavar="FILE",
-                   help="take the serial sample from an earlier run's JSON (same spec and tests)")
+    p.add_argument("--serial-sample", type=int, metavar="K",
+                   help="students graded at -j 1, one of each of the first K kinds (default 3, or 0 with --with)")
+    p.add_argument("--with", type=Path, action="append", dest="earlier", metavar="FILE",
+                   help="an earlier run's JSON (same spec and tests): its serial sample, one-submission run and "
+                        "classes count as this run's where this run has none of its own; repeatable")
     p.add_argument("--no-single", action="store_true", help="skip the one-submission run")
     p.add_argument("--quick", action="store_true",
                    help=f"3 short tests, classes of 4 and 8, a serial sample of 2 (about a minute)")
     p.add_argument("--json", type=Path, metavar="FILE",
                    help="where to write the figures (default: bench/results/<time>-<spec>.json)")
     args = p.parse_args(argv)
+    if args.serial_sample is None:
+        args.serial_sample = 0 if args.earlier else 3
     if args.quick:
         args.tests = args.tests or list(QUICK_TESTS)
         args.sizes = args.sizes or "4,8"
@@ -514,13 +551,19 @@ def main(argv=None) -> int:
           f"isolation {level}, load average {os.getloadavg()[0]:.1f}", flush=True)
     scratch = Path(tempfile.mkdtemp(prefix="sockgrade-bench-"))
     try:
-        if args.serial_from:
-            earlier = json.loads(args.serial_from.read_text(encoding="utf-8"))
-            same = earlier["config"]["spec"] == spec.id and earlier["config"]["tests"] == report["config"]["tests"]
-            if not same or not earlier.get("serial"):
-                raise SystemExit(f"bench: {args.serial_from} has no serial sample of the same spec and tests")
-            report["serial"] = dict(earlier["serial"], measured=False, source=str(args.serial_from))
-        elif args.serial_sample:
+        earlier = [(path, json.loads(path.read_text(encoding="utf-8"))) for path in args.earlier or ()]
+        for path, other in earlier:
+            if (other["config"]["spec"], other["config"]["tests"]) != (spec.id, report["config"]["tests"]):
+                raise SystemExit(f"bench: {path} graded other tests ({other['config']['spec']}); "
+                                 "--with takes a run of the same spec and tests")
+            if other.get("serial") and not args.serial_sample and not report["serial"]:
+                report["serial"] = dict(other["serial"], measured=False, source=str(path))
+            if other.get("single") and args.no_single and not report["single"]:
+                report["single"] = dict(other["single"], source=str(path))
+            for c in other["classes"]:
+                if c["students"] not in args.sizes:
+                    report["classes"].append(dict(c, source=str(path)))
+        if args.serial_sample:
             sample = scratch / "serial-sample"
             chosen = kinds[:args.serial_sample]
             sample.mkdir()
@@ -535,6 +578,7 @@ def main(argv=None) -> int:
             run = measured_run("one submission", single / f"single-{CORRECT}", spec.id, args.tests, None, scratch)
             report["single"] = single_figures(run, report["serial"])
         for size in args.sizes:
+            report["classes"] = [c for c in report["classes"] if c["students"] != size]
             klass = scratch / f"class-{size}"
             students = build_class(klass, size, kinds, spec)
             run = measured_run(f"class N={size}", klass, spec.id, args.tests, args.jobs, scratch)
@@ -542,6 +586,7 @@ def main(argv=None) -> int:
             shutil.rmtree(klass, ignore_errors=True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    report["classes"].sort(key=lambda c: c["students"])
     report["growth"] = growth(report["classes"])
     report["targets"] = targets(report, subset=bool(args.tests))
     report["machine"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]

@@ -70,7 +70,7 @@ def test_quick_run_writes_every_figure(tmp_path):
     for c in report["classes"]:
         assert set(c) >= {"jobs", "wall_s", "serial_wall_s", "serial_extrapolated", "speedup", "tests_run",
                           "cpu_seconds", "engine_cpu_seconds", "cpu_per_test", "peak_rss_mib",
-                          "peak_processes", "overhead", "per_submission", "grades_differ", "not_graded",
+                          "peak_processes", "overhead", "per_submission", "throughput", "grades_differ", "not_graded",
                           "load_before", "load_after"}
         assert c["tests_run"] == 2 * c["students"] and c["grades_differ"] == [] and c["not_graded"] == 0
         assert c["cpu_seconds"] > 0 and c["peak_rss_mib"] > 0 and c["peak_processes"] > 1
@@ -78,8 +78,9 @@ def test_quick_run_writes_every_figure(tmp_path):
         assert set(c["overhead"]) == overhead_keys
         assert set(c["per_submission"]) == {"wall_median_s", "wall_max_s", "ratio_to_floor_median",
                                             "ratio_to_floor_max"}
+        assert sum(c["throughput"]["per_minute"]) == c["tests_run"] + 1     # and the reference's answers
     assert [(g["from"], g["to"]) for g in report["growth"]] == [(1, 2)]
-    assert set(report["growth"][0]) == {"from", "to", "students_x", "wall_x", "cpu_x", "memory_x"}
+    assert set(report["growth"][0]) == {"from", "to", "students_x", "wall_x", "steady_rate_x", "cpu_x", "memory_x"}
 
     names = [t["target"] for t in report["targets"]]
     assert names[0] == "2 students at the default -j vs -j 1"
