@@ -386,7 +386,8 @@ def startup_costs(level: str, repeat: int = 10) -> dict:
     """
     env = engine._worker_env()
     cases = {"python -S, nothing imported": [sys.executable, "-S", "-c", "pass"],
-             "worker: python -S and the worker's imports": [sys.executable, "-S", "-c", "import grader.runner.worker"],
+             "worker: its interpreter and imports": [sys.executable, *getattr(engine, "WORKER_FLAGS", ()), "-c",
+                                                     "import grader.runner.worker"],
              "python with site, as a student's program starts": [sys.executable, "-c", "pass"]}
     if level != "none":
         cases["unshare: the test's namespaces"] = isolation.wrapper(level) + ["true"]

@@ -23,7 +23,10 @@ from grader.runner.process import Program
 from grader.spec.model import Spec, Test
 
 WORKER_MARGIN = 15.0
-TESTS_PER_CORE = 16            # a test spends ~3% of a core: it mostly waits on the student's 1 s sleeps
+# site's .pth files are not worth running for every test: the worker finds the grader on
+# PYTHONPATH and other packages on SOCKGRADE_SITE_PATH (see _worker_env).
+WORKER_FLAGS = ("-S",)
+TESTS_PER_CORE = 12            # a test spends ~4% of a core: it mostly waits on the student's 1 s sleeps
 MEMORY_PER_TEST = 96 << 20     # resident, with room: worker, unshare, bubblewrap, student and reference programs
 
 
@@ -186,9 +189,7 @@ class Engine:
                "framing": spec.framing, "programs": programs, "python": self.python, "mode": mode,
                "submission": str(submission) if submission else None, "isolation": self.isolation,
                "limits": spec.limits.to_dict(), "hide": _hidden_from_students(spec, submission)}
-        # -S: site's .pth files are not worth running for every test; the worker finds the grader
-        # on PYTHONPATH and other packages on SOCKGRADE_SITE_PATH (see _worker_env).
-        argv = iso.wrapper(self.isolation) + [self.python, "-S", "-m", "grader.runner.worker"]
+        argv = iso.wrapper(self.isolation) + [self.python, *WORKER_FLAGS, "-m", "grader.runner.worker"]
         budget = _budget(test)
         worker = Program(argv, cwd="/", env=_worker_env(), stdin=json.dumps(job).encode(), cap=64 << 20)
         try:
