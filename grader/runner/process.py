@@ -184,6 +184,8 @@ def kill_tree(root: int) -> None:
     child forked before the kill is in that scan. Waiting for the killed ones
     to die is not needed.
     """
+    if root != os.getpid() and _reaped_and_alone(root):
+        return
     killed: set[int] = set()
     for round_ in range(50):
         pids = descendants(root) - {os.getpid()}
@@ -205,6 +207,23 @@ def kill_tree(root: int) -> None:
         killed |= new
         if round_:
             time.sleep(0.01)     # something keeps forking: give the kills time to land
+
+
+def _reaped_and_alone(root: int) -> bool:
+    """``root`` is reaped and its group empty: no process can be found from it, so no scan is needed.
+
+    (A reaped process's children have a new parent, so only its group could lead to them.)
+    Spares the engine a scan of the machine's /proc after each worker that exited by itself.
+    """
+    for probe in (os.kill, os.killpg):
+        try:
+            probe(root, 0)
+        except ProcessLookupError:
+            continue
+        except PermissionError:
+            pass
+        return False
+    return True
 
 
 def become_subreaper() -> None:
