@@ -14,7 +14,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from grader import diagnose, discover, paths
+from grader import cache, diagnose, discover, paths
 from grader.results import AssignmentResult, TestResult
 from grader.scoring import score_test
 from grader.runner import isolation as iso
@@ -23,11 +23,28 @@ from grader.runner.process import Program
 from grader.spec.model import Spec, Test
 
 WORKER_MARGIN = 15.0
+TESTS_PER_CORE = 16            # a test spends ~3% of a core: it mostly waits on the student's 1 s sleeps
+MEMORY_PER_TEST = 96 << 20     # resident, with room: worker, unshare, bubblewrap, student and reference programs
 
 
 def default_jobs() -> int:
-    # Tests mostly wait on students who sleep; a few per core keeps the CPU busy.
-    return max(2, (os.cpu_count() or 1) * 4)
+    """Tests at the same time: many per core, as they mostly sleep, but no more than memory allows.
+
+    See docs/benchmarks.md for the measurements behind the two constants.
+    """
+    by_memory = _available_memory() // MEMORY_PER_TEST
+    return max(2, min((os.cpu_count() or 1) * TESTS_PER_CORE, by_memory))
+
+
+def _available_memory() -> int:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
 class Engine:
@@ -169,7 +186,9 @@ class Engine:
                "framing": spec.framing, "programs": programs, "python": self.python, "mode": mode,
                "submission": str(submission) if submission else None, "isolation": self.isolation,
                "limits": spec.limits.to_dict(), "hide": _hidden_from_students(spec, submission)}
-        argv = iso.wrapper(self.isolation) + [self.python, "-m", "grader.runner.worker"]
+        # -S: site's .pth files are not worth running for every test; the worker finds the grader
+        # on PYTHONPATH and other packages on SOCKGRADE_SITE_PATH (see _worker_env).
+        argv = iso.wrapper(self.isolation) + [self.python, "-S", "-m", "grader.runner.worker"]
         budget = _budget(test)
         worker = Program(argv, cwd="/", env=_worker_env(), stdin=json.dumps(job).encode(), cap=64 << 20)
         try:
@@ -220,6 +239,10 @@ def _worker_env() -> dict:
     env = dict(os.environ)
     root = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["SOCKGRADE_SITE_PATH"] = os.pathsep.join(p for p in sys.path if p)    # the engine's, with site's
+    if env.pop("PYTHONDONTWRITEBYTECODE", None):
+        # Every worker would compile the grader again; keep its byte code out of the source tree instead.
+        env.setdefault("PYTHONPYCACHEPREFIX", str(cache.default_dir().parent / "bytecode"))
     return env
 
 

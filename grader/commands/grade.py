@@ -55,7 +55,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--test", action="append", dest="tests", default=d["tests"], metavar="NAME",
                         help="run only the test with this name; repeatable")
     parser.add_argument("-j", "--jobs", type=int, default=d["jobs"],
-                        help="tests run at the same time, across all students (default: 4 per CPU core)")
+                        help="tests run at the same time, across all students (default: 16 per CPU core, "
+                             "fewer when memory is short)")
     parser.add_argument("--isolation", choices=[isolation.STRICT, *reversed(isolation.LEVELS)],
                         default=d["isolation"],
                         help="at most this isolation level (default: the best available); "

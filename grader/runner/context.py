@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+import time
 from dataclasses import dataclass, field
 
 from grader.net.transcript import Transcript
@@ -29,6 +30,9 @@ class Outcome:
     wire: list[tuple[str, str]] = field(default_factory=list)   # client <-> server, when captured
     duration: float = 0.0
     error: str = ""         # the grader itself failed (not the student)
+    # Monotonic times (shared by every namespace) when the test's first program started and when its
+    # verdict was known: what lies outside them is the grader's own overhead (see bench/run.py).
+    clock: dict[str, float] = field(default_factory=dict)
 
 
 class TestFailed(Exception):
@@ -54,6 +58,7 @@ class Job:
     programs_started: list[Program] = field(default_factory=list)
     variables: dict[str, str] = field(default_factory=dict)   # captured by expectations, used as ${name}
     student_server: Program | None = None     # the latest one started, whose output is shown
+    first_start: float | None = None          # time.monotonic() when the first program was started
 
     @classmethod
     def from_dict(cls, d: dict, workdir: str, uid: int | None = None) -> "Job":
@@ -79,6 +84,8 @@ class Job:
         ``terminal``: on a pseudo-terminal, for a client that prompts with input().
         """
         command = [self.python, "-u", path, *args]
+        if self.first_start is None:
+            self.first_start = time.monotonic()
         options: dict = {"env": self.env()}
         if self.is_students(path):
             sandboxed = self.isolation == "sandbox"

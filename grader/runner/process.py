@@ -7,6 +7,7 @@ rest is counted and dropped, so a chatty program never stalls on a full pipe.
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import threading
@@ -14,6 +15,7 @@ import time
 from dataclasses import dataclass
 
 OUTPUT_CAP = 256 * 1024
+READ_GRACE = 1.0     # seconds at least to read the rest of what an exited program wrote
 
 
 @dataclass
@@ -87,11 +89,39 @@ class Program:
         return self._proc.poll() is None
 
     def wait(self, timeout: float) -> int | None:
-        """Wait up to ``timeout`` seconds for the program to exit; None if it did not."""
-        try:
-            return self._proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            return None
+        """Wait up to ``timeout`` seconds for the program to exit; None if it did not.
+
+        The kernel wakes us when it exits (a pidfd): Popen's own wait polls, up to
+        50 ms late, and every waiting thread wakes 20 times a second. Once it has
+        exited, what it wrote is read to the end before this returns (for what is left
+        of ``timeout``, at least ``READ_GRACE`` seconds: the reading threads may be slow
+        to get the CPU on a busy machine).
+        """
+        deadline = time.monotonic() + timeout
+        if self._proc.poll() is None:
+            try:
+                fd = os.pidfd_open(self.pid)
+            except OSError:          # no pidfds here (Linux before 5.3), or it was reaped meanwhile
+                fd = None
+            if fd is None:
+                try:
+                    self._proc.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    return None
+            else:
+                try:
+                    poller = select.poll()
+                    poller.register(fd, select.POLLIN)
+                    poller.poll(max(timeout, 0) * 1000)
+                finally:
+                    os.close(fd)
+                if self._proc.poll() is None:
+                    return None
+        # Its pipes end with it, unless a child of it holds them open.
+        deadline = max(deadline, time.monotonic() + READ_GRACE)
+        for reader in self._readers:
+            reader.join(max(0.0, deadline - time.monotonic()))
+        return self._proc.returncode
 
     def output_lines(self) -> list[str]:
         return self.stdout.data.decode("utf-8", errors="backslashreplace").splitlines()
@@ -102,12 +132,7 @@ class Program:
             return
         self._closed = True
         kill_tree(self.pid)
-        try:
-            self._proc.wait(5)
-        except subprocess.TimeoutExpired:
-            pass
-        for reader in self._readers:
-            reader.join(1)
+        self.wait(5)
         for stream in (self._proc.stdin, self._proc.stdout, self._proc.stderr):
             if stream:
                 try:
@@ -153,24 +178,33 @@ def kill_tree(root: int) -> None:
 
     A process that double-forked away from ``root`` is only found here when
     the caller is a child subreaper (see ``become_subreaper``) or PID 1.
+
+    Done when a scan after the kills finds no process that was not killed
+    already: a process cannot finish a fork once SIGKILL is pending, so any
+    child forked before the kill is in that scan. Waiting for the killed ones
+    to die is not needed.
     """
-    for _ in range(50):
+    killed: set[int] = set()
+    for round_ in range(50):
         pids = descendants(root) - {os.getpid()}
         if root != os.getpid():
             try:
                 os.killpg(root, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-        alive = False
+        new = set()
         for pid in pids:
             try:
                 os.kill(pid, signal.SIGKILL)
-                alive = True
             except (ProcessLookupError, PermissionError):
-                pass
-        if not alive:
+                continue
+            if pid not in killed:
+                new.add(pid)
+        if not new:
             return
-        time.sleep(0.01)
+        killed |= new
+        if round_:
+            time.sleep(0.01)     # something keeps forking: give the kills time to land
 
 
 def become_subreaper() -> None:

@@ -65,6 +65,10 @@ def socket_inodes(pids) -> set[str]:
 def bound_sockets(pids) -> list[BoundSocket]:
     """Listening TCP sockets and bound UDP sockets owned by ``pids``."""
     inodes = socket_inodes(pids)
+    if not inodes:
+        # Reading the tables costs the kernel a walk over every socket of the machine;
+        # a server polled while it starts has none yet.
+        return []
     found = []
     for transport in ("tcp", "udp"):
         for table in (transport, transport + "6"):

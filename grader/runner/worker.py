@@ -7,21 +7,27 @@ starts is killed in ``finally`` before the outcome is written.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import tempfile
 import time
 from dataclasses import asdict
 
-from grader.runner import isolation, sandbox
-from grader.runner.client_check import run_client
-from grader.net.relay import Relay
-from grader.runner.context import Job, Outcome, TestFailed, free_port
-from grader.runner.conversation import play
-from grader.runner.generated import run_generated
-from grader.runner.process import become_subreaper, kill_all_descendants
-from grader.runner.servers import start_server
-from grader.runner.swarm import run_swarm
+# The engine starts the worker with python -S, as site's .pth files cost more than the rest of
+# its start-up; the packages beyond the standard library (pexpect) are found on the engine's
+# own import path, appended here after the worker's as site would have appended them.
+sys.path += [p for p in os.environ.get("SOCKGRADE_SITE_PATH", "").split(os.pathsep) if p and p not in sys.path]
+
+from grader.runner import isolation, sandbox  # noqa: E402
+from grader.runner.client_check import run_client  # noqa: E402
+from grader.net.relay import Relay  # noqa: E402
+from grader.runner.context import Job, Outcome, TestFailed, free_port  # noqa: E402
+from grader.runner.conversation import play  # noqa: E402
+from grader.runner.generated import run_generated  # noqa: E402
+from grader.runner.process import become_subreaper, kill_all_descendants  # noqa: E402
+from grader.runner.servers import start_server  # noqa: E402
+from grader.runner.swarm import run_swarm  # noqa: E402
 
 
 def run_job(raw: dict) -> Outcome:
@@ -42,7 +48,10 @@ def run_job(raw: dict) -> Outcome:
     except TestFailed as failure:
         outcome.reason = str(failure)
     finally:
+        verdict = time.monotonic()
         if job is not None:
+            if job.first_start is not None:
+                outcome.clock = {"first_program": job.first_start, "verdict": verdict}
             for program in job.programs_started:
                 program.close()
             outcome.transcript = job.transcript.to_list()
