@@ -186,9 +186,9 @@ class Engine:
                "framing": spec.framing, "programs": programs, "python": self.python, "mode": mode,
                "submission": str(submission) if submission else None, "isolation": self.isolation,
                "limits": spec.limits.to_dict(), "hide": _hidden_from_students(spec, submission)}
-        # -S: site's .pth files are not worth running for every test; the worker finds the grader
-        # on PYTHONPATH and other packages on SOCKGRADE_SITE_PATH (see _worker_env).
-        argv = iso.wrapper(self.isolation) + [self.python, "-S", "-m", "grader.runner.worker"]
+        # No -S here: without site, a virtualenv's python reports the base prefix, and the
+        # sandbox would not bind the virtualenv (fatal when it lives under /tmp).
+        argv = iso.wrapper(self.isolation) + [self.python, "-m", "grader.runner.worker"]
         budget = _budget(test)
         worker = Program(argv, cwd="/", env=_worker_env(), stdin=json.dumps(job).encode(), cap=64 << 20)
         try:
