@@ -1,4 +1,6 @@
 """The runner on real processes and sockets: binding, ports, crashes, chatty and forking servers."""
+import subprocess
+import sys
 import uuid
 
 import pytest
@@ -109,3 +111,18 @@ def test_original_submission_is_untouched(tmp_path, specs, engine):
     before = sorted(p.name for p in sub.iterdir())
     assert results_by_name(engine.grade(sub, specs["udp-echo"]))["server binds UDP 9999"].passed
     assert sorted(p.name for p in sub.iterdir()) == before
+
+
+def test_a_virtualenv_under_tmp_is_shown_to_sandboxed_programs(tmp_path, specs):
+    # As CI installs the grader: a fresh virtualenv under /tmp, which the sandbox covers with its own
+    # /tmp. The worker starts without site, so it must not take the runtime from its own sys.prefix.
+    venv = tmp_path / "runtime" / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    sub = make_submission(tmp_path / "class" / "s", {"serverudp.py": UDP_ECHO})
+    with Engine(python=str(venv / "bin" / "python")) as engine:
+        if engine.isolation != "sandbox":
+            pytest.skip("the sandbox is not available here")
+        tests = results_by_name(engine.grade(sub, specs["udp-echo"]))
+    startup = tests["server binds UDP 9999"]
+    assert startup.passed, startup.reason
+    assert tests["server answers Hello, <data>!"].passed

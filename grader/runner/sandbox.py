@@ -46,7 +46,11 @@ def _inside(path: str, folder: str) -> bool:
 def runtime_binds(python: str) -> tuple[list[tuple[str, str]], list[str]]:
     """What a Python program needs, read-only: (source, destination) pairs, and symlinks to recreate."""
     interpreter = os.path.dirname(os.path.dirname(os.path.realpath(python)))
-    wanted = [*SYSTEM, sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, interpreter]
+    # The folder of ``python`` as named, not resolved: a virtualenv's. The worker runs without site
+    # (``python -S``), so its own sys.prefix is the base Python's, not the virtualenv the programs use.
+    environment = os.path.dirname(os.path.dirname(os.path.abspath(python)))
+    wanted = [*SYSTEM, sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, interpreter,
+              environment]
     links = [d for d in SYSTEM if os.path.islink(d)]      # /bin -> usr/bin on merged-/usr systems
     binds: list[tuple[str, str]] = []
     for d in sorted({os.path.realpath(d) for d in wanted if os.path.exists(d)} - set(links),
