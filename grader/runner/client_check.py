@@ -7,8 +7,8 @@ from grader.net.relay import Relay
 from grader.net.transcript import decode, escape
 from grader.runner.context import Job, Outcome, TestFailed, crash_summary, free_port
 from grader.runner.conversation import play
-from grader.runner.pty_program import PtyProgram
 from grader.runner.limits import stop_reason
+from grader.runner.process import Program
 from grader.runner.servers import start_server
 from grader.spec.variables import resolve, substitute
 
@@ -83,7 +83,7 @@ def _start_client(job: Job, run, port: int):
     return job.start(path, args, stdin=stdin, terminal=bool(run.interact))
 
 
-def _interact(job: Job, run, program: PtyProgram) -> None:
+def _interact(job: Job, run, program) -> None:
     """Play the person at the terminal: wait for each prompt, type each answer."""
     for index, step in enumerate(run.interact):
         where = f"interaction {index + 1}"
@@ -115,13 +115,13 @@ def _exit_problem(job: Job, run, program, code) -> str:
     if limit := stop_reason(program):
         return f"the client stopped: {limit}"
     # On a terminal the traceback is mixed into the output.
-    errors = program.text() if isinstance(program, PtyProgram) else program.stderr.text()
+    errors = program.stderr.text() if isinstance(program, Program) else program.text()
     summary = crash_summary(job.plain(errors))
     return f"the client exited with code {code}" + (f": {summary}" if summary else "")
 
 
 def _printed(program) -> str:
-    if isinstance(program, PtyProgram):
+    if not isinstance(program, Program):      # a PtyProgram: one stream, as on a terminal
         return program.text()
     return program.stdout.text() + _stderr_part(program)
 

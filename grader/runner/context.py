@@ -10,10 +10,8 @@ from dataclasses import dataclass, field
 from grader.net.transcript import Transcript
 from grader.runner import sandbox
 from grader.runner.limits import preexec
-from grader.runner.pty_program import PtyProgram
 from grader.runner.process import Program
 from grader.spec.model import Limits, Test
-
 
 @dataclass
 class Outcome:
@@ -79,7 +77,7 @@ class Job:
         return full.startswith(os.path.join(self.workdir, ""))
 
     def start(self, path: str, args: list[str], stdin: bytes | None = None,
-              terminal: bool = False) -> Program | PtyProgram:
+              terminal: bool = False) -> Program | PtyProgram:  # noqa: F821 (imported when used)
         """Start a program; the student's get the spec's limits, and the sandbox when there is one.
 
         ``terminal``: on a pseudo-terminal, for a client that prompts with input().
@@ -96,6 +94,7 @@ class Job:
                        "preexec": preexec(self.limits, processes=sandboxed),
                        "limits": self.limits, "sandboxed": sandboxed}
         if terminal:
+            from grader.runner.pty_program import PtyProgram     # pexpect, for these clients only
             program = PtyProgram(command, cwd=self.workdir, **options)
         else:
             program = Program(command, cwd=self.workdir, stdin=stdin, **options)
