@@ -1,7 +1,8 @@
 """Grade submissions: spec + submission -> jobs -> workers -> results.
 
-Each test runs in its own worker process (``grader.runner.worker``), inside a
-private namespace when the machine allows, so tests run side by side. The
+Each test runs in its own worker process (``grader.runner.worker``, forked from
+the engine's fork server when it can be), inside a private namespace when the
+machine allows, so tests run side by side. The
 reference's answers to a test are recorded once per engine and reused.
 """
 from __future__ import annotations
@@ -18,6 +19,7 @@ from grader import cache, diagnose, discover, paths
 from grader.results import AssignmentResult, TestResult
 from grader.scoring import score_test
 from grader.runner import isolation as iso
+from grader.runner.forkserver import ENV_VAR as FORK_SERVER_VAR, ForkServer
 from grader.runner.generated import SHRINK_SECONDS
 from grader.runner.process import Program
 from grader.spec.model import Spec, Test
@@ -52,18 +54,25 @@ def _available_memory() -> int:
 
 class Engine:
     def __init__(self, *, jobs: int | None = None, isolation: str | None = None,
-                 python: str = sys.executable):
+                 python: str = sys.executable, fork_server: bool = True):
         self.isolation = iso.choose(isolation)      # raises IsolationUnavailable for an impossible strict
         self.jobs = (jobs or default_jobs()) if self.isolation != "none" else 1
         self.python = python
         self._reference_runs: dict[tuple, dict] = {}
         self._reference_locks: dict[tuple, threading.Lock] = {}
         self._lock = threading.Lock()
+        # Workers are forked from a process with the grader imported; it needs the test's namespaces
+        # to join, so not at level none (one test at a time there anyway).
+        self._fork_server = ForkServer(python, _worker_env()) if fork_server and self.isolation != "none" else None
         self._pool = ThreadPoolExecutor(self.jobs)
 
     def close(self, cancel: bool = False) -> None:
         """Wait for the running tests; ``cancel`` drops the queued ones (Ctrl-C in a big batch)."""
-        self._pool.shutdown(wait=True, cancel_futures=cancel)
+        try:
+            self._pool.shutdown(wait=True, cancel_futures=cancel)
+        finally:
+            if self._fork_server:
+                self._fork_server.close()
 
     def __enter__(self):
         return self
@@ -189,9 +198,14 @@ class Engine:
                "framing": spec.framing, "programs": programs, "python": self.python, "mode": mode,
                "submission": str(submission) if submission else None, "isolation": self.isolation,
                "limits": spec.limits.to_dict(), "hide": _hidden_from_students(spec, submission)}
-        argv = iso.wrapper(self.isolation) + [self.python, *WORKER_FLAGS, "-m", "grader.runner.worker"]
+        env = _worker_env()
+        if self._fork_server:
+            argv = iso.wrapper(self.isolation) + self._fork_server.worker_argv(self.python)
+            env[FORK_SERVER_VAR] = self._fork_server.path
+        else:
+            argv = iso.wrapper(self.isolation) + [self.python, *WORKER_FLAGS, "-m", "grader.runner.worker"]
         budget = _budget(test)
-        worker = Program(argv, cwd="/", env=_worker_env(), stdin=json.dumps(job).encode(), cap=64 << 20)
+        worker = Program(argv, cwd="/", env=env, stdin=json.dumps(job).encode(), cap=64 << 20)
         try:
             code = worker.wait(budget)
             if code is None:

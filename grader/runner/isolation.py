@@ -7,7 +7,8 @@ Levels, best first:
   process limit holds.
 - ``netns``: the test's worker runs in its own network, PID and mount
   namespace (``unshare``): a private loopback where port 9999 is always free,
-  and every process of the test dies with the worker (it is PID 1 there).
+  and every process of the test dies with the process that is PID 1 there (the
+  worker, or the trampoline the worker was forked beside: see ``forkserver.py``).
   Student programs run as the grader's user and see its files.
 - ``none``: no namespace could be made; tests run one at a time on the
   machine's own loopback, and leftovers are killed by process tree.

@@ -29,7 +29,7 @@ from grader.runner.servers import start_server  # noqa: E402
 # that use them: every import is paid once per test, in a worker of its own.
 
 
-def run_job(raw: dict) -> Outcome:
+def run_job(raw: dict, forked: bool = False) -> Outcome:
     outcome = Outcome()
     started = time.monotonic()
     workdir = tempfile.mkdtemp(prefix="sockgrade-")
@@ -60,15 +60,17 @@ def run_job(raw: dict) -> Outcome:
         shutil.rmtree(workdir, ignore_errors=True)
         outcome.duration = round(time.monotonic() - started, 3)
         if job is not None and job.first_start is not None:
-            outcome.timing = _timing(job.first_start, verdict)
+            outcome.timing = _timing(job.first_start, verdict, forked)
     return outcome
 
 
-def _timing(first_program: float, verdict: float) -> dict[str, float]:
-    """When the test's first program started and when its verdict was known (monotonic), and the
-    CPU seconds of this worker so far, its interpreter's start included."""
+def _timing(first_program: float, verdict: float, forked: bool) -> dict[str, float]:
+    """When the test's first program started and when its verdict was known (monotonic), the CPU
+    seconds of this worker so far (its interpreter's start included unless it was forked from the
+    fork server), and whether it was."""
     own = resource.getrusage(resource.RUSAGE_SELF)
-    return {"first_program": first_program, "verdict": verdict, "worker_cpu": own.ru_utime + own.ru_stime}
+    return {"first_program": first_program, "verdict": verdict, "worker_cpu": own.ru_utime + own.ru_stime,
+            "forked": float(forked)}
 
 
 def _run_test(job: Job, outcome: Outcome) -> None:
@@ -106,13 +108,14 @@ def _run_test(job: Job, outcome: Outcome) -> None:
         relay.close()
 
 
-def main() -> int:
+def main(forked: bool = False) -> int:
+    """``forked``: started by the fork server (``forkserver.py``) rather than as a program."""
     raw = json.load(sys.stdin)
     if raw.get("isolation") in ("netns", "sandbox"):
         isolation.bring_loopback_up()
     become_subreaper()
     try:
-        outcome = run_job(raw)
+        outcome = run_job(raw, forked)
     except Exception as exc:  # the grader's own bug: report it, never hide it
         import traceback
         outcome = Outcome(error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")

@@ -1,0 +1,163 @@
+"""Start each test's worker by forking a process that has the grader imported already.
+
+A worker's own start (the interpreter and the grader's imports, ~55 ms of CPU)
+was most of the grader's overhead per test. The engine starts this server once
+(``ForkServer``). Each test's namespaces are still made by ``unshare``, around
+a trampoline (``trampoline.py``: the interpreter without site, almost no
+imports) that hands its stdin, stdout and stderr to this server over a Unix
+socket and waits. The server forks a child that joins the trampoline's
+namespaces (setns) and forks the worker into them; the worker runs the test as
+``python -m grader.runner.worker`` would, and the child sends its exit status
+to the trampoline, which exits with it.
+
+The worker lives in the trampoline's PID namespace, where the trampoline is
+PID 1: killing the trampoline, as the engine does at a test's end or timeout,
+kills the worker and everything it started. When the server cannot be reached
+the trampoline becomes the usual worker (exec), so this is only a shortcut.
+"""
+from __future__ import annotations
+
+import ctypes
+import functools
+import os
+import shutil
+import socket
+import struct
+import sys
+import tempfile
+import time
+
+from grader.runner.process import Program
+
+TRAMPOLINE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "trampoline.py")
+ENV_VAR = "SOCKGRADE_FORKSERVER"
+# Joined in this order: the user namespace first (a grader that is not root has its
+# capabilities over the others there), the PID namespace last (it applies to children).
+NAMESPACES = (("user", 0x10000000), ("net", 0x40000000), ("mnt", 0x00020000), ("pid", 0x20000000))
+STREAMS = 3          # the trampoline's stdin, stdout and stderr
+READY_WITHIN = 10.0  # seconds
+HANDOVER_WITHIN = 5.0
+STARTED = b"S"       # sent to the trampoline once its worker is forked; then the worker's exit status
+FAILED = 70          # the exit status a trampoline reports when no worker could be started
+
+
+class ForkServer:
+    """The engine's fork server: started at once, stopped (with its whole tree) by ``close()``."""
+
+    def __init__(self, python: str, env: dict):
+        self._folder = tempfile.mkdtemp(prefix="sockgrade-forkserver-")     # 0700: ours only
+        self.path = os.path.join(self._folder, "socket")
+        argv = [python, "-S", "-m", "grader.runner.forkserver", self.path, str(os.getpid())]
+        self._program = Program(argv, cwd="/", env=env)
+        # Tests started before it listens would not be forked (they would still run): wait a moment.
+        deadline = time.monotonic() + READY_WITHIN
+        while not os.path.exists(self.path) and self._program.running() and time.monotonic() < deadline:
+            time.sleep(0.005)
+
+    def worker_argv(self, python: str) -> list[str]:
+        return [python, "-S", TRAMPOLINE]
+
+    def close(self) -> None:
+        try:
+            self._program.close()
+        finally:
+            shutil.rmtree(self._folder, ignore_errors=True)
+
+
+def serve(path: str, engine: int) -> None:
+    from grader.runner import worker     # imported here once, inherited by every forked worker
+    libc = ctypes.CDLL(None, use_errno=True)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path + ".new")
+    listener.listen(128)
+    os.rename(path + ".new", path)       # the path appears once connections are taken
+    listener.settimeout(1.0)
+    while os.getppid() == engine:        # the engine is gone: so is the need for us
+        _reap()
+        try:
+            conn, _ = listener.accept()
+        except TimeoutError:
+            continue
+        with conn:
+            _start_worker(conn, listener, libc, functools.partial(worker.main, forked=True))
+
+
+def _start_worker(conn: socket.socket, listener: socket.socket, libc, run) -> None:
+    pid, uid, _ = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
+    conn.settimeout(HANDOVER_WITHIN)      # a client that connects and says nothing must not stall the rest
+    try:
+        _, fds, _, _ = socket.recv_fds(conn, 16, STREAMS)
+    except OSError:
+        return
+    conn.settimeout(None)
+    try:
+        if uid != os.getuid() or len(fds) != STREAMS:
+            return
+        try:
+            child = os.fork()
+        except OSError:
+            return            # the trampoline hears no STARTED and becomes the worker itself
+        if child == 0:
+            status = FAILED
+            try:
+                listener.close()
+                status = _join_and_run(pid, fds, conn, libc, run)
+            finally:
+                os._exit(status)
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+def _join_and_run(trampoline: int, fds: list[int], conn: socket.socket, libc, run) -> int:
+    """In the forked child: enter the trampoline's namespaces, fork the worker, report its status."""
+    own = {name: os.readlink(f"/proc/self/ns/{name}") for name, _ in NAMESPACES}
+    # Opened before joining any: the mount namespace has a /proc of its own.
+    targets = [(os.open(f"/proc/{trampoline}/ns/{name}", os.O_RDONLY), flag) for name, flag in NAMESPACES
+               if os.readlink(f"/proc/{trampoline}/ns/{name}") != own[name]]
+    for fd, flag in targets:
+        if libc.setns(fd, flag) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, f"setns: {os.strerror(err)}")
+        os.close(fd)
+    os.chdir("/")
+    child = os.fork()
+    if child == 0:
+        status = 1
+        try:
+            conn.close()
+            for target, fd in enumerate(fds):
+                os.dup2(fd, target)
+                os.close(fd)
+            status = run()
+            sys.stdout.flush()
+        finally:
+            os._exit(status)
+    for fd in fds:
+        os.close(fd)
+    fds.clear()
+    try:
+        conn.sendall(STARTED)
+    except OSError:
+        pass
+    _, status = os.waitpid(child, 0)
+    code = os.waitstatus_to_exitcode(status)
+    try:
+        conn.sendall(bytes([code if code >= 0 else 128 - code]))
+    except OSError:
+        pass          # the trampoline was killed: the test is over anyway
+    return 0
+
+
+def _reap() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1], int(sys.argv[2]))
