@@ -1,12 +1,12 @@
 """One measured grading run, started by ``bench/run.py`` in a process of its own.
 
-``python bench/measure.py CLASS OUT.json --spec ID [--test NAME]... [--jobs N]``
+``python bench/measure.py CLASS OUT.json --spec ID [--test NAME]... [--jobs N] [--no-fork-server]``
 
 Grades CLASS as ``grade CLASS --spec ID --no-cache`` does (the same
 ``batch.grade_class`` over an ``Engine``), and writes to OUT.json the wall
 time, its start (monotonic) and, for every test's worker, relative to it: when the engine started it and got its
 outcome back; when the worker started the test's first program and knew its
-verdict; the worker's own CPU seconds (``Outcome.timing``). Its own process is what run.py measures: its CPU time
+verdict; the worker's own CPU seconds and whether it was forked (``Outcome.timing``). Its own process is what run.py measures: its CPU time
 (with all its children's) and its tree's memory.
 """
 from __future__ import annotations
@@ -45,7 +45,7 @@ class TimedEngine(Engine):
             "student": Path(submission).name if submission else None, "test": test.name, "mode": mode,
             "start": rel(started), "end": rel(done),
             "first_program": rel(timing.get("first_program")), "verdict": rel(timing.get("verdict")),
-            "worker_cpu": timing.get("worker_cpu"),
+            "worker_cpu": timing.get("worker_cpu"), "forked": bool(timing.get("forked")),
             "passed": bool(outcome.get("passed")), "error": (outcome.get("error") or "").splitlines()[:1],
         })
         return outcome
@@ -58,12 +58,13 @@ def main() -> int:
     parser.add_argument("--spec", required=True)
     parser.add_argument("--test", action="append", dest="tests")
     parser.add_argument("--jobs", type=int)
+    parser.add_argument("--no-fork-server", action="store_true")
     args = parser.parse_args()
     origin = time.monotonic()
     specs = catalog.resolve([args.spec])
     if args.tests:
         specs = api.only_tests(specs, args.tests)
-    with TimedEngine(origin=origin, jobs=args.jobs) as engine:
+    with TimedEngine(origin=origin, jobs=args.jobs, fork_server=not args.no_fork_server) as engine:
         run = batch.grade_class(args.klass, specs, engine, all_specs=True)
     wall = time.monotonic() - origin
     own = resource.getrusage(resource.RUSAGE_SELF)

@@ -100,7 +100,7 @@ def build_class(folder: Path, size: int, kinds: list[str], spec) -> list[tuple[s
 
 # -- one measured run -------------------------------------------------------
 def measured_run(label: str, path: Path, spec_id: str, tests: list[str] | None, jobs: int | None,
-                 scratch: Path) -> dict:
+                 scratch: Path, fork_server: bool = True) -> dict:
     """Grade ``path`` in a process of its own; its wall, CPU, peak memory and worker timings."""
     out = scratch / f"{label.replace(' ', '-').replace('=', '')}.json"
     argv = [sys.executable, str(ROOT / "bench" / "measure.py"), str(path), str(out), "--spec", spec_id]
@@ -108,6 +108,8 @@ def measured_run(label: str, path: Path, spec_id: str, tests: list[str] | None, 
         argv += ["--test", name]
     if jobs:
         argv += ["--jobs", str(jobs)]
+    if not fork_server:
+        argv.append("--no-fork-server")
     load_before = os.getloadavg()
     print(f"  {label}: grading ... (load average {load_before[0]:.1f})", flush=True)
     started = time.monotonic()
@@ -165,16 +167,18 @@ def overhead(workers: list[dict]) -> dict:
 
 
 def cpu_per_test(workers: list[dict], cpu: float, engine_cpu: float) -> dict:
-    """Milliseconds of CPU per test, means: the worker's own (its interpreter's start included), the
-    engine's, and the rest: the programs the workers started (students', reference's, bubblewrap) and
-    ``unshare``. The rest is found by difference, as a killed program's CPU is counted only once the
-    namespace's end reaps it."""
+    """Milliseconds of CPU per test, means: the worker's own (its interpreter's start included when
+    it was not forked), the engine's, and the rest: the programs the workers started (students',
+    reference's, bubblewrap), ``unshare``, the trampoline and the fork server. The rest is found by
+    difference, as a killed program's CPU is counted only once the namespace's end reaps it. And the
+    share of workers that were forked from the fork server."""
     if not workers:
-        return {"worker_ms": None, "engine_ms": None, "programs_ms": None, "total_ms": None}
+        return {"worker_ms": None, "engine_ms": None, "programs_ms": None, "total_ms": None, "forked": None}
     worker = sum(w["worker_cpu"] or 0 for w in workers)
     n = len(workers)
     return {"worker_ms": _ms(worker * 1000 / n), "engine_ms": _ms(engine_cpu * 1000 / n),
-            "programs_ms": _ms((cpu - worker - engine_cpu) * 1000 / n), "total_ms": _ms(cpu * 1000 / n)}
+            "programs_ms": _ms((cpu - worker - engine_cpu) * 1000 / n), "total_ms": _ms(cpu * 1000 / n),
+            "forked": round(sum(1 for w in workers if w.get("forked")) / n, 3)}
 
 
 def _phases(w: dict) -> dict:
@@ -386,8 +390,9 @@ def startup_costs(level: str, repeat: int = 10) -> dict:
     """
     env = engine._worker_env()
     cases = {"python -S, nothing imported": [sys.executable, "-S", "-c", "pass"],
-             "worker: its interpreter and imports": [sys.executable, *getattr(engine, "WORKER_FLAGS", ()), "-c",
-                                                     "import grader.runner.worker"],
+             "trampoline: python -S and the socket module": [sys.executable, "-S", "-c", "import socket"],
+             "worker as a program (no fork server)": [sys.executable, *getattr(engine, "WORKER_FLAGS", ()), "-c",
+                                                      "import grader.runner.worker"],
              "python with site, as a student's program starts": [sys.executable, "-c", "pass"]}
     if level != "none":
         cases["unshare: the test's namespaces"] = isolation.wrapper(level) + ["true"]
@@ -470,7 +475,8 @@ def print_report(report: dict) -> None:
         if r and r.get("cpu_per_test"):
             k = r["cpu_per_test"]
             print(f"{label}: CPU per test {_f(k['total_ms'])} ms: worker {_f(k['worker_ms'])}, engine "
-                  f"{_f(k['engine_ms'])}, programs and unshare {_f(k['programs_ms'])} (means); "
+                  f"{_f(k['engine_ms'])}, programs and the rest {_f(k['programs_ms'])} (means; "
+                  f"{_f(k.get('forked') and 100 * k['forked'], '{:.0f}')}% forked); "
                   f"overhead start-up {_f(r['overhead']['startup_median_ms'])} ms + teardown "
                   f"{_f(r['overhead']['teardown_median_ms'])} ms (medians)")
     for c in report["classes"]:
@@ -511,6 +517,8 @@ def parse_args(argv=None):
                    help="an earlier run's JSON (same spec and tests): its serial sample, one-submission run and "
                         "classes count as this run's where this run has none of its own; repeatable")
     p.add_argument("--no-single", action="store_true", help="skip the one-submission run")
+    p.add_argument("--no-fork-server", action="store_true",
+                   help="start every worker as a program of its own, as without a fork server")
     p.add_argument("--quick", action="store_true",
                    help=f"3 short tests, classes of 4 and 8, a serial sample of 2 (about a minute)")
     p.add_argument("--json", type=Path, metavar="FILE",
@@ -545,11 +553,13 @@ def main(argv=None) -> int:
               "machine": machine(level),
               "config": {"spec": spec.id, "tests": args.tests or None, "tests_per_submission": len(tests),
                          "sizes": args.sizes, "jobs": args.jobs or engine.default_jobs(),
-                         "kinds": kinds, "mix": [kind_of(i, kinds) for i in range(10)]},
+                         "kinds": kinds, "mix": [kind_of(i, kinds) for i in range(10)],
+                         "fork_server": not args.no_fork_server},
               "startup_costs": startup_costs(level),
               "serial": None, "single": None, "classes": [], "growth": [], "targets": []}
     print(f"bench: {spec.id}, {len(tests)} tests per submission, sizes {args.sizes}, "
           f"isolation {level}, load average {os.getloadavg()[0]:.1f}", flush=True)
+    forks = not args.no_fork_server
     scratch = Path(tempfile.mkdtemp(prefix="sockgrade-bench-"))
     try:
         earlier = [(path, json.loads(path.read_text(encoding="utf-8"))) for path in args.earlier or ()]
@@ -557,6 +567,9 @@ def main(argv=None) -> int:
             if (other["config"]["spec"], other["config"]["tests"]) != (spec.id, report["config"]["tests"]):
                 raise SystemExit(f"bench: {path} graded other tests ({other['config']['spec']}); "
                                  "--with takes a run of the same spec and tests")
+            if other["config"].get("fork_server", False) != forks:     # runs from before it had none
+                raise SystemExit(f"bench: {path} was run {'without' if forks else 'with'} the fork server; "
+                                 "--with takes a run made the same way")
             if other.get("serial") and not args.serial_sample and not report["serial"]:
                 report["serial"] = dict(other["serial"], measured=False, source=str(path))
             if other.get("single") and args.no_single and not report["single"]:
@@ -570,19 +583,20 @@ def main(argv=None) -> int:
             sample.mkdir()
             for kind in chosen:
                 add_student(sample, f"serial-{kind}", kind, spec)
-            run = measured_run("serial sample", sample, spec.id, args.tests, 1, scratch)
+            run = measured_run("serial sample", sample, spec.id, args.tests, 1, scratch, forks)
             report["serial"] = serial_figures(run)
         if not args.no_single:
             single = scratch / "single"
             single.mkdir()
             add_student(single, f"single-{CORRECT}", CORRECT, spec)
-            run = measured_run("one submission", single / f"single-{CORRECT}", spec.id, args.tests, None, scratch)
+            run = measured_run("one submission", single / f"single-{CORRECT}", spec.id, args.tests, None,
+                               scratch, forks)
             report["single"] = single_figures(run, report["serial"])
         for size in args.sizes:
             report["classes"] = [c for c in report["classes"] if c["students"] != size]
             klass = scratch / f"class-{size}"
             students = build_class(klass, size, kinds, spec)
-            run = measured_run(f"class N={size}", klass, spec.id, args.tests, args.jobs, scratch)
+            run = measured_run(f"class N={size}", klass, spec.id, args.tests, args.jobs, scratch, forks)
             report["classes"].append(class_figures(run, students, report["serial"]))
             shutil.rmtree(klass, ignore_errors=True)
     finally:

@@ -57,7 +57,10 @@ def test_quick_run_writes_every_figure(tmp_path):
     assert [t["test"] for t in serial["tests"] if t["mode"] == "record"] == ["add replies NAME added"]
     assert all(t["startup_ms"] > 0 and t["own_s"] > 0 and t["teardown_ms"] > 0 and t["worker_cpu_ms"] > 0
                for t in serial["tests"])
-    assert set(serial["cpu_per_test"]) == {"worker_ms", "engine_ms", "programs_ms", "total_ms"}
+    assert set(serial["cpu_per_test"]) == {"worker_ms", "engine_ms", "programs_ms", "total_ms", "forked"}
+    # Every worker came from the fork server, wherever there are namespaces to fork it into.
+    assert serial["cpu_per_test"]["forked"] == (0.0 if report["machine"]["isolation"] == "none" else 1.0)
+    assert report["config"]["fork_server"] is True
 
     overhead_keys = {"tests", "median_ms", "p90_ms", "max_ms", "startup_median_ms", "teardown_median_ms"}
     single = report["single"]
