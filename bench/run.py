@@ -390,7 +390,7 @@ def startup_costs(level: str, repeat: int = 10) -> dict:
     """
     env = engine._worker_env()
     cases = {"python -S, nothing imported": [sys.executable, "-S", "-c", "pass"],
-             "trampoline: python -S and the socket module": [sys.executable, "-S", "-c", "import socket"],
+             "trampoline: python -S and _socket": [sys.executable, "-S", "-c", "import _socket, array"],
              "worker as a program (no fork server)": [sys.executable, *getattr(engine, "WORKER_FLAGS", ()), "-c",
                                                       "import grader.runner.worker"],
              "python with site, as a student's program starts": [sys.executable, "-c", "pass"]}

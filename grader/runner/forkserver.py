@@ -6,14 +6,15 @@ was most of the grader's overhead per test. The engine starts this server once
 a trampoline (``trampoline.py``: the interpreter without site, almost no
 imports) that hands its stdin, stdout and stderr to this server over a Unix
 socket and waits. The server forks a child that joins the trampoline's
-namespaces (setns) and forks the worker into them; the worker runs the test as
-``python -m grader.runner.worker`` would, and the child sends its exit status
-to the trampoline, which exits with it.
+namespaces (setns), forks the worker into them and exits. The worker says it
+has started, runs the test as ``python -m grader.runner.worker`` would, and
+sends its exit status to the trampoline, which exits with it.
 
 The worker lives in the trampoline's PID namespace, where the trampoline is
 PID 1: killing the trampoline, as the engine does at a test's end or timeout,
-kills the worker and everything it started. When the server cannot be reached
-the trampoline becomes the usual worker (exec), so this is only a shortcut.
+kills the worker and everything it started. The server is the worker's
+subreaper, so it reaps it. When no worker could be forked the trampoline
+becomes the usual worker (exec): the fork server is only a shortcut.
 """
 from __future__ import annotations
 
@@ -21,13 +22,14 @@ import ctypes
 import functools
 import os
 import shutil
+import signal
 import socket
 import struct
 import sys
 import tempfile
 import time
 
-from grader.runner.process import Program
+from grader.runner.process import Program, become_subreaper
 
 TRAMPOLINE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "trampoline.py")
 ENV_VAR = "SOCKGRADE_FORKSERVER"
@@ -37,8 +39,7 @@ NAMESPACES = (("user", 0x10000000), ("net", 0x40000000), ("mnt", 0x00020000), ("
 STREAMS = 3          # the trampoline's stdin, stdout and stderr
 READY_WITHIN = 10.0  # seconds
 HANDOVER_WITHIN = 5.0
-STARTED = b"S"       # sent to the trampoline once its worker is forked; then the worker's exit status
-FAILED = 70          # the exit status a trampoline reports when no worker could be started
+STARTED = b"S"       # the worker's first word to the trampoline; its exit status is the last
 
 
 class ForkServer:
@@ -66,20 +67,22 @@ class ForkServer:
 
 def serve(path: str, engine: int) -> None:
     from grader.runner import worker     # imported here once, inherited by every forked worker
+    run = functools.partial(worker.main, forked=True)
     libc = ctypes.CDLL(None, use_errno=True)
+    become_subreaper()                   # the workers' parents exit at once: their exits are ours to reap
+    signal.signal(signal.SIGCHLD, lambda *_: _reap())
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path + ".new")
     listener.listen(128)
     os.rename(path + ".new", path)       # the path appears once connections are taken
     listener.settimeout(1.0)
     while os.getppid() == engine:        # the engine is gone: so is the need for us
-        _reap()
         try:
             conn, _ = listener.accept()
         except TimeoutError:
             continue
         with conn:
-            _start_worker(conn, listener, libc, functools.partial(worker.main, forked=True))
+            _start_worker(conn, listener, libc, run)
 
 
 def _start_worker(conn: socket.socket, listener: socket.socket, libc, run) -> None:
@@ -98,19 +101,18 @@ def _start_worker(conn: socket.socket, listener: socket.socket, libc, run) -> No
         except OSError:
             return            # the trampoline hears no STARTED and becomes the worker itself
         if child == 0:
-            status = FAILED
             try:
                 listener.close()
-                status = _join_and_run(pid, fds, conn, libc, run)
+                _join_and_fork(pid, fds, conn, libc, run)
             finally:
-                os._exit(status)
+                os._exit(0)
     finally:
         for fd in fds:
             os.close(fd)
 
 
-def _join_and_run(trampoline: int, fds: list[int], conn: socket.socket, libc, run) -> int:
-    """In the forked child: enter the trampoline's namespaces, fork the worker, report its status."""
+def _join_and_fork(trampoline: int, fds: list[int], conn: socket.socket, libc, run) -> None:
+    """In the forked child: enter the trampoline's namespaces and fork the worker into them."""
     own = {name: os.readlink(f"/proc/self/ns/{name}") for name, _ in NAMESPACES}
     # Opened before joining any: the mount namespace has a /proc of its own.
     targets = [(os.open(f"/proc/{trampoline}/ns/{name}", os.O_RDONLY), flag) for name, flag in NAMESPACES
@@ -121,32 +123,23 @@ def _join_and_run(trampoline: int, fds: list[int], conn: socket.socket, libc, ru
             raise OSError(err, f"setns: {os.strerror(err)}")
         os.close(fd)
     os.chdir("/")
-    child = os.fork()
-    if child == 0:
-        status = 1
-        try:
-            conn.close()
-            for target, fd in enumerate(fds):
-                os.dup2(fd, target)
-                os.close(fd)
-            status = run()
-            sys.stdout.flush()
-        finally:
-            os._exit(status)
-    for fd in fds:
-        os.close(fd)
-    fds.clear()
+    if os.fork() == 0:
+        _be_the_worker(fds, conn, run)
+
+
+def _be_the_worker(fds: list[int], conn: socket.socket, run) -> None:
+    status = 1
     try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)     # the worker reaps its own programs
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+            os.close(fd)
         conn.sendall(STARTED)
-    except OSError:
-        pass
-    _, status = os.waitpid(child, 0)
-    code = os.waitstatus_to_exitcode(status)
-    try:
-        conn.sendall(bytes([code if code >= 0 else 128 - code]))
-    except OSError:
-        pass          # the trampoline was killed: the test is over anyway
-    return 0
+        status = run()
+        sys.stdout.flush()
+        conn.sendall(bytes([status & 0xFF]))
+    finally:
+        os._exit(status)
 
 
 def _reap() -> None:

@@ -3,10 +3,12 @@
 Run as ``python -S trampoline.py`` by ``unshare``: it hands its stdin, stdout
 and stderr to the fork server, which starts the worker in these namespaces, and
 exits with the worker's status. Without a fork server it becomes the worker.
-Kept to the standard library's socket module: it is started once per test.
+It is started once per test, so it uses ``_socket`` (the module ``socket``
+costs more to import than the rest of this process).
 """
+import _socket
+import array
 import os
-import socket
 import sys
 
 FAILED = 70
@@ -15,9 +17,9 @@ STARTED = b"S"       # as forkserver.STARTED
 
 def main() -> int:
     try:
-        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        server = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
         server.connect(os.environ["SOCKGRADE_FORKSERVER"])
-        socket.send_fds(server, [b"run"], [0, 1, 2])
+        server.sendmsg([b"run"], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, array.array("i", [0, 1, 2]))])
         started = server.recv(1) == STARTED
     except (OSError, KeyError):
         started = False
@@ -25,7 +27,7 @@ def main() -> int:
         os.execv(sys.executable, [sys.executable, "-S", "-m", "grader.runner.worker"])
     status = server.recv(1)
     if not status:
-        print("the fork server stopped before the test's worker ended", file=sys.stderr)
+        print("the test's worker ended without saying how (it was killed)", file=sys.stderr)
         return FAILED
     return status[0]
 
