@@ -151,9 +151,10 @@ def _quantile(values, q: float) -> float | None:
 def overhead(workers: list[dict]) -> dict:
     """The grader's own time per test: before the test's first program starts, and after its verdict.
 
-    start-up: from the engine starting the worker (``unshare``, the worker's
-    interpreter and imports, the private copy of the submission, the sandbox's
-    user, the loopback) to the worker starting the test's first program;
+    start-up: from the engine starting the worker (``unshare``, the trampoline and
+    the fork, or the worker's interpreter and imports without a fork server; the
+    private copy of the submission, the sandbox's user, the loopback) to the worker
+    starting the test's first program;
     teardown: from the verdict (killing the programs, removing the copy, the
     outcome as JSON, the worker's exit) to the engine holding the outcome.
     """

@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 
-from grader.runner.process import Program, become_subreaper
+from grader.runner.process import Program, become_subreaper, reap_exited_children
 
 TRAMPOLINE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "trampoline.py")
 ENV_VAR = "SOCKGRADE_FORKSERVER"
@@ -70,7 +70,7 @@ def serve(path: str, engine: int) -> None:
     run = functools.partial(worker.main, forked=True)
     libc = ctypes.CDLL(None, use_errno=True)
     become_subreaper()                   # the workers' parents exit at once: their exits are ours to reap
-    signal.signal(signal.SIGCHLD, lambda *_: _reap())
+    signal.signal(signal.SIGCHLD, lambda *_: reap_exited_children())
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path + ".new")
     listener.listen(128)
@@ -140,16 +140,6 @@ def _be_the_worker(fds: list[int], conn: socket.socket, run) -> None:
         conn.sendall(bytes([status & 0xFF]))
     finally:
         os._exit(status)
-
-
-def _reap() -> None:
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
 
 
 if __name__ == "__main__":

@@ -236,6 +236,11 @@ def become_subreaper() -> None:
 def kill_all_descendants() -> None:
     """The last word of a worker: nothing it started outlives it."""
     kill_tree(os.getpid())
+    reap_exited_children()
+
+
+def reap_exited_children() -> None:
+    """Collect every child that has exited, without waiting for the others."""
     while True:
         try:
             pid, _ = os.waitpid(-1, os.WNOHANG)
