@@ -58,7 +58,7 @@ def start_server(job: Job, role: str, which: str, port: int | None = None) -> Se
         if found:
             break
         if not program.running():
-            code = program.returncode
+            code = program.wait(0)       # and what it wrote is read to the end
             if limit := stop_reason(program):
                 raise TestFailed(f"{who} stopped before binding a port: {limit}")
             summary = crash_summary(job.plain(program.stderr.text()))
