@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,23 @@ REFERENCE_AS_STUDENT = {
     "tcp-contacts-threaded": {"contactserver.py": "tcp_contact_server.py",
                               "contactclient.py": "tcp_contact_client.py"},
 }
+
+
+# Test programs take --port N, as a reference program must, and otherwise use the course's 9999.
+PORT_ARG = "import sys\nPORT = int(sys.argv[sys.argv.index('--port') + 1]) if '--port' in sys.argv else 9999\n"
+
+
+def threaded_tcp_server(serve: str) -> str:
+    """Source of a threaded TCP server on PORT: ``serve`` defines ``serve(conn)``, run for each connection."""
+    return PORT_ARG + "import socket, threading\n\n" + textwrap.dedent(serve) + textwrap.dedent("""
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(('127.0.0.1', PORT))
+        s.listen(5)
+        while True:
+            conn, _ = s.accept()
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+    """)
 
 
 @pytest.fixture(scope="session")

@@ -3,15 +3,13 @@ import textwrap
 
 import pytest
 
+from conftest import PORT_ARG, threaded_tcp_server
 from grader.cli import main
 from grader.commands.check import check
 from grader.spec import load_spec
 
-PORT_ARG = "import sys\nPORT = int(sys.argv[sys.argv.index('--port') + 1]) if '--port' in sys.argv else 9999\n"
 
-PING_SERVER = PORT_ARG + textwrap.dedent("""\
-    import socket, threading
-
+PING_SERVER = threaded_tcp_server("""\
     def serve(conn):
         with conn:
             while True:
@@ -20,14 +18,6 @@ PING_SERVER = PORT_ARG + textwrap.dedent("""\
                     return
                 if data == b'ping':
                     conn.sendall(b'pong')           # anything else gets no reply
-
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(('127.0.0.1', PORT))
-    s.listen(5)
-    while True:
-        conn, _ = s.accept()
-        threading.Thread(target=serve, args=(conn,), daemon=True).start()
 """)
 
 PING_CLIENT = PORT_ARG + textwrap.dedent("""\

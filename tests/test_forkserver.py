@@ -3,6 +3,7 @@ usual worker whenever the server cannot be reached."""
 import dataclasses
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -30,8 +31,8 @@ def recorded(engine, spec, name):
 def test_workers_are_forked_and_tests_still_run_side_by_side(specs):
     spec = specs["udp-echo"]
     with engine_with_fork_server(jobs=4) as engine:
-        futures = [engine._pool.submit(recorded, engine, spec, name) for name in UDP_ECHO_TESTS * 3]
-        outcomes = [f.result() for f in futures]
+        with ThreadPoolExecutor(6) as pool:
+            outcomes = list(pool.map(lambda name: recorded(engine, spec, name), UDP_ECHO_TESTS * 3))
     assert all(o["passed"] for o in outcomes), [o["reason"] or o["error"] for o in outcomes]
     assert all(o["timing"]["forked"] == 1.0 for o in outcomes)
     # Each ran in its own network namespace: all bound 9999 at once without a clash.

@@ -4,15 +4,11 @@ import textwrap
 
 import pytest
 
-from conftest import make_submission
+from conftest import PORT_ARG, make_submission, threaded_tcp_server
 from grader.spec import SpecError, load_spec
 
-# Every program below takes --port N (as a reference must) and otherwise uses 9999.
-PORT_ARG = "import sys\nPORT = int(sys.argv[sys.argv.index('--port') + 1]) if '--port' in sys.argv else 9999\n"
 
-LINE_SERVER = PORT_ARG + textwrap.dedent("""\
-    import socket, threading
-
+LINE_SERVER = threaded_tcp_server("""\
     def serve(conn):
         buf = b''
         with conn:
@@ -30,14 +26,6 @@ LINE_SERVER = PORT_ARG + textwrap.dedent("""\
                         conn.sendall(b'c\\na\\nb\\n')
                     else:
                         conn.sendall(('echo ' + text + '\\n').encode())
-
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(('127.0.0.1', PORT))
-    s.listen(5)
-    while True:
-        conn, _ = s.accept()
-        threading.Thread(target=serve, args=(conn,), daemon=True).start()
 """)
 
 LINE_CLIENT = PORT_ARG + textwrap.dedent("""\
