@@ -49,8 +49,9 @@ def grade_class(path: str | Path, *, specs: list[str] | None = None, specs_dir: 
         chosen = only_tests(chosen, tests)
     if seed is not None:
         chosen = [s.with_seed(seed) for s in chosen]
-    store = ResultCache(Path(cache_dir) if cache_dir else cache.default_dir()) if use_cache else None
-    with Engine(jobs=jobs, isolation=isolation) as engine:
+    folder_ = Path(cache_dir) if cache_dir else cache.default_dir()
+    store = ResultCache(folder_) if use_cache else None
+    with Engine(jobs=jobs, isolation=isolation, hide=(folder_.resolve(),)) as engine:
         return batch.grade_class(Path(path), chosen, engine, all_specs=bool(specs), cache=store,
                                  shard=batch.parse_shard(shard) if shard else None, single=single,
                                  skip=[Path(p) for p in skip or ()], progress=progress)

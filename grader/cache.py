@@ -19,10 +19,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from grader import __version__
+from grader.files import skipped
 from grader.results import AssignmentResult
 
 FORMAT = 1
-SKIPPED = ("__pycache__", ".DS_Store", "__MACOSX")
 
 
 def default_dir() -> Path:
@@ -46,9 +46,9 @@ def folder_digest(folder: Path) -> str:
     h = hashlib.sha256()
     folder = Path(folder)
     for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED)
+        dirnames[:] = sorted(d for d in dirnames if not skipped(d))
         for name in sorted(filenames):
-            if name in SKIPPED:
+            if skipped(name):
                 continue
             path = Path(dirpath) / name
             h.update(path.relative_to(folder).as_posix().encode() + b"\0")
@@ -101,7 +101,7 @@ class ResultCache:
     def put(self, key: str, result: AssignmentResult) -> None:
         if self.folder is None or not storable(result):
             return
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)     # no student's user may read it
         fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:

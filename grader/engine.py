@@ -7,8 +7,10 @@ reference's answers to a test are recorded once per engine and reused.
 """
 from __future__ import annotations
 
+import hmac
 import json
 import os
+import secrets
 import sys
 import threading
 import time
@@ -54,10 +56,15 @@ def _available_memory() -> int:
 
 class Engine:
     def __init__(self, *, jobs: int | None = None, isolation: str | None = None,
-                 python: str = sys.executable, fork_server: bool = True):
-        self.isolation = iso.choose(isolation)      # raises IsolationUnavailable for an impossible strict
+                 python: str = sys.executable, fork_server: bool = True, hide: tuple = ()):
+        """``isolation``: None (the default) grades at ``sandbox`` or raises IsolationUnavailable;
+        ``netns`` or ``none`` accept less; ``best``, the best this machine allows (see isolation.choose).
+        ``hide``: more folders no student program may see (a result cache)."""
+        self.isolation = iso.choose(isolation, python)
+        self.bwrap = iso.bwrap_path() if self.isolation == "sandbox" else None
         self.jobs = (jobs or default_jobs()) if self.isolation != "none" else 1
         self.python = python
+        self.hide = tuple(str(h) for h in hide) + (str(cache.default_dir().parent),)
         self._reference_runs: dict[tuple, dict] = {}
         self._reference_locks: dict[tuple, threading.Lock] = {}
         self._lock = threading.Lock()
@@ -194,10 +201,12 @@ class Engine:
             if mode == "record":
                 programs[name]["student"] = programs[name]["reference"]
                 programs[name]["args"] = ["--port", str(spec.port)]
+        key = secrets.token_hex(32)      # the worker signs its outcome with it; no student program sees it
         job = {"test": test.to_dict(), "transport": spec.transport, "host": spec.host, "port": spec.port,
                "framing": spec.framing, "programs": programs, "python": self.python, "mode": mode,
                "submission": str(submission) if submission else None, "isolation": self.isolation,
-               "limits": spec.limits.to_dict(), "hide": _hidden_from_students(spec, submission)}
+               "bwrap": self.bwrap, "limits": spec.limits.to_dict(), "key": key,
+               "hide": _hidden_from_students(spec, submission, self.hide)}
         env = _worker_env()
         if self._fork_server:
             argv = iso.wrapper(self.isolation) + self._fork_server.worker_argv(self.python)
@@ -210,11 +219,7 @@ class Engine:
             code = worker.wait(budget)
             if code is None:
                 return {"error": f"the test did not finish within {budget:g} s and was stopped"}
-            try:
-                return json.loads(worker.stdout.data)
-            except ValueError:
-                return {"error": f"the test worker failed (exit code {code}): "
-                                 + worker.stderr.text()[-2000:]}
+            return _verified_outcome(code, bytes(worker.stdout.data), key, worker.stderr.text())
         finally:
             worker.close()
 
@@ -240,22 +245,50 @@ class _Budget:
             self.used += seconds
 
 
-def _hidden_from_students(spec: Spec, submission: Path | None) -> list[str]:
-    """What a sandboxed program must not see even where it lies under a folder the sandbox shows."""
+def _verified_outcome(code: int, output: bytes, key: str, stderr: str) -> dict:
+    """The worker's outcome, if the worker exited by itself and signed it with this test's key.
+
+    A student program can neither see the key nor sign anything with it, so
+    whatever it writes into the worker's output, or a worker it kills, gives
+    "grading failed" (never kept in the cache), never a grade.
+    """
+    if code != 0:
+        how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+        return {"error": f"the test's worker ended abnormally ({how}); the test is not graded: "
+                         + (stderr.strip()[-1500:] or "it said nothing")}
+    body, _, signature = output.rstrip(b"\n").rpartition(b"\n")
+    expected = hmac.new(key.encode(), body, "sha256").hexdigest().encode()
+    if not body or not hmac.compare_digest(signature, expected):
+        return {"error": "the test's outcome did not come from its worker (its signature does not match); "
+                         "the test is not graded"}
+    try:
+        return json.loads(body)
+    except ValueError:
+        return {"error": "the test's worker wrote an outcome that is not JSON"}
+
+
+def _hidden_from_students(spec: Spec, submission: Path | None, more: tuple = ()) -> list[str]:
+    """What a student program must not see even where it lies under a folder it can see."""
     shipped = paths.shipped_specs_dir()
-    hidden = {spec.source.parent, shipped, shipped.parent / "reference"}
+    hidden = {spec.source.parent, shipped, shipped.parent / "reference", *map(Path, more)}
     hidden |= {role.reference.parent for role in spec.roles.values() if role.reference}
     if submission:
         hidden |= {submission, submission.parent}
     return sorted(str(p) for p in hidden)
 
 
+# The only variables of the grader's environment a worker gets: the rest (a CI token, say) stays out of
+# reach of every process of a test.
+WORKER_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "PYTHONPYCACHEPREFIX", "PYTHONHASHSEED")
+
+
 def _worker_env() -> dict:
-    env = dict(os.environ)
+    env = {k: v for k, v in os.environ.items() if k in WORKER_ENV}
     root = str(Path(__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    paths_ = [root] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env["PYTHONPATH"] = os.pathsep.join(paths_)
     env["SOCKGRADE_SITE_PATH"] = os.pathsep.join(p for p in sys.path if p)    # the engine's, with site's
-    if env.pop("PYTHONDONTWRITEBYTECODE", None):
+    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
         # Every worker would compile the grader again; keep its byte code out of the source tree instead.
         env.setdefault("PYTHONPYCACHEPREFIX", str(cache.default_dir().parent / "bytecode"))
     return env

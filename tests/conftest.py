@@ -27,6 +27,25 @@ REFERENCE_AS_STUDENT = {
 }
 
 
+def python_for_none() -> str | None:
+    """An interpreter that can grade at level none here: level none runs student programs as a user of
+    their own, so it needs a runtime other users can reach (a pyenv under a 0700 /root is not)."""
+    import subprocess
+    import sys
+    from grader.runner import isolation
+    for python in (sys.executable, "/usr/bin/python3"):
+        if not os.path.exists(python) or isolation.none_problem(python):
+            continue
+        version = subprocess.run([python, "-c", "import sys; print(sys.version_info[:2])"],
+                                 capture_output=True, text=True).stdout.strip()
+        if version == str(tuple(sys.version_info[:2])):
+            return python
+    return None
+
+
+NONE_PYTHON = python_for_none()
+
+
 # Test programs take --port N, as a reference program must, and otherwise use the course's 9999.
 PORT_ARG = "import sys\nPORT = int(sys.argv[sys.argv.index('--port') + 1]) if '--port' in sys.argv else 9999\n"
 

@@ -132,7 +132,7 @@ def _roles_played(spec: Spec, plays: str) -> list[str]:
 
 
 # -- the check ---------------------------------------------------------------
-def check(spec: Spec, *, jobs: int | None = None, isolation: str | None = None,
+def check(spec: Spec, *, jobs: int | None = None, isolation: str | None = "best",
           saboteurs: bool = True) -> CheckReport:
     """Grade the reference programs and, if they score full marks, every saboteur."""
     workdir = Path(tempfile.mkdtemp(prefix="sockgrade-check-"))
@@ -178,7 +178,8 @@ def add_arguments(parser) -> None:
                         help="warnings fail the check too (exit status 1)")
     parser.add_argument("-j", "--jobs", type=int, help="tests run at the same time")
     parser.add_argument("--isolation", choices=["none", "netns"],
-                        help="force an isolation level (default: the best available)")
+                        help="force an isolation level (default: the best available: `grade check` runs "
+                             "only your reference programs and the grader's saboteurs)")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="show the conversation of every test the reference fails")
 
@@ -192,7 +193,8 @@ def run(args, console: Console) -> int:
         if spec is None:
             worst = max(worst, SPEC_ERROR)
             continue
-        report = check(spec, jobs=args.jobs, isolation=args.isolation, saboteurs=not args.no_saboteurs)
+        report = check(spec, jobs=args.jobs, isolation=args.isolation or "best",
+                       saboteurs=not args.no_saboteurs)
         render(report, console, verbose=args.verbose)
         status = report.status
         if status == READY and args.strict and report.warnings:

@@ -7,7 +7,7 @@ import zipfile
 from contextlib import nullcontext
 from pathlib import Path
 
-from grader import api, cache
+from grader import api, cache, config
 from grader.commands import UsageError
 from grader.reporting import (csv_report, feedback, gradebook, gradescope, html_report, json_report,
                               junit_report, progress, terminal)
@@ -57,10 +57,13 @@ def add_arguments(parser) -> None:
     parser.add_argument("-j", "--jobs", type=int, default=d["jobs"],
                         help="tests run at the same time, across all students (default: 12 per CPU core, "
                              "fewer when memory is short)")
-    parser.add_argument("--isolation", choices=[isolation.STRICT, *reversed(isolation.LEVELS)],
+    parser.add_argument("--isolation", choices=[*reversed(isolation.LEVELS), isolation.STRICT],
                         default=d["isolation"],
-                        help="at most this isolation level (default: the best available); "
-                             "strict: refuse to grade without full isolation")
+                        help="the isolation student programs run under. Default (and strict): sandbox, full "
+                             "isolation, or refuse to grade; netns or none grade with less, and every output "
+                             "says so. With --gradescope the default is the best the container allows")
+    parser.add_argument("--config", type=Path, metavar="FILE",
+                        help=f"settings file (default: ./{config.DEFAULT} when there is one)")
     parser.add_argument("--seed", type=int, default=d["seed"],
                         help="seed for generated conversations (default: each spec's own)")
     parser.add_argument("-v", "--verbose", action="store_true",
@@ -96,11 +99,16 @@ def run(args, console) -> int:
         raise UsageError(f"{path} does not exist")
     if not path.is_dir() and path.suffix.lower() != ".zip" and not zipfile.is_zipfile(path):
         raise UsageError(f"{path} is neither a folder nor a zip file")
+    try:
+        settings = config.load(args.config)
+    except config.ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    level = args.isolation or settings.isolation or (isolation.BEST if args.gradescope else None)
     bar = progress.Bar(console) if progress.wanted(console) and not args.gradescope else None
     try:
         with bar or nullcontext():
             run_ = api.grade_class(path, specs=args.specs, specs_dir=args.specs_dir, tests=args.tests,
-                                   jobs=args.jobs, isolation=args.isolation, cache_dir=args.cache_dir,
+                                   jobs=args.jobs, isolation=level, cache_dir=args.cache_dir,
                                    use_cache=not (args.no_cache or args.gradescope), shard=args.shard,
                                    single=args.gradescope, progress=bar, seed=args.seed,
                                    skip=[p for p in (args.feedback, args.cache_dir) if p])

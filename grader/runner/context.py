@@ -1,6 +1,7 @@
 """What a worker knows about the test it runs: the job sent by the engine."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -12,6 +13,9 @@ from grader.runner import sandbox
 from grader.runner.limits import preexec
 from grader.runner.process import Program
 from grader.spec.model import Limits, Test
+
+JAIL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "jail.py")
+
 
 @dataclass
 class Outcome:
@@ -52,7 +56,8 @@ class Job:
     isolation: str = "none"
     limits: Limits = Limits()
     hide: list[str] = field(default_factory=list)   # paths a sandboxed program must not see
-    uid: int | None = None    # the sandbox's user when the grader is root (sandbox.claim_user)
+    uid: int | None = None    # the students' user when the grader is root (sandbox.claim_user)
+    bwrap: str | None = None  # the bubblewrap of level sandbox
     transcript: Transcript = field(default_factory=Transcript)
     programs_started: list[Program] = field(default_factory=list)
     variables: dict[str, str] = field(default_factory=dict)   # captured by expectations, used as ${name}
@@ -64,7 +69,8 @@ class Job:
         return cls(test=Test.from_dict(d["test"]), transport=d["transport"], host=d["host"],
                    port=d["port"], framing=d["framing"], programs=d["programs"], workdir=workdir,
                    python=d["python"], mode=d.get("mode", "grade"), isolation=d.get("isolation", "none"),
-                   limits=Limits.from_dict(d.get("limits", {})), hide=list(d.get("hide", ())), uid=uid)
+                   limits=Limits.from_dict(d.get("limits", {})), hide=list(d.get("hide", ())), uid=uid,
+                   bwrap=d.get("bwrap"))
 
     def env(self) -> dict:
         return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
@@ -89,10 +95,12 @@ class Job:
         if self.is_students(path):
             sandboxed = self.isolation == "sandbox"
             if sandboxed:
-                command = sandbox.bwrap_argv(self.workdir, self.python, self.hide, self.uid) + command
+                command = sandbox.bwrap_argv(self.bwrap, self.workdir, self.python, self.hide, self.uid) + command
+            else:
+                command = self.jail_argv() + command
             options = {"env": {**self.env(), **(sandbox.env(self.python) if sandboxed else {})},
-                       "preexec": preexec(self.limits, processes=sandboxed),
-                       "limits": self.limits, "sandboxed": sandboxed}
+                       "preexec": preexec(self.limits, processes=sandboxed or self.uid is not None),
+                       "limits": self.limits, "wrapped": True}
         if terminal:
             from grader.runner.pty_program import PtyProgram     # pexpect, for these clients only
             program = PtyProgram(command, cwd=self.workdir, **options)
@@ -100,6 +108,14 @@ class Job:
             program = Program(command, cwd=self.workdir, stdin=stdin, **options)
         self.programs_started.append(program)
         return program
+
+    def jail_argv(self) -> list[str]:
+        """The launcher of a student program below level sandbox (``jail.py``)."""
+        binds, _ = sandbox.runtime_binds(self.python)
+        config = {"namespaces": self.isolation == "netns", "uid": self.uid, "hide": self.hide,
+                  "keep": sorted({p for pair in binds for p in pair}), "workdir": self.workdir,
+                  "tmp": os.path.dirname(self.workdir), "tmp_size": sandbox.TMP_SIZE}
+        return [self.python, "-S", "-I", JAIL, json.dumps(config), "--"]
 
     def plain(self, text: str) -> str:
         """Student-facing text: the private copy's path (outside or inside the sandbox) replaced by nothing."""

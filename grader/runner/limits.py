@@ -66,18 +66,18 @@ def stop_reason(program) -> str:
 
     The process limit is only in force in the sandbox (see ``preexec``).
     """
-    limits, code, sandboxed = program.limits, program.returncode, program.sandboxed
+    limits, code, wrapped = program.limits, program.returncode, program.wrapped
     if limits is None or code in (None, 0):
         return ""
     stderr = program.stderr.data.decode("utf-8", errors="replace")
-    sig = exit_signal(code, wrapped=sandboxed)
+    sig = exit_signal(code, wrapped=wrapped)
     if sig in (signal.SIGXCPU, signal.SIGKILL):
         # SIGKILL reaches a program that outlived SIGXCPU; the grader's own
         # kills come after the exit status has been read.
         return f"used more than {limits.cpu_seconds} s of CPU time"
     if sig == signal.SIGXFSZ or "File too large" in stderr:
         return f"tried to write a file larger than {limits.file_size_mib} MiB"
-    if sandboxed and (FORK_FAILED.search(stderr) or "can't start new thread" in stderr):
+    if wrapped and (FORK_FAILED.search(stderr) or "can't start new thread" in stderr):
         return f"tried to start more than {limits.processes} processes or threads"
     if "MemoryError" in stderr or "Cannot allocate memory" in stderr:
         return f"used more than {limits.memory_mib} MiB of memory"

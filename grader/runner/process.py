@@ -38,11 +38,11 @@ class Program:
 
     def __init__(self, argv: list[str], *, cwd: str, env: dict | None = None,
                  stdin: bytes | None = None, cap: int = OUTPUT_CAP, preexec=None,
-                 limits=None, sandboxed: bool = False):
+                 limits=None, wrapped: bool = False):
         self.argv = argv
         self.cap = cap
         self.limits = limits            # the Limits it runs under (a student program), else None
-        self.sandboxed = sandboxed      # run by bwrap, which reports death by signal N as exit 128 + N
+        self.wrapped = wrapped          # run by bwrap or the jail, which report death by signal N as exit 128 + N
         self.stdout = Captured(bytearray(), cap)
         self.stderr = Captured(bytearray(), cap)
         self.started = time.monotonic()

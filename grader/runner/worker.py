@@ -6,6 +6,7 @@ starts is killed in ``finally`` before the outcome is written.
 """
 from __future__ import annotations
 
+import hmac
 import json
 import os
 import resource
@@ -20,6 +21,7 @@ from dataclasses import asdict
 # own import path, appended here after the worker's as site would have appended them.
 sys.path += [p for p in os.environ.get("SOCKGRADE_SITE_PATH", "").split(os.pathsep) if p and p not in sys.path]
 
+from grader.files import ignore as skipped_files  # noqa: E402
 from grader.runner import isolation, sandbox  # noqa: E402
 from grader.runner.context import Job, Outcome, TestFailed, free_port  # noqa: E402
 from grader.runner.conversation import play  # noqa: E402
@@ -36,9 +38,9 @@ def run_job(raw: dict, forked: bool = False) -> Outcome:
     job = None
     try:
         if raw.get("submission"):
-            shutil.copytree(raw["submission"], workdir, dirs_exist_ok=True, symlinks=True)
+            shutil.copytree(raw["submission"], workdir, dirs_exist_ok=True, symlinks=True, ignore=skipped_files)
         uid = None
-        if raw.get("isolation") == "sandbox" and sandbox.real_root():
+        if sandbox.real_root():         # at every level, student programs run as a user of their own
             uid = sandbox.claim_user()
             sandbox.give_to(workdir, uid)
         job = Job.from_dict(raw, workdir, uid)
@@ -110,7 +112,9 @@ def _run_test(job: Job, outcome: Outcome) -> None:
 
 def main(forked: bool = False) -> int:
     """``forked``: started by the fork server (``forkserver.py``) rather than as a program."""
+    make_undumpable()
     raw = json.load(sys.stdin)
+    key = raw.pop("key", "").encode()
     if raw.get("isolation") in ("netns", "sandbox"):
         isolation.bring_loopback_up()
     become_subreaper()
@@ -119,8 +123,17 @@ def main(forked: bool = False) -> int:
     except Exception as exc:  # the grader's own bug: report it, never hide it
         import traceback
         outcome = Outcome(error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
-    json.dump(asdict(outcome), sys.stdout)
+    body = json.dumps(asdict(outcome)).encode()
+    # Signed with the key only the engine and this process know (see engine._verified_outcome).
+    sys.stdout.buffer.write(body + b"\n" + hmac.new(key, body, "sha256").hexdigest().encode() + b"\n")
     return 0
+
+
+def make_undumpable() -> None:
+    """No process of the same user may open this one's /proc files (its descriptors, memory, environment)."""
+    import ctypes
+    PR_SET_DUMPABLE = 4
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
 
 
 if __name__ == "__main__":

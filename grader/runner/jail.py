@@ -1,0 +1,146 @@
+"""Run one student program with less than the sandbox: ``python -S -I jail.py CONFIG -- ARGV...``.
+
+Below level ``sandbox`` (no usable bubblewrap, or the teacher asked for less)
+every student program still starts through this small launcher, which the
+grader runs as root (of the machine, or of the test's user namespace):
+
+- with ``namespaces`` (level ``netns``): a mount namespace of its own in which
+  the grader's folders are covered by empty ones (the specs, the reference
+  programs, the class, the result cache, the grader's temporary folder with
+  every other test's copy and the fork server's socket), and a PID namespace
+  of its own with its own ``/proc``: it sees no process of the grader;
+- a user of its own (``uid``) when the grader is root of the machine; in a user
+  namespace, where only root is mapped, it stays that root without any
+  capability;
+- no capabilities (the bounding set emptied), no_new_privs, and death with
+  the launcher.
+
+The launcher waits for the program and exits with its status, or with
+128 + N when signal N killed it (as bubblewrap does). Only the standard
+library; the config is JSON: {"namespaces", "uid", "hide", "keep", "workdir",
+"tmp", "tmp_size"}.
+"""
+import ctypes
+import json
+import os
+import signal
+import sys
+
+CLONE_NEWNS, CLONE_NEWPID = 0x00020000, 0x20000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REMOUNT, MS_REC, MS_PRIVATE = (
+    1, 2, 4, 8, 4096, 32, 16384, 1 << 18)
+PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 1, 24, 38, 47
+PR_CAP_AMBIENT_CLEAR_ALL = 4
+FAILED = 125     # the launcher itself failed (as bwrap and env do)
+
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def _mount(source, target, fstype, flags, data=None) -> None:
+    _check(libc.mount(source and source.encode(), target.encode(), fstype and fstype.encode(), flags,
+                      data and data.encode()), f"mount {target}")
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def blocking(path: str) -> str | None:
+    """The outermost folder above ``path`` that other users cannot cross (a 0700 home), if any."""
+    parts = path.strip("/").split("/")
+    for depth in range(1, len(parts)):
+        folder = "/" + "/".join(parts[:depth])
+        try:
+            if not os.stat(folder).st_mode & 0o001:
+                return folder
+        except OSError:
+            return None
+    return None
+
+
+def cover(config: dict) -> None:
+    """In a new mount namespace: the temporary folder and every hidden path replaced by empty ones."""
+    _check(libc.unshare(CLONE_NEWNS | CLONE_NEWPID), "unshare")
+    _mount("none", "/", None, MS_REC | MS_PRIVATE)
+    workdir, keep = config["workdir"], [k for k in config["keep"] if os.path.isdir(k)]
+    # The private copy lives in the temporary folder beside every other test's: cover the folder, then
+    # bring back the copy (writable). Likewise a folder the student's user could not cross on the way
+    # to the runtime (a pyenv under /root): covered, with the runtime brought back (read-only).
+    covered = [config["tmp"]] + [b for b in map(blocking, keep + [workdir]) if b]
+    covered = sorted({c for c in covered if not any(_inside(c, o) and c != o for o in covered)})
+    back = [(workdir, False)] + [(k, True) for k in keep if any(_inside(k, c) for c in covered)]
+    handles = [(os.open(path, os.O_PATH | os.O_DIRECTORY), path, readonly) for path, readonly in back]
+    for folder in covered:
+        _mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={config['tmp_size']}")
+    for fd, path, readonly in handles:
+        os.makedirs(path, mode=0o755, exist_ok=True)
+        _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+        if readonly:
+            _mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC)
+        os.close(fd)
+    os.chdir(workdir)
+    for path in config["hide"]:
+        if _inside(workdir, path) or any(_inside(k, path) for k in keep) or not os.path.lexists(path):
+            continue
+        if os.path.isdir(path):
+            _mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=0755")
+        else:
+            _mount("/dev/null", path, None, MS_BIND)
+            _mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY)
+
+
+def drop_privileges(uid) -> None:
+    """No capability now or after exec (root's come from the bounding set), then the user of its own."""
+    for cap in range(64):
+        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() == 22:
+            break           # EINVAL: past the last capability this kernel knows
+    libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    if uid is not None:
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+    _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+
+
+def main() -> int:
+    config = json.loads(sys.argv[1])
+    argv = sys.argv[sys.argv.index("--") + 1:]
+    launcher = os.getpid()
+    try:
+        if config["namespaces"]:
+            cover(config)
+        child = os.fork()
+    except OSError as exc:
+        print(f"sockgrade jail: {exc}", file=sys.stderr)
+        return FAILED
+    if child == 0:
+        try:
+            if config["namespaces"]:     # the first process of the new PID namespace: its own /proc
+                _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+            drop_privileges(config["uid"])
+            _check(libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "pdeathsig")
+            if not config["namespaces"] and os.getppid() != launcher:
+                os._exit(FAILED)        # the launcher died before the line above
+            os.execv(argv[0], argv)
+        except OSError as exc:
+            print(f"sockgrade jail: {exc}", file=sys.stderr)
+        os._exit(FAILED)
+    while True:
+        try:
+            _, status = os.waitpid(child, 0)
+            break
+        except InterruptedError:
+            continue
+    if os.WIFSIGNALED(status):
+        return 128 + os.WTERMSIG(status)
+    return os.WEXITSTATUS(status)
+
+
+if __name__ == "__main__":
+    os._exit(main())
