@@ -143,3 +143,36 @@ def test_a_fork_server_that_fails_before_forking_means_the_usual_worker(specs, t
     assert handed == [3]
     assert outcome["passed"], outcome["reason"] or outcome["error"]
     assert outcome["timing"]["forked"] == 0.0
+
+
+def test_the_fork_server_forks_nothing_for_a_process_that_is_not_a_tests_trampoline(tmp_path):
+    # What a student program would do if it reached the socket: hand over its streams as the
+    # trampoline does. Only a child of an unshare the engine started is served.
+    import array
+    import socket
+    import subprocess
+    import sys
+    from grader.runner.forkserver import ForkServer
+    from grader.engine import _worker_env
+    server = ForkServer(sys.executable, _worker_env())
+    try:
+        job = tmp_path / "job.json"
+        job.write_text("{}")
+        with open(job, "rb") as stdin, socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.connect(server.path)
+            s.sendmsg([b"run"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                                  array.array("i", [stdin.fileno(), 1, 2]))])
+            s.settimeout(5)
+            assert s.recv(1) == b""         # hung up on without starting anything
+        # Nor is a process further down (a student program descends from a worker, itself a child
+        # of the fork server), however it forks.
+        code = ("import array, socket, sys; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); "
+                "s.sendmsg([b'run'], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array('i', [0, 1, 2]))]); "
+                "s.settimeout(5); print(repr(s.recv(1)))")
+        script = tmp_path / "connect.py"
+        script.write_text(code)
+        done = subprocess.run(["sh", "-c", f"sh -c '{sys.executable} {script} {server.path}; true'; true"],
+                              capture_output=True, text=True, timeout=20)
+        assert done.stdout.strip() == "b''", done.stderr
+    finally:
+        server.close()

@@ -82,10 +82,28 @@ def serve(path: str, engine: int) -> None:
         except TimeoutError:
             continue
         with conn:
-            _start_worker(conn, listener, libc, run)
+            _start_worker(conn, listener, engine, libc, run)
 
 
-def _start_worker(conn: socket.socket, listener: socket.socket, libc, run) -> None:
+def _parent(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return int(f.read().rsplit(b")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _engines_trampoline(pid: int, engine: int) -> bool:
+    """The peer is a test's trampoline: a child of the ``unshare`` the engine started.
+
+    Anything a test starts descends from a worker, and an orphan is adopted by
+    its worker (a subreaper) or its namespace's first process, never by the
+    engine: so no student program passes this, even one that reached the socket.
+    """
+    return _parent(_parent(pid)) == engine
+
+
+def _start_worker(conn: socket.socket, listener: socket.socket, engine: int, libc, run) -> None:
     pid, uid, _ = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
     conn.settimeout(HANDOVER_WITHIN)      # a client that connects and says nothing must not stall the rest
     try:
@@ -94,7 +112,7 @@ def _start_worker(conn: socket.socket, listener: socket.socket, libc, run) -> No
         return
     conn.settimeout(None)
     try:
-        if uid != os.getuid() or len(fds) != STREAMS:
+        if uid != os.getuid() or len(fds) != STREAMS or not _engines_trampoline(pid, engine):
             return
         try:
             child = os.fork()
