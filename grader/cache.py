@@ -46,9 +46,9 @@ def folder_digest(folder: Path) -> str:
     h = hashlib.sha256()
     folder = Path(folder)
     for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if not skipped(d))
+        dirnames[:] = sorted(d for d in dirnames if not skipped(dirpath, d))
         for name in sorted(filenames):
-            if skipped(name):
+            if skipped(dirpath, name):
                 continue
             path = Path(dirpath) / name
             h.update(path.relative_to(folder).as_posix().encode() + b"\0")

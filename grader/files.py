@@ -1,17 +1,28 @@
 """Which files of a submission count: the same rule for the cache key and for the copy students' programs run.
 
 A file the key leaves out must never reach the programs (a doctored
-``__pycache__/*.pyc`` would run under the key of honest sources).
+``__pycache__/*.pyc`` would run under the key of honest sources). FIFOs,
+devices and sockets are left out too: opening one could hang the grader.
 """
 from __future__ import annotations
+
+import os
+import stat
 
 SKIPPED = ("__pycache__", ".DS_Store", "__MACOSX")
 
 
-def skipped(name: str) -> bool:
-    return name in SKIPPED
+def skipped(folder: str, name: str) -> bool:
+    """``name`` in ``folder`` is neither hashed into the cache key nor copied for the programs."""
+    if name in SKIPPED:
+        return True
+    try:
+        mode = os.lstat(os.path.join(folder, name)).st_mode
+    except OSError:
+        return True
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode))
 
 
 def ignore(folder: str, names: list[str]) -> set[str]:
     """For ``shutil.copytree(ignore=...)``."""
-    return {n for n in names if skipped(n)}
+    return {n for n in names if skipped(folder, n)}
