@@ -27,11 +27,45 @@ def test_csv_gradebook_opens_in_excel(graded_class):
     assert rows[0] == ["student", "udp-contacts", "udp-echo-h", "total", "max", "percent", "problems"]
     table = {row[0]: row[1:] for row in rows[1:]}
     assert list(table) == ["alice", "erin", "frank", "ivan", "oscar", "peggy", "trudy", "张三"]
-    assert table["张三"] == ["30", "12", "42", "42", "100.0", ""]
-    assert table["erin"] == ["22", "0", "22", "42", "52.4", ""]
+    # graded below the sandbox (this machine's best level), every row's problems say so, after the rest
+    note = below_sandbox_note(graded_class)
+    assert table["张三"] == ["30", "12", "42", "42", "100.0", note]
+    assert table["erin"] == ["22", "0", "22", "42", "52.4", note]
     assert table["frank"][:3] == ["0", "2", "2"]
     assert table["oscar"][:3] == ["", "", "0"]
-    assert table["oscar"][-1] == "oscar.zip is not a zip file that can be opened"      # said once
+    assert table["oscar"][-1] == "; ".join(filter(None, ["oscar.zip is not a zip file that can be opened",   # said once
+                                                          note]))
+
+
+def level(graded_class) -> str:
+    """The isolation level the class was graded at (the best this machine has)."""
+    levels = {r["extra_data"]["isolation"] for r in graded_class.records}
+    assert len(levels) == 1
+    return levels.pop()
+
+
+def below_sandbox_note(graded_class) -> str:
+    return "" if level(graded_class) == "sandbox" else f"isolation {level(graded_class)} (below sandbox)"
+
+
+def test_every_output_says_whether_the_class_ran_below_sandbox(graded_class):
+    at = level(graded_class)
+    below = at != "sandbox"
+    said = f"Graded with isolation '{at}', below full isolation ('sandbox')"
+    for record in graded_class.records:
+        assert record["extra_data"].get("isolation_warning", "").startswith(said) if below \
+            else "isolation_warning" not in record["extra_data"]
+    root = ET.parse(graded_class.out / "junit.xml").getroot()
+    for suite in root.findall("testsuite"):
+        props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+        assert props["isolation"] == at
+        assert props.get("isolation_warning", "").startswith(said) if below else "isolation_warning" not in props
+    for path in (graded_class.out / "feedback").iterdir():
+        lines = path.read_text(encoding="utf-8").splitlines()
+        assert lines[2].startswith(f"**Note:** {said}") if below else not lines[2].startswith("**Note:**")
+    html = (graded_class.out / "report.html").read_text(encoding="utf-8")
+    assert ('class="isolation-warning"' in html and f"Graded below full isolation: {at}</h2>" in html) == below
+    assert ("WARNING: " + said in " ".join(graded_class.proc.stdout.split())) == below
 
 
 def test_junit_has_a_suite_per_student_and_assignment(graded_class):
@@ -139,6 +173,9 @@ def test_report_renders_in_chromium_without_errors(graded_class, tmp_path):
                      r'\+2 without the file', rates)
     failed = dom[dom.index("Could not be graded"):]
     assert "oscar" in failed and "trudy" in failed
+    banner = '<section class="isolation-warning"'
+    assert (banner in dom) == (level(graded_class) != "sandbox")          # the page warns, above everything
+    assert banner not in dom or dom.index(banner) < dom.index("Score distribution")
 
     shot = tmp_path / "report.png"
     proc = chromium(tmp_path, "--window-size=1280,2200", f"--screenshot={shot}", page)

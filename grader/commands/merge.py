@@ -1,4 +1,9 @@
-"""``grade merge RESULT.json...``: combine the ``--json`` files of shards into the outputs of one run."""
+"""``grade merge RESULT.json...``: combine the ``--json`` files of shards into the outputs of one run.
+
+Each record keeps the isolation level it was graded at, so the merged outputs
+warn about results graded below full isolation as the shards' own outputs do
+(the warning's text is made again from the level, not copied from the file).
+"""
 from __future__ import annotations
 
 import json
@@ -25,6 +30,8 @@ def load(paths: list[Path]) -> list[AssignmentResult]:
         try:
             records = json.loads(path.read_text(encoding="utf-8"))
             loaded = [AssignmentResult.from_dict(r) for r in records]
+            for result in loaded:
+                result.extra.pop("isolation_warning", None)     # written by --json; made again from the level
         except OSError as exc:
             raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
         except (ValueError, KeyError, TypeError, AttributeError):

@@ -2,13 +2,16 @@
 
 UTF-8 with a byte-order mark and CRLF line ends, which is what makes Excel
 open it with Chinese names intact. An assignment a student did not hand in is
-an empty cell; ``problems`` says what could not be graded.
+an empty cell; ``problems`` says what could not be graded, and that the
+student was graded below full isolation ("isolation netns (below sandbox)")
+when that is so.
 """
 from __future__ import annotations
 
 import csv
 from pathlib import Path
 
+from grader.reporting import isolation_note
 from grader.reporting.gradebook import build, points
 
 
@@ -19,10 +22,16 @@ def _cell(text: str) -> str:
 
 def write(results, path: Path) -> None:
     book = build(results)
+    isolation = isolation_note.student_notes(results)
     with open(path, "w", encoding="utf-8-sig", newline="") as f:
         out = csv.writer(f)
         out.writerow(["student", *(a.id for a in book.assignments), "total", "max", "percent", "problems"])
         for row in book.rows:
             scores = [points(row.scores[a.id]) if a.id in row.scores else "" for a in book.assignments]
             out.writerow([_cell(row.student), *scores, points(row.total), points(book.maximum),
-                          f"{row.percent:.1f}", _cell("; ".join(row.problems))])
+                          f"{row.percent:.1f}", _cell("; ".join(_problems(row, isolation)))])
+
+
+def _problems(row, isolation: dict[str, str]) -> list[str]:
+    # The isolation note is no grading problem (--fail-under ignores it), but it belongs in the row.
+    return row.problems + ([isolation[row.student]] if row.student in isolation else [])

@@ -3,7 +3,8 @@
 Each assignment: a table of its tests and points, then for every failed test
 what it checks, what was expected and what happened, the hint, the
 conversation, what the programs printed, and the command that runs that one
-check again. Hidden tests show their name and points, nothing else.
+check again. Hidden tests show their name and points, nothing else. Graded
+below full isolation, a line under the title says so.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import re
 from pathlib import Path
 
 from grader.net.transcript import render
+from grader.reporting import isolation_note
 from grader.reporting.gradebook import build, grading_failed, not_handed_in, points
 
 _SPECIAL = re.compile(r"([\\`*<>\[\]|]|(?<!\w)_|_(?!\w))")     # contact_server.py keeps its _
@@ -38,6 +40,9 @@ def file_name(student: str) -> str:
 
 def student_markdown(student: str, results, row, book) -> str:
     lines = [f"# Feedback for {md(student)}", ""]
+    warning = isolation_note.warning(results)
+    if warning:
+        lines += [f"**Note:** {md(warning)}", ""]
     if len(book.assignments) > 1:
         names = ", ".join(a.id for a in book.assignments)
         lines += [f"Total: **{points(row.total)} / {points(book.maximum)}** ({names})", ""]

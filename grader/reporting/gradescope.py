@@ -4,7 +4,8 @@ Gradescope runs ``run_autograder`` with the student's files in
 ``/autograder/submission`` and shows students what it finds in
 ``/autograder/results/results.json``. When the submission covers several
 assignments, each test's name starts with the assignment's id. Hidden tests
-keep Gradescope's ``after_published`` visibility and show no output.
+keep Gradescope's ``after_published`` visibility and show no output. Graded
+below full isolation, the output Gradescope shows starts with a warning.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import json
 from pathlib import Path
 
 from grader import __version__
+from grader.reporting import isolation_note
 
 
 def results_json(results) -> dict:
@@ -31,9 +33,14 @@ def results_json(results) -> dict:
                 "tags": entry["tags"],
                 "visibility": entry["visibility"],
             })
-    summary = []
+    warning = isolation_note.warning(results)
+    summary = [f"Warning: {warning}"] if warning else []
     for result in results:
         summary.append(result.to_dict()["output"])
+    extra = {"grader": f"sockgrade {__version__}", "isolation": sorted({r.isolation for r in results}),
+             "assignments": [r.assignment for r in graded]}
+    if warning:
+        extra["isolation_warning"] = warning
     return {
         "score": round(sum(r.score for r in results), 4),
         "execution_time": int(round(sum(r.duration for r in results))),
@@ -41,9 +48,7 @@ def results_json(results) -> dict:
         "output_format": "text",
         "stdout_visibility": "hidden",
         "tests": tests,
-        "extra_data": {"grader": f"sockgrade {__version__}",
-                       "isolation": sorted({r.isolation for r in results}),
-                       "assignments": [r.assignment for r in graded]},
+        "extra_data": extra,
     }
 
 

@@ -3,7 +3,8 @@
 A score distribution chart (inline SVG, drawn here, so it shows even where
 scripts are blocked), the tests the class struggled with first, the pass rate
 of every test with its most common failure, every student's marks, the slowest
-submissions and those that could not be graded. No CDN, no external file; a
+submissions and those that could not be graded; above them all, a banner when
+any result was graded below full isolation. No CDN, no external file; a
 small script adds sorting, chart tabs and filtering, then marks the page
 ``data-ready`` (the test suite checks that in a real browser).
 """
@@ -15,6 +16,7 @@ from pathlib import Path
 from statistics import mean, median
 
 from grader import __version__
+from grader.reporting import isolation_note
 from grader.reporting.gradebook import build, grading_failed, not_handed_in, points
 
 BINS = 10
@@ -104,19 +106,24 @@ def render(results, title: str = "Class report") -> str:
     rows = book.rows
     percents = [row.percent for row in rows]
     stats = _test_stats(results)
+    warning = isolation_note.warning(results)
     html = [f"""<!DOCTYPE html>
 <html lang="en" data-ready="no">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{_e(title)}</title>
-<style>{CSS}</style>
+<style>{CSS}{ISOLATION_CSS if warning else ""}</style>
 </head>
 <body>
 <header><h1>{_e(title)}</h1>
 <p class="sub">{len(rows)} student{'s' if len(rows) != 1 else ''} · {len(book.assignments)} assignment{'s' if len(book.assignments) != 1 else ''}
  ({_e(', '.join(a.id for a in book.assignments) or 'none')}) · graded by sockgrade {_e(__version__)}</p></header>
 <main>"""]
+    if warning:
+        levels = ", ".join(isolation_note.levels_below(results))
+        html.append(f'<section class="isolation-warning" role="alert" data-isolation="{_e(levels)}">'
+                    f'<h2>Graded below full isolation: {_e(levels)}</h2><p>{_e(warning)}</p></section>')
     failed_rows = [row for row in rows if row.problems]
     cards = [("students", str(len(rows))),
              ("median", f"{median(percents):.0f}%" if percents else "–"),
@@ -264,6 +271,11 @@ ol.hardest{margin:0;padding-left:22px}ol.hardest li{margin:6px 0}
 ol.hardest .rate{display:inline-block;min-width:44px;font-weight:700}
 ol.hardest li.struggle .rate{color:var(--low)}ol.hardest li.watch .rate{color:var(--mid)}
 ul.failed{padding-left:18px}ul.failed li{margin:4px 0}
+"""
+
+# Only in a page that shows the banner: a page graded in the sandbox stays as it was.
+ISOLATION_CSS = """section.isolation-warning{background:#fff8e6;border:2px solid var(--mid)}
+section.isolation-warning h2{color:#8a5a00;margin-bottom:6px}section.isolation-warning p{margin:0}
 """
 
 SCRIPT = r"""

@@ -1,9 +1,15 @@
-"""``--junit FILE``: JUnit XML, one testsuite per (student, assignment), a test case per test."""
+"""``--junit FILE``: JUnit XML, one testsuite per (student, assignment), a test case per test.
+
+Each suite's properties: score, max_score, isolation, and ``isolation_warning``
+when the suite was graded below full isolation.
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
 from junit_xml import TestCase, TestSuite, to_xml_report_string
+
+from grader.reporting import isolation_note
 
 
 def build_suites(results) -> list[TestSuite]:
@@ -29,9 +35,10 @@ def build_suites(results) -> list[TestSuite]:
             case.add_error_info(message=result.error)
             cases.append(case)
         name = f"{result.student} / {result.assignment}" if result.assignment else result.student
-        suites.append(TestSuite(name, cases,
-                                properties={"score": result.score, "max_score": result.max_score,
-                                            "isolation": result.isolation}))
+        properties = {"score": result.score, "max_score": result.max_score, "isolation": result.isolation}
+        if isolation_note.below(result):
+            properties["isolation_warning"] = isolation_note.level_warning(result.isolation)
+        suites.append(TestSuite(name, cases, properties=properties))
     return suites
 
 

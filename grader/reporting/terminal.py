@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from grader.reporting import isolation_note
 from grader.reporting.gradebook import build
 
 
@@ -12,7 +14,14 @@ def _points(value: float) -> str:
     return f"{value:g}"
 
 
-def render(results, console: Console | None = None, verbose: bool = False) -> None:
+def _warn(console: Console, text: str) -> None:
+    """The isolation warning, as one line that stands out (plain text: names may hold brackets)."""
+    if text:
+        console.print(Text("WARNING: " + text, style="bold yellow"))
+
+
+def render(results, console: Console | None = None, verbose: bool = False, warn: bool = True) -> None:
+    """A table per assignment, then the total; ``warn``: end with the isolation warning, if any."""
     console = console or Console()
     for result in results:
         if not result.assignment:            # nothing to grade: say why, no table
@@ -38,8 +47,9 @@ def render(results, console: Console | None = None, verbose: bool = False) -> No
         seed = f"  seed: {result.extra['seed']}" if "seed" in result.extra else ""
         if len(result.sides) > 1:
             seed += "  (" + ", ".join(f"{side} {_points(a)}/{_points(b)}" for side, (a, b) in result.sides.items()) + ")"
+        below = f" [bold yellow](below {isolation_note.FULL})[/]" if isolation_note.below(result) else ""
         console.print(f"[bold]score {_points(result.score - result.bonus_score)} / "
-                      f"{_points(result.max_score)}{bonus}[/]  isolation: {result.isolation}{seed}\n")
+                      f"{_points(result.max_score)}{bonus}[/]  isolation: {escape(str(result.isolation))}{below}{seed}\n")
         if verbose:
             for test in result.tests:
                 if not test.passed:
@@ -51,13 +61,15 @@ def render(results, console: Console | None = None, verbose: bool = False) -> No
         maximum = sum(r.max_score for r in results)
         extra = f" (+{_points(bonus)} bonus)" if bonus else ""
         console.print(f"[bold]total {_points(total)} / {_points(maximum)}{extra}[/]")
+    if warn:
+        _warn(console, isolation_note.warning(results))
 
 
 def render_class(results, console: Console | None = None, verbose: bool = False) -> None:
     """A class: one row per student: a column per assignment, the total, what could not be graded."""
     console = console or Console()
     if verbose:
-        render(results, console, verbose=True)
+        render(results, console, verbose=True, warn=False)
     book = build(results)
     table = Table(title=f"{len(book.rows)} students", title_justify="left")
     table.add_column("student", overflow="fold")
@@ -66,10 +78,16 @@ def render_class(results, console: Console | None = None, verbose: bool = False)
     table.add_column(f"total\n/{_points(book.maximum)}", justify="right")
     table.add_column("%", justify="right")
     table.add_column("problems", overflow="fold")
+    # Levels mixed: mark the rows graded below sandbox (all alike: the line under the table says it).
+    marks = isolation_note.student_notes(results) if isolation_note.mixed(results) else {}
     for row in book.rows:
         scores = [_points(row.scores[a.id]) if a.id in row.scores else Text("–", style="dim")
                   for a in book.assignments]
         style = "red" if row.problems else ("green" if row.percent >= 100 else "")
-        table.add_row(row.student, *scores, _points(row.total), Text(f"{row.percent:.0f}", style=style),
+        student = row.student
+        if row.student in marks:
+            student = Text(row.student).append(f" ⚠ {marks[row.student]}", style="bold yellow")
+        table.add_row(student, *scores, _points(row.total), Text(f"{row.percent:.0f}", style=style),
                       Text("; ".join(row.problems), style="red"))
     console.print(table)
+    _warn(console, isolation_note.warning(results, limit=20))
