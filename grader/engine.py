@@ -8,10 +8,13 @@ reference's answers to a test are recorded once per engine and reused.
 from __future__ import annotations
 
 import hmac
+import itertools
 import json
 import os
 import secrets
+import shutil
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -20,7 +23,7 @@ from pathlib import Path
 from grader import cache, diagnose, discover, paths
 from grader.results import AssignmentResult, TestResult
 from grader.scoring import score_test
-from grader.runner import isolation as iso
+from grader.runner import cgroups, isolation as iso
 from grader.runner.forkserver import ENV_VAR as FORK_SERVER_VAR, ForkServer
 from grader.runner.generated import SHRINK_SECONDS
 from grader.runner.process import Program
@@ -72,14 +75,35 @@ class Engine:
         # to join, so not at level none (one test at a time there anyway).
         self._fork_server = ForkServer(python, _worker_env()) if fork_server and self.isolation != "none" else None
         self._pool = ThreadPoolExecutor(self.jobs)
+        backend, self.cgroups_why = cgroups.detect()      # limits for each test as a whole
+        self.cgroups = backend.open() if backend else None
+        self.limits_by = backend.describe() if backend else "per-process limits only (" + self.cgroups_why + ")"
+        self._numbers = itertools.count(1)
+        self._running: set[Program] = set()
+        self._stopping = False
 
     def close(self, cancel: bool = False) -> None:
-        """Wait for the running tests; ``cancel`` drops the queued ones (Ctrl-C in a big batch)."""
+        """Wait for the running tests; ``cancel`` (Ctrl-C, SIGTERM) drops the queued ones and kills the
+        running ones with their namespaces: they end as "grading failed", never cached."""
         try:
+            if cancel:
+                self.stop()
             self._pool.shutdown(wait=True, cancel_futures=cancel)
         finally:
-            if self._fork_server:
-                self._fork_server.close()
+            try:
+                if self._fork_server:
+                    self._fork_server.close()
+            finally:
+                if self.cgroups:
+                    self.cgroups.close()
+
+    def stop(self) -> None:
+        """Kill every running test's worker (and so its namespaces and programs); start no more."""
+        with self._lock:
+            self._stopping = True
+            running = list(self._running)
+        for worker in running:
+            worker.close()
 
     def __enter__(self):
         return self
@@ -202,10 +226,27 @@ class Engine:
                 programs[name]["student"] = programs[name]["reference"]
                 programs[name]["args"] = ["--port", str(spec.port)]
         key = secrets.token_hex(32)      # the worker signs its outcome with it; no student program sees it
+        workdir = tempfile.mkdtemp(prefix="sockgrade-test-")     # the student's copy; ours to remove
+        group = None
+        try:
+            if self.cgroups and mode == "grade":
+                try:
+                    group = self.cgroups.test_group(f"test-{next(self._numbers)}",
+                                                    spec.limits.memory_mib << 20, spec.limits.processes)
+                except OSError as exc:
+                    return {"error": f"the test's limits could not be set up: {exc}"}
+            return self._run(spec, test, submission, programs, mode, key, workdir, group)
+        finally:
+            if group:
+                group.close()
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def _run(self, spec, test, submission, programs, mode, key, workdir, group) -> dict:
         job = {"test": test.to_dict(), "transport": spec.transport, "host": spec.host, "port": spec.port,
                "framing": spec.framing, "programs": programs, "python": self.python, "mode": mode,
                "submission": str(submission) if submission else None, "isolation": self.isolation,
-               "bwrap": self.bwrap, "limits": spec.limits.to_dict(), "key": key,
+               "bwrap": self.bwrap, "limits": spec.limits.to_dict(), "key": key, "workdir": workdir,
+               "cgroup": group.to_job() if group else None,
                "hide": _hidden_from_students(spec, submission, self.hide)}
         env = _worker_env()
         if self._fork_server:
@@ -214,14 +255,22 @@ class Engine:
         else:
             argv = iso.wrapper(self.isolation) + [self.python, *WORKER_FLAGS, "-m", "grader.runner.worker"]
         budget = _budget(test)
-        worker = Program(argv, cwd="/", env=env, stdin=json.dumps(job).encode(), cap=64 << 20)
+        with self._lock:
+            if self._stopping:
+                return {"error": INTERRUPTED}
+            worker = Program(argv, cwd="/", env=env, stdin=json.dumps(job).encode(), cap=64 << 20)
+            self._running.add(worker)
         try:
             code = worker.wait(budget)
+            if self._stopping:
+                return {"error": INTERRUPTED}
             if code is None:
                 return {"error": f"the test did not finish within {budget:g} s and was stopped"}
             return _verified_outcome(code, bytes(worker.stdout.data), key, worker.stderr.text())
         finally:
             worker.close()
+            with self._lock:
+                self._running.discard(worker)
 
 
 class _Budget:
@@ -270,7 +319,7 @@ def _verified_outcome(code: int, output: bytes, key: str, stderr: str) -> dict:
 def _hidden_from_students(spec: Spec, submission: Path | None, more: tuple = ()) -> list[str]:
     """What a student program must not see even where it lies under a folder it can see."""
     shipped = paths.shipped_specs_dir()
-    hidden = {spec.source.parent, shipped, shipped.parent / "reference", *map(Path, more)}
+    hidden = {spec.source.parent, shipped, shipped.parent / "reference", Path(cgroups.ROOT), *map(Path, more)}
     hidden |= {role.reference.parent for role in spec.roles.values() if role.reference}
     if submission:
         hidden |= {submission, submission.parent}
@@ -308,6 +357,7 @@ def _budget(test: Test) -> float:
     return total + WORKER_MARGIN
 
 
+INTERRUPTED = "the test was stopped: grading was interrupted"
 PAIR_NOTE = "Where your pair parts from the reference client with the reference server"
 
 

@@ -9,8 +9,8 @@ import time
 from dataclasses import dataclass, field
 
 from grader.net.transcript import Transcript
-from grader.runner import sandbox
-from grader.runner.limits import preexec
+from grader.runner import cgroups, sandbox
+from grader.runner.limits import TestUsage, preexec
 from grader.runner.process import Program
 from grader.spec.model import Limits, Test
 
@@ -58,6 +58,8 @@ class Job:
     hide: list[str] = field(default_factory=list)   # paths a sandboxed program must not see
     uid: int | None = None    # the students' user when the grader is root (sandbox.claim_user)
     bwrap: str | None = None  # the bubblewrap of level sandbox
+    cgroup: dict | None = None     # the test's control group (cgroups.TestGroup.to_job), if any
+    disk_tmpfs: bool = False       # the private copy is on a tmpfs of its own (limits.DISK_MIB)
     transcript: Transcript = field(default_factory=Transcript)
     programs_started: list[Program] = field(default_factory=list)
     variables: dict[str, str] = field(default_factory=dict)   # captured by expectations, used as ${name}
@@ -70,12 +72,13 @@ class Job:
                    port=d["port"], framing=d["framing"], programs=d["programs"], workdir=workdir,
                    python=d["python"], mode=d.get("mode", "grade"), isolation=d.get("isolation", "none"),
                    limits=Limits.from_dict(d.get("limits", {})), hide=list(d.get("hide", ())), uid=uid,
-                   bwrap=d.get("bwrap"))
+                   bwrap=d.get("bwrap"), cgroup=d.get("cgroup"))
 
     def env(self) -> dict:
         return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
                 "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1",
-                "PYTHONIOENCODING": "utf-8", "HOME": self.workdir}
+                "PYTHONIOENCODING": "utf-8", "HOME": self.workdir,
+                "MALLOC_ARENA_MAX": "2"}        # threads' malloc arenas would use up a bounded address space
 
     def is_students(self, path: str) -> bool:
         """A program from the private copy is the student's (judged by its name, never by a link's target)."""
@@ -98,9 +101,13 @@ class Job:
                 command = sandbox.bwrap_argv(self.bwrap, self.workdir, self.python, self.hide, self.uid) + command
             else:
                 command = self.jail_argv() + command
+            own_user = sandboxed or self.uid is not None
+            join = cgroups.join(self.cgroup) if self.cgroup else None
+            usage = TestUsage(cgroups.Usage(self.cgroup) if self.cgroup else None,
+                              disk=self.workdir if self.disk_tmpfs else None, processes_limited=own_user)
             options = {"env": {**self.env(), **(sandbox.env(self.python) if sandboxed else {})},
-                       "preexec": preexec(self.limits, processes=sandboxed or self.uid is not None),
-                       "limits": self.limits, "wrapped": True}
+                       "preexec": preexec(self.limits, processes=own_user, group=join is not None, join=join),
+                       "limits": self.limits, "wrapped": True, "usage": usage}
         if terminal:
             from grader.runner.pty_program import PtyProgram     # pexpect, for these clients only
             program = PtyProgram(command, cwd=self.workdir, **options)

@@ -1,16 +1,19 @@
 """Resource limits for student programs, and plain words for the one they ran into.
 
-The limits are set with ``setrlimit`` in the child before it starts its
-program (``preexec``), so they hold for the sandbox and everything the student
-starts. The kernel enforces each in its own way, and the program dies (or
-fails) in a way that says which:
+Two layers. For the test as a whole, where the machine offers control groups
+(``cgroups.py``): the memory of all the test's student programs together,
+shared memory included (the kernel's OOM killer ends one of them), and their
+processes and threads; and, in the test's namespaces, the student's writable
+folder is a tmpfs of ``DISK_MIB`` and ``FILES`` (``worker.py``). For each
+program, set with ``setrlimit`` in the child before it starts (``preexec``):
 
 - CPU seconds: SIGXCPU at the soft limit, SIGKILL one second later;
-- memory (RLIMIT_DATA, not the address space, which threads' reserved arenas
-  would use up): Python raises ``MemoryError``;
+- memory (RLIMIT_DATA, with room for its threads' stacks, which are made
+  small with RLIMIT_STACK): Python raises ``MemoryError``; without a control
+  group, the address space too (all that bounds shared memory then);
 - processes and threads (RLIMIT_NPROC, counted per user: only meaningful when
-  the program runs as a user of its own, see ``sandbox.py``): ``fork`` fails
-  with EAGAIN, "Resource temporarily unavailable" / "can't start new thread";
+  the program runs as a user of its own): ``fork`` fails with EAGAIN,
+  "Resource temporarily unavailable" / "can't start new thread";
 - file size: EFBIG, "File too large" (Python ignores SIGXFSZ);
 - open files: EMFILE, "Too many open files".
 """
@@ -27,27 +30,72 @@ MIB = 1 << 20
 FORK_FAILED = re.compile(r"(fork|_execute_child|spawn)[^\n]*\n(.*\n)*?.*Resource temporarily unavailable")
 
 
-def preexec(limits: Limits, *, processes: bool):
+STACK = 2 * MIB
+DISK_MIB = 64            # the student's writable folder (a tmpfs in the test's namespaces)
+FILES = 2000             # files and folders in it          # each thread's stack: a server with dozens of threads is not a memory hog
+
+
+def preexec(limits: Limits, *, processes: bool, group: bool = False, join=None):
     """A function for ``Popen(preexec_fn=...)`` that sets ``limits`` in the child.
 
     ``processes=False`` leaves the number of processes alone: without a user
     of its own, the count would include every process of the grader's user.
+    ``group``: the test has a control group (``cgroups.py``), which ``join``
+    (called first) moves the child into; it bounds the memory of the whole
+    test, shared memory included. Without one, the address space is bounded
+    too, which is all that catches shared memory per process.
+    Each process's own data may exceed the memory limit by its threads' stacks
+    (which count as data), so that the group, not a stack, decides.
     """
+    data = (limits.memory_mib * MIB + limits.processes * STACK,) * 2
     settings = [
         (resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1)),
-        (resource.RLIMIT_DATA, (limits.memory_mib * MIB,) * 2),
+        (resource.RLIMIT_DATA, data),
+        (resource.RLIMIT_STACK, (STACK, STACK)),
         (resource.RLIMIT_FSIZE, (limits.file_size_mib * MIB,) * 2),
         (resource.RLIMIT_NOFILE, (limits.open_files,) * 2),
         (resource.RLIMIT_CORE, (0, 0)),
     ]
+    if not group:
+        settings.append((resource.RLIMIT_AS, (2 * data[0] + 512 * MIB,) * 2))
     if processes:
         settings.append((resource.RLIMIT_NPROC, (limits.processes,) * 2))
     setrlimit = resource.setrlimit
 
     def apply() -> None:       # runs between fork and exec: no imports, no allocation to speak of
+        if join is not None:
+            join()
         for which, values in settings:
             setrlimit(which, values)
     return apply
+
+
+class TestUsage:
+    """What the test's limits saw, beyond one program's exit: read when naming why a program stopped."""
+
+    def __init__(self, group=None, disk: str | None = None, processes_limited: bool = False):
+        self.group = group          # cgroups.Usage, or None
+        self.disk = disk            # the student's writable folder when it is a tmpfs of its own
+        self.processes_limited = processes_limited or group is not None
+
+    def oom_kills(self) -> int:
+        return self.group.oom_kills() if self.group else 0
+
+    def forks_refused(self) -> int:
+        return self.group.forks_refused() if self.group else 0
+
+    def disk_full(self) -> str:
+        """'files' or 'bytes' when the student's tmpfs is full, else ''."""
+        if not self.disk:
+            return ""
+        import os
+        try:
+            st = os.statvfs(self.disk)
+        except OSError:
+            return ""
+        if st.f_favail == 0:
+            return "files"
+        return "bytes" if st.f_bavail * st.f_frsize < 64 * 1024 else ""
 
 
 def exit_signal(code: int | None, *, wrapped: bool) -> int | None:
@@ -64,23 +112,36 @@ def exit_signal(code: int | None, *, wrapped: bool) -> int | None:
 def stop_reason(program) -> str:
     """'used more than 256 MiB of memory' when a finished ``Program`` ran into a limit, else ''.
 
-    The process limit is only in force in the sandbox (see ``preexec``).
+    A kill (SIGKILL) is the kernel's out-of-memory killer when the test's group
+    counted one, the CPU limit when the program used its CPU seconds, and
+    otherwise said to be of unknown cause: never guessed.
     """
     limits, code, wrapped = program.limits, program.returncode, program.wrapped
     if limits is None or code in (None, 0):
         return ""
+    usage = getattr(program, "usage", None) or TestUsage()
     stderr = program.stderr.data.decode("utf-8", errors="replace")
     sig = exit_signal(code, wrapped=wrapped)
-    if sig in (signal.SIGXCPU, signal.SIGKILL):
-        # SIGKILL reaches a program that outlived SIGXCPU; the grader's own
-        # kills come after the exit status has been read.
+    cpu = getattr(program, "cpu_seconds", None)
+    if sig == signal.SIGXCPU or (sig == signal.SIGKILL and cpu is not None and cpu >= limits.cpu_seconds):
         return f"used more than {limits.cpu_seconds} s of CPU time"
+    if sig == signal.SIGKILL and usage.oom_kills():
+        return (f"used more than {limits.memory_mib} MiB of memory, shared memory included "
+                f"(all the test's programs together)")
+    if "No space left on device" in stderr or usage.disk_full():
+        if usage.disk_full() == "files":
+            return f"created more than {FILES} files"
+        return f"wrote more than {DISK_MIB} MiB of files"
     if sig == signal.SIGXFSZ or "File too large" in stderr:
         return f"tried to write a file larger than {limits.file_size_mib} MiB"
-    if wrapped and (FORK_FAILED.search(stderr) or "can't start new thread" in stderr):
-        return f"tried to start more than {limits.processes} processes or threads"
+    if FORK_FAILED.search(stderr) or "can't start new thread" in stderr:
+        if usage.processes_limited:
+            return f"tried to start more than {limits.processes} processes or threads"
     if "MemoryError" in stderr or "Cannot allocate memory" in stderr:
         return f"used more than {limits.memory_mib} MiB of memory"
     if "Too many open files" in stderr:
         return f"opened more than {limits.open_files} files and sockets at once"
+    if sig == signal.SIGKILL:
+        return ("was killed (SIGKILL) by something other than the test's limits: the machine's "
+                "out-of-memory killer, or a program, maybe its own")
     return ""

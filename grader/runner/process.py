@@ -38,11 +38,13 @@ class Program:
 
     def __init__(self, argv: list[str], *, cwd: str, env: dict | None = None,
                  stdin: bytes | None = None, cap: int = OUTPUT_CAP, preexec=None,
-                 limits=None, wrapped: bool = False):
+                 limits=None, wrapped: bool = False, usage=None):
         self.argv = argv
         self.cap = cap
         self.limits = limits            # the Limits it runs under (a student program), else None
         self.wrapped = wrapped          # run by bwrap or the jail, which report death by signal N as exit 128 + N
+        self.usage = usage              # the test's counters (limits.TestUsage), for a student program
+        self.cpu_seconds: float | None = None     # its CPU time and its waited-for children's, once reaped
         self.stdout = Captured(bytearray(), cap)
         self.stderr = Captured(bytearray(), cap)
         self.started = time.monotonic()
@@ -81,12 +83,24 @@ class Program:
         thread.start()
         return thread
 
+    def _poll(self) -> int | None:
+        """Reap the program if it has exited, keeping its CPU time (Popen's own poll would lose it)."""
+        if self._proc.returncode is None:
+            try:
+                pid, status, rusage = os.wait4(self.pid, os.WNOHANG)
+            except ChildProcessError:          # reaped elsewhere
+                return self._proc.poll()
+            if pid:
+                self._proc.returncode = os.waitstatus_to_exitcode(status)
+                self.cpu_seconds = rusage.ru_utime + rusage.ru_stime
+        return self._proc.returncode
+
     @property
     def returncode(self) -> int | None:
-        return self._proc.poll()
+        return self._poll()
 
     def running(self) -> bool:
-        return self._proc.poll() is None
+        return self._poll() is None
 
     def wait(self, timeout: float) -> int | None:
         """Wait up to ``timeout`` seconds for the program to exit; None if it did not.
@@ -98,16 +112,16 @@ class Program:
         to get the CPU on a busy machine).
         """
         deadline = time.monotonic() + timeout
-        if self._proc.poll() is None:
+        if self._poll() is None:
             try:
                 fd = os.pidfd_open(self.pid)
             except OSError:          # no pidfds here (Linux before 5.3), or it was reaped meanwhile
                 fd = None
             if fd is None:
-                try:
-                    self._proc.wait(timeout)
-                except subprocess.TimeoutExpired:
-                    return None
+                while self._poll() is None:
+                    if time.monotonic() >= deadline:
+                        return None
+                    time.sleep(0.01)
             else:
                 try:
                     poller = select.poll()
@@ -115,7 +129,7 @@ class Program:
                     poller.poll(max(timeout, 0) * 1000)
                 finally:
                     os.close(fd)
-                if self._proc.poll() is None:
+                if self._poll() is None:
                     return None
         # Its pipes end with it, unless a child of it holds them open.
         deadline = max(deadline, time.monotonic() + READ_GRACE)

@@ -19,9 +19,9 @@ class PtyProgram:
     """A running program on a pseudo-terminal. ``close()`` is safe to call twice."""
 
     def __init__(self, argv: list[str], *, cwd: str, env: dict, cap: int = OUTPUT_CAP, preexec=None,
-                 limits=None, wrapped: bool = False):
+                 limits=None, wrapped: bool = False, usage=None):
         self.cap = cap
-        self.limits, self.wrapped = limits, wrapped    # as Program's, for limits.stop_reason
+        self.limits, self.wrapped, self.usage = limits, wrapped, usage    # as Program's, for limits.stop_reason
         self.stdout = Captured(bytearray(), cap)
         self.stderr = Captured(bytearray(), cap)   # a terminal has one stream; kept for Program's interface
         self.seen = 0                              # output before this offset was consumed by prompts

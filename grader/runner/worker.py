@@ -24,6 +24,7 @@ sys.path += [p for p in os.environ.get("SOCKGRADE_SITE_PATH", "").split(os.paths
 from grader.files import ignore as skipped_files  # noqa: E402
 from grader.runner import isolation, sandbox  # noqa: E402
 from grader.runner.context import Job, Outcome, TestFailed, free_port  # noqa: E402
+from grader.runner.limits import DISK_MIB, FILES  # noqa: E402
 from grader.runner.conversation import play  # noqa: E402
 from grader.runner.process import become_subreaper, kill_all_descendants  # noqa: E402
 from grader.runner.servers import start_server  # noqa: E402
@@ -34,9 +35,12 @@ from grader.runner.servers import start_server  # noqa: E402
 def run_job(raw: dict, forked: bool = False) -> Outcome:
     outcome = Outcome()
     started = time.monotonic()
-    workdir = tempfile.mkdtemp(prefix="sockgrade-")
+    workdir = raw.get("workdir") or tempfile.mkdtemp(prefix="sockgrade-")   # the engine removes its own
     job = None
     try:
+        disk = raw.get("isolation") in ("netns", "sandbox")
+        if disk:       # in the test's own mount namespace: the host's disk never sees what the student writes
+            _mount_tmpfs(workdir, f"size={DISK_MIB}m,nr_inodes={FILES},mode=0700")
         if raw.get("submission"):
             shutil.copytree(raw["submission"], workdir, dirs_exist_ok=True, symlinks=True, ignore=skipped_files)
         uid = None
@@ -44,6 +48,7 @@ def run_job(raw: dict, forked: bool = False) -> Outcome:
             uid = sandbox.claim_user()
             sandbox.give_to(workdir, uid)
         job = Job.from_dict(raw, workdir, uid)
+        job.disk_tmpfs = disk
         _run_test(job, outcome)
         outcome.passed = not outcome.reason
     except TestFailed as failure:
@@ -64,6 +69,15 @@ def run_job(raw: dict, forked: bool = False) -> Outcome:
         if job is not None and job.first_start is not None:
             outcome.timing = _timing(job.first_start, verdict, forked)
     return outcome
+
+
+def _mount_tmpfs(folder: str, options: str) -> None:
+    import ctypes
+    MS_NOSUID, MS_NODEV = 2, 4
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.mount(b"tmpfs", folder.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options.encode()) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"mount tmpfs on {folder}: {os.strerror(err)}")
 
 
 def _timing(first_program: float, verdict: float, forked: bool) -> dict[str, float]:
