@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+import threading
 
 from rich.console import Console
 from rich.text import Text
@@ -40,9 +42,24 @@ def build_parser(command: str = "grade") -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is: running tests killed, scratch removed, exit 143."""
+
+
+def _on_signal(signum, frame) -> None:
+    # The first one stops grading; any more (an impatient second Ctrl-C) must not cut the cleanup short,
+    # which kills every running test at once and takes well under a second.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     console = Console()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _on_signal)
+        signal.signal(signal.SIGTERM, _on_signal)
     command = "grade"
     if argv and argv[0] in SUBCOMMANDS:
         command = SUBCOMMANDS[argv.pop(0)]
@@ -55,5 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         console.print(Text("error ", style="bold red") + Text(str(exc)), highlight=False, soft_wrap=True)
         return USAGE_ERROR
+    except Terminated:
+        return 143
     except KeyboardInterrupt:
         return 130
