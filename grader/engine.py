@@ -127,6 +127,7 @@ class Engine:
         result = AssignmentResult(student=student or submission.name, assignment=spec.id,
                                   title=spec.title, tests=[], isolation=self.isolation,
                                   files={r: str(p.relative_to(submission)) for r, p in files.items() if p})
+        result.extra["limits"] = self.limits_by          # how the test as a whole was bounded
         seeds = sorted({t.generate.seed for t in spec.tests if t.generate})
         if seeds:
             result.extra["seed"] = seeds[0] if len(seeds) == 1 else seeds

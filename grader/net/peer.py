@@ -10,6 +10,7 @@ import select
 import socket
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 from grader import match
 from grader.net.transcript import Transcript, decode, escape
@@ -27,19 +28,23 @@ class Verdict:
 
 class Peer:
     def __init__(self, name: str, transport: str, address: tuple[str, int],
-                 framing: str, transcript: Transcript):
+                 framing: str, transcript: Transcript,
+                 opener: Callable[[int, int], socket.socket] | None = None):
+        """``opener(family, kind)`` makes the socket (default ``socket.socket``): the reference's
+        clients make theirs in its network namespace (``grader.runner.oracle``)."""
         self.name, self.transport, self.address = name, transport, address
         self.framing, self.transcript = framing, transcript
+        self._open = opener or socket.socket
         self.sock: socket.socket | None = None
         self.pending: list[bytes] = []      # TCP bytes / UDP datagrams not yet consumed
         self.eof = False
 
     def connect(self, timeout: float) -> Verdict:
         if self.transport == "udp":
-            self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self.sock = self._open(socket.AF_INET, socket.SOCK_DGRAM)
             self.sock.bind(("127.0.0.1", 0))
             return Verdict(True)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock = self._open(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.settimeout(timeout)
         try:
             self.sock.connect(self.address)

@@ -2,7 +2,10 @@
 
 It listens where the client expects the server (the course's 127.0.0.1:9999)
 and forwards to where the server really is, so the grader sees exactly what
-the client sent, message by message (a TCP chunk or a UDP datagram). Over UDP
+the client sent, message by message (a TCP chunk or a UDP datagram). The
+server may be in another network namespace (the reference's, see
+``grader.runner.oracle``): the relay then makes its upstream sockets there
+(``upstream_socket``) while listening in the client's. Over UDP
 it can also play a seeded ``NetworkProfile``: lose, duplicate, delay and
 reorder datagrams.
 """
@@ -14,6 +17,7 @@ import select
 import socket
 import threading
 import time
+from typing import Callable
 
 from grader.net.shaping import NetworkProfile, Shaper
 from grader.net.transcript import Transcript, escape
@@ -24,10 +28,14 @@ HOLD_AT_MOST = 1.0     # seconds a reordered datagram waits for one to overtake 
 
 class Relay:
     def __init__(self, transport: str, listen: tuple[str, int], upstream: tuple[str, int],
-                 transcript: Transcript, who: str | None = "client", profile: NetworkProfile | None = None):
+                 transcript: Transcript, who: str | None = "client", profile: NetworkProfile | None = None,
+                 upstream_socket: Callable[[int, int], socket.socket] | None = None):
         """``who`` names the client side in the transcript; None records no messages
-        (the test-side clients already do), only what the profile did to them."""
+        (the test-side clients already do), only what the profile did to them.
+        ``upstream_socket(family, kind)`` makes each socket towards ``upstream``
+        (default ``socket.socket``, in the namespace the relay listens in)."""
         self.transport, self.upstream, self.transcript, self.who = transport, upstream, transcript, who
+        self._open_upstream = upstream_socket or socket.socket
         self.from_client: list[bytes] = []
         self.profile = profile
         if profile:
@@ -65,7 +73,10 @@ class Relay:
             for s in readable:
                 if s is self.sock:
                     conn, _ = self.sock.accept()
-                    up = socket.create_connection(self.upstream, timeout=5)
+                    up = self._connect_upstream()
+                    if up is None:          # the server is gone: the client sees its connection closed
+                        conn.close()
+                        continue
                     if self.who:
                         self.transcript.add(self.who, "connected", "client program connected")
                     pairs[conn], pairs[up] = up, conn
@@ -91,6 +102,16 @@ class Relay:
                     other.sendall(data)
                 except OSError:
                     pass
+
+    def _connect_upstream(self) -> socket.socket | None:
+        up = self._open_upstream(socket.AF_INET, socket.SOCK_STREAM)
+        up.settimeout(5)
+        try:
+            up.connect(self.upstream)
+        except OSError:
+            up.close()
+            return None
+        return up
 
     @property
     def address(self) -> tuple[str, int]:
@@ -152,7 +173,7 @@ class Relay:
                 if s is self.sock:
                     up = upstreams.get(addr)
                     if up is None:
-                        up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                        up = self._open_upstream(socket.AF_INET, socket.SOCK_DGRAM)
                         up.bind(("127.0.0.1", 0))
                         upstreams[addr], clients[up] = up, addr
                         self._sockets.append(up)

@@ -1,13 +1,21 @@
-"""Run a client program against a server and check the wire and its output."""
+"""Run a client program against a server and check the wire and its output.
+
+Against the reference server, the reference runs in a network namespace of its
+own (``oracle.py``) and the recording relay takes its place on the address the
+client hard-codes, in the test's namespace: all the client can reach of the
+reference is the relay, which records every byte it sends. The setup steps
+(``before:``) talk to the reference from inside its namespace.
+"""
 from __future__ import annotations
 
 from grader import match
 from grader.net.capture import Capture
 from grader.net.relay import Relay
 from grader.net.transcript import decode, escape
-from grader.runner.context import Job, Outcome, TestFailed, crash_summary, free_port
+from grader.runner.context import Job, Outcome, TestFailed, crash_summary
 from grader.runner.conversation import play
 from grader.runner.limits import stop_reason
+from grader.runner.oracle import Oracle
 from grader.runner.process import Program
 from grader.runner.servers import start_server
 from grader.spec.variables import resolve, substitute
@@ -15,19 +23,23 @@ from grader.spec.variables import resolve, substitute
 
 def run_client(job: Job, outcome: Outcome) -> None:
     run = job.test.client
-    relay = capture = None
+    relay = capture = oracle = reference = None
     try:
+        peers = {}
         if run.server == "reference":
-            # The reference listens elsewhere; the relay takes its place on the
+            # The reference listens in its own namespace; the relay takes its place on the
             # address the client hard-codes, and records what the client sends.
-            server = start_server(job, job.test.server_role, "reference", port=free_port())
+            oracle = Oracle(job)
+            server = reference = oracle.start_reference(job.test.server_role)
             relay = Relay(job.transport, (job.host, job.port), server.address, job.transcript,
-                          profile=job.test.network)
+                          profile=job.test.network, upstream_socket=oracle.socket)
+            peers = {step.client: oracle.peer(step.client, server.address, job.transcript)
+                     for step in run.before}
         else:
             server = start_server(job, job.test.server_role, "student")
             capture = _capture(job, server.socket.port)
         if run.before:
-            play(job, run.before, server, outcome, label="setup step")
+            play(job, run.before, server, outcome, label="setup step", peers=peers)
         program = _start_client(job, run, job.port if relay else server.socket.port)
         if run.interact:
             try:
@@ -53,6 +65,10 @@ def run_client(job: Job, outcome: Outcome) -> None:
             relay.close()
         if capture:
             capture.close()
+        if reference:
+            reference.program.close()
+        if oracle:
+            oracle.close()
 
 
 def _capture(job: Job, port: int) -> Capture | None:

@@ -1,9 +1,11 @@
 """Play a generated conversation against the student's server and the reference side by side.
 
-Both servers run in the test's namespace (the student's on its hard-coded
-port, the reference's on a free one). Every round is sent to the reference
-first; its answers are what the student's server must say. On a mismatch the
-conversation is shrunk to a shortest failing one within a budget of runs.
+The student's server runs in the test's network namespace on its hard-coded
+port; the reference runs in a namespace of its own (``oracle.py``), out of the
+student's reach, on the spec's port there (on a free port of the same loopback
+at level ``none``). Every round is sent to the reference first; its answers are
+what the student's server must say. On a mismatch the conversation is shrunk to
+a shortest failing one within a budget of runs, all with the same oracle.
 """
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ from dataclasses import dataclass
 from grader import generate
 from grader.net.peer import Peer
 from grader.net.transcript import Transcript, escape
-from grader.runner.context import Job, Outcome, TestFailed, free_port
+from grader.runner.context import Job, Outcome, TestFailed
+from grader.runner.oracle import Oracle
 from grader.runner.servers import start_server
 from grader.spec.model import Expectation
 
@@ -46,13 +49,14 @@ class Run:
 def run_generated(job: Job, outcome: Outcome) -> None:
     gen = job.test.generate
     rounds = generate.conversation(gen)
-    first = _play(job, rounds)
-    label = f"generated conversation {gen.index + 1} of {gen.count} (seed {gen.seed})"
-    outcome.notes.append(f"{label}: {sum(len(r) for r in rounds)} commands from {gen.clients} clients")
-    if first.failed_at is None:
-        job.transcript = first.transcript
-        return
-    smallest, runs = _shrink(job, rounds, first)
+    with Oracle(job) as oracle:
+        first = _play(job, oracle, rounds)
+        label = f"generated conversation {gen.index + 1} of {gen.count} (seed {gen.seed})"
+        outcome.notes.append(f"{label}: {sum(len(r) for r in rounds)} commands from {gen.clients} clients")
+        if first.failed_at is None:
+            job.transcript = first.transcript
+            return
+        smallest, runs = _shrink(job, oracle, rounds, first)
     job.transcript = smallest.transcript
     bad = smallest.exchanges[smallest.failed_at]
     got = "nothing" if bad.got is None else repr(escape(bad.got.encode()))
@@ -64,23 +68,24 @@ def run_generated(job: Job, outcome: Outcome) -> None:
                      + (f"; {smallest.server_gone}" if smallest.server_gone else ""))
 
 
-def _play(job: Job, rounds: list[generate.Round]) -> Run:
+def _play(job: Job, oracle: Oracle, rounds: list[generate.Round]) -> Run:
     """A fresh pair of servers, one conversation; stops at the first mismatch."""
     gen = job.test.generate
     transcript = Transcript()
     job.transcript = transcript
-    reference = start_server(job, job.test.server_role, "reference", port=free_port())
-    student = start_server(job, job.test.server_role, "student")
+    reference = oracle.start_reference(job.test.server_role)
+    student = None
     theirs: dict[str, Peer] = {}
     ours: dict[str, Peer] = {}
     exchanges: list[Exchange] = []
     quiet = Transcript()
     timeout = gen.timeout
     try:
+        student = start_server(job, job.test.server_role, "student")
         for number, round_ in enumerate(rounds):
             for client, _ in round_:
                 if client not in ours:
-                    theirs[client] = Peer(client, job.transport, reference.address, job.framing, quiet)
+                    theirs[client] = oracle.peer(client, reference.address, quiet)
                     ours[client] = Peer(client, job.transport, student.address, job.framing, transcript)
                     if gen.welcome:
                         expected = _answer(theirs[client], "(connect)", timeout)
@@ -106,7 +111,8 @@ def _play(job: Job, rounds: list[generate.Round]) -> Run:
         for peer in [*theirs.values(), *ours.values()]:
             peer.close()
         reference.program.close()
-        student.program.close()
+        if student is not None:
+            student.program.close()
 
 
 class _Mismatch(Exception):
@@ -132,7 +138,7 @@ def _judge(peer: Peer, exchange: Exchange, timeout: float) -> Exchange:
     return exchange
 
 
-def _shrink(job: Job, rounds: list[generate.Round], failing: Run) -> tuple[Run, int]:
+def _shrink(job: Job, oracle: Oracle, rounds: list[generate.Round], failing: Run) -> tuple[Run, int]:
     """Drop rounds, then commands within rounds, while the conversation still fails."""
     deadline = time.monotonic() + SHRINK_SECONDS
     runs = 0
@@ -144,7 +150,7 @@ def _shrink(job: Job, rounds: list[generate.Round], failing: Run) -> tuple[Run, 
         if runs >= SHRINK_RUNS or time.monotonic() > deadline or not candidate:
             return False
         runs += 1
-        result = _play(job, candidate)
+        result = _play(job, oracle, candidate)
         if result.failed_at is None:
             return False
         best, current = result, _prefix(candidate, result)

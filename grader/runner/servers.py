@@ -36,11 +36,14 @@ class Server:
         return f"your server stopped (exit code {code})" + (f": {summary}" if summary else "")
 
 
-def start_server(job: Job, role: str, which: str, port: int | None = None) -> Server:
+def start_server(job: Job, role: str, which: str, port: int | None = None,
+                 net: str = "/proc/net") -> Server:
     """Start the student's or the reference program for ``role`` and wait for its socket.
 
     Raises TestFailed with a student-facing reason when it never binds the
     right transport; a wrong port is recorded in ``port_problem`` instead.
+    ``net``: the socket tables of the network namespace it starts in (the
+    reference's own, see ``oracle.py``: call this on the oracle's thread).
     """
     program_info = job.programs[role]
     path = program_info[which]
@@ -54,7 +57,7 @@ def start_server(job: Job, role: str, which: str, port: int | None = None) -> Se
     job.transcript.add("server", "note", f"started {who}")
     deadline = time.monotonic() + job.test.startup_timeout
     while True:
-        found = bound_sockets(descendants(program.pid))
+        found = bound_sockets(descendants(program.pid), net)
         if found:
             break
         if not program.running():
@@ -76,7 +79,8 @@ def start_server(job: Job, role: str, which: str, port: int | None = None) -> Se
     exact = [s for s in wanted if s.port == expected_port]
     chosen = (exact or wanted)[0]
     server = Server(program, chosen)
-    job.transcript.add("server", "note", f"bound {chosen}")
+    elsewhere = " (in a network namespace of its own)" if net != "/proc/net" else ""
+    job.transcript.add("server", "note", f"bound {chosen}{elsewhere}")
     if not exact:
         server.port_problem = (f"{who} bound {job.transport.upper()} port {chosen.port}, "
                                f"the assignment asks for {expected_port}")

@@ -2,6 +2,10 @@
 
 Waiting for a server by reading /proc/net/{tcp,udp}[6] instead of probing the
 port matters: a probe would be served as a client by a single-threaded server.
+A table lists the sockets of one network namespace: ``/proc/net`` is that of
+the reading process's main thread (the test's); the reference server, which
+runs in a namespace of its own (``oracle.py``), is looked for in its
+namespace's tables (``net``).
 """
 from __future__ import annotations
 
@@ -33,10 +37,10 @@ def _decode_v6(hex_addr: str) -> str:
     return str(ipaddress.IPv6Address(words))
 
 
-def _table(name: str):
+def _table(name: str, net: str = "/proc/net"):
     decode = _decode_v6 if name.endswith("6") else _decode_v4
     try:
-        with open(f"/proc/net/{name}") as f:
+        with open(f"{net}/{name}") as f:
             next(f)
             for line in f:
                 fields = line.split()
@@ -62,8 +66,8 @@ def socket_inodes(pids) -> set[str]:
     return inodes
 
 
-def bound_sockets(pids) -> list[BoundSocket]:
-    """Listening TCP sockets and bound UDP sockets owned by ``pids``."""
+def bound_sockets(pids, net: str = "/proc/net") -> list[BoundSocket]:
+    """Listening TCP sockets and bound UDP sockets owned by ``pids``, in the namespace whose tables are in ``net``."""
     inodes = socket_inodes(pids)
     if not inodes:
         # Reading the tables costs the kernel a walk over every socket of the machine;
@@ -72,7 +76,7 @@ def bound_sockets(pids) -> list[BoundSocket]:
     found = []
     for transport in ("tcp", "udp"):
         for table in (transport, transport + "6"):
-            for host, port, state, inode in _table(table):
+            for host, port, state, inode in _table(table, net):
                 if inode not in inodes or port == 0:
                     continue
                 if transport == "tcp" and state != TCP_LISTEN:
