@@ -1,6 +1,7 @@
 """The Python API; the CLI is a thin layer over these functions and shares their defaults."""
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,14 +18,14 @@ def pick_specs(submission: Path, specs: list[Spec]) -> list[Spec]:
 
 def grade_submission(path: str | Path, *, specs: list[str] | None = None, specs_dir: str | None = None,
                      jobs: int | None = None, isolation: str | None = None,
-                     seed: int | None = None) -> list[AssignmentResult]:
+                     seed: int | None = None, python: str = sys.executable) -> list[AssignmentResult]:
     """Grade one student's folder against the named specs, or every spec whose files are present."""
     submission = Path(path)
     chosen = catalog.resolve(specs, specs_dir and Path(specs_dir)) if specs else \
         pick_specs(submission, catalog.load_all(specs_dir and Path(specs_dir)))
     if seed is not None:
         chosen = [s.with_seed(seed) for s in chosen]
-    with Engine(jobs=jobs, isolation=isolation) as engine:
+    with Engine(jobs=jobs, isolation=isolation, python=python) as engine:
         return engine.grade_all([(submission, spec, None) for spec in chosen])
 
 
@@ -32,7 +33,8 @@ def grade_class(path: str | Path, *, specs: list[str] | None = None, specs_dir: 
                 tests: list[str] | None = None, jobs: int | None = None, isolation: str | None = None,
                 cache_dir: str | None = None, use_cache: bool = True, shard: str | None = None,
                 single: bool = False, skip: list[str] | None = None,
-                progress: batch.Progress | None = None, seed: int | None = None) -> batch.BatchRun:
+                progress: batch.Progress | None = None, seed: int | None = None,
+                python: str = sys.executable) -> batch.BatchRun:
     """Grade one student's folder, a class folder, or a zip of either (see ``grader.classroom``).
 
     Every student is graded against the named specs, or against every spec whose
@@ -40,7 +42,8 @@ def grade_class(path: str | Path, *, specs: list[str] | None = None, specs_dir: 
     ``~/.cache/sockgrade/results``) are reused unless ``use_cache`` is false.
     ``shard`` ("K/N") grades only the K-th of N deterministic parts of the class.
     ``tests`` keeps only the tests with these names; ``skip`` lists folders in
-    the class that are not students (outputs written there). Raises ValueError
+    the class that are not students (outputs written there). ``python`` runs the
+    student programs (level none needs one other users can reach). Raises ValueError
     for a bad ``shard`` or an unknown test name.
     """
     folder = specs_dir and Path(specs_dir)
@@ -51,7 +54,7 @@ def grade_class(path: str | Path, *, specs: list[str] | None = None, specs_dir: 
         chosen = [s.with_seed(seed) for s in chosen]
     folder_ = Path(cache_dir) if cache_dir else cache.default_dir()
     store = ResultCache(folder_) if use_cache else None
-    with Engine(jobs=jobs, isolation=isolation, hide=(folder_.resolve(),)) as engine:
+    with Engine(jobs=jobs, isolation=isolation, hide=(folder_.resolve(),), python=python) as engine:
         return batch.grade_class(Path(path), chosen, engine, all_specs=bool(specs), cache=store,
                                  shard=batch.parse_shard(shard) if shard else None, single=single,
                                  skip=[Path(p) for p in skip or ()], progress=progress)

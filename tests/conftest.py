@@ -1,6 +1,7 @@
 """Shared fixtures: the shipped specs, a grading engine, submissions made of reference programs."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import textwrap
@@ -44,6 +45,29 @@ def python_for_none() -> str | None:
 
 
 NONE_PYTHON = python_for_none()
+
+
+def python_for(level: str | None) -> str:
+    """The interpreter student programs run with at ``level``."""
+    import sys
+    return (NONE_PYTHON or sys.executable) if level == "none" else sys.executable
+
+
+@contextlib.contextmanager
+def loopback_lock(level: str | None):
+    """At level none, tests use port 9999 of the machine's own loopback: one grading at a time
+    across the test processes (pytest-xdist) of this machine."""
+    if level != "none":
+        yield
+        return
+    import fcntl
+    import tempfile
+    with open(os.path.join(tempfile.gettempdir(), "pytest-sockgrade-loopback.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 # Test programs take --port N, as a reference program must, and otherwise use the course's 9999.

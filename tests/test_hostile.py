@@ -7,39 +7,27 @@ folder, each with a secret planted in it.
 """
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import shutil
-import subprocess
-import sys
-import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 import pytest
-import yaml
 
-from conftest import EXAMPLES, REFERENCE, ROOT, SPECS, processes_with
+from conftest import REFERENCE, SPECS, processes_with  # noqa: F401 (processes_with: test_fairness)
 from grader.engine import Engine
 from grader.runner import isolation
 from grader.spec import SpecError, load_spec
+from hostile_course import HOSTILE, Course, grade_safely, startup_output, why_not
 
-HOSTILE = Path(__file__).resolve().parent / "hostile"
 SANDBOX = isolation.available_level() == "sandbox"
-LIMITS = {"cpu_seconds": 1, "memory_mib": 64, "processes": 8, "file_size_mib": 1, "open_files": 64,
-          "submission_seconds": 120}
+# Folders of tests/hostile/ graded elsewhere: the fairness test's helper, the attacks on the isolation
+# itself (tests/test_isolation_attacks.py), the generated conversations' oracle (tests/test_oracle_isolation.py).
+GRADED_ELSEWHERE = {"cpu_burner", "forger", "worker_killer", "forkserver_client", "pyc_trick", "oracle_tamper"}
 
 ECHO_TESTS = [t.name for t in load_spec(SPECS / "udp-echo.yaml").tests]
 ECHO_SERVER = [t.name for t in load_spec(SPECS / "udp-echo.yaml").tests if t.side == "server"]
 # The hostile contact clients are the course's, which never resend a lost datagram.
 CONTACT_TESTS = [t.name for t in load_spec(SPECS / "udp-contacts.yaml").tests
                  if t.name != "client retries when the reply is lost"]
-
-
-def startup_output(result) -> str:
-    return next(t for t in result.tests if t.name == "server binds UDP 9999").server_output
 
 
 def output_is_capped(result) -> None:
@@ -56,14 +44,14 @@ def no_terminal_control(result) -> None:
 
 def writes_failed(result) -> None:
     output = startup_output(result)
-    for target in ("../../", "/root/", "/work/", "/etc/", "/usr/"):
-        assert f"could not write {target}" in output
+    for label in ("../../", "/root/", "checkout", "grader", "/etc/", "/usr/", "specs", "cache"):
+        assert f"could not write {label} " in output
 
 
 def found_nothing(result) -> None:
     output = startup_output(result)
     assert "looked everywhere" in output
-    assert "FOUND" not in output
+    assert "FOUND" not in output and "SAW" not in output
 
 
 @dataclass
@@ -109,84 +97,6 @@ CASES = {
 }
 
 
-def fingerprint(folder: Path) -> dict[str, str]:
-    """Every entry under ``folder``: a file's mode and content hash, a link's target."""
-    found = {}
-    for root, dirs, files in os.walk(folder):
-        for name in dirs + files:
-            path = Path(root) / name
-            st = path.lstat()
-            if path.is_symlink():
-                found[str(path)] = "link " + os.readlink(path)
-            elif path.is_file():
-                found[str(path)] = f"{st.st_mode:o} " + hashlib.sha256(path.read_bytes()).hexdigest()
-            else:
-                found[str(path)] = f"{st.st_mode:o} dir"
-    return found
-
-
-def files_named(marker: str, *folders: Path) -> list[str]:
-    """Entries whose name holds ``marker``, directly in ``folders`` (and anywhere under the first)."""
-    hits = [str(p) for p in folders[0].rglob(f"*{marker}*")]
-    for folder in folders[1:]:
-        try:
-            hits += [str(folder / n) for n in os.listdir(folder) if marker in n]
-        except OSError:
-            pass
-    return hits
-
-
-class Course:
-    """A tmp_path laid out like a teacher's machine, with a secret in every file no student may read."""
-
-    def __init__(self, root: Path):
-        self.root = root
-        self.secret = "SECRET-" + uuid.uuid4().hex
-        self.marker = "sockgrade-hostile-" + uuid.uuid4().hex
-        (root / "reference").mkdir()
-        for ref in REFERENCE.glob("*.py"):
-            (root / "reference" / ref.name).write_text(ref.read_text() + f"\n# {self.secret}\n")
-        (root / "specs").mkdir()
-        other = root / "class" / "other-student"
-        other.mkdir(parents=True)
-        (other / "contactserverudp.py").write_text(f"# {self.secret}\n")
-        (root / "out").mkdir()
-        (root / "out" / "results.json").write_text(json.dumps({"leak": self.secret}))
-
-    def spec(self, spec_id: str, startup_timeout: float, only: list[str] | None = None, **limits):
-        data = yaml.safe_load((SPECS / f"{spec_id}.yaml").read_text())
-        data["tests"] = [t for t in data["tests"] if only is None or t["name"] in only]
-        for role in data["roles"].values():
-            role["reference"] = str(self.root / "reference" / Path(role["reference"]).name)
-        data["defaults"] = {**data.get("defaults", {}), "startup_timeout": startup_timeout,
-                            "client_timeout": max(10, startup_timeout)}
-        data["limits"] = {**LIMITS, **limits}
-        path = self.root / "specs" / f"{spec_id}.yaml"
-        path.write_text(f"# {self.secret}\n" + yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-        return load_spec(path)
-
-    def student(self, name: str) -> Path:
-        folder = self.root / "class" / name
-        shutil.copytree(HOSTILE / name, folder, symlinks=True)
-        for path in folder.rglob("*.py"):
-            path.write_text(path.read_text().replace("HOSTILE-MARKER", self.marker))
-        return folder
-
-
-def grade_safely(course: Course, submission: Path, spec, level: str | None = None):
-    """Grade and check everything that must hold whatever the submission does; return the result."""
-    before = fingerprint(submission)
-    with Engine(isolation=level) as engine:
-        result = engine.grade(submission, spec)
-    assert not [t.reason for t in result.tests if t.grader_error]
-    assert processes_with(course.marker) == []
-    assert fingerprint(submission) == before
-    assert files_named(course.marker, course.root, course.root.parent, Path("/tmp"), Path("/"),
-                       Path.home(), Path("/var/tmp"), Path("/dev/shm")) == []
-    assert course.secret not in json.dumps(result.to_dict(), ensure_ascii=False)
-    return result
-
-
 def check_case(case: Case, result) -> None:
     tests = {t.name: t for t in result.tests}
     assert {n for n, t in tests.items() if t.passed} == set(case.passing), \
@@ -213,6 +123,9 @@ def test_hostile_submission(name, tmp_path):
 
 @pytest.mark.parametrize("name", ["cpu_forever", "memory_hog"])
 def test_limits_hold_without_namespaces(name, tmp_path):
+    why = why_not("none")
+    if why:
+        pytest.skip(why)
     course = Course(tmp_path)
     case = CASES[name]
     keep = ["server binds UDP 9999", "client sends message1..message5 and prints the replies"]
@@ -227,7 +140,8 @@ def test_limits_hold_without_namespaces(name, tmp_path):
 
 def test_every_hostile_folder_has_a_case():
     folders = {p.name for p in HOSTILE.iterdir() if p.is_dir()}
-    assert folders == set(CASES) | {"cpu_burner"}
+    assert folders - GRADED_ELSEWHERE == set(CASES)
+    assert GRADED_ELSEWHERE - folders <= {"oracle_tamper"}     # another engineer's, perhaps not there yet
 
 
 @pytest.mark.skipif(not SANDBOX, reason="needs the sandbox (bubblewrap)")
@@ -252,23 +166,6 @@ def test_the_submission_time_limit_stops_further_tests(tmp_path):
     assert reasons[0].startswith("your server did not bind")
     assert all(r.startswith("not run: the tests of this submission already took 1 s") for r in reasons[1:])
     assert processes_with(course.marker) == []
-
-
-def test_strict_refuses_to_grade_without_full_isolation(tmp_path):
-    env = {**os.environ, "SOCKGRADE_ISOLATION": "none", "COLUMNS": "300"}
-    done = subprocess.run([sys.executable, "-m", "grader", str(EXAMPLES / "alice"), "--isolation", "strict",
-                           "--json", str(tmp_path / "out.json")],
-                          capture_output=True, text=True, env=env, cwd=ROOT)
-    assert done.returncode == 2
-    assert done.stdout.strip().splitlines() == [
-        "error no full isolation here (SOCKGRADE_ISOLATION=none is set); see 'Full isolation' in the README"]
-    assert not (tmp_path / "out.json").exists()
-
-
-@pytest.mark.skipif(not SANDBOX, reason="needs the sandbox (bubblewrap)")
-def test_strict_grades_in_the_sandbox():
-    with Engine(isolation="strict") as engine:
-        assert engine.isolation == "sandbox"
 
 
 def test_a_misspelt_limit_is_a_spec_error(tmp_path):

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import EXAMPLES, ROOT
 from grader.engine import _verified_outcome
-from grader.runner import isolation, sandbox
+from grader.runner import isolation
 
 LEVELS = isolation.available_levels()
 QUICK = ["--spec", "udp-echo", "--test", "server binds UDP 9999"]

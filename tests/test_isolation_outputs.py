@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 from rich.console import Console
 
-from conftest import EXAMPLES, NONE_PYTHON, ROOT
+from conftest import EXAMPLES, NONE_PYTHON, ROOT, loopback_lock
 from grader.commands.grade import write_outputs
 from grader.reporting import gradebook, gradescope, isolation_note, terminal
 from grader.runner import isolation
@@ -292,10 +292,11 @@ def test_grading_below_sandbox_says_so_in_every_file(level, tmp_path):
     if not python or level not in isolation.available_levels(python):
         pytest.skip(f"level {level} is not available here")
     out = tmp_path / "out"
-    proc = grade(EXAMPLES / "bob", "--isolation", level, "--spec", "udp-echo", "--test", "server binds UDP 9999",
+    with loopback_lock(level):
+        proc = grade(EXAMPLES / "bob", "--isolation", level, "--spec", "udp-echo", "--test", "server binds UDP 9999",
                  "--cache-dir", tmp_path / "cache", "--json", out / "results.json", "--csv", out / "grades.csv",
-                 "--junit", out / "junit.xml", "--feedback", out / "feedback", "--report", out / "report.html",
-                 python=python)
+                     "--junit", out / "junit.xml", "--feedback", out / "feedback", "--report",
+                     out / "report.html", python=python)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     expected = f"Graded with isolation '{level}', below full isolation ('sandbox')"
     assert f"isolation: {level} (below sandbox)" in proc.stdout

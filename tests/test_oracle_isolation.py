@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REFERENCE, REFERENCE_AS_STUDENT, SPECS, make_submission
+from conftest import REFERENCE, REFERENCE_AS_STUDENT, SPECS, loopback_lock, make_submission, python_for
 from grader import generate
 from grader.engine import Engine
 from grader.net.relay import Relay
@@ -63,10 +63,10 @@ def generated_only():
 
 def grade(submission, spec, level):
     try:
-        engine = Engine(isolation=level)
+        engine = Engine(isolation=level, python=python_for(level))
     except isolation.IsolationUnavailable as exc:
         pytest.skip(f"isolation level {level} is not available here: {exc}")
-    with engine:
+    with loopback_lock(level), engine:
         result = engine.grade(submission, spec)
     assert result.isolation == level
     assert not [t.reason for t in result.tests if t.grader_error]

@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from conftest import NONE_PYTHON, REFERENCE, make_submission, processes_with
+from conftest import REFERENCE, loopback_lock, make_submission, processes_with, python_for
 from grader.engine import Engine
 from grader.runner.isolation import available_levels as levels_available
 
@@ -97,9 +97,9 @@ def forking_server(marker: str) -> str:
 def test_no_process_survives_a_test(isolation, tmp_path, specs):
     marker = f"sockgrade-marker-{uuid.uuid4().hex}"
     sub = make_submission(tmp_path / "s", {"serverudp.py": forking_server(marker)})
-    if isolation not in levels_available(NONE_PYTHON or sys.executable):
+    if isolation not in levels_available(python_for(isolation)):
         pytest.skip(f"{isolation} isolation is not available here")
-    with Engine(isolation=isolation, python=NONE_PYTHON or sys.executable) as engine:
+    with loopback_lock(isolation), Engine(isolation=isolation, python=python_for(isolation)) as engine:
         result = engine.grade(sub, specs["udp-echo"])
     assert results_by_name(result)["server answers Hello, <data>!"].passed
     assert result.isolation == isolation

@@ -83,3 +83,12 @@ def bound_sockets(pids, net: str = "/proc/net") -> list[BoundSocket]:
                     continue
                 found.append(BoundSocket(transport, host, port))
     return sorted(set(found), key=lambda s: (s.transport, s.port, s.host))
+
+
+def port_in_use(transport: str, port: int, net: str = "/proc/net") -> bool:
+    """Some process of the namespace listens on (TCP) or is bound to (UDP) ``port``."""
+    for table in (transport, transport + "6"):
+        for host, bound, state, inode in _table(table, net):
+            if bound == port and (transport == "udp" or state == TCP_LISTEN):
+                return True
+    return False

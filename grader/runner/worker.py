@@ -28,6 +28,7 @@ from grader.runner.limits import DISK_MIB, FILES  # noqa: E402
 from grader.runner.conversation import play  # noqa: E402
 from grader.runner.process import become_subreaper, kill_all_descendants  # noqa: E402
 from grader.runner.servers import start_server  # noqa: E402
+from grader.runner.sockets import port_in_use  # noqa: E402
 # The modules of the other kinds of test (client, generated, swarm, relay) are imported by the tests
 # that use them: every import is paid once per test, in a worker of its own.
 
@@ -49,6 +50,12 @@ def run_job(raw: dict, forked: bool = False) -> Outcome:
             sandbox.give_to(workdir, uid)
         job = Job.from_dict(raw, workdir, uid)
         job.disk_tmpfs = disk
+        if job.isolation == "none" and job.mode == "grade" and port_in_use(job.transport, job.port):
+            # On the machine's own loopback a program outside the test holds the port: not the student's doing.
+            outcome.error = (f"{job.transport.upper()} port {job.port} is taken by another program on this "
+                             f"machine, so the test could not run (grade at level netns or sandbox, where "
+                             f"each test has a loopback of its own, or stop that program)")
+            return outcome
         _run_test(job, outcome)
         outcome.passed = not outcome.reason
     except TestFailed as failure:
