@@ -55,7 +55,9 @@ HIDDEN_AT = {
 }
 # Where a program may leave a file on the machine at each level (the test removes it): below the
 # sandbox, the folders every user may write to, which no level but the sandbox covers.
-WRITABLE_AT = {"sandbox": (), "netns": ("/var/tmp", "/dev/shm"),
+# Where a program may leave a file outside its folder: at netns the jail gives each program world-writable
+# folders of its own; level none has only the machine's.
+WRITABLE_AT = {"sandbox": (), "netns": (),
                "none": ("/var/tmp", "/dev/shm", tempfile.gettempdir())}
 
 

@@ -7,8 +7,10 @@ grader runs as root (of the machine, or of the test's user namespace):
 - with ``namespaces`` (level ``netns``): a mount namespace of its own in which
   the grader's folders are covered by empty ones (the specs, the reference
   programs, the class, the result cache, the grader's temporary folder with
-  every other test's copy and the fork server's socket), and a PID namespace
-  of its own with its own ``/proc``: it sees no process of the grader;
+  every other test's copy and the fork server's socket) and the machine's
+  world-writable folders by empty ones of its own; a PID namespace of its own
+  with its own ``/proc`` (it sees no process of the grader) and an IPC
+  namespace of its own;
 - a user of its own (``uid``) when the grader is root of the machine; in a user
   namespace, where only root is mapped, it stays that root without any
   capability;
@@ -26,7 +28,10 @@ import os
 import signal
 import sys
 
-CLONE_NEWNS, CLONE_NEWPID = 0x00020000, 0x20000000
+CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWIPC = 0x00020000, 0x20000000, 0x08000000
+# The machine's world-writable folders: shared by every program, a place to leave answers for another
+# student (or to fill). Each program gets empty ones of its own, as in the sandbox.
+SHARED = ("/tmp", "/var/tmp", "/dev/shm")
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REMOUNT, MS_REC, MS_PRIVATE = (
     1, 2, 4, 8, 4096, 32, 16384, 1 << 18)
 PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 1, 24, 38, 47
@@ -66,13 +71,14 @@ def blocking(path: str) -> str | None:
 
 def cover(config: dict) -> None:
     """In a new mount namespace: the temporary folder and every hidden path replaced by empty ones."""
-    _check(libc.unshare(CLONE_NEWNS | CLONE_NEWPID), "unshare")
+    _check(libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC), "unshare")
     _mount("none", "/", None, MS_REC | MS_PRIVATE)
     workdir, keep = config["workdir"], [k for k in config["keep"] if os.path.isdir(k)]
     # The private copy lives in the temporary folder beside every other test's: cover the folder, then
     # bring back the copy (writable). Likewise a folder the student's user could not cross on the way
     # to the runtime (a pyenv under /root): covered, with the runtime brought back (read-only).
-    covered = [config["tmp"]] + [b for b in map(blocking, keep + [workdir]) if b]
+    covered = [config["tmp"], *(d for d in SHARED if os.path.isdir(d))]
+    covered += [b for b in map(blocking, keep + [workdir]) if b]
     covered = sorted({c for c in covered if not any(_inside(c, o) and c != o for o in covered)})
     back = [(workdir, False)] + [(k, True) for k in keep if any(_inside(k, c) for c in covered)]
     handles = [(os.open(path, os.O_PATH | os.O_DIRECTORY), path, readonly) for path, readonly in back]
