@@ -53,8 +53,6 @@ HIDDEN_AT = {
               "another test's copy", "temp"},
     "none": {"specs", "reference", "class", "other student", "cache", "another test's copy"},
 }
-# Where a program may leave a file on the machine at each level (the test removes it): below the
-# sandbox, the folders every user may write to, which no level but the sandbox covers.
 # Where a program may leave a file outside its folder: at netns the jail gives each program world-writable
 # folders of its own; level none has only the machine's.
 WRITABLE_AT = {"sandbox": (), "netns": (),
