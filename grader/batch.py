@@ -4,7 +4,9 @@ The students come from ``grader.classroom``; results already in the cache are
 reused; the rest go to the engine at once, so students and their tests run side
 by side. Whatever happens to one student (a damaged zip, a huge folder, a bug
 of the grader) becomes that student's "grading failed" result, with the reason,
-and the batch goes on.
+and the batch goes on. What the teacher should know but concerns no student (a
+cache that cannot be written, entries of a class zip in no student's folder) is
+in ``BatchRun.warnings``.
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ class BatchRun:
     graded: int = 0                # assignment results graded in this run
     cached: int = 0                # taken from the cache
     skipped: list[str] = field(default_factory=list)   # students in other shards
+    warnings: list[str] = field(default_factory=list)  # for the teacher: a cache that cannot be written, ...
 
 
 class Progress:
@@ -84,13 +87,15 @@ def grade_class(path: Path, specs: list[Spec], engine, *, all_specs: bool = Fals
         found = classroom.open_class(Path(path), specs, scratch, single=single, skip=skip)
         students = [s for s in found.students if in_shard(s.name, shard)]
         run = BatchRun(results=[], students=[s.name for s in students], single=found.single,
-                       skipped=[s.name for s in found.students if not in_shard(s.name, shard)])
+                       skipped=[s.name for s in found.students if not in_shard(s.name, shard)],
+                       warnings=list(found.notes))
         progress.start(len(students))
         done: dict[str, list[AssignmentResult]] = {s.name: [] for s in students}
         waiting: dict[str, int] = {}
         futures: dict[Future, list[tuple[str, Spec, str | None]]] = {}
         by_key: dict[str, Future] = {}       # identical submissions are graded once per run
         keys = cache or ResultCache(None)
+        keeping = keys.folder is not None    # until the cache cannot be written
         for student in students:
             for spec, result in _plan(student, specs, all_specs, scratch, engine.isolation):
                 key = None
@@ -118,8 +123,8 @@ def grade_class(path: Path, specs: list[Spec], engine, *, all_specs: bool = Fals
                     result = failed(name, f"{type(exc).__name__}: {exc}", spec, engine.isolation)
                 else:
                     run.graded += 1
-                    if key is not None:
-                        keys.put(key, result)
+                    if key is not None and keeping:
+                        keeping = _keep(keys, key, result, run)
                 done[name].append(result)
                 waiting[name] -= 1
                 if not waiting[name]:
@@ -128,6 +133,18 @@ def grade_class(path: Path, specs: list[Spec], engine, *, all_specs: bool = Fals
         return run
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _keep(cache: ResultCache, key: str, result: AssignmentResult, run: BatchRun) -> bool:
+    """Keep a result in the cache. One that cannot be written (read-only, full) is a warning, once:
+    False, and the run's other results are not tried (they are in the run all the same)."""
+    try:
+        cache.put(key, result)
+    except Exception as exc:
+        why = (exc.strerror or str(exc)) if isinstance(exc, OSError) else f"{type(exc).__name__}: {exc}"
+        run.warnings.append(f"warning: results could not be kept in the cache ({cache.folder}): {why}")
+        return False
+    return True
 
 
 def _key(cache, student, spec, isolation) -> str | None:

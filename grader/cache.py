@@ -76,6 +76,7 @@ class ResultCache:
 
     def __init__(self, folder: Path | None):
         self.folder = Path(folder) if folder is not None else None
+        _close_to_others(self.folder)
         self._specs: dict[str, str] = {}
 
     def key(self, submission: Path, spec, isolation: str) -> str:
@@ -93,12 +94,14 @@ class ResultCache:
         try:
             data = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
             result = AssignmentResult.from_dict(data)
-        except (OSError, ValueError, KeyError, TypeError):
-            return None                  # no entry, or one we cannot read: grade again
+        except Exception:
+            return None                  # no entry, or one we cannot read (any damage): grade again
         result.student = student
         return result
 
     def put(self, key: str, result: AssignmentResult) -> None:
+        """Keep ``result``; raises OSError when the folder cannot be written (read-only, full),
+        leaving no partial entry behind: the caller warns and goes on."""
         if self.folder is None or not storable(result):
             return
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)     # no student's user may read it
@@ -108,8 +111,20 @@ class ResultCache:
                 json.dump(result.to_dict(), f, ensure_ascii=False)
             os.replace(tmp, self.folder / f"{key}.json")
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            try:
+                Path(tmp).unlink(missing_ok=True)
+            except OSError:
+                pass
             raise
+
+
+def _close_to_others(folder: Path | None) -> None:
+    """A cache folder an older version (or a teacher) made readable by all is made ours alone."""
+    try:
+        if folder is not None and folder.stat().st_uid == os.geteuid() and folder.stat().st_mode & 0o077:
+            folder.chmod(0o700)
+    except OSError:
+        pass
 
 
 def storable(result: AssignmentResult) -> bool:

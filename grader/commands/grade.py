@@ -128,6 +128,8 @@ def run(args, console) -> int:
     line += f"; {run_.graded} graded now, {run_.cached} from the cache"
     if not run_.single or run_.cached:
         console.print(line, highlight=False)
+    for warning in run_.warnings:
+        console.print(warning, style="yellow", markup=False, highlight=False, soft_wrap=True)
     return write_outputs(results, args, console, title=f"Class report: {path.resolve().name}")
 
 
