@@ -34,6 +34,7 @@ class BatchRun:
     cached: int = 0                # taken from the cache
     skipped: list[str] = field(default_factory=list)   # students in other shards
     warnings: list[str] = field(default_factory=list)  # for the teacher: a cache that cannot be written, ...
+    interrupted: KeyboardInterrupt | None = None       # Ctrl-C or SIGTERM stopped it: the results are partial
 
 
 class Progress:
@@ -66,10 +67,12 @@ def in_shard(student: str, shard: tuple[int, int] | None) -> bool:
     return int.from_bytes(digest[:8], "big") % n == k - 1
 
 
-def failed(student: str, reason: str, spec: Spec | None = None, isolation: str = "none") -> AssignmentResult:
+def failed(student: str, reason: str, spec: Spec | None = None, isolation: str = "none",
+           grader: bool = False) -> AssignmentResult:
+    """A record of why nothing could be graded; ``grader``: the grader's failure, not the submission's."""
     return AssignmentResult(student=student, assignment=spec.id if spec else NOTHING,
                             title=spec.title if spec else "nothing graded", tests=[],
-                            isolation=isolation, error=reason)
+                            isolation=isolation, error=reason, grader_error=grader)
 
 
 def grade_class(path: Path, specs: list[Spec], engine, *, all_specs: bool = False,
@@ -115,12 +118,14 @@ def grade_class(path: Path, specs: list[Spec], engine, *, all_specs: bool = Fals
                     done[student.name].append(result)
             if not waiting.get(student.name):
                 progress.student_done(student.name, done[student.name])
-        for future in as_completed(futures):
+        def collect(future: Future) -> None:
+            nonlocal keeping
             for name, spec, key in futures[future]:
                 try:
                     result = replace(future.result(), student=name)
                 except Exception as exc:     # the grader's own failure: this student only
-                    result = failed(name, f"{type(exc).__name__}: {exc}", spec, engine.isolation)
+                    result = failed(name, f"grading failed: the grader itself failed: {type(exc).__name__}: "
+                                          f"{exc}", spec, engine.isolation, grader=True)
                 else:
                     run.graded += 1
                     if key is not None and keeping:
@@ -129,6 +134,19 @@ def grade_class(path: Path, specs: list[Spec], engine, *, all_specs: bool = Fals
                 waiting[name] -= 1
                 if not waiting[name]:
                     progress.student_done(name, done[name])
+
+        pending = set(futures)
+        try:
+            for future in as_completed(futures):
+                pending.discard(future)
+                collect(future)
+        except KeyboardInterrupt as stop:
+            # The running tests are killed and the queued ones come back at once as "grading failed":
+            # the students that finished keep their results, the others are marked, nothing is cached.
+            run.interrupted = stop
+            engine.stop()
+            for future in as_completed(pending):
+                collect(future)
         run.results = sorted((r for rs in done.values() for r in rs), key=lambda r: (r.student, r.assignment))
         return run
     finally:

@@ -101,6 +101,12 @@ class AssignmentResult:
     error: str = ""               # grading itself failed for this submission
     duration: float = 0.0
     extra: dict = field(default_factory=dict)
+    grader_error: bool = False    # ``error`` is the grader's or the machine's failure, not the submission's
+
+    @property
+    def infrastructure_failed(self) -> bool:
+        """The grader or the machine failed (a crash, an interrupted test, a port taken): not a grade."""
+        return self.grader_error or any(t.grader_error for t in self.tests)
 
     @property
     def score(self) -> float:
@@ -136,7 +142,7 @@ class AssignmentResult:
             "tests": [t.to_dict() for t in self.tests],
             "extra_data": {"title": self.title, "isolation": self.isolation, "files": self.files,
                            "error": self.error, "bonus_score": self.bonus_score, "sides": self.sides,
-                           **self.extra},
+                           **({"grader_error": True} if self.grader_error else {}), **self.extra},
         }
 
     @classmethod
@@ -146,9 +152,11 @@ class AssignmentResult:
                  (("title", d["assignment"]), ("isolation", "none"), ("files", {}), ("error", ""))}
         x.pop("bonus_score", None)
         x.pop("sides", None)
+        grader_error = bool(x.pop("grader_error", False))
         return cls(student=d["student"], assignment=d["assignment"], title=known["title"],
                    tests=[TestResult.from_dict(t) for t in d.get("tests", [])], isolation=known["isolation"],
-                   files=known["files"], error=known["error"], duration=d.get("execution_time", 0.0), extra=x)
+                   files=known["files"], error=known["error"], duration=d.get("execution_time", 0.0), extra=x,
+                   grader_error=grader_error)
 
 
 def as_plain(obj) -> dict:

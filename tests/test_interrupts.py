@@ -2,6 +2,7 @@
 namespaces and leaves no process and no scratch folder behind."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -42,9 +43,10 @@ def test_a_stopped_grader_leaves_nothing_behind(how, status, tmp_path):
     marker = f"sockgrade-interrupt-{uuid.uuid4().hex}"
     scratch = tmp_path / "tmp"
     scratch.mkdir()
+    out = tmp_path / "out.json"
     grade = subprocess.Popen([sys.executable, "-m", "grader", str(_class(tmp_path, marker)), "--spec", "udp-echo",
-                              "--no-cache", "-j", "4"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             env={**os.environ, "TMPDIR": str(scratch)})
+                              "--no-cache", "-j", "4", "--json", str(out)], cwd=ROOT, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env={**os.environ, "TMPDIR": str(scratch)})
     try:
         assert _wait_for(lambda: processes_with(marker), 60), "no test started"
         grade.send_signal(how)
@@ -52,6 +54,11 @@ def test_a_stopped_grader_leaves_nothing_behind(how, status, tmp_path):
             time.sleep(0.2)
             grade.send_signal(how)         # impatient: a second Ctrl-C
         assert grade.wait(30) == status, grade.stderr.read().decode()
+        # The outputs are written for what was graded; what was stopped says so and is no grade.
+        records = json.loads(out.read_text())
+        stopped = [t for r in records for t in r["tests"] if t["extra_data"].get("grader_error")]
+        assert stopped and all(t["score"] == 0 and "interrupted" in t["output"] for t in stopped), stopped
+        assert "grading was interrupted" in grade.stdout.read().decode()
         assert _wait_for(lambda: not processes_with(marker) and not processes_with(str(scratch)), 5)
         # The folder of users' claims is kept on purpose (a lock per uid); nothing else may stay.
         assert sorted(p.name for p in scratch.iterdir() if p.name != "sockgrade-users") == []

@@ -130,11 +130,18 @@ def run(args, console) -> int:
         console.print(line, highlight=False)
     for warning in run_.warnings:
         console.print(warning, style="yellow", markup=False, highlight=False, soft_wrap=True)
-    return write_outputs(results, args, console, title=f"Class report: {path.resolve().name}")
+    if run_.interrupted:
+        console.print("grading was interrupted: the outputs hold the students graded so far; tests that were "
+                      "stopped say 'grading failed' (never kept in the cache)", style="yellow", highlight=False)
+    status = write_outputs(results, args, console, title=f"Class report: {path.resolve().name}")
+    if run_.interrupted:
+        raise run_.interrupted              # exit 130 (Ctrl-C) or 143 (SIGTERM), once the outputs are written
+    return status
 
 
 def write_outputs(results, args, console, title: str) -> int:
-    """Write every output asked for; the exit status ``--fail-under`` asks for.
+    """Write every output asked for; the exit status: 1 when the grader or the machine failed a test
+    (it must be graded again: such results are never cached) or ``--fail-under`` says so, else 0.
 
     ``title`` is the report's title unless ``--title`` says otherwise."""
     if args.stable:
@@ -159,4 +166,10 @@ def write_outputs(results, args, console, title: str) -> int:
                               for row in low)
             console.print(f"below {args.fail_under:g}%: {names}", highlight=False)
             return 1
+    broken = sorted({r.student for r in results if r.infrastructure_failed})
+    if broken:
+        console.print(f"grading failed for {len(broken)} student{'s' if len(broken) > 1 else ''} "
+                      f"({', '.join(broken[:10])}{' ...' if len(broken) > 10 else ''}): the grader or the "
+                      "machine failed, not their programs; grade again", style="yellow", highlight=False)
+        return 1
     return 0
