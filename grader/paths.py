@@ -11,3 +11,8 @@ def shipped_specs_dir() -> Path:
     if beside.is_dir():
         return beside
     return Path(sys.prefix) / "share" / "sockgrade" / "specs"
+
+
+def shipped_reference_dir() -> Path:
+    """``reference/`` beside the shipped specs: the reference programs they name."""
+    return shipped_specs_dir().parent / "reference"

@@ -79,6 +79,21 @@ def test_yaml_syntax_error_has_line(tmp_path):
     assert "not valid YAML" in err.message and err.line
 
 
+def test_yaml_syntax_error_names_the_character(tmp_path):
+    err = error_of(tmp_path, GOOD.replace("transport: udp", "transport: @udp"))
+    assert "not valid YAML" in err.message and "'@'" in err.message and err.line == 2
+
+
+def test_reference_outside_the_spec_folder(tmp_path):
+    err = error_of(tmp_path, GOOD.replace("files: [s.py]", "files: [s.py]\n    reference: ../../../etc/passwd"))
+    assert "outside" in err.message and err.path == "roles.server.reference" and err.line == 6
+
+
+def test_infinite_points(tmp_path):
+    err = error_of(tmp_path, GOOD.replace("    startup: true", "    startup: true\n    points: .inf"))
+    assert "not a finite number" in err.message and err.path == "tests[0].points" and err.line == 10
+
+
 def test_duplicate_key(tmp_path):
     err = error_of(tmp_path, GOOD.replace("transport: udp", "transport: udp\ntransport: tcp"))
     assert "appears twice" in err.message and err.line == 3

@@ -75,7 +75,8 @@ def bwrap_argv(bwrap: str, workdir: str, python: str, hide: list[str], uid: int 
     if uid is None:
         argv += ["--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY), "--disable-userns"]
     # First the fresh mounts, so that a runtime under /tmp (a virtualenv) is bound on top of them.
-    argv += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(TMP_SIZE), "--tmpfs", "/tmp"]
+    argv += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(TMP_SIZE), "--tmpfs", "/tmp",
+             "--perms", "1777", "--size", str(TMP_SIZE), "--tmpfs", "/dev/shm"]
     binds, links = runtime_binds(python)
     dests = [dest for _, dest in binds]
     # bwrap makes missing parents 0700, which the student's user could not cross.

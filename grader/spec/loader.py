@@ -2,20 +2,22 @@
 from __future__ import annotations
 
 import difflib
+import fcntl
+import os
 from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-import jsonschema
 import yaml
 
+from grader import paths
 from grader.spec.errors import SpecError
 from grader.generate import Generation
 from grader.net.shaping import NetworkProfile
 from grader.spec.checks import check_spec
 from grader.spec.model import ClientRun, Expectation, Limits, Role, Spec, Step, Swarm, Test
-from grader.spec.yaml_marks import format_path, line_of, load_with_lines
+from grader.spec.yaml_marks import MAX_FILE_BYTES, format_path, line_of, load_with_lines, too_large
 
 EXPECTATION_KINDS = ("equals", "one_of", "contains", "regex", "any", "closed", "silence", "reference", "lines")
 LINE_KINDS = ("equals", "one_of", "contains", "regex", "any")
@@ -30,12 +32,35 @@ def schema() -> dict:
     return yaml.safe_load(text)
 
 
+MAX_STEPS = 100_000     # steps of all tests, once `use:` lists and swarms are expanded
+MAX_STEP_TEXT = 16 << 20  # characters those steps send and expect, expanded the same way
+MAX_USE_DEPTH = 32      # step lists using step lists using ...
+MAX_TESTS = 2000        # tests, each generated conversation counted
+
+
+def read_spec_text(path: Path) -> str:
+    """The text of a spec file, reading at most ``MAX_FILE_BYTES`` (+1) of it whatever it is."""
+    try:
+        # O_NONBLOCK: a FIFO nobody writes to must not block open(); reads then block as usual.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        with open(fd, "rb", closefd=True) as f:
+            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+            data = f.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise SpecError(path, f"cannot read the spec: {exc}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise too_large(path, data)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(path, f"cannot read the spec: {exc}",
+                        line=data[:exc.start].count(b"\n") + 1) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")     # as text mode reads it
+
+
 def load_spec(path: str | Path) -> Spec:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(path, f"cannot read the spec: {exc}") from None
+    text = read_spec_text(path)
     data, lines = load_with_lines(text, path)
     validate(data, lines, path)
     return _build(data, lines, path)
@@ -45,13 +70,10 @@ def find_errors(path: str | Path) -> list[SpecError]:
     """Every schema error of a spec file, or else the first error found while building it."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-        data, lines = load_with_lines(text, path)
-    except (OSError, UnicodeDecodeError) as exc:
-        return [SpecError(path, f"cannot read the spec: {exc}")]
+        data, lines = load_with_lines(read_spec_text(path), path)
     except SpecError as exc:
         return [exc]
-    validator = jsonschema.Draft202012Validator(schema())
+    validator = _validator()
     found, seen = [], set()
     for error in validator.iter_errors(data):
         spec_error = _spec_error(_most_useful([error]), lines, path)
@@ -68,10 +90,21 @@ def find_errors(path: str | Path) -> list[SpecError]:
 
 
 def validate(data, lines: dict, source) -> None:
-    validator = jsonschema.Draft202012Validator(schema())
+    validator = _validator()
     errors = list(validator.iter_errors(data))
     if errors:
         raise _spec_error(_most_useful(errors), lines, source)
+
+
+@lru_cache(maxsize=1)
+def _validator():
+    """The schema's validator, where an integer is an int: JSON Schema also counts 5.0 and 1.0e+20,
+    which no count, port or limit can use."""
+    import jsonschema       # here, not at the top: a spec refused while it is read never waits for it
+    base = jsonschema.Draft202012Validator
+    checker = base.TYPE_CHECKER.redefine(
+        "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool))
+    return jsonschema.validators.extend(base, type_checker=checker)(schema())
 
 
 def _spec_error(error, lines: dict, source) -> SpecError:
@@ -81,6 +114,8 @@ def _spec_error(error, lines: dict, source) -> SpecError:
 
 def _most_useful(errors):
     """The deepest error is usually the one that names the offending key."""
+    import jsonschema
+
     def depth(e):
         return len(list(e.absolute_path))
     return jsonschema.exceptions.best_match([_inside_mapping(e) for e in errors],
@@ -128,10 +163,30 @@ def _explain(error) -> tuple[str, str, list]:
         return f"{_short(error.instance)} is not one of {', '.join(map(str, error.validator_value))}", "", path
     if error.validator == "type":
         return f"{_short(error.instance)} should be of type {error.validator_value}", "", path
+    if error.validator in _BOUNDS:
+        key = next((p for p in reversed(path) if isinstance(p, str)), "value")
+        return (f"`{key}` is {_short(error.instance)}; {_BOUNDS[error.validator]} {_num(error.validator_value)}",
+                _range(error.schema), path)
     return error.message, "", path
 
 
 _FORMS = "a string, or a mapping with one of "
+_BOUNDS = {"maximum": "it may be at most", "minimum": "it must be at least",
+           "exclusiveMaximum": "it must be less than", "exclusiveMinimum": "it must be more than"}
+
+
+def _num(value) -> str:
+    return str(value) if isinstance(value, int) else f"{value:g}"
+
+
+def _range(schema_: dict) -> str:
+    """'from 32 to 65536' for a schema with bounds."""
+    low = (f"more than {_num(schema_['exclusiveMinimum'])}" if "exclusiveMinimum" in schema_
+           else f"from {_num(schema_['minimum'])}" if "minimum" in schema_ else "")
+    high = _num(schema_["maximum"]) if "maximum" in schema_ else ""
+    if low and high:
+        return f"allowed: {low} to {high}" if low.startswith("from") else f"allowed: {low}, at most {high}"
+    return f"allowed: {low}" if low else (f"allowed: at most {high}" if high else "")
 
 
 def _is_expectation(error) -> bool:
@@ -143,6 +198,10 @@ def _short(value) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _text_of(exp: Expectation) -> int:
+    return sum(len(v) for v in exp.values) + sum(_text_of(item) for item in exp.items)
+
+
 class _Context:
     """What every builder needs to default values and to point at a line."""
 
@@ -150,6 +209,43 @@ class _Context:
         self.source, self.lines, self.defaults = source, lines, defaults
         self.step_lists = step_lists or {}
         self.networks: dict = {}
+        self.steps = 0                  # steps built so far, and the characters they carry
+        self.text = 0
+        self._list_steps: dict[str, int] = {}
+
+    def list_steps(self, name: str, using: tuple = ()) -> int:
+        """How many steps `use: NAME` plays, counted without building them (at most MAX_STEPS + 1).
+        A loop, a chain too deep or an unknown list counts 0 here: building the steps reports it."""
+        if name in self._list_steps:
+            return self._list_steps[name]
+        if name in using or len(using) > MAX_USE_DEPTH or name not in self.step_lists:
+            return 0
+        total = 0
+        for item in self.step_lists[name]:
+            total += self.list_steps(item["use"], using + (name,)) if "use" in item else 1
+            if total > MAX_STEPS:
+                break
+        self._list_steps[name] = min(total, MAX_STEPS + 1)
+        return self._list_steps[name]
+
+    def over_budget(self, path: tuple) -> SpecError:
+        return self.error(f"the spec has more than {MAX_STEPS} steps once its step lists and swarms "
+                          "are expanded", path, "each `use: NAME` plays the whole list again, and "
+                          "lists that use lists multiply; a swarm repeats its steps for every client")
+
+    def spend(self, step: Step, path: tuple) -> Step:
+        """Count a built step against the spec's budget: `use:` and swarms multiply steps
+        (a list using a list using ... ten times over is billions), so they are counted as built."""
+        self.steps += 1
+        self.text += len(step.text or "") + len(step.hex or "") + (_text_of(step.expect) if step.expect else 0)
+        if self.steps > MAX_STEPS:
+            raise self.over_budget(path)
+        if self.text > MAX_STEP_TEXT:
+            raise self.error(f"the steps of the spec send and expect more than {MAX_STEP_TEXT >> 20} MiB "
+                             "of text once its step lists and swarms are expanded", path,
+                             "each `use: NAME` plays the whole list again; a swarm repeats its steps "
+                             "for every client")
+        return step
 
     def error(self, message: str, path: tuple | str, hint: str = "", line: int | None = None) -> SpecError:
         """An error at ``path`` (a key path, or the ``where`` of a step with its ``line``)."""
@@ -167,14 +263,17 @@ def _build(data: dict, lines: dict, source: Path) -> Spec:
     for name, role in data["roles"].items():
         files = role["files"]
         ref = role.get("reference")
-        ref_path = (source.parent / ref).resolve() if ref else None
-        if ref_path and not ref_path.is_file():
-            raise ctx.error(f"reference program {ref!r} does not exist (looked at {ref_path})",
-                            ("roles", name, "reference"))
+        ref_path = _reference_path(ref, ("roles", name, "reference"), ctx) if ref else None
         roles[name] = Role(name, tuple([files] if isinstance(files, str) else files),
                            ref_path, role.get("optional", False), tuple(role.get("args", ())))
     ctx.networks = data.get("networks", {})
-    tests = tuple(test for i, t in enumerate(data["tests"]) for test in _expand(_build_test(t, ("tests", i), ctx)))
+    tests = []
+    for i, t in enumerate(data["tests"]):
+        tests += _expand(_build_test(t, ("tests", i), ctx))
+        if len(tests) > MAX_TESTS:
+            raise ctx.error(f"the spec has more than {MAX_TESTS} tests (each generated conversation counts)",
+                            ("tests", i), "a spec is a few dozen tests")
+    tests = tuple(tests)
     spec = Spec(id=data["id"], title=data.get("title", data["id"]), transport=data["transport"],
                 host=address.get("host", "127.0.0.1"), port=address.get("port", 9999),
                 framing=data.get("framing", "none"), roles=roles, tests=tests,
@@ -182,6 +281,31 @@ def _build(data: dict, lines: dict, source: Path) -> Spec:
                 limits=Limits(**data.get("limits", {})))
     check_spec(spec, ctx)
     return spec
+
+
+def reference_folders(source: Path) -> tuple[Path, ...]:
+    """Where a spec's reference programs may be: its own folder (and below), a folder `reference`
+    beside that folder (the layout of the shipped specs, copied by a course), the shipped reference
+    folder. The last part of the sibling is not resolved: a `reference` symlink to elsewhere is refused."""
+    own = source.parent.resolve()
+    return own, own.parent / "reference", paths.shipped_reference_dir().resolve()
+
+
+def _reference_path(ref: str, path: tuple, ctx: _Context) -> Path:
+    """The reference program, symlinks resolved, if it lies where a reference program may."""
+    try:
+        ref_path = (ctx.source.parent / ref).resolve()
+    except (OSError, RuntimeError, ValueError) as exc:       # a symlink loop, a NUL byte
+        raise ctx.error(f"reference program {ref!r} is not a usable path: {exc}", path) from None
+    folders = reference_folders(ctx.source)
+    if not any(ref_path.is_relative_to(folder) for folder in folders):
+        raise ctx.error(f"reference program {ref!r} is outside the folders reference programs may be in "
+                        f"(it is {ref_path})", path,
+                        f"a reference program lies in the spec's folder ({folders[0]}) or below it, in "
+                        f"{folders[1]}, or in the shipped reference folder ({folders[2]})")
+    if not ref_path.is_file():
+        raise ctx.error(f"reference program {ref!r} does not exist (looked at {ref_path})", path)
+    return ref_path
 
 
 def _build_test(t: dict, path: tuple, ctx: _Context) -> Test:
@@ -199,8 +323,8 @@ def _build_test(t: dict, path: tuple, ctx: _Context) -> Test:
             server=c.get("server", "reference"), argv=tuple(str(a) for a in c.get("argv", ())),
             stdin=c.get("stdin"),
             before=_build_steps(c.get("before", ()), cpath + ("before",), timeout, ctx),
-            interact=tuple(_build_interaction(s, cpath + ("interact", i), timeout, ctx)
-                           for i, s in enumerate(c.get("interact", ()))),
+            interact=tuple(ctx.spend(_build_interaction(s, cpath + ("interact", i), timeout, ctx),
+                                     cpath + ("interact", i)) for i, s in enumerate(c.get("interact", ()))),
             sent=tuple(_build_expectation(e, cpath + ("sent", i), ctx)
                        for i, e in enumerate(c.get("sent", ()))),
             output=tuple(_build_expectation(e, cpath + ("output", i), ctx)
@@ -247,7 +371,10 @@ def _build_swarm(w: dict, path: tuple, timeout: float, ctx: _Context) -> Swarm:
         return replace(step, client=client, text=fill(step.text), expect=expect)
 
     steps = [_build_step(s, path + ("steps", j), timeout, ctx) for j, s in enumerate(w["steps"])]
-    per_client = tuple(tuple(numbered(s, i, f"s{i}") for s in steps) for i in range(1, w["clients"] + 1))
+    if ctx.steps + w["clients"] * len(steps) > MAX_STEPS:
+        raise ctx.over_budget(path + ("clients",))
+    per_client = tuple(tuple(ctx.spend(numbered(s, i, f"s{i}"), path + ("clients",)) for s in steps)
+                       for i in range(1, w["clients"] + 1))
     then: list[Step] = []
     run: list[Step] = []
     for j, raw in enumerate([*w.get("then", []), None]):
@@ -255,10 +382,11 @@ def _build_swarm(w: dict, path: tuple, timeout: float, ctx: _Context) -> Swarm:
         if step is not None and _mentions_number(step):
             run.append(step)
             continue
-        then += [numbered(s, i, "checker") for i in range(1, w["clients"] + 1) for s in run]
+        then += [ctx.spend(numbered(s, i, "checker"), path + ("then",))
+                 for i in range(1, w["clients"] + 1) for s in run]
         run = []
         if step is not None:
-            then.append(replace(step, client="checker"))
+            then.append(ctx.spend(replace(step, client="checker"), path + ("then", j)))
     return Swarm(per_client, tuple(then))
 
 
@@ -277,12 +405,14 @@ def _expand(test: Test) -> tuple[Test, ...]:
                          generate=replace(test.generate, index=i)) for i in range(count))
 
 
-def _build_steps(raw: list, path: tuple, timeout: float, ctx: _Context, using: tuple = ()) -> tuple[Step, ...]:
-    """Steps in order, each ``use: NAME`` replaced by the steps of ``step_lists.NAME``."""
+def _build_steps(raw: list, path: tuple, timeout: float, ctx: _Context, using: tuple = (),
+                 at: tuple | None = None) -> tuple[Step, ...]:
+    """Steps in order, each ``use: NAME`` replaced by the steps of ``step_lists.NAME``
+    (``at``: the test's step that brought the list in, where the step budget's error points)."""
     steps = []
     for i, s in enumerate(raw):
         if "use" not in s:
-            steps.append(_build_step(s, path + (i,), timeout, ctx))
+            steps.append(ctx.spend(_build_step(s, path + (i,), timeout, ctx), at or path + (i,)))
             continue
         name, here = s["use"], path + (i, "use")
         others = sorted(set(s) - {"use", "client", "timeout"})
@@ -294,10 +424,16 @@ def _build_steps(raw: list, path: tuple, timeout: float, ctx: _Context, using: t
             raise ctx.error(f"no step list named {name!r}", here, f"step_lists: {known}")
         if name in using:
             raise ctx.error(f"step list {name!r} uses itself", here, "a step list cannot use itself, even through another")
+        if len(using) >= MAX_USE_DEPTH:
+            raise ctx.error(f"step lists use one another more than {MAX_USE_DEPTH} deep", here,
+                            f"a list may use a list that uses a list ..., up to {MAX_USE_DEPTH} deep")
+        if ctx.steps + ctx.list_steps(name) > MAX_STEPS:
+            raise ctx.over_budget(at or path + (i,))
         # The `use` step's client and timeout apply to the list's steps that do not say their own.
         inherited = {k: s[k] for k in ("client", "timeout") if k in s}
         items = [{**inherited, **item} for item in ctx.step_lists[name]]
-        steps += _build_steps(items, ("step_lists", name), s.get("timeout", timeout), ctx, using + (name,))
+        steps += _build_steps(items, ("step_lists", name), s.get("timeout", timeout), ctx, using + (name,),
+                              at or path + (i,))
     return tuple(steps)
 
 
