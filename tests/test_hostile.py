@@ -7,6 +7,7 @@ folder, each with a secret planted in it.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -62,9 +63,25 @@ class Case:
     startup_timeout: float = 3
     sandbox_only: bool = False       # needs the process limit or the file system view
     check: Callable | None = None    # more to check on the result
+    limits: dict = field(default_factory=dict)    # beyond hostile_course.LIMITS
 
+
+STARTUP = "server binds UDP 9999"
+# Limits that hold for a test as a whole (a cgroup, the student's tmpfs): graded at every level with namespaces.
+WHOLE_TEST = {
+    # 1.5 GiB of shared memory, which no per-process data limit counts.
+    "shm_hog": Case(reasons={STARTUP: "stopped before binding a port: used more than 64 MiB of memory"}),
+    "disk_filler": Case(startup_timeout=30, limits={"disk_mib": 4},
+                        reasons={STARTUP: "stopped before binding a port: wrote more than 4 MiB of files"}),
+    "file_flood": Case(startup_timeout=30, limits={"files": 100},
+                       reasons={STARTUP: "stopped before binding a port: created more than 100 files"}),
+    # 40 threads' stacks are no memory hog, and 40 threads fit the default processes.
+    "thread_happy": Case(passing=ECHO_TESTS, startup_timeout=10, limits={"memory_mib": 256, "processes": 64}),
+    "kills_itself": Case(reasons={STARTUP: "was killed (SIGKILL) by something other than the test's limits"}),
+}
 
 CASES = {
+    **WHOLE_TEST,
     "never_binds": Case(reasons={"server binds UDP 9999": "did not bind UDP port 9999 within 3 s"}),
     "exits_at_once": Case(reasons={"server binds UDP 9999": "exited (code 0) before binding a port"}),
     "raises_at_import": Case(reasons={"server binds UDP 9999": "ModuleNotFoundError: No module named 'udphelpers'"}),
@@ -117,8 +134,21 @@ def test_hostile_submission(name, tmp_path):
     submission = course.student(name)
     if name == "spy":    # a link to another student's file, read inside the sandbox
         (submission / "secret_link").symlink_to(course.root / "class" / "other-student" / "contactserverudp.py")
-    result = grade_safely(course, submission, course.spec(case.spec, case.startup_timeout))
+    result = grade_safely(course, submission, course.spec(case.spec, case.startup_timeout, **case.limits))
     check_case(case, result)
+
+
+@pytest.mark.parametrize("name", sorted(WHOLE_TEST))
+def test_limits_of_the_whole_test_hold_in_the_jail_too(name, tmp_path):
+    if why_not("netns"):
+        pytest.skip(why_not("netns"))
+    case = WHOLE_TEST[name]
+    course = Course(tmp_path)
+    keep = case.passing[:2] or [STARTUP]
+    spec = course.spec(case.spec, case.startup_timeout, only=keep, **case.limits)
+    result = grade_safely(course, course.student(name), spec, "netns")
+    assert result.isolation == "netns"
+    check_case(dataclasses.replace(case, passing=[n for n in case.passing if n in keep]), result)
 
 
 @pytest.mark.parametrize("name", ["cpu_forever", "memory_hog"])

@@ -59,7 +59,7 @@ class Job:
     uid: int | None = None    # the students' user when the grader is root (sandbox.claim_user)
     bwrap: str | None = None  # the bubblewrap of level sandbox
     cgroup: dict | None = None     # the test's control group (cgroups.TestGroup.to_job), if any
-    disk_tmpfs: bool = False       # the private copy is on a tmpfs of its own (limits.DISK_MIB)
+    disk_tmpfs: bool = False       # the private copy is on a tmpfs of its own (limits.disk_mib)
     transcript: Transcript = field(default_factory=Transcript)
     programs_started: list[Program] = field(default_factory=list)
     variables: dict[str, str] = field(default_factory=dict)   # captured by expectations, used as ${name}

@@ -18,7 +18,8 @@ grader runs as root (of the machine, or of the test's user namespace):
   the launcher.
 
 The launcher waits for the program and exits with its status, or with
-128 + N when signal N killed it (as bubblewrap does). Only the standard
+128 + N when signal N killed it (as bubblewrap does); in a PID namespace a
+process of the jail stays as its init, as bubblewrap's does. Only the standard
 library; the config is JSON: {"namespaces", "uid", "hide", "keep", "workdir",
 "tmp", "tmp_size"}.
 """
@@ -127,9 +128,16 @@ def main() -> int:
         return FAILED
     if child == 0:
         try:
-            if config["namespaces"]:     # the first process of the new PID namespace: its own /proc
+            if config["namespaces"]:
+                # The first process of the new PID namespace: it mounts the namespace's /proc, then stays
+                # as its init (reaping orphans), for the kernel ignores signals an init sends itself:
+                # the program, its child, gets them as any program does.
                 _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
             drop_privileges(config["uid"])
+            if config["namespaces"]:
+                program = os.fork()
+                if program:
+                    os._exit(_wait_for(program))
             _check(libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "pdeathsig")
             if not config["namespaces"] and os.getppid() != launcher:
                 os._exit(FAILED)        # the launcher died before the line above
@@ -137,15 +145,20 @@ def main() -> int:
         except OSError as exc:
             print(f"sockgrade jail: {exc}", file=sys.stderr)
         os._exit(FAILED)
+    return _wait_for(child)
+
+
+def _wait_for(pid: int) -> int:
+    """Wait for ``pid``, reaping any other child on the way; its exit status, or 128 + N for signal N."""
     while True:
         try:
-            _, status = os.waitpid(child, 0)
-            break
+            done, status = os.waitpid(-1, 0)
         except InterruptedError:
             continue
-    if os.WIFSIGNALED(status):
-        return 128 + os.WTERMSIG(status)
-    return os.WEXITSTATUS(status)
+        except ChildProcessError:
+            return FAILED
+        if done == pid:
+            return 128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
 
 
 if __name__ == "__main__":

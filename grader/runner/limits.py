@@ -4,7 +4,7 @@ Two layers. For the test as a whole, where the machine offers control groups
 (``cgroups.py``): the memory of all the test's student programs together,
 shared memory included (the kernel's OOM killer ends one of them), and their
 processes and threads; and, in the test's namespaces, the student's writable
-folder is a tmpfs of ``DISK_MIB`` and ``FILES`` (``worker.py``). For each
+folder is a tmpfs of ``disk_mib`` and ``files`` (``worker.py``). For each
 program, set with ``setrlimit`` in the child before it starts (``preexec``):
 
 - CPU seconds: SIGXCPU at the soft limit, SIGKILL one second later;
@@ -30,9 +30,7 @@ MIB = 1 << 20
 FORK_FAILED = re.compile(r"(fork|_execute_child|spawn)[^\n]*\n(.*\n)*?.*Resource temporarily unavailable")
 
 
-STACK = 2 * MIB
-DISK_MIB = 64            # the student's writable folder (a tmpfs in the test's namespaces)
-FILES = 2000             # files and folders in it          # each thread's stack: a server with dozens of threads is not a memory hog
+STACK = 2 * MIB          # each thread's stack: a server with dozens of threads is not a memory hog
 
 
 def preexec(limits: Limits, *, processes: bool, group: bool = False, join=None):
@@ -130,8 +128,8 @@ def stop_reason(program) -> str:
                 f"(all the test's programs together)")
     if "No space left on device" in stderr or usage.disk_full():
         if usage.disk_full() == "files":
-            return f"created more than {FILES} files"
-        return f"wrote more than {DISK_MIB} MiB of files"
+            return f"created more than {limits.files} files"
+        return f"wrote more than {limits.disk_mib} MiB of files"
     if sig == signal.SIGXFSZ or "File too large" in stderr:
         return f"tried to write a file larger than {limits.file_size_mib} MiB"
     if FORK_FAILED.search(stderr) or "can't start new thread" in stderr:

@@ -24,7 +24,7 @@ sys.path += [p for p in os.environ.get("SOCKGRADE_SITE_PATH", "").split(os.paths
 from grader.files import ignore as skipped_files  # noqa: E402
 from grader.runner import isolation, sandbox  # noqa: E402
 from grader.runner.context import Job, Outcome, TestFailed, free_port  # noqa: E402
-from grader.runner.limits import DISK_MIB, FILES  # noqa: E402
+from grader.spec.model import Limits  # noqa: E402
 from grader.runner.conversation import play  # noqa: E402
 from grader.runner.process import become_subreaper, kill_all_descendants  # noqa: E402
 from grader.runner.servers import start_server  # noqa: E402
@@ -41,7 +41,11 @@ def run_job(raw: dict, forked: bool = False) -> Outcome:
     try:
         disk = raw.get("isolation") in ("netns", "sandbox")
         if disk:       # in the test's own mount namespace: the host's disk never sees what the student writes
-            _mount_tmpfs(workdir, f"size={DISK_MIB}m,nr_inodes={FILES},mode=0700")
+            # What the programs may write comes on top of what the submission already holds.
+            limits = Limits.from_dict(raw.get("limits", {}))
+            held, entries = _size(raw["submission"]) if raw.get("submission") else (0, 0)
+            _mount_tmpfs(workdir, f"size={(limits.disk_mib << 20) + held},nr_inodes={limits.files + entries + 1},"
+                                  f"mode=0700")
         if raw.get("submission"):
             shutil.copytree(raw["submission"], workdir, dirs_exist_ok=True, symlinks=True, ignore=skipped_files)
         uid = None
@@ -76,6 +80,20 @@ def run_job(raw: dict, forked: bool = False) -> Outcome:
         if job is not None and job.first_start is not None:
             outcome.timing = _timing(job.first_start, verdict, forked)
     return outcome
+
+
+def _size(folder: str) -> tuple[int, int]:
+    """Bytes (rounded up to pages) and entries of what will be copied of ``folder``."""
+    total = entries = 0
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if d not in skipped_files(root, dirs)]
+        for name in [*dirs, *(f for f in files if f not in skipped_files(root, files))]:
+            entries += 1
+            try:
+                total += -(-os.lstat(os.path.join(root, name)).st_size // 4096) * 4096
+            except OSError:
+                pass
+    return total, entries
 
 
 def _mount_tmpfs(folder: str, options: str) -> None:

@@ -184,16 +184,18 @@ class Test:
 
 @dataclass(frozen=True)
 class Limits:
-    """What each student program may use (the spec's ``limits:``; these are the defaults).
+    """What a test's student programs may use (the spec's ``limits:``; these are the defaults).
 
     Sized for beginners' programs: a threaded server with a few dozen threads
     fits easily. The runner applies them (``grader.runner.limits``) and names
     the one a program ran into.
     """
     cpu_seconds: int = 10               # CPU time of each program
-    memory_mib: int = 256               # memory each program may write to (RLIMIT_DATA)
-    processes: int = 64                 # processes and threads, counted together
+    memory_mib: int = 256               # memory of the test's programs together, shared memory included
+    processes: int = 64                 # processes and threads of the test, counted together
     file_size_mib: int = 16             # the largest file a program may write
+    disk_mib: int = 64                  # all the files the test's programs write, in their folder
+    files: int = 2000                   # files and folders in it
     open_files: int = 256
     submission_seconds: float = 300.0   # the total time of a submission's tests for this spec
 
