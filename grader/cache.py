@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from grader import __version__
-from grader.files import skipped
+from grader.files import executable, skipped
 from grader.results import AssignmentResult
 
 FORMAT = 1
@@ -42,11 +42,14 @@ def grader_digest() -> str:
 
 
 def folder_digest(folder: Path) -> str:
-    """Names and contents of every file under ``folder`` (links by their target)."""
+    """Names and contents of every file under ``folder`` (links by their target), its folders, and
+    which files are executable: all that the copy the programs run can differ by (``files.py``)."""
     h = hashlib.sha256()
     folder = Path(folder)
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames[:] = sorted(d for d in dirnames if not skipped(dirpath, d))
+        for name in dirnames:
+            h.update(b"dir:" + (Path(dirpath) / name).relative_to(folder).as_posix().encode() + b"\0")
         for name in sorted(filenames):
             if skipped(dirpath, name):
                 continue
@@ -55,6 +58,7 @@ def folder_digest(folder: Path) -> str:
             if path.is_symlink():
                 h.update(b"link:" + os.readlink(path).encode())
             else:
+                h.update(b"x" if executable(path.stat().st_mode) else b"-")
                 with open(path, "rb") as f:
                     for chunk in iter(lambda: f.read(1 << 20), b""):
                         h.update(chunk)

@@ -21,7 +21,7 @@ from dataclasses import asdict
 # own import path, appended here after the worker's as site would have appended them.
 sys.path += [p for p in os.environ.get("SOCKGRADE_SITE_PATH", "").split(os.pathsep) if p and p not in sys.path]
 
-from grader.files import ignore as skipped_files  # noqa: E402
+from grader.files import ignore as skipped_files, normalise_modes  # noqa: E402
 from grader.runner import isolation, sandbox  # noqa: E402
 from grader.runner.context import Job, Outcome, TestFailed, free_port  # noqa: E402
 from grader.spec.model import Limits  # noqa: E402
@@ -48,6 +48,7 @@ def run_job(raw: dict, forked: bool = False) -> Outcome:
                                   f"mode=0700")
         if raw.get("submission"):
             shutil.copytree(raw["submission"], workdir, dirs_exist_ok=True, symlinks=True, ignore=skipped_files)
+            normalise_modes(workdir)
         uid = None
         if sandbox.real_root():         # at every level, student programs run as a user of their own
             uid = sandbox.claim_user()
