@@ -8,7 +8,8 @@ import pytest
 from classbuild import EXAMPLES, ROOT, zip_folder
 from grader import catalog, classroom
 from grader.batch import in_shard, parse_shard
-from grader.classroom import SubmissionProblem, extract, open_class
+from grader.classroom import open_class
+from grader.unzip import SubmissionProblem, extract
 
 SPECS = catalog.load_all()
 
