@@ -83,6 +83,8 @@ class Relay:
                     from_client.add(conn)
                     self._sockets += [conn, up]
                     continue
+                if s not in pairs:        # both ends were readable and the other's end closed this one
+                    continue
                 try:
                     data = s.recv(MAX_DATAGRAM)
                 except OSError:

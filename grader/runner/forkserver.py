@@ -67,6 +67,8 @@ class ForkServer:
 
 def serve(path: str, engine: int) -> None:
     from grader.runner import worker     # imported here once, inherited by every forked worker
+    # Found once here: finding it writes a probe file, which a worker killed at that moment would leave.
+    tempfile.gettempdir()
     run = functools.partial(worker.main, forked=True)
     libc = ctypes.CDLL(None, use_errno=True)
     become_subreaper()                   # the workers' parents exit at once: their exits are ours to reap

@@ -154,6 +154,10 @@ def main(forked: bool = False) -> int:
     """``forked``: started by the fork server (``forkserver.py``) rather than as a program."""
     make_undumpable()
     raw = json.load(sys.stdin)
+    if raw.get("tmp"):
+        # The engine's temporary folder, found there: finding it here would write a probe file, which
+        # stays behind when the test is stopped at that moment.
+        tempfile.tempdir = raw["tmp"]
     key = raw.pop("key", "").encode()
     if raw.get("isolation") in ("netns", "sandbox"):
         isolation.bring_loopback_up()
