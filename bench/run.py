@@ -77,13 +77,17 @@ def kind_of(index: int, kinds: list[str]) -> str:
 
 def add_student(folder: Path, name: str, kind: str, spec) -> None:
     """A copy of ``kind``'s files for ``spec``, each with a comment naming this copy."""
-    source = EXAMPLES / kind
-    target = folder / name
+    files = {path.name: path for path in discover.role_files(EXAMPLES / kind, spec).values() if path is not None}
+    write_copy(folder / name, files, name)
+
+
+def write_copy(target: Path, files: dict[str, Path], name: str) -> None:
+    """The student folder ``target``: each file (its name there -> the file copied) with a comment
+    naming this copy appended, so that no two copies are identical (the batch grades those once)."""
     target.mkdir(parents=True)
-    for path in discover.role_files(source, spec).values():
-        if path is not None:
-            text = path.read_text(encoding="utf-8")
-            (target / path.name).write_text(text + f"\n# benchmark copy {name}\n", encoding="utf-8")
+    for file_name, path in files.items():
+        text = path.read_text(encoding="utf-8")
+        (target / file_name).write_text(text + f"\n# benchmark copy {name}\n", encoding="utf-8")
 
 
 def build_class(folder: Path, size: int, kinds: list[str], spec) -> list[tuple[str, str]]:

@@ -31,7 +31,8 @@ def grade_submission(path: str | Path, *, specs: list[str] | None = None, specs_
 
 def grade_class(path: str | Path, *, specs: list[str] | None = None, specs_dir: str | None = None,
                 tests: list[str] | None = None, jobs: int | None = None, isolation: str | None = None,
-                cache_dir: str | None = None, use_cache: bool = True, shard: str | None = None,
+                cache_dir: str | None = None, use_cache: bool = True, regrade: bool = False,
+                students: list[str] | None = None, shard: str | None = None,
                 single: bool = False, skip: list[str] | None = None,
                 progress: batch.Progress | None = None, seed: int | None = None,
                 python: str = sys.executable) -> batch.BatchRun:
@@ -39,25 +40,31 @@ def grade_class(path: str | Path, *, specs: list[str] | None = None, specs_dir: 
 
     Every student is graded against the named specs, or against every spec whose
     files they handed in. Results already in the cache (``cache_dir``, default
-    ``~/.cache/sockgrade/results``) are reused unless ``use_cache`` is false.
-    ``shard`` ("K/N") grades only the K-th of N deterministic parts of the class.
-    ``tests`` keeps only the tests with these names; ``skip`` lists folders in
-    the class that are not students (outputs written there). ``python`` runs the
-    student programs (level none needs one other users can reach). Raises ValueError
-    for a bad ``shard`` or an unknown test name.
+    ``~/.cache/sockgrade/results``) are reused; ``regrade`` grades everyone again
+    and writes the fresh results over what the cache held (with ``tests``, the
+    fresh tests are merged into each student's cached record of the whole spec;
+    a student with none is graded on the whole spec). ``use_cache`` false: the
+    cache is neither read nor written. ``students`` grades only the students of
+    these names. ``shard`` ("K/N") grades only the K-th of N deterministic parts
+    of the class. ``tests`` keeps only the tests with these names; ``skip`` lists
+    folders in the class that are not students (outputs written there). ``python``
+    runs the student programs (level none needs one other users can reach).
+    Raises ValueError for a bad ``shard``, an unknown test name or student.
     """
     folder = specs_dir and Path(specs_dir)
     chosen = catalog.resolve(specs, folder) if specs else catalog.load_all(folder)
-    if tests:
-        chosen = only_tests(chosen, tests)
     if seed is not None:
         chosen = [s.with_seed(seed) for s in chosen]
+    whole = chosen
+    if tests:
+        chosen = only_tests(chosen, tests)
     folder_ = Path(cache_dir) if cache_dir else cache.default_dir()
     store = ResultCache(folder_) if use_cache else None
     with Engine(jobs=jobs, isolation=isolation, hide=(folder_.resolve(),), python=python) as engine:
         return batch.grade_class(Path(path), chosen, engine, all_specs=bool(specs), cache=store,
                                  shard=batch.parse_shard(shard) if shard else None, single=single,
-                                 skip=[Path(p) for p in skip or ()], progress=progress)
+                                 skip=[Path(p) for p in skip or ()], progress=progress, regrade=regrade,
+                                 only=list(students) if students else None, whole=whole if tests else None)
 
 
 def only_tests(specs: list[Spec], names: list[str]) -> list[Spec]:

@@ -4,9 +4,13 @@ The students come from ``grader.classroom``; results already in the cache are
 reused; the rest go to the engine at once, so students and their tests run side
 by side. Whatever happens to one student (a damaged zip, a huge folder, a bug
 of the grader) becomes that student's "grading failed" result, with the reason,
-and the batch goes on. What the teacher should know but concerns no student (a
-cache that cannot be written, entries of a class zip in no student's folder) is
-in ``BatchRun.warnings``.
+and the batch goes on. Regrading (``regrade``) reads nothing from the cache
+and writes every fresh result over what it held; when the specs are cut down to
+some tests (``whole`` names the specs they were cut from), the fresh tests are
+also merged into each student's cached record of the whole spec, or, when there
+is none, the whole spec is graded. What the teacher should know but concerns no
+student (a cache that cannot be written, entries of a class zip in no student's
+folder) is in ``BatchRun.warnings``.
 """
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from grader import classroom, discover
-from grader.cache import ResultCache
+from grader.cache import ResultCache, merged
 from grader.results import AssignmentResult
 from grader.spec import Spec
 
@@ -33,6 +37,8 @@ class BatchRun:
     graded: int = 0                # assignment results graded in this run
     cached: int = 0                # taken from the cache
     skipped: list[str] = field(default_factory=list)   # students in other shards
+    unselected: list[str] = field(default_factory=list)  # students not named by ``only`` (--student)
+    merged: int = 0                # cached records of the whole spec updated with fresh tests (regrade --test)
     warnings: list[str] = field(default_factory=list)  # for the teacher: a cache that cannot be written, ...
     interrupted: KeyboardInterrupt | None = None       # Ctrl-C or SIGTERM stopped it: the results are partial
 
@@ -77,50 +83,72 @@ def failed(student: str, reason: str, spec: Spec | None = None, isolation: str =
 
 def grade_class(path: Path, specs: list[Spec], engine, *, all_specs: bool = False,
                 cache: ResultCache | None = None, shard: tuple[int, int] | None = None,
-                single: bool = False, skip=(), progress: Progress | None = None) -> BatchRun:
+                single: bool = False, skip=(), progress: Progress | None = None, regrade: bool = False,
+                only: list[str] | None = None, whole: list[Spec] | None = None) -> BatchRun:
     """Grade everyone at ``path``.
 
     ``all_specs``: every student is graded against every spec in ``specs`` (the
     teacher named them); otherwise against the specs whose files they handed in.
     ``skip``: folders inside the class that are not students (where outputs go).
+    ``regrade``: the cache is not read, and every fresh result replaces its entry.
+    ``only``: grade only the students of these names (ValueError for a name not in the class).
+    ``whole``: the whole specs those of ``specs`` were cut from (``--test``); with
+    ``regrade``, a student's fresh tests are merged into their cached record of the whole spec,
+    or, without one, the whole spec is graded, and the run's result is the whole record.
     """
     progress = progress or Progress()
     scratch = Path(tempfile.mkdtemp(prefix="sockgrade-class-"))
     try:
         found = classroom.open_class(Path(path), specs, scratch, single=single, skip=skip)
-        students = [s for s in found.students if in_shard(s.name, shard)]
+        everyone = found.students
+        if only is not None:
+            names = {s.name for s in everyone}
+            unknown = [n for n in only if n not in names]
+            if unknown:
+                listed = ", ".join(sorted(names)[:20]) + (" ..." if len(names) > 20 else "")
+                raise ValueError(f"--student {unknown[0]}: no student of that name in {path}"
+                                 f" (the students: {listed or 'none'})")
+            everyone = [s for s in everyone if s.name in only]
+        students = [s for s in everyone if in_shard(s.name, shard)]
         run = BatchRun(results=[], students=[s.name for s in students], single=found.single,
-                       skipped=[s.name for s in found.students if not in_shard(s.name, shard)],
+                       skipped=[s.name for s in everyone if not in_shard(s.name, shard)],
+                       unselected=sorted({s.name for s in found.students} - {s.name for s in everyone}),
                        warnings=list(found.notes))
         progress.start(len(students))
         done: dict[str, list[AssignmentResult]] = {s.name: [] for s in students}
         waiting: dict[str, int] = {}
-        futures: dict[Future, list[tuple[str, Spec, str | None]]] = {}
+        futures: dict[Future, list[_Wanted]] = {}
         by_key: dict[str, Future] = {}       # identical submissions are graded once per run
         keys = cache or ResultCache(None)
         keeping = keys.folder is not None    # until the cache cannot be written
         for student in students:
             for spec, result in _plan(student, specs, all_specs, scratch, engine.isolation):
-                key = None
+                want = _Wanted(student.name, spec)
                 if result is None:
-                    key = _key(keys, student, spec, engine.isolation)
-                    result = keys.get(key, student.name) if key else None
-                    run.cached += result is not None
+                    want.key = _key(keys, student, spec, engine.isolation)
+                    if regrade:
+                        want = _regrading(want, keys, student, _whole_of(spec, whole), engine.isolation)
+                    else:
+                        result = keys.get(want.key, student.name) if want.key else None
+                        run.cached += result is not None
                 if result is None:
-                    future = by_key.get(key) if key else None
+                    grading = want.whole_key if want.whole_spec else want.key
+                    future = by_key.get(grading) if grading else None
                     if future is None:
-                        future = _submit(engine, student, spec)
-                        if key:
-                            by_key[key] = future
-                    futures.setdefault(future, []).append((student.name, spec, key))
+                        future = _submit(engine, student, want.whole_spec or spec)
+                        if grading:
+                            by_key[grading] = future
+                    futures.setdefault(future, []).append(want)
                     waiting[student.name] = waiting.get(student.name, 0) + 1
                 else:
                     done[student.name].append(result)
             if not waiting.get(student.name):
                 progress.student_done(student.name, done[student.name])
+
         def collect(future: Future) -> None:
             nonlocal keeping
-            for name, spec, key in futures[future]:
+            for want in futures[future]:
+                name, spec = want.student, want.spec
                 try:
                     result = replace(future.result(), student=name)
                 except Exception as exc:     # the grader's own failure: this student only
@@ -128,8 +156,12 @@ def grade_class(path: Path, specs: list[Spec], engine, *, all_specs: bool = Fals
                                           f"{exc}", spec, engine.isolation, grader=True)
                 else:
                     run.graded += 1
-                    if key is not None and keeping:
-                        keeping = _keep(keys, key, result, run)
+                    for key, kept in want.entries(result):
+                        if key is not None and keeping:
+                            keeping = _keep(keys, key, kept, run)
+                    if want.record is not None:
+                        run.merged += 1
+                    result = want.shown(result)
                 done[name].append(result)
                 waiting[name] -= 1
                 if not waiting[name]:
@@ -151,6 +183,50 @@ def grade_class(path: Path, specs: list[Spec], engine, *, all_specs: bool = Fals
         return run
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+@dataclass
+class _Wanted:
+    """One (student, assignment) to grade, and where its fresh result goes in the cache."""
+    student: str
+    spec: Spec                                 # what the run asked for (cut down with --test)
+    key: str | None = None                     # the cache entry of ``spec``
+    whole_key: str | None = None               # regrading a cut spec: the entry of the whole spec
+    record: AssignmentResult | None = None     # ... the cached record the fresh tests go into
+    whole_spec: Spec | None = None             # ... or, with no such record, the whole spec is graded
+
+    def entries(self, result: AssignmentResult) -> list[tuple[str | None, AssignmentResult]]:
+        """(cache key, result to keep there) for a fresh ``result``."""
+        if self.whole_spec is not None:        # graded whole: its own entry, and the cut's part of it
+            names = {t.name for t in self.spec.tests}
+            return [(self.whole_key, result), (self.key, replace(result, tests=[
+                t for t in result.tests if t.name in names]))]
+        if self.record is not None:
+            return [(self.key, result), (self.whole_key, merged(self.record, result))]
+        return [(self.key, result)]
+
+    def shown(self, result: AssignmentResult) -> AssignmentResult:
+        """What the run reports: the whole record when a cut spec was regraded into it."""
+        return merged(self.record, result) if self.record is not None else result
+
+
+def _whole_of(spec: Spec, whole: list[Spec] | None) -> Spec | None:
+    """The spec ``spec`` was cut from: the same id and file."""
+    return next((w for w in whole or () if (w.id, w.source) == (spec.id, spec.source)), None)
+
+
+def _regrading(want: _Wanted, cache: ResultCache, student, whole: Spec | None, isolation: str) -> _Wanted:
+    """With the specs cut down to some tests: merge into the cached record of the whole spec, if any
+    (read only to be updated), else grade the whole spec."""
+    if whole is None or cache.folder is None or len(whole.tests) == len(want.spec.tests):
+        return want                            # nothing cut, or no cache to merge into
+    want.whole_key = _key(cache, student, whole, isolation)
+    if want.whole_key is None:
+        return want
+    want.record = cache.get(want.whole_key, student.name)
+    if want.record is None:
+        want.whole_spec = whole
+    return want
 
 
 def _keep(cache: ResultCache, key: str, result: AssignmentResult, run: BatchRun) -> bool:

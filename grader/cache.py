@@ -7,6 +7,11 @@ version, and the isolation level. Identical
 submissions share an entry (the student's name is not part of the result's
 meaning). A result in which the grader itself failed is never stored: it may
 not happen again.
+
+Regrading (``--regrade``, ``--no-cache``) writes fresh results over the
+entries. A run of some tests only (``--test``) has its own key; regraded, its
+fresh tests are also merged into the entry of the whole spec (``merged``), so
+that the record a plain run reads is the one corrected.
 """
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ import json
 import os
 import sys
 import tempfile
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -133,3 +139,15 @@ def _close_to_others(folder: Path | None) -> None:
 
 def storable(result: AssignmentResult) -> bool:
     return not result.error and not any(t.grader_error for t in result.tests)
+
+
+def merged(record: AssignmentResult, fresh: AssignmentResult) -> AssignmentResult:
+    """``record`` (a whole spec's result) with each test ``fresh`` graded replaced by the fresh one,
+    in the record's order; a fresh test the record lacks is added at the end. The score follows
+    the tests; the record's duration grows or shrinks by the replaced tests' difference."""
+    new = {t.name: t for t in fresh.tests}
+    tests = [new.pop(t.name, t) for t in record.tests] + list(new.values())
+    duration = record.duration + sum(t.duration for t in fresh.tests) - sum(
+        t.duration for t in record.tests if t.name in {f.name for f in fresh.tests})
+    return replace(record, tests=tests, duration=max(0.0, duration), student=fresh.student,
+                   extra={**record.extra, **fresh.extra})

@@ -87,6 +87,19 @@ def threaded_tcp_server(serve: str) -> str:
     """)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def own_cache_home(tmp_path_factory):
+    """Gradings that use the default cache folder (``--no-cache`` writes what it graded) keep it out of
+    the user's home: ~/.cache/sockgrade becomes a folder of the test session's."""
+    before = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache-home"))
+    yield
+    if before is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = before
+
+
 @pytest.fixture(scope="session")
 def specs():
     return {s.id: s for s in catalog.load_all(SPECS)}

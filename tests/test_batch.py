@@ -54,6 +54,7 @@ def test_fail_under_names_the_students_below(graded_class):
 
 def test_the_same_class_graded_twice_gives_identical_files(graded_class, tmp_path):
     proc = grade(graded_class.klass, *graded_class.args(), "--no-cache", "--stable", "-j", JOBS,
+                 "--cache-dir", tmp_path / "cache",         # --no-cache writes what it graded
                  "--json", tmp_path / "run2.json", "--csv", tmp_path / "grades.csv",
                  "--junit", tmp_path / "junit.xml")
     assert proc.returncode == 0, proc.stdout + proc.stderr       # no --fail-under this time

@@ -69,8 +69,15 @@ def add_arguments(parser) -> None:
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="show every student's tests and the conversation of failed ones")
     batch = parser.add_argument_group("a class")
-    batch.add_argument("--no-cache", action="store_true",
-                       help="grade everyone again instead of reusing the results of unchanged submissions")
+    batch.add_argument("--regrade", "--no-cache", action="store_true", dest="regrade", default=d["regrade"],
+                       help="grade again instead of reusing the cache's results, and keep the fresh results in "
+                            "the cache in place of what it held (a false result is replaced). With --test, "
+                            "the fresh tests replace theirs in each student's cached record of the whole "
+                            "assignment (a student with none is graded on all of it)")
+    batch.add_argument("--student", action="append", dest="students", default=d["students"], metavar="NAME",
+                       help="grade only this student of the class (a folder's or zip's name, as the class "
+                            "table shows it); repeatable. The others are left as they are, in the cache too: "
+                            "`--regrade --student NAME` regrades one student into the cache")
     batch.add_argument("--cache-dir", default=d["cache_dir"], metavar="DIR",
                        help=f"where results are kept between runs (default: {cache.default_dir()})")
     batch.add_argument("--shard", default=d["shard"], metavar="K/N",
@@ -109,7 +116,8 @@ def run(args, console) -> int:
         with bar or nullcontext():
             run_ = api.grade_class(path, specs=args.specs, specs_dir=args.specs_dir, tests=args.tests,
                                    jobs=args.jobs, isolation=level, cache_dir=args.cache_dir,
-                                   use_cache=not (args.no_cache or args.gradescope), shard=args.shard,
+                                   use_cache=not args.gradescope, regrade=args.regrade,
+                                   students=args.students, shard=args.shard,
                                    single=args.gradescope, progress=bar, seed=args.seed,
                                    skip=[p for p in (args.feedback, args.cache_dir) if p])
     except (ValueError, isolation.IsolationUnavailable) as exc:
@@ -125,8 +133,15 @@ def run(args, console) -> int:
     line = f"{len(run_.students)} student{'s' if len(run_.students) != 1 else ''}"
     if run_.skipped:
         line += f" in shard {args.shard} ({len(run_.skipped)} in other shards)"
+    if run_.unselected:
+        line += f" named with --student ({len(run_.unselected)} others left as they are)"
     line += f"; {run_.graded} graded now, {run_.cached} from the cache"
-    if not run_.single or run_.cached:
+    if args.regrade and not args.gradescope and run_.graded:
+        line += "; the fresh results replace the cache's"
+        if run_.merged:
+            line += f" ({run_.merged} cached record{'s' if run_.merged != 1 else ''} of whole assignments " \
+                    "updated with the tests graded now)"
+    if not run_.single or run_.cached or args.regrade or run_.unselected:
         console.print(line, highlight=False)
     for warning in run_.warnings:
         console.print(warning, style="yellow", markup=False, highlight=False, soft_wrap=True)
