@@ -16,7 +16,7 @@ from grader.spec.errors import SpecError
 from grader.generate import Generation
 from grader.net.shaping import NetworkProfile
 from grader.spec.checks import check_spec
-from grader.spec.model import ClientRun, Expectation, Limits, Role, Spec, Step, Swarm, Test
+from grader.spec.model import ClientRun, Expectation, Limits, Role, Spec, Step, Swarm, Test, measured_reply
 from grader.spec.yaml_marks import MAX_FILE_BYTES, format_path, line_of, load_with_lines, too_large
 
 EXPECTATION_KINDS = ("equals", "one_of", "contains", "regex", "any", "closed", "silence", "reference", "lines")
@@ -370,15 +370,16 @@ def _build_swarm(w: dict, path: tuple, timeout: float, ctx: _Context) -> Swarm:
         expect = step.expect and replace(step.expect, values=tuple(fill(v) for v in step.expect.values))
         return replace(step, client=client, text=fill(step.text), expect=expect)
 
-    steps = [_build_step(s, path + ("steps", j), timeout, ctx) for j, s in enumerate(w["steps"])]
+    steps = [_swarm_step(s, path + ("steps", j), timeout, ctx) for j, s in enumerate(w["steps"])]
     if ctx.steps + w["clients"] * len(steps) > MAX_STEPS:
         raise ctx.over_budget(path + ("clients",))
     per_client = tuple(tuple(ctx.spend(numbered(s, i, f"s{i}"), path + ("clients",)) for s in steps)
                        for i in range(1, w["clients"] + 1))
+    at_once = _swarm_at_once(w, per_client, path, ctx)
     then: list[Step] = []
     run: list[Step] = []
     for j, raw in enumerate([*w.get("then", []), None]):
-        step = _build_step(raw, path + ("then", j), timeout, ctx) if raw is not None else None
+        step = _swarm_step(raw, path + ("then", j), timeout, ctx) if raw is not None else None
         if step is not None and _mentions_number(step):
             run.append(step)
             continue
@@ -387,7 +388,29 @@ def _build_swarm(w: dict, path: tuple, timeout: float, ctx: _Context) -> Swarm:
         run = []
         if step is not None:
             then.append(ctx.spend(replace(step, client="checker"), path + ("then", j)))
-    return Swarm(per_client, tuple(then))
+    return Swarm(per_client, tuple(then), at_once)
+
+
+def _swarm_step(s: dict, path: tuple, timeout: float, ctx: _Context) -> Step:
+    if "use" in s:
+        raise ctx.error("`use` is not available in a swarm's steps", path + ("use",),
+                        "write the steps out (a YAML anchor `&name` and alias `*name` can repeat them)")
+    return _build_step(s, path, timeout, ctx)
+
+
+def _swarm_at_once(w: dict, per_client: tuple, path: tuple, ctx: _Context) -> int:
+    """``at_once`` (default: every client), checked against the swarm's clients and steps."""
+    clients = w["clients"]
+    at_once = w.get("at_once", clients)
+    if at_once > clients:
+        raise ctx.error(f"`at_once` is {at_once}, more than the swarm's {clients} clients", path + ("at_once",),
+                        f"allowed: from 1 to `clients` ({clients}); leave it out to need all of them at once")
+    if at_once >= 2 and measured_reply(per_client[0]) is None:
+        raise ctx.error(f"the swarm must serve {at_once} clients at once, but its steps expect no reply "
+                        "before the connection ends, so nobody can be seen served", path + ("steps",),
+                        "add an `expect` of the server's reply to the steps (before any `close`), "
+                        "or set `at_once: 1` to need no clients served together")
+    return at_once
 
 
 def _mentions_number(step: Step) -> bool:

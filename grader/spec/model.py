@@ -97,14 +97,45 @@ class ClientRun:
 
 @dataclass(frozen=True)
 class Swarm:
-    """Many clients at once: each runs its own copy of the steps, then one checker runs ``then``."""
+    """Many clients at once: each runs its own copy of the steps, then one checker runs ``then``.
+
+    ``at_once``: how many clients the server must serve at the same time (0: all of them). A client
+    counts as served at its *measured reply* (``measured_reply``): it waits there, connection open,
+    until enough clients are served together or the others have failed (``grader.runner.swarm``).
+    """
     per_client: tuple[tuple[Step, ...], ...]
     then: tuple[Step, ...] = ()
+    at_once: int = 0
+
+    @property
+    def needed(self) -> int:
+        """How many clients must be served at the same time."""
+        return self.at_once or len(self.per_client)
+
+    @property
+    def measured_reply(self) -> int | None:
+        """Which of a client's expectations (1 = its first ``expect`` step) marks it served: the last
+        expect of a message before its connection ends (a ``close`` step or an ``expect: closed``);
+        None when there is none, and the swarm cannot tell who was served."""
+        return measured_reply(self.per_client[0]) if self.per_client else None
 
     @classmethod
     def from_dict(cls, d: dict) -> "Swarm":
         return cls(tuple(tuple(Step.from_dict(s) for s in steps) for steps in d["per_client"]),
-                   tuple(Step.from_dict(s) for s in d.get("then", ())))
+                   tuple(Step.from_dict(s) for s in d.get("then", ())), d.get("at_once", 0))
+
+
+def measured_reply(steps) -> int | None:
+    """See ``Swarm.measured_reply``."""
+    expects, found = 0, None
+    for step in steps:
+        if step.action == "close" or (step.action == "expect" and step.expect.kind == "closed"):
+            break
+        if step.action == "expect":
+            expects += 1
+            if step.expect.kind != "silence":
+                found = expects
+    return found
 
 
 @dataclass(frozen=True)
