@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from grader.net.transcript import render
-from grader.reporting import isolation_note
+from grader.reporting import causes, isolation_note
 from grader.reporting.gradebook import build, grading_failed, not_handed_in, points
 
 _SPECIAL = re.compile(r"([\\`*<>\[\]|]|(?<!\w)_|_(?!\w))")     # contact_server.py keeps its _
@@ -69,8 +69,13 @@ def _assignment(result) -> list[str]:
     missing = sorted({t.reason.removesuffix(" was not handed in") for t in result.tests if not_handed_in(t)})
     if missing:
         lines += [f"**Not handed in:** {md('; '.join(missing))}. The tests that need it score 0.", ""]
+    follows = causes.followers(result)
     for test in result.tests:
-        if not test.passed and not test.hidden and not not_handed_in(test):
+        if test.name in follows and not not_handed_in(test):       # one cause, one explanation
+            pointer = causes.pointer(follows[test.name])
+            lines += [f"### ❌ {md(test.name)} ({points(test.points)} / {points(test.max_points)})", "",
+                      md(pointer[0].upper() + pointer[1:]) + ".", ""]
+        elif not test.passed and not test.hidden and not not_handed_in(test):
             lines += _failed_test(result, test)
     return lines
 

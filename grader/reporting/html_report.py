@@ -16,7 +16,7 @@ from pathlib import Path
 from statistics import mean, median
 
 from grader import __version__
-from grader.reporting import isolation_note
+from grader.reporting import causes, isolation_note
 from grader.reporting.gradebook import build, grading_failed, not_handed_in, points
 
 BINS = 10
@@ -80,6 +80,7 @@ def _test_stats(results):
         if not r.assignment or r.error:
             continue
         tests = stats.setdefault(r.assignment, {})
+        follows = causes.followers(r)
         for t in r.tests:
             s = tests.setdefault(t.name, {"name": t.name, "points": t.max_points, "tags": t.tags, "bonus": t.bonus,
                                           "hidden": t.hidden, "passed": 0, "graded": 0, "missing": 0,
@@ -92,8 +93,8 @@ def _test_stats(results):
             s["graded"] += 1
             if t.passed:
                 s["passed"] += 1
-            else:
-                s["reasons"][t.reason] += 1
+            else:       # a test failed by an earlier test's cause counts under that cause
+                s["reasons"][causes.pointer(follows[t.name]) if t.name in follows else t.reason] += 1
     return stats
 
 

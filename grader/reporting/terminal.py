@@ -6,7 +6,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from grader.reporting import isolation_note
+from grader.reporting import causes, isolation_note
 from grader.reporting.gradebook import build
 
 
@@ -33,11 +33,14 @@ def render(results, console: Console | None = None, verbose: bool = False, warn:
         table.add_column("points", justify="right", no_wrap=True)
         table.add_column("", no_wrap=True)
         table.add_column("why", overflow="fold")
+        follows = causes.followers(result)
         for test in result.tests:
             mark = Text("pass", style="green") if test.passed else Text("FAIL", style="bold red")
             points = f"{_points(test.points)}/{_points(test.max_points)}" + (" bonus" if test.bonus else "")
             why = test.reason or ("; ".join(test.notes))
-            if not test.passed and test.hint:
+            if test.name in follows:          # one cause, one explanation: the first test carries it
+                why = causes.pointer(follows[test.name])
+            elif not test.passed and test.hint:
                 why += f"\nhint: {test.hint}"
             table.add_row(test.name, points, mark, why)
         console.print(table)
@@ -52,7 +55,7 @@ def render(results, console: Console | None = None, verbose: bool = False, warn:
                       f"{_points(result.max_score)}{bonus}[/]  isolation: {escape(str(result.isolation))}{below}{seed}\n")
         if verbose:
             for test in result.tests:
-                if not test.passed:
+                if not test.passed and test.name not in follows:
                     console.rule(test.name)
                     console.print(test.output_text(), markup=False, highlight=False)
     if len(results) > 1:

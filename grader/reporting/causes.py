@@ -1,0 +1,54 @@
+"""One cause, one explanation: the failed tests of a submission that failed for the same reason.
+
+One bug (a server that crashes at start, a file not handed in, the wrong port)
+fails several tests with the same explanation. Reporters show it with the
+first of them and let the others point there (``followers``). The cause of a
+failed test is read from its reason, as the runner words it: the crash
+summary with its file and line, the file not handed in, the port bound, the
+limit run into, a server that never bound. A reason with none of these is its
+own cause.
+"""
+from __future__ import annotations
+
+import re
+
+_CAUSES = (
+    re.compile(r"\w+(?:Error|Exception|Interrupt|Exit)\b[^\n]*?\([^(),\n]+\.py, line \d+\)[^;\n]*"),  # a crash
+    re.compile(r"\S+(?: or \S+)* was not handed in"),
+    re.compile(r"bound (?:TCP|UDP) port \d+, the assignment asks for \d+"),
+    re.compile(r"listens on [^,\n]+, this assignment needs (?:TCP|UDP)"),
+    re.compile(r"did not bind (?:TCP|UDP) port \d+"),
+    re.compile(r"stopped(?: before binding a port)?: (?:used|tried|wrote|created|opened|was killed)[^;\n]*"),
+    re.compile(r"exited \(code -?\d+\) before binding a port"),
+    re.compile(r"not run: the tests of this submission already took"),
+)
+
+
+def cause(test) -> str | None:
+    """What made ``test`` fail, as a key shared by the tests it failed alike; None when it passed."""
+    if test.passed or test.grader_error or not test.reason:
+        return None
+    for pattern in _CAUSES:
+        found = pattern.search(test.reason)
+        if found:
+            return found.group(0)
+    return None
+
+
+def followers(result) -> dict[str, str]:
+    """Test name -> the name of the earlier test (in the spec's order) that failed for the same cause."""
+    first: dict[str, str] = {}
+    follows: dict[str, str] = {}
+    for test in result.tests:
+        key = cause(test)
+        if key is None or test.hidden:
+            continue
+        if key in first:
+            follows[test.name] = first[key]
+        else:
+            first[key] = test.name
+    return follows
+
+
+def pointer(leader: str) -> str:
+    return f"same cause as “{leader}” (see there)"
