@@ -7,8 +7,7 @@ of the grader) becomes that student's "grading failed" result, with the reason,
 and the batch goes on. Regrading (``regrade``) reads nothing from the cache
 and writes every fresh result over what it held; when the specs are cut down to
 some tests (``whole`` names the specs they were cut from), the fresh tests are
-also merged into each student's cached record of the whole spec, or, when there
-is none, the whole spec is graded. What the teacher should know but concerns no
+also merged into each student's cached record of the whole spec, when there is one. What the teacher should know but concerns no
 student (a cache that cannot be written, entries of a class zip in no student's
 folder) is in ``BatchRun.warnings``.
 """
@@ -94,7 +93,7 @@ def grade_class(path: Path, specs: list[Spec], engine, *, all_specs: bool = Fals
     ``only``: grade only the students of these names (ValueError for a name not in the class).
     ``whole``: the whole specs those of ``specs`` were cut from (``--test``); with
     ``regrade``, a student's fresh tests are merged into their cached record of the whole spec,
-    or, without one, the whole spec is graded, and the run's result is the whole record.
+    and the run's result is that whole record; without one, only the tests asked for are graded.
     """
     progress = progress or Progress()
     scratch = Path(tempfile.mkdtemp(prefix="sockgrade-class-"))
@@ -132,10 +131,10 @@ def grade_class(path: Path, specs: list[Spec], engine, *, all_specs: bool = Fals
                         result = keys.get(want.key, student.name) if want.key else None
                         run.cached += result is not None
                 if result is None:
-                    grading = want.whole_key if want.whole_spec else want.key
+                    grading = want.key
                     future = by_key.get(grading) if grading else None
                     if future is None:
-                        future = _submit(engine, student, want.whole_spec or spec)
+                        future = _submit(engine, student, spec)
                         if grading:
                             by_key[grading] = future
                     futures.setdefault(future, []).append(want)
@@ -193,14 +192,9 @@ class _Wanted:
     key: str | None = None                     # the cache entry of ``spec``
     whole_key: str | None = None               # regrading a cut spec: the entry of the whole spec
     record: AssignmentResult | None = None     # ... the cached record the fresh tests go into
-    whole_spec: Spec | None = None             # ... or, with no such record, the whole spec is graded
 
     def entries(self, result: AssignmentResult) -> list[tuple[str | None, AssignmentResult]]:
         """(cache key, result to keep there) for a fresh ``result``."""
-        if self.whole_spec is not None:        # graded whole: its own entry, and the cut's part of it
-            names = {t.name for t in self.spec.tests}
-            return [(self.whole_key, result), (self.key, replace(result, tests=[
-                t for t in result.tests if t.name in names]))]
         if self.record is not None:
             return [(self.key, result), (self.whole_key, merged(self.record, result))]
         return [(self.key, result)]
@@ -217,15 +211,13 @@ def _whole_of(spec: Spec, whole: list[Spec] | None) -> Spec | None:
 
 def _regrading(want: _Wanted, cache: ResultCache, student, whole: Spec | None, isolation: str) -> _Wanted:
     """With the specs cut down to some tests: merge into the cached record of the whole spec, if any
-    (read only to be updated), else grade the whole spec."""
+    (read only to be updated); without one, only the tests asked for are graded (and kept)."""
     if whole is None or cache.folder is None or len(whole.tests) == len(want.spec.tests):
         return want                            # nothing cut, or no cache to merge into
     want.whole_key = _key(cache, student, whole, isolation)
     if want.whole_key is None:
         return want
     want.record = cache.get(want.whole_key, student.name)
-    if want.record is None:
-        want.whole_spec = whole
     return want
 
 

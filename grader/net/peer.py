@@ -2,7 +2,11 @@
 
 Receiving judges progress, not speed: it returns as soon as what arrived
 satisfies the expectation, and otherwise waits until the step's timeout (or a
-short quiet spell after a non-matching TCP reply, which is complete by then).
+short quiet spell after a non-matching TCP reply, which is complete by then),
+or until nothing more can come: ``watch`` says when the server has stopped.
+
+How a connection ended is recorded, in the transcript and in the reasons: the
+server closed it, reset it, the wait for it timed out, or the grader closed it.
 """
 from __future__ import annotations
 
@@ -17,6 +21,8 @@ from grader.net.transcript import Transcript, decode, escape
 
 QUIET_AFTER_MISMATCH = 0.3
 MAX_DATAGRAM = 65535
+WATCH_EVERY = 0.1    # seconds between looks at whether the server has stopped, while waiting
+LAST_LOOK = 0.2      # after it stopped: how long what it sent just before may still take to arrive
 
 
 @dataclass
@@ -29,15 +35,22 @@ class Verdict:
 class Peer:
     def __init__(self, name: str, transport: str, address: tuple[str, int],
                  framing: str, transcript: Transcript,
-                 opener: Callable[[int, int], socket.socket] | None = None):
+                 opener: Callable[[int, int], socket.socket] | None = None,
+                 watch: Callable[[], bool] | None = None):
         """``opener(family, kind)`` makes the socket (default ``socket.socket``): the reference's
-        clients make theirs in its network namespace (``grader.runner.oracle``)."""
+        clients make theirs in its network namespace (``grader.runner.oracle``).
+        ``watch()``: True once the server can send nothing more (it has exited); waiting stops then."""
         self.name, self.transport, self.address = name, transport, address
         self.framing, self.transcript = framing, transcript
         self._open = opener or socket.socket
+        self.watch = watch
         self.sock: socket.socket | None = None
         self.pending: list[bytes] = []      # TCP bytes / UDP datagrams not yet consumed
-        self.eof = False
+        self.eof = False            # the connection ended (TCP); ``ended`` says how
+        self.ended = ""             # "the server closed the connection", "... reset ...", ...
+        self.stopped = False        # a wait ended because the server had stopped
+        self.unreachable = False    # UDP: an ICMP "port unreachable" came back
+        self._ran_out = False       # the last wait ended at its deadline
 
     def connect(self, timeout: float) -> Verdict:
         if self.transport == "udp":
@@ -70,31 +83,61 @@ class Peer:
                 self.sock.sendall(data)
         except OSError as exc:
             self.transcript.add(self.name, "note", f"send failed: {exc.strerror or exc}")
-            return Verdict(False, reason=f"could not send {escape(data)!r}: the server "
-                                        f"{'closed the connection' if self.transport == 'tcp' else 'refused it'}")
+            if self.transport == "udp":
+                why = "nothing is bound there (port unreachable)" if isinstance(exc, ConnectionRefusedError) \
+                    else (exc.strerror or str(exc))
+            else:
+                if not self.eof:
+                    self._end(_how_it_ended(exc))
+                why = self.ended
+            return Verdict(False, reason=f"could not send {escape(data)!r}: {why}")
         return Verdict(True)
 
+    def _end(self, how: str) -> None:
+        """The connection ended: record how (once)."""
+        self.eof = True
+        self.ended = how
+        self.transcript.add(self.name, "closed", how.removeprefix("the "))
+
     def _read_some(self, deadline: float) -> bytes | None:
-        """One chunk (TCP) or datagram (UDP); b'' at TCP EOF; None when time ran out."""
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return None
-        readable, _, _ = select.select([self.sock], [], [], remaining)
-        if not readable:
-            return None
+        """One chunk (TCP) or datagram (UDP); b'' once the TCP connection ended; None when time ran
+        out, or when the server has stopped and nothing more can arrive (``stopped`` is set then)."""
+        self._ran_out = False
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._ran_out = True
+                return None
+            watch = self.watch
+            readable, _, _ = select.select([self.sock], [], [], min(remaining, WATCH_EVERY) if watch else remaining)
+            if readable:
+                break
+            if watch is not None and watch():
+                # It has exited: what it sent before is here already, or at most a moment away.
+                readable, _, _ = select.select([self.sock], [], [], LAST_LOOK)
+                if readable:
+                    break
+                if not self.stopped:
+                    self.transcript.add(self.name, "note", "stopped waiting: the server has exited")
+                self.stopped = True
+                return None
         try:
             data = self.sock.recv(MAX_DATAGRAM)
         except ConnectionRefusedError:
             # UDP: an ICMP "port unreachable" for an earlier datagram; nobody listens.
             self.transcript.add(self.name, "note", "port unreachable: nothing is bound there")
+            self.unreachable = True
             return None
         except OSError as exc:
-            self.transcript.add(self.name, "closed", f"connection lost: {exc.strerror or exc}")
+            if self.transport == "udp":
+                self.transcript.add(self.name, "note", f"receive failed: {exc.strerror or exc}")
+                return None
+            self._end(_how_it_ended(exc))
             return b""
         if data:
             self.transcript.add(self.name, "received", data)
         elif self.transport == "tcp":
-            self.transcript.add(self.name, "closed", "server closed the connection")
+            self._end("the server closed the connection")
         return data
 
     def _more(self, deadline: float) -> bytes | None:
@@ -114,13 +157,29 @@ class Peer:
                 return verdict
         if expectation.kind == "silence":
             return self._expect_silence(expectation.seconds)
+        started = time.monotonic()
+        self._ran_out = False
         if expectation.kind == "closed":
-            return self._expect_closed(timeout)
-        if expectation.kind == "lines":
-            return self._expect_lines(expectation, timeout)
-        if self.transport == "udp":
-            return self._expect_datagram(expectation, timeout)
-        return self._expect_stream(expectation, timeout)
+            verdict = self._expect_closed(timeout)
+        elif expectation.kind == "lines":
+            verdict = self._expect_lines(expectation, timeout)
+        elif self.transport == "udp":
+            verdict = self._expect_datagram(expectation, timeout)
+        else:
+            verdict = self._expect_stream(expectation, timeout)
+        if not verdict.ok and self._ran_out and time.monotonic() - started >= timeout:
+            self.transcript.add(self.name, "note", f"timed out: nothing more within {timeout:g} s")
+        return verdict
+
+    def _nothing(self, timeout: float) -> str:
+        """Why nothing (more) came: the connection ended, the server stopped, or time ran out."""
+        if self.eof:
+            return self.ended
+        if self.stopped:
+            return "nothing before the server exited"
+        if self.unreachable:
+            return "nothing: the datagram came back as port unreachable (nothing is bound there)"
+        return f"nothing within {timeout:g} s"
 
     def _expect_datagram(self, expectation, timeout: float) -> Verdict:
         if self.pending:
@@ -128,7 +187,7 @@ class Peer:
         else:
             data = self._read_some(time.monotonic() + timeout)
         if data is None:
-            return Verdict(False, reason=f"expected {match.describe(expectation)}, got nothing within {timeout:g} s")
+            return Verdict(False, reason=f"expected {match.describe(expectation)}, got {self._nothing(timeout)}")
         text = _message(decode(data), self.framing)
         if match.text_matches(expectation, text):
             return Verdict(True, text)
@@ -156,9 +215,10 @@ class Peer:
                 self.pending = [rest] if rest else []
                 return self._judge(expectation, line, timeout)
         if self.framing == "newline" and buffer and not self.eof:
+            more = "before the server exited" if self.stopped else f"within {timeout:g} s"
             return Verdict(False, _message(decode(buffer), self.framing),
                            f"expected {match.describe(expectation)}, got {escape(buffer)!r} "
-                           f"without the newline that ends a message (nothing more within {timeout:g} s)")
+                           f"without the newline that ends a message (nothing more {more})")
         return self._judge(expectation, buffer, timeout)
 
     def _judge(self, expectation, data: bytes, timeout: float) -> Verdict:
@@ -166,8 +226,7 @@ class Peer:
         if data and match.text_matches(expectation, text):
             return Verdict(True, text)
         if not data:
-            why = "the server closed the connection" if self.eof else f"nothing within {timeout:g} s"
-            return Verdict(False, reason=f"expected {match.describe(expectation)}, got {why}")
+            return Verdict(False, reason=f"expected {match.describe(expectation)}, got {self._nothing(timeout)}")
         return Verdict(False, text, f"expected {match.describe(expectation)}, got {escape(data)!r}")
 
     def _expect_lines(self, expectation, timeout: float) -> Verdict:
@@ -192,8 +251,7 @@ class Peer:
                 break
             chunks.append(data)
         if not text:
-            why = "the server closed the connection" if self.eof else f"nothing within {timeout:g} s"
-            return Verdict(False, reason=f"expected {match.describe(expectation)}, got {why}")
+            return Verdict(False, reason=f"expected {match.describe(expectation)}, got {self._nothing(timeout)}")
         return Verdict(False, text, f"expected {match.describe(expectation)}; "
                                     + match.explain_lines(expectation, text))
 
@@ -216,10 +274,11 @@ class Peer:
         while not self.eof:
             data = self._read_some(deadline)
             if data is None:
+                if self.stopped:
+                    return Verdict(False, reason="expected the server to close the connection; "
+                                                "it exited without closing it")
                 return Verdict(False, reason=f"expected the server to close the connection within {timeout:g} s; "
                                             "it stayed open")
-            if data == b"":
-                self.eof = True
         return Verdict(True)
 
     def _expect_silence(self, seconds: float) -> Verdict:
@@ -235,6 +294,17 @@ class Peer:
             finally:
                 self.sock = None
             self.transcript.add(self.name, "closed", "client closed")
+
+
+def _how_it_ended(exc: OSError) -> str:
+    """How a TCP connection ended, from the error a receive or send met."""
+    if isinstance(exc, ConnectionResetError):
+        return "the server reset the connection"
+    if isinstance(exc, BrokenPipeError):
+        return "the server had closed the connection"
+    if isinstance(exc, TimeoutError):
+        return "the connection timed out"
+    return f"the connection failed ({exc.strerror or exc})"
 
 
 def _message(text: str, framing: str) -> str:

@@ -20,6 +20,8 @@ from grader.runner.process import Program
 from grader.runner.servers import start_server
 from grader.spec.variables import resolve, substitute
 
+RELAY_DRAIN = 2.0    # seconds at most for an exited client's connections to reach the relay's end
+
 
 def run_client(job: Job, outcome: Outcome) -> None:
     run = job.test.client
@@ -52,7 +54,9 @@ def run_client(job: Job, outcome: Outcome) -> None:
         code = program.wait(run.timeout)
         outcome.client_output = job.plain(_printed(program))
         if relay:
-            relay.close()
+            # What the client sent just before it exited may still be on its way to the relay:
+            # read it to the end of each connection before judging what was sent.
+            relay.close(drain=RELAY_DRAIN if code is not None else 0.0)
         if capture:
             outcome.wire = [(side, decode(data)) for side, data in capture.close()]
         problems = [p for p in (_sent_problem(job, run, relay.from_client) if relay else "",

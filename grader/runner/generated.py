@@ -86,7 +86,8 @@ def _play(job: Job, oracle: Oracle, rounds: list[generate.Round]) -> Run:
             for client, _ in round_:
                 if client not in ours:
                     theirs[client] = oracle.peer(client, reference.address, quiet)
-                    ours[client] = Peer(client, job.transport, student.address, job.framing, transcript)
+                    ours[client] = Peer(client, job.transport, student.address, job.framing, transcript,
+                                        watch=student.finished)      # a crashed server ends the wait
                     if gen.welcome:
                         expected = _answer(theirs[client], "(connect)", timeout)
                         exchanges.append(_judge(ours[client], Exchange(client, "(connect)", expected), timeout))

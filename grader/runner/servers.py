@@ -1,13 +1,14 @@
 """Start a server program and wait until the kernel shows it bound."""
 from __future__ import annotations
 
+import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from grader.runner.context import Job, TestFailed, crash_summary
 from grader.runner.limits import stop_reason
 from grader.runner.process import Program, descendants
-from grader.runner.sockets import BoundSocket, bound_sockets
+from grader.runner.sockets import BoundSocket, bound_sockets, port_in_use
 
 POLL = 0.01
 EXIT_GRACE = 0.3
@@ -19,10 +20,32 @@ class Server:
     program: Program
     socket: BoundSocket
     port_problem: str = ""       # bound the right transport at another port
+    net: str = "/proc/net"       # the socket tables of the namespace it runs in
+    _finished: bool = field(default=False, repr=False, compare=False)
 
     @property
     def address(self) -> tuple[str, int]:
         return ("127.0.0.1", self.socket.port)
+
+    def finished(self) -> bool:
+        """True once the program has exited and no process of it is left, so that every socket it
+        had is closed and nothing more can come from it (what it sent before may still be on its
+        way: a moment on a busy machine). Cheap while it runs: one system call, nothing reaped."""
+        if self._finished:
+            return True
+        pid = self.program.pid
+        try:
+            exited = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+        except ChildProcessError:        # reaped already
+            exited = True
+        if not exited:
+            return False
+        # Its children (a server that forked, even one that left its process group) may still hold
+        # its sockets.
+        if descendants(pid) - {pid} or port_in_use(self.socket.transport, self.socket.port, self.net):
+            return False
+        self._finished = True
+        return True
 
     def gone(self, job: Job) -> str:
         """A plain explanation if the server has stopped, else ''."""
@@ -78,7 +101,7 @@ def start_server(job: Job, role: str, which: str, port: int | None = None,
     expected_port = port or job.port
     exact = [s for s in wanted if s.port == expected_port]
     chosen = (exact or wanted)[0]
-    server = Server(program, chosen)
+    server = Server(program, chosen, net=net)
     elsewhere = " (in a network namespace of its own)" if net != "/proc/net" else ""
     job.transcript.add("server", "note", f"bound {chosen}{elsewhere}")
     if not exact:
