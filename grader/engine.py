@@ -247,7 +247,7 @@ class Engine:
                "framing": spec.framing, "programs": programs, "python": self.python, "mode": mode,
                "submission": str(submission) if submission else None, "isolation": self.isolation,
                "bwrap": self.bwrap, "limits": spec.limits.to_dict(), "key": key, "workdir": workdir,
-               "tmp": tempfile.gettempdir(),
+               "tmp": tempfile.gettempdir(), "spec_file": Path(spec.source).name,
                "cgroup": group.to_job() if group else None,
                "hide": _hidden_from_students(spec, submission, self.hide)}
         env = _worker_env()

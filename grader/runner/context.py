@@ -60,6 +60,7 @@ class Job:
     bwrap: str | None = None  # the bubblewrap of level sandbox
     cgroup: dict | None = None     # the test's control group (cgroups.TestGroup.to_job), if any
     disk_tmpfs: bool = False       # the private copy is on a tmpfs of its own (limits.disk_mib)
+    spec_file: str = ""            # the spec's file name, for reasons that point at its lines
     transcript: Transcript = field(default_factory=Transcript)
     programs_started: list[Program] = field(default_factory=list)
     variables: dict[str, str] = field(default_factory=dict)   # captured by expectations, used as ${name}
@@ -72,7 +73,7 @@ class Job:
                    port=d["port"], framing=d["framing"], programs=d["programs"], workdir=workdir,
                    python=d["python"], mode=d.get("mode", "grade"), isolation=d.get("isolation", "none"),
                    limits=Limits.from_dict(d.get("limits", {})), hide=list(d.get("hide", ())), uid=uid,
-                   bwrap=d.get("bwrap"), cgroup=d.get("cgroup"))
+                   bwrap=d.get("bwrap"), cgroup=d.get("cgroup"), spec_file=d.get("spec_file", ""))
 
     def env(self) -> dict:
         return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",

@@ -49,12 +49,22 @@ def play(job: Job, steps, server: Server, outcome: Outcome, label: str = "step",
                 if verdict.ok:
                     job.variables.update(match.captures(expectation, verdict.got))
             if not verdict.ok:
-                reason = f"{label} {index + 1} ({step.client} {step.action}): {verdict.reason}"
+                reason = f"{_where(job, step, index, label)}: {verdict.reason}"
                 gone = server.gone(job)
                 raise TestFailed(reason + (f"; {gone}" if gone else ""))
     finally:
         for peer in peers.values():
             peer.close()
+
+
+def _where(job: Job, step, index: int, label: str) -> str:
+    """The step as the spec wrote it: "`expect` at udp-contacts.yaml:57, client b" (its number when
+    the spec's line is not known)."""
+    if not (step.line and job.spec_file):
+        return f"{label} {index + 1} ({step.client} {step.action})"
+    kind = "" if label == "step" else label.removesuffix(" step").split()[0] + " "
+    kind = "" if kind.strip() == step.client else kind
+    return f"{kind}`{step.action}` at {job.spec_file}:{step.line}, client {step.client}"
 
 
 def _watch(server: Server, address: tuple[str, int]):
