@@ -76,7 +76,11 @@ class Engine:
         self._fork_server = ForkServer(python, _worker_env()) if fork_server and self.isolation != "none" else None
         self._pool = ThreadPoolExecutor(self.jobs)
         backend, self.cgroups_why = cgroups.detect()      # limits for each test as a whole
-        self.cgroups = backend.open() if backend else None
+        try:
+            self.cgroups = backend.open() if backend else None
+        except OSError as exc:
+            backend, self.cgroups = None, None
+            self.cgroups_why = f"the engine's cgroup could not be made: {exc}"
         self.limits_by = backend.describe() if backend else "per-process limits only (" + self.cgroups_why + ")"
         self._numbers = itertools.count(1)
         self._running: set[Program] = set()
