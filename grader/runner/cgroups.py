@@ -255,11 +255,6 @@ class Usage:
         name = "memory.events" if self.kind == "v2" else "memory.oom_control"
         return _counter(os.path.join(self.folders[0], name), "oom_kill")
 
-    def forks_refused(self) -> int:
-        if not self.folders:
-            return 0
-        return _counter(os.path.join(self.folders[-1], "pids.events"), "max")
-
 
 def _counter(path: str, key: str) -> int:
     for line in _read(path).splitlines():

@@ -19,6 +19,7 @@ program, set with ``setrlimit`` in the child before it starts (``preexec``):
 """
 from __future__ import annotations
 
+import os
 import re
 import resource
 import signal
@@ -79,14 +80,10 @@ class TestUsage:
     def oom_kills(self) -> int:
         return self.group.oom_kills() if self.group else 0
 
-    def forks_refused(self) -> int:
-        return self.group.forks_refused() if self.group else 0
-
     def disk_full(self) -> str:
         """'files' or 'bytes' when the student's tmpfs is full, else ''."""
         if not self.disk:
             return ""
-        import os
         try:
             st = os.statvfs(self.disk)
         except OSError:
@@ -117,17 +114,18 @@ def stop_reason(program) -> str:
     limits, code, wrapped = program.limits, program.returncode, program.wrapped
     if limits is None or code in (None, 0):
         return ""
-    usage = getattr(program, "usage", None) or TestUsage()
+    usage = program.usage or TestUsage()
     stderr = program.stderr.data.decode("utf-8", errors="replace")
     sig = exit_signal(code, wrapped=wrapped)
-    cpu = getattr(program, "cpu_seconds", None)
+    cpu = program.cpu_seconds
     if sig == signal.SIGXCPU or (sig == signal.SIGKILL and cpu is not None and cpu >= limits.cpu_seconds):
         return f"used more than {limits.cpu_seconds} s of CPU time"
     if sig == signal.SIGKILL and usage.oom_kills():
         return (f"used more than {limits.memory_mib} MiB of memory, shared memory included "
                 f"(all the test's programs together)")
-    if "No space left on device" in stderr or usage.disk_full():
-        if usage.disk_full() == "files":
+    full = usage.disk_full()
+    if "No space left on device" in stderr or full:
+        if full == "files":
             return f"created more than {limits.files} files"
         return f"wrote more than {limits.disk_mib} MiB of files"
     if sig == signal.SIGXFSZ or "File too large" in stderr:

@@ -22,6 +22,7 @@ class PtyProgram:
                  limits=None, wrapped: bool = False, usage=None):
         self.cap = cap
         self.limits, self.wrapped, self.usage = limits, wrapped, usage    # as Program's, for limits.stop_reason
+        self.cpu_seconds: float | None = None      # not known: pexpect reaps it
         self.stdout = Captured(bytearray(), cap)
         self.stderr = Captured(bytearray(), cap)   # a terminal has one stream; kept for Program's interface
         self.seen = 0                              # output before this offset was consumed by prompts
