@@ -89,7 +89,7 @@ def detect() -> tuple[str, str]:
     argv, why = _namespaces()
     if argv is None:
         return "none", why
-    why = sandbox.missing(tuple(argv))
+    _, why = sandbox.find(tuple(argv))
     return ("netns", why) if why else ("sandbox", "")
 
 
@@ -114,8 +114,7 @@ def none_problem(python: str = sys.executable) -> str:
     if not sandbox.real_root():
         return ""
     from grader.runner.jail import blocking
-    runtime = {os.path.dirname(os.path.dirname(p)) for p in (os.path.realpath(python), os.path.abspath(python))}
-    closed = sorted({b for folder in runtime if (b := blocking(folder))})
+    closed = sorted({b for folder in sandbox.runtime_dirs(python) if (b := blocking(folder))})
     if not closed:
         return ""
     return (f"at level 'none' student programs run as a user of their own, who cannot reach the Python "

