@@ -18,7 +18,6 @@ becomes the usual worker (exec): the fork server is only a shortcut.
 """
 from __future__ import annotations
 
-import ctypes
 import functools
 import os
 import shutil
@@ -29,6 +28,7 @@ import sys
 import tempfile
 import time
 
+from grader.runner import linux
 from grader.runner.process import Program, become_subreaper, reap_exited_children
 
 TRAMPOLINE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "trampoline.py")
@@ -70,7 +70,6 @@ def serve(path: str, engine: int) -> None:
     # Found once here: finding it writes a probe file, which a worker killed at that moment would leave.
     tempfile.gettempdir()
     run = functools.partial(worker.main, forked=True)
-    libc = ctypes.CDLL(None, use_errno=True)
     become_subreaper()                   # the workers' parents exit at once: their exits are ours to reap
     signal.signal(signal.SIGCHLD, lambda *_: reap_exited_children())
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -84,7 +83,7 @@ def serve(path: str, engine: int) -> None:
         except TimeoutError:
             continue
         with conn:
-            _start_worker(conn, listener, engine, libc, run)
+            _start_worker(conn, listener, engine, run)
 
 
 def _parent(pid: int) -> int:
@@ -105,7 +104,7 @@ def _engines_trampoline(pid: int, engine: int) -> bool:
     return _parent(_parent(pid)) == engine
 
 
-def _start_worker(conn: socket.socket, listener: socket.socket, engine: int, libc, run) -> None:
+def _start_worker(conn: socket.socket, listener: socket.socket, engine: int, run) -> None:
     pid, uid, _ = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
     conn.settimeout(HANDOVER_WITHIN)      # a client that connects and says nothing must not stall the rest
     try:
@@ -123,7 +122,7 @@ def _start_worker(conn: socket.socket, listener: socket.socket, engine: int, lib
         if child == 0:
             try:
                 listener.close()
-                _join_and_fork(pid, fds, conn, libc, run)
+                _join_and_fork(pid, fds, conn, run)
             finally:
                 os._exit(0)
     finally:
@@ -131,16 +130,14 @@ def _start_worker(conn: socket.socket, listener: socket.socket, engine: int, lib
             os.close(fd)
 
 
-def _join_and_fork(trampoline: int, fds: list[int], conn: socket.socket, libc, run) -> None:
+def _join_and_fork(trampoline: int, fds: list[int], conn: socket.socket, run) -> None:
     """In the forked child: enter the trampoline's namespaces and fork the worker into them."""
     own = {name: os.readlink(f"/proc/self/ns/{name}") for name, _ in NAMESPACES}
     # Opened before joining any: the mount namespace has a /proc of its own.
     targets = [(os.open(f"/proc/{trampoline}/ns/{name}", os.O_RDONLY), flag) for name, flag in NAMESPACES
                if os.readlink(f"/proc/{trampoline}/ns/{name}") != own[name]]
     for fd, flag in targets:
-        if libc.setns(fd, flag) != 0:
-            err = ctypes.get_errno()
-            raise OSError(err, f"setns: {os.strerror(err)}")
+        linux.setns(fd, flag)
         os.close(fd)
     os.chdir("/")
     if os.fork() == 0:

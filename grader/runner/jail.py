@@ -19,9 +19,11 @@ grader runs as root (of the machine, or of the test's user namespace):
 
 The launcher waits for the program and exits with its status, or with
 128 + N when signal N killed it (as bubblewrap does); in a PID namespace a
-process of the jail stays as its init, as bubblewrap's does. Only the standard
-library; the config is JSON: {"namespaces", "uid", "hide", "keep", "workdir",
-"tmp", "tmp_size"}.
+process of the jail stays as its init, as bubblewrap's does. It imports only
+the standard library, and runs under ``python -I``: it is root in the student's
+folder, which must not be able to shadow a module it imports (hence its own
+small wrappers of mount and prctl rather than ``linux.py``'s). The config is
+JSON: {"namespaces", "uid", "hide", "keep", "workdir", "tmp", "tmp_size"}.
 """
 import ctypes
 import json

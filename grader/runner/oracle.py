@@ -38,7 +38,6 @@ student program that finds it can talk to it. Results at that level say
 """
 from __future__ import annotations
 
-import ctypes
 import os
 import queue
 import socket
@@ -47,11 +46,11 @@ from typing import Any, Callable
 
 from grader.net.peer import Peer
 from grader.net.transcript import Transcript
+from grader.runner import linux
 from grader.runner.context import Job, free_port
 from grader.runner.isolation import bring_loopback_up
 from grader.runner.servers import Server, start_server
 
-CLONE_NEWNET = 0x40000000
 READY_WITHIN = 10.0          # seconds for the thread to make its namespace
 
 
@@ -101,10 +100,7 @@ class Oracle:
     # -- the thread -------------------------------------------------------
     def _serve(self, ready: threading.Event, failure: list) -> None:
         try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            if libc.unshare(CLONE_NEWNET) != 0:
-                err = ctypes.get_errno()
-                raise OSError(err, f"unshare(CLONE_NEWNET): {os.strerror(err)}")
+            linux.unshare(linux.CLONE_NEWNET)
             bring_loopback_up()
             self._tid = threading.get_native_id()
             here = f"/proc/{os.getpid()}/task/{self._tid}"

@@ -242,9 +242,8 @@ def _reaped_and_alone(root: int) -> bool:
 
 def become_subreaper() -> None:
     """Make orphaned descendants re-parent to us, so ``kill_tree`` can find them."""
-    import ctypes
-    PR_SET_CHILD_SUBREAPER = 36
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    from grader.runner import linux       # ctypes: for the processes that need it only
+    linux.prctl(linux.PR_SET_CHILD_SUBREAPER, 1)
 
 
 def kill_all_descendants() -> None:

@@ -22,7 +22,7 @@ from dataclasses import asdict
 sys.path += [p for p in os.environ.get("SOCKGRADE_SITE_PATH", "").split(os.pathsep) if p and p not in sys.path]
 
 from grader.files import ignore as skipped_files, normalise_modes  # noqa: E402
-from grader.runner import isolation, sandbox  # noqa: E402
+from grader.runner import isolation, linux, sandbox  # noqa: E402
 from grader.runner.context import Job, Outcome, TestFailed, free_port  # noqa: E402
 from grader.spec.model import Limits  # noqa: E402
 from grader.runner.conversation import play  # noqa: E402
@@ -44,8 +44,8 @@ def run_job(raw: dict, forked: bool = False) -> Outcome:
             # What the programs may write comes on top of what the submission already holds.
             limits = Limits.from_dict(raw.get("limits", {}))
             held, entries = _size(raw["submission"]) if raw.get("submission") else (0, 0)
-            _mount_tmpfs(workdir, f"size={(limits.disk_mib << 20) + held},nr_inodes={limits.files + entries + 1},"
-                                  f"mode=0700")
+            linux.mount("tmpfs", workdir, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV,
+                        f"size={(limits.disk_mib << 20) + held},nr_inodes={limits.files + entries + 1},mode=0700")
         if raw.get("submission"):
             shutil.copytree(raw["submission"], workdir, dirs_exist_ok=True, symlinks=True, ignore=skipped_files)
             normalise_modes(workdir)
@@ -87,23 +87,15 @@ def _size(folder: str) -> tuple[int, int]:
     """Bytes (rounded up to pages) and entries of what will be copied of ``folder``."""
     total = entries = 0
     for root, dirs, files in os.walk(folder):
-        dirs[:] = [d for d in dirs if d not in skipped_files(root, dirs)]
-        for name in [*dirs, *(f for f in files if f not in skipped_files(root, files))]:
+        skipped = skipped_files(root, dirs + files)
+        dirs[:] = [d for d in dirs if d not in skipped]
+        for name in [*dirs, *(f for f in files if f not in skipped)]:
             entries += 1
             try:
                 total += -(-os.lstat(os.path.join(root, name)).st_size // 4096) * 4096
             except OSError:
                 pass
     return total, entries
-
-
-def _mount_tmpfs(folder: str, options: str) -> None:
-    import ctypes
-    MS_NOSUID, MS_NODEV = 2, 4
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.mount(b"tmpfs", folder.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options.encode()) != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"mount tmpfs on {folder}: {os.strerror(err)}")
 
 
 def _timing(first_program: float, verdict: float, forked: bool) -> dict[str, float]:
@@ -175,9 +167,7 @@ def main(forked: bool = False) -> int:
 
 def make_undumpable() -> None:
     """No process of the same user may open this one's /proc files (its descriptors, memory, environment)."""
-    import ctypes
-    PR_SET_DUMPABLE = 4
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    linux.prctl(linux.PR_SET_DUMPABLE, 0)
 
 
 if __name__ == "__main__":
