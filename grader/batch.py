@@ -131,12 +131,11 @@ def grade_class(path: Path, specs: list[Spec], engine, *, all_specs: bool = Fals
                         result = keys.get(want.key, student.name) if want.key else None
                         run.cached += result is not None
                 if result is None:
-                    grading = want.key
-                    future = by_key.get(grading) if grading else None
+                    future = by_key.get(want.key) if want.key else None
                     if future is None:
                         future = _submit(engine, student, spec)
-                        if grading:
-                            by_key[grading] = future
+                        if want.key:
+                            by_key[want.key] = future
                     futures.setdefault(future, []).append(want)
                     waiting[student.name] = waiting.get(student.name, 0) + 1
                 else:
