@@ -1,7 +1,7 @@
 """Soak: grade many unique copies of submissions whose verdicts are known, under load, and report
 every verdict that differs from the expected one (a flip).
 
-    python bench/soak.py [--runs N] [--jobs N] [--spec ID]... [--json FILE]
+    python bench/soak.py [--runs N] [--jobs N|auto] [--spec ID]... [--kinds K,...] [--alone] [--json FILE]
 
 The submissions, for each shipped spec (or each ``--spec``): the reference
 programs handed in as a student would (each reference under the first file name
@@ -15,11 +15,15 @@ tests; each copy's files get a comment naming it (``bench/run.py``'s
 ``write_copy``), so the batch does not grade identical submissions once.
 
 The class is graded as ``grade CLASS --no-cache`` grades it (``batch.grade_class``
-over an ``Engine``, nothing read from or written to a cache), in one pool at
-``--jobs`` (default: 3x ``grader.engine.default_jobs()``). A flip is a test
+over an ``Engine``, nothing read from or written to a cache), twice: at the
+grader's default concurrency (which follows the machine,
+``grader/runner/admission.py``), then at a fixed -j of 3x the most tests that
+pass ran at once; ``--jobs N`` or ``--jobs auto`` grades it once. A flip is a test
 expected to pass that failed (or "grading failed"), or one expected to fail that
 passed; each is reported with the student, the test, the reason and the
-conversation. Prints a table (test runs, flips, wall time, CPU, jobs) and writes
+conversation. Prints a table per pass (test runs, flips, tests at once, wall
+time, CPU of the run's processes and of the whole machine, and with ``--alone``
+the ratio of the wall time to max(one submission graded alone, CPU / cores)), and writes
 every figure and flip as JSON (``--json``, default
 ``bench/results/<time>-soak.json``). Exit status 1 when there was a flip.
 """
@@ -43,12 +47,13 @@ sys.path.insert(0, str(ROOT))      # this checkout's grader, not an installed on
 from bench.measure import TimedEngine  # noqa: E402
 from bench.proctree import PeakSampler  # noqa: E402
 from bench.run import add_student, machine, overhead, write_copy  # noqa: E402
-from grader import batch, catalog, engine  # noqa: E402
-from grader.runner import isolation  # noqa: E402
+from grader import batch, catalog  # noqa: E402
+from grader.runner import admission, isolation  # noqa: E402
 
 EXPECTED_FILE = ROOT / "tests" / "test_example_students.py"
 REFERENCE = "reference"       # the kind of a copy of the reference programs
-FACTOR = 3                    # times the default -j
+FACTOR = 3                    # the second pass: times the most tests the default ran at once
+THREE_TIMES = "3x"
 DEFAULT_RUNS = 500
 EXCERPT_LINES = 12
 
@@ -154,30 +159,86 @@ def flips_of(results, students: dict[str, dict]) -> tuple[list[dict], dict]:
 
 
 # -- the run --------------------------------------------------------------------
-def soak(specs, runs: int, jobs: int, scratch: Path) -> dict:
-    kinds = kinds_for(specs)
-    klass = scratch / "class"
-    students = build_soak_class(klass, kinds, runs)
-    planned = sum(len(k["spec"].tests) for k in students.values())
-    print(f"soak: {len(students)} submissions, {planned} tests, -j {jobs}, load average "
-          f"{os.getloadavg()[0]:.1f}", flush=True)
+def machine_cpu() -> float:
+    """Seconds the machine's cores have been busy, every process and kernel thread included."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:9]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def grade_once(klass: Path, specs, jobs: int | None) -> dict:
+    """Grade a class as ``grade CLASS --no-cache`` does; its results, wall time, CPU seconds (the
+    run's processes; the machine's, kernel threads included) and how many tests ran at once."""
     load_before = os.getloadavg()
     before = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    busy_before = machine_cpu()
     origin = time.monotonic()
     with PeakSampler(os.getpid()) as sampler:
         with TimedEngine(origin=origin, jobs=jobs) as eng:
             run = batch.grade_class(klass, specs, eng, cache=None)
-            level = eng.isolation
     # the engine is closed: its fork server and every worker have been reaped, their CPU counted
     wall = time.monotonic() - origin
     after = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
     cpu = sum((a.ru_utime + a.ru_stime) - (b.ru_utime + b.ru_stime) for a, b in zip(after, before))
-    flips, by_kind = flips_of(run.results, students)
-    test_runs = sum(row["test_runs"] for row in by_kind.values())
-    expected_fail = sum(len(students[r.student]["failing"]) for r in run.results
-                        if r.student in students and not r.error)
+    admission = eng.admission
+    limits = [limit for _, limit, _, _ in admission.history] or [admission.limit]
+    return {"results": run.results, "isolation": eng.isolation, "records": eng.records, "wall": wall, "cpu": cpu,
+            "machine_cpu": machine_cpu() - busy_before, "peak_rss": sampler.peak_rss,
+            "concurrency": {"adaptive": admission.adaptive, "peak_running": admission.peak_running,
+                            "limit_min": min(limits), "limit_max": max(limits), "ceiling": admission.ceiling},
+            "load_before": load_before}
+
+
+def one_alone(kinds: list[dict], scratch: Path) -> float:
+    """The longest wall time of one copy of each kind graded by itself, at the default concurrency."""
+    longest = 0.0
+    for number, kind in enumerate(kinds):
+        klass = scratch / f"alone-{number}"
+        klass.mkdir()
+        add_copy(klass, f"alone-{kind['kind']}-{kind['spec'].id}", kind["kind"], kind["spec"])
+        longest = max(longest, grade_once(klass, [kind["spec"]], None)["wall"])
+    return longest
+
+
+def soak(specs, runs: int, plan: list, scratch: Path, kinds_wanted=None, alone: bool = False) -> dict:
+    """Grade the soak class once per entry of ``plan``: None for the grader's default concurrency, N
+    for -j N, THREE_TIMES for -j FACTOR x the most tests the first pass ran at once."""
+    kinds = [k for k in kinds_for(specs) if not kinds_wanted or k["kind"] in kinds_wanted]
+    if not kinds:
+        raise SystemExit(f"soak: no submissions of the kinds {', '.join(kinds_wanted)}")
+    klass = scratch / "class"
+    students = build_soak_class(klass, kinds, runs)
+    planned = sum(len(k["spec"].tests) for k in students.values())
+    present = [k for k in kinds if any(k is kind for kind in students.values())]
+    alone_s = one_alone(present, scratch) if alone else None
+    passes = []
+    for pass_jobs in plan:
+        if pass_jobs == THREE_TIMES:
+            pass_jobs = FACTOR * passes[0]["figures"]["concurrency"]["peak_running"]
+            label = f"-j {pass_jobs}: {FACTOR}x the most the default ran at once"
+        else:
+            label = "at the default concurrency" if pass_jobs is None else f"-j {pass_jobs}"
+        print(f"soak: {len(students)} submissions, {planned} tests, {label}, load average "
+              f"{os.getloadavg()[0]:.1f}", flush=True)
+        passes.append(one_pass(label, students, grade_once(klass, specs, pass_jobs), planned, alone_s))
     return {
-        "isolation": level,
+        "isolation": passes[0]["isolation"],
+        "kinds": [{"kind": k["kind"], "spec": k["spec"].id, "tests": len(k["spec"].tests),
+                   "expected_to_fail": k["failing"]} for k in kinds],
+        "passes": passes,
+    }
+
+
+def one_pass(label: str, students: dict, graded: dict, planned: int, alone_s: float | None) -> dict:
+    flips, by_kind = flips_of(graded["results"], students)
+    test_runs = sum(row["test_runs"] for row in by_kind.values())
+    expected_fail = sum(len(students[r.student]["failing"]) for r in graded["results"]
+                        if r.student in students and not r.error)
+    cores = admission.cores()
+    floor = max(alone_s or 0.0, graded["cpu"] / cores)
+    return {
+        "label": label,
+        "isolation": graded["isolation"],
         "figures": {
             "submissions": len(students), "test_runs": test_runs, "tests_planned": planned,
             "expected_pass": test_runs - expected_fail, "expected_fail": expected_fail,
@@ -185,13 +246,16 @@ def soak(specs, runs: int, jobs: int, scratch: Path) -> dict:
             "flips_pass_to_fail": sum(1 for f in flips if f["expected"] == "pass"),
             "flips_fail_to_pass": sum(1 for f in flips if f["expected"] == "fail"),
             "not_graded": sum(1 for f in flips if f["grader_error"] or f["test"] is None),
-            "jobs": eng.jobs, "wall_s": round(wall, 1), "cpu_seconds": round(cpu, 1),
-            "peak_rss_mib": round(sampler.peak_rss / 2**20), "overhead": overhead(eng.records),
-            "load_before": [round(x, 2) for x in load_before],
+            "concurrency": graded["concurrency"], "wall_s": round(graded["wall"], 1),
+            "cpu_seconds": round(graded["cpu"], 1), "machine_cpu_seconds": round(graded["machine_cpu"], 1),
+            "cores": cores, "one_alone_s": alone_s and round(alone_s, 1),
+            "ratio": round(graded["wall"] / floor, 2) if floor else None,
+            "ratio_machine_cpu": round(graded["wall"] / max(alone_s or 0.0, graded["machine_cpu"] / cores), 2)
+            if graded["machine_cpu"] > 0 else None,
+            "peak_rss_mib": round(graded["peak_rss"] / 2**20), "overhead": overhead(graded["records"]),
+            "load_before": [round(x, 2) for x in graded["load_before"]],
             "load_after": [round(x, 2) for x in os.getloadavg()],
         },
-        "kinds": [{"kind": k["kind"], "spec": k["spec"].id, "tests": len(k["spec"].tests),
-                   "expected_to_fail": k["failing"]} for k in kinds],
         "by_kind": by_kind,
         "flips": flips,
     }
@@ -204,40 +268,52 @@ def excerpt(text: str, lines: int = EXCERPT_LINES) -> str:
 
 
 def print_report(report: dict) -> None:
-    f, m = report["figures"], report["machine"]
+    m = report["machine"]
     print()
     print(f"sockgrade soak: {', '.join(report['config']['specs'])}; isolation {report['isolation']}; "
-          f"{m['nproc']} CPUs, {m['memory_gib']} GiB, Python {m['python']}; load average "
-          f"{f['load_before'][0]} at start, {f['load_after'][0]} at the end")
-    times = f['jobs'] / m['default_jobs']
-    print(f"-j {f['jobs']} ({times:.3g}x the default {m['default_jobs']}); cache off; "
-          f"{f['submissions']} unique submissions")
+          f"{m['nproc']} CPUs, {m['memory_gib']} GiB, Python {m['python']}; cache off")
+    header = (f"{'pass':<44}{'test runs':>10}{'flips':>7}{'at once':>9}{'wall s':>8}{'CPU s':>8}"
+              f"{'machine':>9}{'alone s':>9}{'ratio':>7}")
     print()
-    header = f"{'test runs':>10}{'flips':>7}{'wall s':>9}{'CPU s':>8}{'jobs':>6}{'peak MiB':>10}"
     print(header)
     print("-" * len(header))
-    print(f"{f['test_runs']:>10}{f['flips']:>7}{f['wall_s']:>9.1f}{f['cpu_seconds']:>8.1f}{f['jobs']:>6}"
-          f"{f['peak_rss_mib']:>10}")
-    print(f"(expected to pass {f['expected_pass']}, to fail {f['expected_fail']}; flips pass->fail "
-          f"{f['flips_pass_to_fail']}, fail->pass {f['flips_fail_to_pass']}, not graded {f['not_graded']}; "
-          f"grader overhead per test, median {f['overhead']['median_ms']} ms)")
+    for one in report["passes"]:
+        f, c = one["figures"], one["figures"]["concurrency"]
+        at_once = f"{c['peak_running']}" if not c["adaptive"] else f"{c['limit_min']}-{c['peak_running']}"
+        print(f"{one['label'][:43]:<44}{f['test_runs']:>10}{f['flips']:>7}{at_once:>9}{f['wall_s']:>8.1f}"
+              f"{f['cpu_seconds']:>8.1f}{f['machine_cpu_seconds']:>9.1f}"
+              f"{'-' if f['one_alone_s'] is None else f['one_alone_s']:>9}{f['ratio'] or '-':>7}")
     print()
-    for label, row in report["by_kind"].items():
-        print(f"  {label:<36} {row['submissions']:>4} submissions {row['test_runs']:>5} tests "
-              f"{row['flips']:>3} flips")
-    for flip in report["flips"]:
+    print("ratio: wall / max(one submission alone, CPU s / cores); CPU s counts the run's processes, machine "
+          "the whole machine's busy time (kernel threads tearing down the tests' namespaces included)")
+    for one in report["passes"]:
+        f = one["figures"]
         print()
-        print(f"FLIP {flip['student']} ({flip['assignment']}): {flip['test'] or 'the whole submission'}: "
-              f"expected {flip['expected']}, got {flip['got']}")
-        print("  " + excerpt(flip["output"] or flip["reason"]).replace("\n", "\n  "))
+        print(f"{one['label']}: expected to pass {f['expected_pass']}, to fail {f['expected_fail']}; flips "
+              f"pass->fail {f['flips_pass_to_fail']}, fail->pass {f['flips_fail_to_pass']}, not graded "
+              f"{f['not_graded']}; grader overhead per test, median {f['overhead']['median_ms']} ms; load average "
+              f"{f['load_before'][0]} at start, {f['load_after'][0]} at the end")
+        for label, row in one["by_kind"].items():
+            print(f"  {label:<36} {row['submissions']:>4} submissions {row['test_runs']:>5} tests "
+                  f"{row['flips']:>3} flips")
+        for flip in one["flips"]:
+            print()
+            print(f"FLIP {flip['student']} ({flip['assignment']}): {flip['test'] or 'the whole submission'}: "
+                  f"expected {flip['expected']}, got {flip['got']}")
+            print("  " + excerpt(flip["output"] or flip["reason"]).replace("\n", "\n  "))
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--runs", type=int, default=DEFAULT_RUNS, metavar="N",
                    help=f"test runs, at least (default {DEFAULT_RUNS}): copies are added until they hold N tests")
-    p.add_argument("--jobs", type=int, metavar="N",
-                   help=f"tests at the same time (default: {FACTOR}x the grader's default -j)")
+    p.add_argument("--jobs", metavar="N|auto",
+                   help=f"tests at the same time: N, or auto for the grader's default (following the machine); "
+                        f"without it, two passes: at the default, then at {FACTOR}x the most tests it ran at once")
+    p.add_argument("--kinds", metavar="KIND,...",
+                   help="only these kinds of copies (reference, alice, ...), e.g. --kinds reference,alice")
+    p.add_argument("--alone", action="store_true",
+                   help="first grade one copy of each kind by itself: the ratio's 'one alone'")
     p.add_argument("--spec", action="append", dest="specs", metavar="ID",
                    help="only this shipped spec's submissions; repeatable (default: every shipped spec)")
     p.add_argument("--json", type=Path, metavar="FILE",
@@ -245,10 +321,11 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     if args.runs < 1:
         p.error("--runs must be at least 1")
-    if args.jobs is not None and args.jobs < 1:
-        p.error("--jobs must be at least 1")
-    if args.jobs is None:
-        args.jobs = FACTOR * engine.default_jobs()
+    if args.jobs not in (None, "auto"):
+        if not args.jobs.isdigit() or int(args.jobs) < 1:
+            p.error("--jobs must be a number, at least 1, or auto")
+        args.jobs = int(args.jobs)
+    args.kinds = [k for k in (args.kinds or "").split(",") if k]
     return args
 
 
@@ -259,11 +336,12 @@ def main(argv=None) -> int:
     report = {"when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
               "command": "python bench/soak.py " + " ".join(sys.argv[1:] if argv is None else argv),
               "machine": machine(level),
-              "config": {"runs": args.runs, "jobs": args.jobs, "factor": FACTOR,
-                         "specs": [s.id for s in specs], "cache": False}}
+              "config": {"runs": args.runs, "jobs": args.jobs, "factor": FACTOR, "kinds": args.kinds,
+                         "specs": [s.id for s in specs], "cache": False, "alone": args.alone}}
     scratch = Path(tempfile.mkdtemp(prefix="sockgrade-soak-"))
     try:
-        report.update(soak(specs, args.runs, args.jobs, scratch))
+        plan = [None, THREE_TIMES] if args.jobs is None else [None if args.jobs == "auto" else args.jobs]
+        report.update(soak(specs, args.runs, plan, scratch, args.kinds, args.alone))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     report["machine"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
@@ -272,7 +350,7 @@ def main(argv=None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"\nfigures written to {out}")
-    return 1 if report["figures"]["flips"] else 0
+    return 1 if any(one["figures"]["flips"] for one in report["passes"]) else 0
 
 
 if __name__ == "__main__":

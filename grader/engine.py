@@ -23,7 +23,7 @@ from pathlib import Path
 from grader import cache, diagnose, discover, paths
 from grader.results import AssignmentResult, TestResult
 from grader.scoring import score_test
-from grader.runner import cgroups, isolation as iso
+from grader.runner import admission, cgroups, isolation as iso
 from grader.runner.forkserver import ENV_VAR as FORK_SERVER_VAR, ForkServer
 from grader.runner.generated import SHRINK_SECONDS
 from grader.runner.process import Program
@@ -33,28 +33,12 @@ WORKER_MARGIN = 15.0
 # site's .pth files are not worth running for every test: the worker finds the grader on
 # PYTHONPATH and other packages on SOCKGRADE_SITE_PATH (see _worker_env).
 WORKER_FLAGS = ("-S",)
-TESTS_PER_CORE = 12            # a test spends ~4% of a core: it mostly waits on the student's 1 s sleeps
-MEMORY_PER_TEST = 96 << 20     # resident, with room: worker, unshare, bubblewrap, student and reference programs
 
 
 def default_jobs() -> int:
-    """Tests at the same time: many per core, as they mostly sleep, but no more than memory allows.
-
-    See docs/benchmarks.md for the measurements behind the two constants.
-    """
-    by_memory = _available_memory() // MEMORY_PER_TEST
-    return max(2, min((os.cpu_count() or 1) * TESTS_PER_CORE, by_memory))
-
-
-def _available_memory() -> int:
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    """Where the number of tests at once starts by default; it then follows the machine
+    (grader.runner.admission)."""
+    return admission.starting_limit()
 
 
 class Engine:
@@ -65,7 +49,10 @@ class Engine:
         ``hide``: more folders no student program may see (a result cache)."""
         self.isolation = iso.choose(isolation, python)
         self.bwrap = iso.bwrap_path() if self.isolation == "sandbox" else None
-        self.jobs = (jobs or default_jobs()) if self.isolation != "none" else 1
+        # -j N: N tests at once; by default as many as the machine has room for (one at level none:
+        # the tests share the machine's port).
+        self.admission = admission.Admission(jobs or (1 if self.isolation == "none" else None))
+        self.jobs = self.admission.ceiling
         self.python = python
         self.hide = tuple(str(h) for h in hide) + (str(cache.default_dir().parent),)
         self._reference_runs: dict[tuple, dict] = {}
@@ -94,6 +81,7 @@ class Engine:
                 self.stop()
             self._pool.shutdown(wait=True, cancel_futures=cancel)
         finally:
+            self.admission.close()
             try:
                 if self._fork_server:
                     self._fork_server.close()
@@ -106,6 +94,7 @@ class Engine:
         with self._lock:
             self._stopping = True
             running = list(self._running)
+        self.admission.close()
         for worker in running:
             worker.close()
 
@@ -230,6 +219,12 @@ class Engine:
             if mode == "record":
                 programs[name]["student"] = programs[name]["reference"]
                 programs[name]["args"] = ["--port", str(spec.port)]
+        with self.admission.slot() as admitted:
+            if not admitted:
+                return {"error": INTERRUPTED}
+            return self._run_admitted(spec, test, submission, programs, mode)
+
+    def _run_admitted(self, spec, test, submission, programs, mode) -> dict:
         key = secrets.token_hex(32)      # the worker signs its outcome with it; no student program sees it
         workdir = tempfile.mkdtemp(prefix="sockgrade-test-")     # the student's copy; ours to remove
         group = None

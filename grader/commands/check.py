@@ -176,7 +176,8 @@ def add_arguments(parser) -> None:
                         help="only validate and grade the reference programs")
     parser.add_argument("--strict", action="store_true",
                         help="warnings fail the check too (exit status 1)")
-    parser.add_argument("-j", "--jobs", type=int, help="tests run at the same time")
+    parser.add_argument("-j", "--jobs", type=int,
+                        help="tests run at the same time (default: as many as the machine has room for)")
     parser.add_argument("--isolation", choices=["none", "netns"],
                         help="force an isolation level (default: the best available: `grade check` runs "
                              "only your reference programs and the grader's saboteurs)")

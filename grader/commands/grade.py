@@ -55,8 +55,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--test", action="append", dest="tests", default=d["tests"], metavar="NAME",
                         help="run only the test with this name; repeatable")
     parser.add_argument("-j", "--jobs", type=int, default=d["jobs"],
-                        help="tests run at the same time, across all students (default: 12 per CPU core, "
-                             "fewer when memory is short)")
+                        help="tests run at the same time, across all students (default: as many as the machine "
+                             "has room for, measured as it grades: busy cores, late wake-ups and memory)")
     parser.add_argument("--isolation", choices=[*reversed(isolation.LEVELS), isolation.STRICT],
                         default=d["isolation"],
                         help="the isolation student programs run under. Default (and strict): sandbox, full "
