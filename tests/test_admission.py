@@ -101,7 +101,7 @@ def test_each_signal_moves_the_limit_its_way():
         assert gate.next_limit(IDLE, waiting=5) == 20 + admission.cores()          # queued, room: up
         assert gate.next_limit(IDLE, waiting=0) == 20                              # nobody waiting: stays
         gate._smoothed.clear()
-        assert gate.next_limit(Sample(0.99, 0.5, 64 << 30, 0.0, 1.0), 5) == 18    # cores saturated: down
+        assert gate.next_limit(Sample(0.99, 0.5, 64 << 30, 0.0, 1.0), 5) == 20    # busy, on time: holds
         gate._smoothed.clear()
         assert gate.next_limit(Sample(0.3, 0.1, 64 << 30, 0.0, 500.0), 5) == 18   # tasks wake late: down
         gate._smoothed.clear()

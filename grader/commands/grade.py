@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import time
 import zipfile
 from contextlib import nullcontext
 from pathlib import Path
@@ -112,6 +113,7 @@ def run(args, console) -> int:
         raise UsageError(str(exc)) from None
     level = args.isolation or settings.isolation or (isolation.BEST if args.gradescope else None)
     bar = progress.Bar(console) if progress.wanted(console) and not args.gradescope else None
+    started = time.monotonic()
     try:
         with bar or nullcontext():
             run_ = api.grade_class(path, specs=args.specs, specs_dir=args.specs_dir, tests=args.tests,
@@ -125,7 +127,7 @@ def run(args, console) -> int:
     results = run_.results
     if args.gradescope:
         gradescope.write(stable(results) if args.stable else results,
-                         args.autograder_dir / "results" / "results.json")
+                         args.autograder_dir / "results" / "results.json", wall_seconds=time.monotonic() - started)
     if run_.single:
         terminal.render(results, console, verbose=args.verbose)
     else:

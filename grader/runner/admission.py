@@ -26,10 +26,9 @@ START_PER_CORE = 12             # where the limit starts: a test alone spends a 
 CEILING_PER_CORE = 64           # the most it may reach (and the grading pool's thread count)
 FLOOR_PER_CORE = 2              # the least it falls to when the machine is busy with something else
 TICK = 0.5                      # seconds between samples
-BUSY_TARGET = 0.92              # raise the limit only while the cores are busy less than this ...
-LATE_TARGET_MS = 10.0           # ... and a sleeping task wakes less late than this (90th percentile)
-BUSY_HIGH = 0.98                # lower it when the cores are busier than this ...
-LATE_HIGH_MS = 50.0             # ... or a sleeping task wakes later than this
+BUSY_TARGET = 0.97              # raise the limit only while the cores are busy less than this ...
+LATE_TARGET_MS = 10.0           # ... and a sleeping task wakes less late than this (90th percentile);
+LATE_HIGH_MS = 50.0             # lower it when it wakes later than this (busy cores alone are the goal)
 MEMORY_STALL_HIGH = 0.05        # or tasks stalled on memory more than this share of the time
 NAP = 0.01                      # the naps whose lateness is measured
 SMOOTHING = 0.4                 # weight of the newest sample: tests' CPU comes in bursts at their start
@@ -241,14 +240,14 @@ class Admission:
 
     def next_limit(self, sample: Sample, waiting: int) -> int:
         """The limit after one sample: up by one test per core while tests are queued behind it and
-        the cores have time to spare, down by a tenth when they have none or tasks wake late, down
-        by a quarter when memory runs short."""
+        the cores have time to spare; down by a tenth when tasks wake late (the cores being merely
+        busy is what grading a class should achieve), by a quarter when memory runs short."""
         busy = self._smooth("busy", sample.busy)
         late = self._smooth("late", sample.late_ms)
         limit = self.limit
         if sample.memory_available < memory_reserve() or (sample.memory_stall or 0.0) > MEMORY_STALL_HIGH:
             limit = int(min(limit, self.running) * 0.75)
-        elif (busy is not None and busy > BUSY_HIGH) or late > LATE_HIGH_MS:
+        elif late > LATE_HIGH_MS:
             limit = int(limit * 0.9)
         elif waiting and self.running >= limit - 1 and (busy is None or busy < BUSY_TARGET) \
                 and late < LATE_TARGET_MS:
