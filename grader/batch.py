@@ -133,7 +133,7 @@ def grade_class(path: Path, specs: list[Spec], engine, *, all_specs: bool = Fals
                 if result is None:
                     future = by_key.get(want.key) if want.key else None
                     if future is None:
-                        future = _submit(engine, student, spec)
+                        future = _submit(engine, student, spec, specs)
                         if want.key:
                             by_key[want.key] = future
                     futures.setdefault(future, []).append(want)
@@ -177,7 +177,9 @@ def grade_class(path: Path, specs: list[Spec], engine, *, all_specs: bool = Fals
             engine.stop()
             for future in as_completed(pending):
                 collect(future)
-        run.results = sorted((r for rs in done.values() for r in rs), key=lambda r: (r.student, r.assignment))
+        known = {s.name: s for s in students}
+        run.results = sorted((_with_submission(r, known.get(r.student)) for rs in done.values() for r in rs),
+                             key=lambda r: (r.student, r.assignment))
         return run
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -239,10 +241,20 @@ def _key(cache, student, spec, isolation) -> str | None:
         return None
 
 
-def _submit(engine, student, spec):
-    """Queue the student's tests; a failure before any test runs is returned as a done future."""
+def _with_submission(result: AssignmentResult, student) -> AssignmentResult:
+    """The result with when the student handed in and their LMS id, as the download said."""
+    if student is None or not (student.submitted_at or student.lms_id):
+        return result
+    return replace(result, submitted_at=student.submitted_at, student_id=student.lms_id)
+
+
+def _submit(engine, student, spec, specs):
+    """Queue the student's tests; a failure before any test runs is returned as a done future.
+    Files under other names are matched to the roles of all the run's specs at once, so that no
+    file is graded for two assignments."""
     try:
-        return engine.submit(student.path, spec, student.name)
+        misnamed = discover.misnamed_across(student.path, specs).get(spec.id, {})
+        return engine.submit(student.path, spec, student.name, misnamed=misnamed)
     except Exception as exc:
         future: Future = Future()
         future.set_exception(exc)
@@ -257,6 +269,9 @@ def _plan(student, specs, all_specs, scratch, isolation) -> list[tuple[Spec | No
         return [(spec, failed(student.name, student.problem, spec, isolation)) for spec in chosen]
     try:
         chosen = specs if all_specs else [s for s in specs if discover.applies(student.path, s)]
+        if not chosen:           # no file by its name: the assignments whose roles files fit under others
+            fitting = discover.misnamed_across(student.path, specs)
+            chosen = [s for s in specs if fitting.get(s.id)]
     except OSError as exc:
         return [(None, failed(student.name, f"could not read the submission: {exc.strerror or exc}",
                               isolation=isolation))]

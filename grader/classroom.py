@@ -24,6 +24,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader import submitted
 from grader.unzip import JUNK, Refusal, SubmissionProblem, extract, reason, unpack, zip_entries
 
 MAX_STUDENT_BYTES = 50 << 20      # a homework of a few scripts; a video is not
@@ -40,19 +41,27 @@ class Student:
     source: Path                   # the student's folder or zip as the teacher gave it
     path: Path | None = None       # the folder to grade, once prepared
     problem: str = ""
+    submitted_at: str = ""         # ISO 8601, where the download says (grader/submitted.py)
+    lms_id: str = ""               # Moodle's participant id, Canvas's user id, Gradescope's sid
+    files: dict[str, Path] = field(default_factory=dict)   # a Canvas download: original name -> its file
 
     def prepare(self, scratch: Path) -> None:
         """Make ``path`` a folder to grade (extracting a zip into ``scratch``), or set ``problem``."""
         if self.problem:               # found while unpacking the class's zip
             return
         try:
-            if self.source.is_dir():
+            if self.files:
+                self.path = _gathered(self.files, scratch / "students" / _hashed(self.name))
+            elif self.source.is_dir():
                 check_size(self.source, MAX_STUDENT_BYTES, MAX_STUDENT_FILES)
                 self.path = self.source
             else:
-                target = scratch / "students" / hashlib.sha256(self.name.encode()).hexdigest()[:16]
+                target = scratch / "students" / _hashed(self.name)
                 extract(self.source, target, MAX_STUDENT_BYTES, MAX_STUDENT_FILES)
                 self.path = target
+                if not self.submitted_at:
+                    with zipfile.ZipFile(self.source) as z:
+                        self.submitted_at = submitted.latest_zip_time(z.infolist())
         except SubmissionProblem as exc:
             self.problem = str(exc)
         except OSError as exc:
@@ -88,7 +97,8 @@ def open_class(path: Path, specs, scratch: Path, *, single: bool = False, skip=(
     if not path.is_dir():
         raise SubmissionProblem(f"{path} is neither a folder nor a zip file")
     if single or own_files_match(path, specs):
-        return Class([Student(path.resolve().name, path)], single=True)
+        when, sid = submitted.gradescope_single(path)
+        return Class([Student(path.resolve().name, path, submitted_at=when, lms_id=sid)], single=True)
     students = _students_in(path, skip)
     if not students:          # an empty folder, or files of no spec: report it as one student
         return Class([Student(path.resolve().name, path)], single=True)
@@ -99,13 +109,51 @@ def _students_in(folder: Path, skip=()) -> list[Student]:
     skipped = {Path(p).resolve() for p in skip}
     entries = [p for p in _entries(folder) if (p.is_dir() or (p.is_file() and p.suffix.lower() == ".zip"))
                and p.resolve() not in skipped]
+    exported = submitted.gradescope_export(folder)
     students: dict[str, Student] = {}
     for entry in entries:
         name = student_name(entry)
         if name in students:          # "alice/" and "alice.zip": keep both, apart
             name = entry.name
-        students[name] = Student(name, entry)
+        when, sid = exported.get(entry.name, ("", ""))
+        canvas = submitted.canvas_file(entry.name)          # a zip handed in on Canvas
+        if canvas and entry.is_file():
+            name, sid = canvas["login"], canvas["user"]
+        students[name] = Student(name, entry, submitted_at=when,
+                                 lms_id=sid or submitted.moodle_id(entry.stem if entry.is_file() else entry.name))
+    for student in _canvas_students(folder, skipped):
+        students.setdefault(student.name, student)
     return sorted(students.values(), key=lambda s: s.name)
+
+
+def _canvas_students(folder: Path, skipped) -> list[Student]:
+    """A Canvas "download submissions": every student's files loose in one folder, each named
+    login_[LATE_]userid_submissionid_name; a student per login."""
+    found: dict[str, Student] = {}
+    for entry in _entries(folder):
+        loose = entry.is_file() and entry.suffix.lower() != ".zip" and entry.resolve() not in skipped
+        match = submitted.canvas_file(entry.name) if loose else None
+        if not match:
+            continue
+        student = found.setdefault(match["login"], Student(match["login"], folder, lms_id=match["user"]))
+        student.files.setdefault(submitted.canvas_original(match["name"]), entry)
+    return list(found.values())
+
+
+def _gathered(files: dict[str, Path], target: Path) -> Path:
+    """A folder of the student's files under their original names."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name, source in files.items():
+        if source.is_symlink() or not source.is_file():
+            raise SubmissionProblem(f"{source.name} is not a regular file")
+        if source.stat().st_size > MAX_STUDENT_BYTES:
+            raise SubmissionProblem(f"{source.name} is larger than {MAX_STUDENT_BYTES >> 20} MB")
+        (target / Path(name).name).write_bytes(source.read_bytes())
+    return target
+
+
+def _hashed(name: str) -> str:
+    return hashlib.sha256(name.encode()).hexdigest()[:16]
 
 
 def student_name(entry: Path) -> str:
@@ -176,6 +224,9 @@ def _open_class_zip(path: Path, specs, root: Path, skip=()) -> Class:
             owner = student.source.relative_to(root).parts
         except ValueError:
             continue
+        if not student.submitted_at:
+            student.submitted_at = submitted.latest_zip_time(
+                e.info for e in entries if not e.bad and e.parts[:len(owner)] == owner)
         if owner in troubles:
             student.problem = reason(troubles[owner], hint=True)
             found.add(owner)

@@ -1,22 +1,29 @@
-"""Which files of a submission play which role, and which specs apply."""
+"""Which files of a submission play which role, and which specs apply.
+
+A role's file is found by its names (any case). When a student handed in none
+of a spec's files by name, the Python files they did hand in are searched for
+ones that fit a role anyway (``misnamed``): the program must make sockets of
+the assignment's transport, a server must bind the assignment's port and a
+client must not bind, and a file whose name is close to the role's names wins
+over one that merely fits. A file named for a role of another spec of the run
+is never taken.
+"""
 from __future__ import annotations
 
+import difflib
+import re
 from pathlib import Path
 
 MAX_DEPTH = 2    # a zip often wraps the files in one or two folders
+MAX_SOURCE_BYTES = 256 << 10
+CLOSE_NAME = 0.6
 
 
 def find_role_file(submission: Path, names) -> Path | None:
     """The shallowest file whose name matches one of ``names`` (case-insensitive)."""
     wanted = {n.lower() for n in names}
-    level = [submission]
-    for _ in range(MAX_DEPTH + 1):
-        found = sorted(p for d in level for p in d.iterdir() if p.is_file() and p.name.lower() in wanted)
-        if found:
-            return found[0]
-        level = sorted(p for d in level for p in d.iterdir()
-                       if p.is_dir() and not p.name.startswith((".", "__")))
-    return None
+    found = [p for p in _files(submission) if p.name.lower() in wanted]
+    return found[0] if found else None
 
 
 def role_files(submission: Path, spec) -> dict[str, Path | None]:
@@ -26,3 +33,99 @@ def role_files(submission: Path, spec) -> dict[str, Path | None]:
 def applies(submission: Path, spec) -> bool:
     """A spec applies when the student handed in a file for any of its roles."""
     return any(path is not None for path in role_files(submission, spec).values())
+
+
+def misnamed(submission: Path, spec, taken=()) -> dict[str, Path]:
+    """Files under other names that fit the roles of ``spec`` the student handed in no file for.
+
+    ``taken``: file names of other specs' roles, never used here.
+    """
+    return misnamed_across(submission, [spec], taken).get(spec.id, {})
+
+
+def misnamed_across(submission: Path, specs, taken=()) -> dict[str, dict[str, Path]]:
+    """For each spec, role -> a file under another name that fits it; no file goes to two roles.
+
+    A fitting file makes sockets of the spec's transport (a server binds its port; a client does not
+    bind); among fitting ones, the closest by name and by likeness to the role's reference wins.
+    """
+    taken = {n.lower() for n in taken} | {n.lower() for s in specs for r in s.roles.values() for n in r.files}
+    files = _files(submission)
+    candidates = [p for p in files if p.suffix.lower() == ".py" and not p.is_symlink() and p.name.lower() not in taken]
+    options = []
+    for spec in specs:
+        named = role_files(submission, spec)
+        for name, role in spec.roles.items():
+            if named[name] is not None:
+                continue
+            for path in candidates:
+                if _fits(path, spec, _is_server(name, role)):
+                    score = _closeness(path, role.files) + _likeness(path, role.reference)
+                    options.append((-score, len(path.parts), str(path), spec.id, name, path))
+    found: dict[str, dict[str, Path]] = {}
+    used: set[Path] = set()
+    for *_, spec_id, name, path in sorted(options):
+        if path in used or name in found.get(spec_id, {}):
+            continue
+        found.setdefault(spec_id, {})[name] = path
+        used.add(path)
+    return found
+
+
+def _files(submission: Path) -> list[Path]:
+    """Files, shallowest first and by name within a level, down to MAX_DEPTH folders."""
+    found, level = [], [submission]
+    for _ in range(MAX_DEPTH + 1):
+        found += sorted(p for d in level for p in d.iterdir() if p.is_file())
+        level = sorted(p for d in level for p in d.iterdir() if p.is_dir() and not p.name.startswith((".", "__")))
+    return found
+
+
+def _is_server(name: str, role) -> bool:
+    return "server" in name.lower() or any("server" in f.lower() for f in role.files)
+
+
+def _fits(path: Path, spec, server: bool) -> bool:
+    try:
+        if path.stat().st_size > MAX_SOURCE_BYTES:
+            return False
+        code = _code(path.read_text(encoding="utf-8", errors="replace"))
+    except OSError:
+        return False
+    if "socket" not in code:
+        return False
+    udp = "SOCK_DGRAM" in code
+    if udp != (spec.transport == "udp"):
+        return False
+    binds = re.search(r"\.bind\s*\(", code) is not None
+    if not server:
+        return not binds or ".connect" in code
+    return binds and re.search(rf"\b{spec.port}\b", code) is not None
+
+
+def _code(text: str) -> str:
+    """The source without comments (a comment saying "not SOCK_DGRAM" is no socket)."""
+    return "\n".join(line.split("#", 1)[0] for line in text.splitlines())
+
+
+def _closeness(path: Path, names) -> float:
+    stem = re.sub(r"[^a-z0-9]", "", path.stem.lower())
+    return max(difflib.SequenceMatcher(None, stem, re.sub(r"[^a-z0-9]", "", Path(n).stem.lower())).ratio()
+               for n in names)
+
+
+def _likeness(path: Path, reference: Path | None) -> float:
+    """Shared names and string literals with the reference program, 0..1 (a contact server says
+    "add" and "Not found"; an echo server does not)."""
+    if reference is None:
+        return 0.0
+    try:
+        ours, theirs = (_words(Path(p).read_text(encoding="utf-8", errors="replace")[:MAX_SOURCE_BYTES])
+                        for p in (path, reference))
+    except OSError:
+        return 0.0
+    return len(ours & theirs) / len(ours | theirs) if ours | theirs else 0.0
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[A-Za-z_][A-Za-z0-9_]{2,}", _code(text))) | set(re.findall(r"['\"]([^'\"\n]{2,40})['\"]", text))

@@ -113,13 +113,22 @@ class Engine:
         futures = [self.submit(submission, spec, student) for submission, spec, student in items]
         return [f.result() for f in futures]
 
-    def submit(self, submission: Path, spec: Spec, student: str | None = None) -> Future:
-        """Queue every test of one submission; the future's result is its AssignmentResult."""
+    def submit(self, submission: Path, spec: Spec, student: str | None = None,
+               misnamed: dict[str, Path] | None = None) -> Future:
+        """Queue every test of one submission; the future's result is its AssignmentResult.
+
+        For a role the student handed in no file for by name, a file that fits it under another name
+        is graded (``misnamed``: role -> file, as ``discover.misnamed_across`` chose them for a class;
+        by default ``discover.misnamed`` for this spec alone)."""
         submission = Path(submission).resolve()
         files = discover.role_files(submission, spec)
+        found = discover.misnamed(submission, spec) if misnamed is None else \
+            {r: Path(p).resolve() for r, p in misnamed.items() if files.get(r) is None}
+        files.update(found)
         result = AssignmentResult(student=student or submission.name, assignment=spec.id,
                                   title=spec.title, tests=[], isolation=self.isolation,
-                                  files={r: str(p.relative_to(submission)) for r, p in files.items() if p})
+                                  files={r: str(p.relative_to(submission)) for r, p in files.items() if p},
+                                  misnamed={r: str(p.relative_to(submission)) for r, p in found.items()})
         result.extra["limits"] = self.limits_by          # how the test as a whole was bounded
         seeds = sorted({t.generate.seed for t in spec.tests if t.generate})
         if seeds:

@@ -102,6 +102,9 @@ class AssignmentResult:
     duration: float = 0.0
     extra: dict = field(default_factory=dict)
     grader_error: bool = False    # ``error`` is the grader's or the machine's failure, not the submission's
+    misnamed: dict[str, str] = field(default_factory=dict)   # role -> the file graded for it under another name
+    submitted_at: str = ""        # ISO 8601, when the submission was handed in, where known
+    student_id: str = ""          # the LMS's id for the student (Moodle's participant, Canvas's user), where known
 
     @property
     def infrastructure_failed(self) -> bool:
@@ -142,7 +145,10 @@ class AssignmentResult:
             "tests": [t.to_dict() for t in self.tests],
             "extra_data": {"title": self.title, "isolation": self.isolation, "files": self.files,
                            "error": self.error, "bonus_score": self.bonus_score, "sides": self.sides,
-                           **({"grader_error": True} if self.grader_error else {}), **self.extra},
+                           **({"grader_error": True} if self.grader_error else {}),
+                           **({"misnamed": self.misnamed} if self.misnamed else {}),
+                           **({"submitted_at": self.submitted_at} if self.submitted_at else {}),
+                           **({"student_id": self.student_id} if self.student_id else {}), **self.extra},
         }
 
     @classmethod
@@ -156,7 +162,8 @@ class AssignmentResult:
         return cls(student=d["student"], assignment=d["assignment"], title=known["title"],
                    tests=[TestResult.from_dict(t) for t in d.get("tests", [])], isolation=known["isolation"],
                    files=known["files"], error=known["error"], duration=d.get("execution_time", 0.0), extra=x,
-                   grader_error=grader_error)
+                   grader_error=grader_error, misnamed=x.pop("misnamed", {}),
+                   submitted_at=x.pop("submitted_at", ""), student_id=x.pop("student_id", ""))
 
 
 def as_plain(obj) -> dict:

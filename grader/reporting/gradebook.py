@@ -1,13 +1,21 @@
 """A class's marks: a row per student, a column per assignment, totals and percentages.
 
-The CSV gradebook, the class report, the terminal summary and ``--fail-under``
-all read this one table, so they agree on what a student's total is:
-the sum of their scores (bonus included) out of the maximum of every
-assignment graded in the run; an assignment a student did not hand in counts 0.
+The CSV gradebook, the class report, the terminal summary, the LMS imports and
+``--fail-under`` all read this one table, so they agree on what a student's
+mark is. With a course file (``grader/config.py``) the percent is over the
+course's assignments, each weighed by its ``weight`` (default: its points), and
+one not handed in counts 0; without one, over the run's assignments (``over``
+says which). Bonus points are shown apart and count per the course's bonus
+policy (default: capped, so a percent never passes 100). Penalties (late work,
+a file graded under another name) take a share of the assignment's points.
 """
 from __future__ import annotations
 
+import datetime as dt
+import math
 from dataclasses import dataclass, field
+
+from grader.config import Config, LatePolicy
 
 
 @dataclass
@@ -15,31 +23,77 @@ class Assignment:
     id: str
     title: str
     max_score: float
+    weight: float | None = None            # None: its points
+    due: dt.datetime | None = None
+
+    @property
+    def counts(self) -> float:
+        return self.max_score if self.weight is None else self.weight
+
+
+@dataclass(frozen=True)
+class Course:
+    """What the gradebook needs of the course file, its specs resolved."""
+    columns: tuple[Assignment, ...] = ()    # empty: the run's assignments
+    bonus: str = "cap"
+    misnamed_penalty: float = 0.0
+    late: LatePolicy = LatePolicy()
+    extensions: dict = field(default_factory=dict)      # student -> assignment id -> due
+    name: str = ""
+
+
+def course_from(config: Config, specs) -> Course:
+    """The gradebook's course from a course file and the specs its assignments resolved to (in order)."""
+    columns, extensions = [], {}
+    for number, (entry, spec) in enumerate(zip(config.assignments, specs)):
+        columns.append(Assignment(spec.id, entry.title or spec.title, spec.max_score, entry.weight, entry.due))
+        for student, dues in config.extensions.items():
+            if number in dues:
+                extensions.setdefault(student, {})[spec.id] = dues[number]
+    return Course(tuple(columns), config.bonus, config.misnamed_penalty, config.late, extensions, config.name)
 
 
 @dataclass
 class Row:
     student: str
-    scores: dict[str, float] = field(default_factory=dict)   # graded assignments only
+    scores: dict[str, float] = field(default_factory=dict)   # graded assignments: points after penalties
     total: float = 0.0
     percent: float = 0.0
     problems: list[str] = field(default_factory=list)
     duration: float = 0.0
+    bonus: float = 0.0                     # bonus points earned, counted or not per the policy
+    failed: int = 0                        # tests failed, bonus tests not counted
+    penalties: dict[str, list[str]] = field(default_factory=dict)   # assignment -> what was taken and why
+    student_id: str = ""
+    incomplete: bool = False               # a submission or a test could not be graded
+    errors: dict[str, list[str]] = field(default_factory=dict)      # why not gradable -> assignments
+    absent: set[str] = field(default_factory=set)                   # assignments not handed in
 
     @property
     def graded(self) -> bool:
         """At least one assignment was graded and nothing failed to grade."""
-        return bool(self.scores) and not self.problems
+        return bool(self.scores) and not self.incomplete
 
 
 @dataclass
 class Gradebook:
     assignments: list[Assignment]
     rows: list[Row]
+    over: str = "run"                      # "course": the course file's assignments; "run": this run's
+    bonus: str = "cap"
 
     @property
     def maximum(self) -> float:
         return round(sum(a.max_score for a in self.assignments), 4)
+
+    @property
+    def basis(self) -> str:
+        """What the percent is taken over, for a header."""
+        where = "the course's" if self.over == "course" else "this run's"
+        weighed = "by weight" if any(a.weight is not None for a in self.assignments) else "by points"
+        capped = {"cap": "bonus capped at 100%", "count": "bonus counted past 100%",
+                  "ignore": "bonus not counted"}[self.bonus]
+        return f"percent over {where} {len(self.assignments)} assignments, {weighed}, {capped}"
 
 
 def grading_failed(test) -> bool:
@@ -51,36 +105,109 @@ def not_handed_in(test) -> bool:
     return not test.passed and test.reason.endswith("was not handed in")
 
 
-def build(results) -> Gradebook:
-    assignments: dict[str, Assignment] = {}
+def build(results, course: Course | None = None) -> Gradebook:
+    course = course or Course()
     rows: dict[str, Row] = {}
-    problems: dict[str, dict[str, list[str]]] = {}     # student -> problem -> assignments
+    seen: dict[str, Assignment] = {}
     for r in sorted(results, key=lambda r: (r.student, r.assignment)):
         row = rows.setdefault(r.student, Row(r.student))
         row.duration += r.duration
-        theirs = problems.setdefault(r.student, {})
+        row.student_id = row.student_id or r.student_id
         if r.assignment:
-            known = assignments.setdefault(r.assignment, Assignment(r.assignment, r.title, r.max_score))
+            known = seen.setdefault(r.assignment, Assignment(r.assignment, r.title, r.max_score))
             known.max_score = max(known.max_score, r.max_score)
-        if r.error:
-            theirs.setdefault(r.error, []).append(r.assignment)
-            continue
-        row.scores[r.assignment] = r.score
-        broken = sum(1 for t in r.tests if grading_failed(t))
-        if broken:
-            theirs.setdefault(f"{broken} test{'s' if broken > 1 else ''} could not be graded", []).append(r.assignment)
-    book = Gradebook(sorted(assignments.values(), key=lambda a: a.id), list(rows.values()))
+        _add(row, r, course)
+    columns = list(course.columns) or sorted(seen.values(), key=lambda a: a.id)
+    book = Gradebook(columns, list(rows.values()), "course" if course.columns else "run", course.bonus)
     for row in book.rows:
-        row.total = round(sum(row.scores.values()), 4)
-        row.percent = round(100 * row.total / book.maximum, 2) if book.maximum else 0.0
-        # A zip that cannot be opened fails every assignment alike: say it once.
-        row.problems = [f"{where[0]}: {text}" if len(where) == 1 and where[0] else text
-                        for text, where in problems[row.student].items()]
+        # A zip that cannot be opened fails every assignment alike: said once, without them.
+        row.problems[:0] = [f"{where[0]}: {text}" if len(where) == 1 and where[0] else text
+                            for text, where in row.errors.items()]
+        failed = {a for where in row.errors.values() for a in where}
+        for a in columns:
+            if (a.id not in row.scores or a.id in row.absent) and a.id not in failed:
+                row.problems.append(f"{a.id}: not handed in")
+        row.total = round(sum(row.scores.get(a.id, 0.0) for a in columns), 4)
+        row.percent = _percent(row, columns, course.bonus)
+        row.problems = _merged(row.problems)
     return book
 
 
+def _add(row: Row, r, course: Course) -> None:
+    if r.error:
+        row.errors.setdefault(r.error, []).append(r.assignment)
+        row.incomplete = True
+        return
+    if r.tests and all(not_handed_in(t) for t in r.tests):
+        row.scores[r.assignment] = 0.0                         # build() says "not handed in"
+        row.absent.add(r.assignment)
+        return
+    base = sum(t.points for t in r.tests if not t.bonus)
+    bonus = sum(t.points for t in r.tests if t.bonus)
+    row.bonus = round(row.bonus + bonus, 4)
+    row.failed += sum(1 for t in r.tests if not t.passed and not t.bonus)
+    taken = []
+    for role, used in sorted(r.misnamed.items()):
+        taken.append((course.misnamed_penalty, f"{used} graded as the {role} (its name should be one of the "
+                                               f"spec's; -{course.misnamed_penalty:g}%)"))
+    late = _late(r, course)
+    if late:
+        taken.append(late)
+    share = min(100.0, sum(percent for percent, _ in taken))
+    earned = base + (0 if course.bonus == "ignore" else bonus)
+    row.scores[r.assignment] = round(max(0.0, earned - r.max_score * share / 100), 4)
+    if taken:
+        row.penalties[r.assignment] = [why for _, why in taken]
+        row.problems += [f"{r.assignment}: {why}" for _, why in taken]
+    broken = sum(1 for t in r.tests if grading_failed(t))
+    if broken:
+        row.incomplete = True
+        row.problems.append(f"{r.assignment}: {broken} test{'s' if broken > 1 else ''} could not be graded")
+
+
+def _late(r, course: Course) -> tuple[float, str] | None:
+    due = course.extensions.get(r.student, {}).get(r.assignment) or \
+        next((a.due for a in course.columns if a.id == r.assignment), None)
+    if not due or not r.submitted_at:
+        return None
+    try:
+        submitted = dt.datetime.fromisoformat(r.submitted_at)
+    except ValueError:
+        return None
+    if submitted.tzinfo is None:
+        submitted = submitted.astimezone()
+    late = submitted - due - dt.timedelta(minutes=course.late.grace_minutes)
+    if late <= dt.timedelta(0):
+        return None
+    days = math.ceil(late / dt.timedelta(days=1))
+    when = f"handed in {submitted.isoformat(timespec='minutes')}, due {due.isoformat(timespec='minutes')}"
+    if course.late.max_days is not None and late > dt.timedelta(days=course.late.max_days):
+        return 100.0, f"{days} days late ({when}; later than {course.late.max_days:g} days: no points)"
+    percent = min(100.0, days * course.late.per_day)
+    return percent, f"{days} day{'s' if days > 1 else ''} late ({when}; -{percent:g}%)"
+
+
+def _percent(row: Row, columns: list[Assignment], bonus: str) -> float:
+    weights = sum(a.counts for a in columns)
+    if not weights:
+        return 0.0
+    share = sum(a.counts * row.scores.get(a.id, 0.0) / a.max_score for a in columns if a.max_score)
+    percent = 100 * share / weights
+    return round(min(percent, 100.0) if bonus == "cap" else percent, 2)
+
+
+def _merged(problems: list[str]) -> list[str]:
+    """Each problem once."""
+    seen, kept = set(), []
+    for p in problems:
+        if p not in seen:
+            seen.add(p)
+            kept.append(p)
+    return kept
+
+
 def below(book: Gradebook, percent: float) -> list[Row]:
-    """Students under ``percent`` of the maximum, or who could not be fully graded."""
+    """Students under ``percent``, or who could not be fully graded."""
     return [row for row in book.rows if row.percent < percent or not row.graded]
 
 

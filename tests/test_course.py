@@ -1,0 +1,207 @@
+"""The teacher's term: the course file, a gradebook that adds up, misnamed files, late work (issue 14)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLES
+from grader import api, catalog, config, discover
+from grader.reporting import gradebook
+from grader.results import AssignmentResult, TestResult
+
+FOUR = ["tcp-echo-threaded", "udp-echo", "udp-contacts", "tcp-contacts-threaded"]
+UTC8 = dt.timezone(dt.timedelta(hours=8))
+
+
+def course_file(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "sockgrade.toml"
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def four_assignments(extra: str = "", **due) -> str:
+    text = ""
+    for spec in FOUR:
+        text += f'[[assignment]]\nspec = "{spec}"\n'
+        if spec in due:
+            text += f"due = {due[spec]}\n"
+    return extra + text
+
+
+# -- the course file -------------------------------------------------------------
+def test_the_commented_course_file_loads_and_says_every_policy(tmp_path):
+    path = course_file(tmp_path, config.COMMENTED)
+    course = config.load(path)
+    assert [a.spec for a in course.assignments] == FOUR
+    assert course.bonus == "cap" and course.misnamed_penalty == 10
+    assert course.late == config.LatePolicy(per_day=10, max_days=7, grace_minutes=15)
+    assert course.outputs["csv"] == tmp_path / "results" / "grades.csv"         # relative to the file
+    assert course.assignments[1].due == dt.datetime(2026, 10, 9, 23, 59, tzinfo=UTC8)
+
+
+@pytest.mark.parametrize("body, where, says", [
+    ("jobs = 0\n", ":1: jobs:", "at least 1"),
+    ("[course]\nname = 'x'\nbonus = \"lots\"\n", ":3: course.bonus:", "cap, count, ignore"),
+    ("[late]\nper_day = 150\n", ":2: late.per_day:", "0 to 100"),
+    ('[[assignment]]\nspec = "udp-echo"\n\n[[assignment]]\nspec = "udp-contacts"\nweight = -1\n',
+     ":6: assignment[2].weight:", "above 0"),
+    ('[[assignment]]\nspec = "udp-echo"\ndue = "friday"\n', ":3: assignment[1].due:", "date and time"),
+    ('[[assignment]]\nspec = "udp-echo"\n[extensions]\nbob = { udp-contacts = 2026-10-01T00:00:00Z }\n',
+     ":4: extensions.bob.udp-contacts:", "none of the course's assignments (udp-echo)"),
+    ("colour = 'blue'\n", ":1: colour:", "unknown setting"),
+    ("[outputs]\nhtml = 'x.html'\n", ":2: outputs.html:", "[outputs] takes"),
+])
+def test_a_mistake_in_the_course_file_names_its_line_and_key(tmp_path, body, where, says):
+    path = course_file(tmp_path, body)
+    with pytest.raises(config.ConfigError) as caught:
+        config.load(path)
+    message = str(caught.value)
+    assert message.startswith(str(path) + where) and says in message, message
+
+
+# -- the gradebook's arithmetic ----------------------------------------------------
+def result(student, assignment, passed: dict[str, bool], bonus=(), points=1.0, **fields) -> AssignmentResult:
+    tests = [TestResult(name, [], points if ok else 0.0, points, ok, bonus=name in bonus,
+                        reason="" if ok else "expected 'x', got 'y'") for name, ok in passed.items()]
+    return AssignmentResult(student, assignment, assignment, tests, **fields)
+
+
+def columns(*specs) -> tuple:
+    return tuple(gradebook.Assignment(s, s, 10.0) for s in specs)
+
+
+def test_percent_is_over_the_course_and_bonus_is_capped_apart():
+    full = {f"t{i}": True for i in range(10)}
+    one_failed = {**full, "t9": False}
+    results = [result("ann", "a", {**one_failed, "extra": True}, bonus={"extra"}, points=1.0),
+               result("ann", "b", full),
+               result("bo", "a", full)]                                        # bo handed in one of four
+    course = gradebook.Course(columns("a", "b", "c", "d"))
+    book = gradebook.build(results, course)
+    rows = {r.student: r for r in book.rows}
+    assert book.over == "course" and "the course's 4 assignments" in book.basis
+    assert rows["bo"].percent == 25.0 and rows["bo"].total == 10                # its points / the course's total
+    assert {"b: not handed in", "c: not handed in", "d: not handed in"} <= set(rows["bo"].problems)
+    assert rows["ann"].bonus == 1 and rows["ann"].failed == 1                   # a failed test is never hidden
+    capped = gradebook.build([result("cy", "a", {**full, "extra": True}, bonus={"extra"})],
+                             gradebook.Course(columns("a")))
+    assert capped.rows[0].percent == 100.0 and capped.rows[0].bonus == 1       # 11 / 10 capped
+    counted = gradebook.build([result("cy", "a", {**full, "extra": True}, bonus={"extra"})],
+                              gradebook.Course(columns("a"), bonus="count"))
+    assert counted.rows[0].percent == 110.0
+    ignored = gradebook.build([result("cy", "a", {**one_failed, "extra": True}, bonus={"extra"})],
+                              gradebook.Course(columns("a"), bonus="ignore"))
+    assert ignored.rows[0].percent == 90.0
+
+
+def test_weights_and_the_run_without_a_course():
+    full, half = {f"t{i}": True for i in range(10)}, {f"t{i}": i < 5 for i in range(10)}
+    weighed = gradebook.Course((gradebook.Assignment("a", "a", 10.0, weight=3),
+                                gradebook.Assignment("b", "b", 40.0, weight=1)))
+    book = gradebook.build([result("ann", "a", full), result("ann", "b", half, points=4.0)], weighed)
+    assert book.rows[0].percent == round(100 * (3 * 1 + 1 * 0.5) / 4, 2)
+    run = gradebook.build([result("ann", "a", full), result("bo", "b", half)])
+    assert run.over == "run" and "this run's 2 assignments" in run.basis
+
+
+def test_late_work_loses_its_share_per_day_and_an_extension_moves_the_date():
+    due = dt.datetime(2026, 10, 9, 23, 59, tzinfo=UTC8)
+    course = gradebook.Course((gradebook.Assignment("a", "a", 10.0, due=due),),
+                              late=config.LatePolicy(per_day=10, max_days=3, grace_minutes=15),
+                              extensions={"cy": {"a": due + dt.timedelta(days=2)}})
+    full = {f"t{i}": True for i in range(10)}
+
+    def handed(student, when):
+        return result(student, "a", full, submitted_at=when.isoformat())
+    book = gradebook.build([handed("on-time", due + dt.timedelta(minutes=10)),       # within the grace
+                            handed("two-days", due + dt.timedelta(days=1, hours=3)),
+                            handed("too-late", due + dt.timedelta(days=4)),
+                            handed("cy", due + dt.timedelta(days=1))], course)
+    rows = {r.student: r for r in book.rows}
+    assert rows["on-time"].percent == 100 and not rows["on-time"].penalties
+    assert rows["two-days"].percent == 80 and "2 days late" in rows["two-days"].penalties["a"][0]
+    assert rows["too-late"].percent == 0 and "no points" in rows["too-late"].problems[0]
+    assert rows["cy"].percent == 100                                               # her extension
+
+
+# -- misnamed files and submission times on real submissions --------------------------
+@pytest.fixture(scope="module")
+def graded_term(tmp_path_factory):
+    """bob handed in tcp-echo-threaded only; kim handed in udp-echo with the wrong file names; lee's
+    zip of udp-echo was made in 2026-10-12, after its due date."""
+    root = tmp_path_factory.mktemp("term")
+    klass = root / "class"
+    shutil.copytree(EXAMPLES / "bob", klass / "bob")
+    (klass / "kim").mkdir()
+    shutil.copy(EXAMPLES / "alice" / "serverudp.py", klass / "kim" / "UDPServer.py")
+    shutil.copy(EXAMPLES / "alice" / "clientudp.py", klass / "kim" / "my_client.py")
+    with zipfile.ZipFile(klass / "lee_4242_assignsubmission_file_.zip", "w") as z:
+        for name in ("serverudp.py", "clientudp.py"):
+            info = zipfile.ZipInfo(name, date_time=(2026, 10, 12, 9, 30, 0))
+            z.writestr(info, (EXAMPLES / "alice" / name).read_bytes())
+    run = api.grade_class(klass, specs=FOUR, use_cache=False)
+    path = course_file(root, four_assignments(
+        "[course]\nmisnamed_penalty = 10\n[late]\nper_day = 20\n", **{"udp-echo": "2026-10-10T23:59:00"}))
+    settings = config.load(path)
+    specs = catalog.resolve(FOUR)
+    return run, gradebook.build(run.results, gradebook.course_from(settings, specs)), specs
+
+
+def test_a_student_who_handed_in_one_assignment_gets_its_points_over_the_course(graded_term):
+    run, book, specs = graded_term
+    bob = next(r for r in book.rows if r.student == "bob")
+    course_total = sum(s.max_score for s in specs)
+    assert book.maximum == course_total
+    assert bob.percent == round(100 * bob.scores["tcp-echo-threaded"] / course_total, 2)
+    assert bob.scores["tcp-echo-threaded"] > 0 and bob.total == bob.scores["tcp-echo-threaded"]
+    assert "udp-echo: not handed in" in bob.problems
+
+
+def test_a_misnamed_server_is_found_graded_and_its_name_reported(graded_term):
+    run, book, specs = graded_term
+    kim = {r.assignment: r for r in run.results if r.student == "kim"}
+    echo = kim["udp-echo"]
+    assert echo.misnamed == {"server": "UDPServer.py", "client": "my_client.py"}
+    assert echo.files == echo.misnamed and echo.score == echo.max_score         # graded: alice's programs
+    assert "udp-contacts" not in kim or not kim["udp-contacts"].misnamed.get("server")   # one file, one role
+    row = next(r for r in book.rows if r.student == "kim")
+    assert row.scores["udp-echo"] == pytest.approx(echo.max_score * 0.8)       # -10% per misnamed file
+    assert any("UDPServer.py graded as the server" in p for p in row.problems)
+
+
+def test_a_late_zip_is_penalised_from_its_entries_times_and_keeps_its_moodle_id(graded_term):
+    run, book, specs = graded_term
+    lee = {r.assignment: r for r in run.results if r.student == "lee"}["udp-echo"]
+    assert lee.student_id == "4242"
+    assert dt.datetime.fromisoformat(lee.submitted_at).replace(tzinfo=None) == dt.datetime(2026, 10, 12, 9, 30)
+    row = next(r for r in book.rows if r.student == "lee")
+    assert row.student_id == "4242"
+    assert row.scores["udp-echo"] == pytest.approx(lee.max_score * 0.6)          # 2 days late, 20% a day
+    assert any("2 days late" in p for p in row.problems)
+
+
+def test_the_search_never_takes_another_assignments_file(tmp_path):
+    folder = tmp_path / "sam"
+    folder.mkdir()
+    shutil.copy(EXAMPLES / "alice" / "serverudp.py", folder / "serverudp.py")        # udp-echo, by name
+    shutil.copy(EXAMPLES / "alice" / "contactserverudp.py", folder / "notes.py")       # udp-contacts, misnamed
+    specs = catalog.resolve(FOUR)
+    found = discover.misnamed_across(folder, specs)
+    assert {r: p.name for r, p in found.get("udp-contacts", {}).items()} == {"server": "notes.py"}
+    assert "udp-echo" not in found and "tcp-echo-threaded" not in found
+    (folder / "notes.py").write_text("print('no sockets here')\n", encoding="utf-8")
+    assert discover.misnamed_across(folder, specs).get("udp-contacts", {}) == {}
+
+
+def test_gradescope_metadata_gives_the_time_and_the_sid(tmp_path):
+    submission = tmp_path / "submission"
+    shutil.copytree(EXAMPLES / "frank", submission)
+    (tmp_path / "submission_metadata.json").write_text(json.dumps(
+        {"created_at": "2026-10-11T08:00:00.123456+08:00", "users": [{"name": "Frank", "sid": "S77"}]}))
+    from grader import submitted
+    assert submitted.gradescope_single(submission) == ("2026-10-11T08:00:00+08:00", "S77")
