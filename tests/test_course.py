@@ -1,6 +1,7 @@
 """The teacher's term: the course file, a gradebook that adds up, misnamed files, late work (issue 14)."""
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 import shutil
@@ -11,8 +12,8 @@ import pytest
 
 from conftest import EXAMPLES
 from grader import api, catalog, config, discover
-from grader.reporting import gradebook
-from grader.results import AssignmentResult, TestResult
+from grader.reporting import gradebook, lms
+from grader import results as res
 
 FOUR = ["tcp-echo-threaded", "udp-echo", "udp-contacts", "tcp-contacts-threaded"]
 UTC8 = dt.timezone(dt.timedelta(hours=8))
@@ -65,10 +66,10 @@ def test_a_mistake_in_the_course_file_names_its_line_and_key(tmp_path, body, whe
 
 
 # -- the gradebook's arithmetic ----------------------------------------------------
-def result(student, assignment, passed: dict[str, bool], bonus=(), points=1.0, **fields) -> AssignmentResult:
-    tests = [TestResult(name, [], points if ok else 0.0, points, ok, bonus=name in bonus,
+def result(student, assignment, passed: dict[str, bool], bonus=(), points=1.0, **fields) -> res.AssignmentResult:
+    tests = [res.TestResult(name, [], points if ok else 0.0, points, ok, bonus=name in bonus,
                         reason="" if ok else "expected 'x', got 'y'") for name, ok in passed.items()]
-    return AssignmentResult(student, assignment, assignment, tests, **fields)
+    return res.AssignmentResult(student, assignment, assignment, tests, **fields)
 
 
 def columns(*specs) -> tuple:
@@ -133,13 +134,17 @@ def test_late_work_loses_its_share_per_day_and_an_extension_moves_the_date():
 @pytest.fixture(scope="module")
 def graded_term(tmp_path_factory):
     """bob handed in tcp-echo-threaded only; kim handed in udp-echo with the wrong file names; lee's
-    zip of udp-echo was made in 2026-10-12, after its due date."""
+    zip of udp-echo (from Moodle) was made in 2026-10-12, after its due date; canvasstu's files (frank's
+    udp-echo) come as Canvas names them."""
     root = tmp_path_factory.mktemp("term")
     klass = root / "class"
     shutil.copytree(EXAMPLES / "bob", klass / "bob")
     (klass / "kim").mkdir()
     shutil.copy(EXAMPLES / "alice" / "serverudp.py", klass / "kim" / "UDPServer.py")
     shutil.copy(EXAMPLES / "alice" / "clientudp.py", klass / "kim" / "my_client.py")
+    for name, file in (("serverudp.py", "canvasstu_555_777_serverudp.py"),
+                       ("clientudp.py", "canvasstu_LATE_555_777_clientudp-1.py")):      # a Canvas download
+        shutil.copy(EXAMPLES / "frank" / name, klass / file)
     with zipfile.ZipFile(klass / "lee_4242_assignsubmission_file_.zip", "w") as z:
         for name in ("serverudp.py", "clientudp.py"):
             info = zipfile.ZipInfo(name, date_time=(2026, 10, 12, 9, 30, 0))
@@ -205,3 +210,27 @@ def test_gradescope_metadata_gives_the_time_and_the_sid(tmp_path):
         {"created_at": "2026-10-11T08:00:00.123456+08:00", "users": [{"name": "Frank", "sid": "S77"}]}))
     from grader import submitted
     assert submitted.gradescope_single(submission) == ("2026-10-11T08:00:00+08:00", "S77")
+
+
+def test_moodle_and_canvas_imports_carry_the_platforms_ids(graded_term, tmp_path):
+    run, book, specs = graded_term
+    canvas = {r.assignment: r for r in run.results if r.student == "canvasstu"}
+    assert canvas["udp-echo"].student_id == "555" and canvas["udp-echo"].files == {
+        "server": "serverudp.py", "client": "clientudp.py"}                     # the names as handed in
+    written, skipped = lms.write_moodle(book, tmp_path / "moodle.csv")
+    assert [p.name for p in written] == [f"moodle-{s}.csv" for s in FOUR]
+    assert "bob" in skipped and "lee" not in skipped
+    rows = list(csv.DictReader((tmp_path / "moodle-udp-echo.csv").open(encoding="utf-8")))
+    lee = next(r for r in rows if r["Identifier"] == "Participant 4242")
+    assert float(lee["Grade"]) == pytest.approx(next(r for r in book.rows if r.student == "lee").scores["udp-echo"])
+    assert lee["Maximum Grade"] == gradebook.points(catalog.resolve(["udp-echo"])[0].max_score)
+    assert "days late" in lee["Feedback comments"]
+    book.assignments[1].canvas_id = "31337"
+    left_out = lms.write_canvas(book, tmp_path / "canvas.csv")
+    table = list(csv.reader((tmp_path / "canvas.csv").open(encoding="utf-8")))
+    assert table[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+    assert table[0][6].endswith("(31337)") and table[1][0] == "Points Possible"
+    ids = {row[1]: row for row in table[2:]}
+    assert set(ids) == {"555", "4242"} and "bob" in left_out
+    echo = table[0].index(table[0][6])
+    assert float(ids["555"][echo]) == next(r for r in book.rows if r.student == "canvasstu").scores["udp-echo"]

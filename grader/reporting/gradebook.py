@@ -25,6 +25,7 @@ class Assignment:
     max_score: float
     weight: float | None = None            # None: its points
     due: dt.datetime | None = None
+    canvas_id: str = ""                    # Canvas's id of the assignment, for the import's column
 
     @property
     def counts(self) -> float:
@@ -46,7 +47,8 @@ def course_from(config: Config, specs) -> Course:
     """The gradebook's course from a course file and the specs its assignments resolved to (in order)."""
     columns, extensions = [], {}
     for number, (entry, spec) in enumerate(zip(config.assignments, specs)):
-        columns.append(Assignment(spec.id, entry.title or spec.title, spec.max_score, entry.weight, entry.due))
+        columns.append(Assignment(spec.id, entry.title or spec.title, spec.max_score, entry.weight, entry.due,
+                                  entry.canvas_id))
         for student, dues in config.extensions.items():
             if number in dues:
                 extensions.setdefault(student, {})[spec.id] = dues[number]

@@ -1,0 +1,63 @@
+"""Grades to upload to a learning platform, from the gradebook.
+
+- **Moodle**: a grading worksheet (Assignment > View all submissions > Upload grading
+  worksheet), one per assignment: ``Identifier`` is ``Participant N``, N the id in
+  the folder names of Moodle's "Download all submissions"; ``Grade`` the points
+  after penalties, ``Maximum Grade`` the assignment's points; ``Feedback comments``
+  the problems. Moodle matches rows by Identifier, so a student without one (not
+  from a Moodle download) cannot be imported and is left out, said in ``skipped``.
+- **Canvas**: a gradebook import (Grades > Import): ``Student``, ``ID`` (the user id
+  from the download's file names), ``SIS User ID``, ``SIS Login ID``, ``Section``,
+  then a column per assignment named ``Title (canvas_id)`` when the course file
+  gives Canvas's assignment id (Canvas then updates that column), else ``Title``
+  (a new column); a ``Points Possible`` row first. Rows without an ID are left out.
+"""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from grader.reporting.gradebook import Gradebook, points
+
+MOODLE_HEADER = ["Identifier", "Full name", "Email address", "Status", "Grade", "Maximum Grade",
+                 "Grade can be changed", "Last modified (submission)", "Online text", "Last modified (grade)",
+                 "Feedback comments"]
+
+
+def write_moodle(book: Gradebook, path: Path) -> tuple[list[Path], list[str]]:
+    """One worksheet per assignment (``path`` itself when there is one): the files and who was skipped."""
+    path = Path(path)
+    written, skipped = [], sorted(r.student for r in book.rows if not r.student_id)
+    for assignment in book.assignments:
+        target = path if len(book.assignments) == 1 else path.with_name(f"{path.stem}-{assignment.id}{path.suffix}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("w", encoding="utf-8", newline="") as f:
+            out = csv.writer(f)
+            out.writerow(MOODLE_HEADER)
+            for row in book.rows:
+                if not row.student_id:
+                    continue
+                graded = assignment.id in row.scores and assignment.id not in row.absent
+                mine = [p.split(": ", 1)[1] for p in row.problems if p.startswith(assignment.id + ": ")]
+                out.writerow([f"Participant {row.student_id}", row.student, "",
+                              "Submitted for grading" if graded else "No submission",
+                              points(row.scores.get(assignment.id, 0.0)), points(assignment.max_score), "Yes",
+                              "", "", "", "; ".join(mine)])
+        written.append(target)
+    return written, skipped
+
+
+def write_canvas(book: Gradebook, path: Path) -> list[str]:
+    """The gradebook import; returns the students left out (no Canvas id)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    titles = [f"{a.title} ({a.canvas_id})" if a.canvas_id else a.title for a in book.assignments]
+    with path.open("w", encoding="utf-8", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", *titles])
+        out.writerow(["Points Possible", "", "", "", "", *(points(a.max_score) for a in book.assignments)])
+        for row in book.rows:
+            if row.student_id:
+                out.writerow([row.student, row.student_id, "", row.student, "",
+                              *(points(row.scores.get(a.id, 0.0)) for a in book.assignments)])
+    return sorted(r.student for r in book.rows if not r.student_id)
