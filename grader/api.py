@@ -45,10 +45,13 @@ def grade_class(path: str | Path, *, specs: list[str] | None = None, specs_dir: 
     fresh tests are merged into each student's cached record of the whole spec;
     a student with none is graded on the whole spec). ``use_cache`` false: the
     cache is neither read nor written. ``students`` grades only the students of
-    these names. ``shard`` ("K/N") grades only the K-th of N deterministic parts
-    of the class. ``tests`` keeps only the tests with these names; ``skip`` lists
-    folders in the class that are not students (outputs written there). ``python``
-    runs the student programs (level none needs one other users can reach).
+    these names. ``shard`` ("K/N") grades only the K-th of N parts of the class
+    (its students sorted by name and dealt in turn, see ``batch.dealt``); each
+    of its records then carries K, N and a digest of the class's student list in
+    ``extra["shard"]``, which ``grade merge`` checks. ``tests`` keeps only the
+    tests with these names; ``skip`` lists folders in the class that are not
+    students (outputs written there). ``python`` runs the student programs
+    (level none needs one other users can reach).
     Raises ValueError for a bad ``shard``, an unknown test name or student.
     """
     folder = specs_dir and Path(specs_dir)

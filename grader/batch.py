@@ -26,6 +26,7 @@ from grader.results import AssignmentResult
 from grader.spec import Spec
 
 NOTHING = ""     # the assignment of a record that says why nothing could be graded
+SHARD = "shard"  # the key of a shard's mark in every record's ``extra``
 
 
 @dataclass
@@ -36,6 +37,7 @@ class BatchRun:
     graded: int = 0                # assignment results graded in this run
     cached: int = 0                # taken from the cache
     skipped: list[str] = field(default_factory=list)   # students in other shards
+    shard: dict | None = None      # graded as a shard: what each of its records carries (``shard_mark``)
     unselected: list[str] = field(default_factory=list)  # students not named by ``only`` (--student)
     merged: int = 0                # cached records of the whole spec updated with fresh tests (regrade --test)
     warnings: list[str] = field(default_factory=list)  # for the teacher: a cache that cannot be written, ...
@@ -63,13 +65,28 @@ def parse_shard(text: str) -> tuple[int, int]:
     return k, n
 
 
-def in_shard(student: str, shard: tuple[int, int] | None) -> bool:
-    """The same student always lands in the same shard: a hash of the name, not its position."""
-    if shard is None:
-        return True
+def dealt(names, shard: tuple[int, int]) -> set[str]:
+    """The names of shard K of N: the class sorted by name and dealt in turn (the i-th to shard
+    i mod N + 1), so shards differ by at most one student and a class list always splits the same way."""
     k, n = shard
-    digest = hashlib.sha256(student.encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "big") % n == k - 1
+    return {name for i, name in enumerate(sorted(names)) if i % n == k - 1}
+
+
+def shard_sizes(students: int, n: int) -> list[int]:
+    """How many students each of the N shards of a class of ``students`` holds (shard 1 first)."""
+    return [students // n + (k < students % n) for k in range(n)]
+
+
+def class_digest(names) -> str:
+    """Names the class's whole student list: shards of one class carry the same digest."""
+    return "sha256:" + hashlib.sha256("\0".join(sorted(names)).encode("utf-8")).hexdigest()[:16]
+
+
+def shard_mark(names, shard: tuple[int, int]) -> dict:
+    """What every record of a shard carries (``extra["shard"]``) so that ``grade merge`` can tell a
+    whole set of shards from a partial one, or from shards of another class."""
+    k, n = shard
+    return {"k": k, "n": n, "students": len(names), "class": class_digest(names)}
 
 
 def failed(student: str, reason: str, spec: Spec | None = None, isolation: str = "none",
@@ -108,11 +125,13 @@ def grade_class(path: Path, specs: list[Spec], engine, *, all_specs: bool = Fals
                 raise ValueError(f"--student {unknown[0]}: no student of that name in {path}"
                                  f" (the students: {listed or 'none'})")
             everyone = [s for s in everyone if s.name in only]
-        students = [s for s in everyone if in_shard(s.name, shard)]
+        names = [s.name for s in found.students]
+        mine = dealt(names, shard) if shard else set(names)
+        students = [s for s in everyone if s.name in mine]
         run = BatchRun(results=[], students=[s.name for s in students], single=found.single,
-                       skipped=[s.name for s in everyone if not in_shard(s.name, shard)],
+                       skipped=[s.name for s in everyone if s.name not in mine],
                        unselected=sorted({s.name for s in found.students} - {s.name for s in everyone}),
-                       warnings=list(found.notes))
+                       warnings=list(found.notes), shard=shard_mark(names, shard) if shard else None)
         progress.start(len(students))
         done: dict[str, list[AssignmentResult]] = {s.name: [] for s in students}
         waiting: dict[str, int] = {}
@@ -180,6 +199,8 @@ def grade_class(path: Path, specs: list[Spec], engine, *, all_specs: bool = Fals
         known = {s.name: s for s in students}
         run.results = sorted((_with_submission(r, known.get(r.student)) for rs in done.values() for r in rs),
                              key=lambda r: (r.student, r.assignment))
+        if run.shard:      # on the run's results only: the cache holds what any run may reuse
+            run.results = [replace(r, extra={**r.extra, SHARD: run.shard}) for r in run.results]
         return run
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
