@@ -14,9 +14,10 @@ from collections import Counter
 from html import escape
 from pathlib import Path
 from statistics import mean, median
+from urllib.parse import quote
 
 from grader import __version__
-from grader.reporting import causes, isolation_note
+from grader.reporting import causes, isolation_note, similarity_report
 from grader.reporting.gradebook import build, grading_failed, not_handed_in, points
 
 BINS = 10
@@ -102,7 +103,8 @@ def _rate_class(rate: float) -> str:
     return "struggle" if rate < STRUGGLE else ("watch" if rate < WATCH else "fine")
 
 
-def render(results, title: str = "Class report") -> str:
+def render(results, title: str = "Class report", similarity=()) -> str:
+    """``similarity``: file names of `grade similar` reports beside this one, linked from the header."""
     book = build(results)
     rows = book.rows
     percents = [row.percent for row in rows]
@@ -119,7 +121,7 @@ def render(results, title: str = "Class report") -> str:
 <body>
 <header><h1>{_e(title)}</h1>
 <p class="sub">{len(rows)} student{'s' if len(rows) != 1 else ''} · {len(book.assignments)} assignment{'s' if len(book.assignments) != 1 else ''}
- ({_e(', '.join(a.id for a in book.assignments) or 'none')}) · graded by sockgrade {_e(__version__)}</p></header>
+ ({_e(', '.join(a.id for a in book.assignments) or 'none')}) · graded by sockgrade {_e(__version__)}</p>{_similarity_links(similarity)}</header>
 <main>"""]
     if warning:
         levels = ", ".join(isolation_note.levels_below(results))
@@ -231,7 +233,16 @@ def render(results, title: str = "Class report") -> str:
 
 
 def write(results, path: Path, title: str | None = None) -> None:
-    Path(path).write_text(render(results, title or "Class report"), encoding="utf-8")
+    beside = [page.name for page in similarity_report.beside(path)]
+    Path(path).write_text(render(results, title or "Class report", similarity=beside), encoding="utf-8")
+
+
+# -- the link to `grade similar --report`, when one was written beside this report ----------------
+def _similarity_links(names) -> str:
+    if not names:
+        return ""
+    links = ", ".join(f'<a href="{_e(quote(name))}">{_e(name)}</a>' for name in names)
+    return f'<p class="sub similarity-link">Whose code is alike (grade similar): {links}</p>'
 
 
 CSS = """
