@@ -117,12 +117,14 @@ def test_spec_errors_are_all_listed_and_exit_2(tmp_path, capsys, wide):
                                                   "steps: [{send: ping}, {expct: pong}]\n  - name: unknown")
                       .replace("tags: [client]\n    client: {argv: [ping]}", "tags: [clients]\n    client: {argv: [ping]}"))
     assert main(["check", str(spec)]) == 2
-    out = capsys.readouterr().out
-    assert "spec.yaml: 2 errors" in out
-    assert "spec.yaml:12: tests[1].steps[1].expct: unknown key 'expct'" in out
-    assert "hint: did you mean 'expect'?" in out
-    assert "spec.yaml:20: tests[5].tags[0]: 'clients' is not one of" in out
-    assert "Traceback" not in out
+    captured = capsys.readouterr()
+    err = captured.err                  # mistakes go to stderr, one `grade check: spec error: ...` each
+    assert captured.out == ""
+    assert f"grade check: {spec}: 2 spec errors" in err
+    assert f"grade check: spec error: {spec}:12: tests[1].steps[1].expct: unknown key 'expct'" in err
+    assert "hint: did you mean 'expect'?" in err
+    assert f"grade check: spec error: {spec}:20: tests[5].tags[0]: 'clients' is not one of" in err
+    assert "Traceback" not in err
 
 
 @pytest.mark.parametrize("transport", ["tcp", "udp"])
@@ -137,4 +139,4 @@ def test_new_skeleton_passes_check(transport, tmp_path, capsys, wide):
     assert "PASSED" not in out
     # The files exist now: a second `grade new` refuses to overwrite them.
     assert main(["new", f"demo-{transport}", "--dir", str(tmp_path)]) == 2
-    assert "will not overwrite" in capsys.readouterr().out
+    assert "grade new: error: will not overwrite" in capsys.readouterr().err

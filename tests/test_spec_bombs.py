@@ -145,8 +145,8 @@ def test_grade_check_says_spec_error_without_traceback(tmp_path, bomb):
     child = run_bounded([sys.executable, "-m", "grader", "check", "--no-saboteurs", str(path)])
     assert child.returncode == 2, (child.stdout, child.stderr[-3000:])
     assert "Traceback" not in child.stdout + child.stderr
-    errors = [line for line in child.stdout.splitlines() if line.startswith("spec error")]
-    assert len(errors) == 1 and f"{path}:" in errors[0], child.stdout
+    errors = [line for line in child.stderr.splitlines() if line.startswith("grade check: spec error: ")]
+    assert len(errors) == 1 and f"{path}:" in errors[0], child.stderr
 
 
 @pytest.mark.parametrize("bomb", ["alias bomb", "5000-deep mapping", "merge loop"])
@@ -157,8 +157,8 @@ def test_grading_with_a_bomb_says_spec_error_without_traceback(tmp_path, bomb):
     child = run_bounded([sys.executable, "-m", "grader", str(tmp_path / "alice"), "--spec", str(path)])
     assert child.returncode == 2, (child.stdout, child.stderr[-3000:])
     assert "Traceback" not in child.stdout + child.stderr
-    errors = [line for line in child.stdout.splitlines() if line.startswith("spec error")]
-    assert len(errors) == 1 and f"{path}:" in errors[0], child.stdout
+    errors = [line for line in child.stderr.splitlines() if line.startswith("grade: spec error: ")]
+    assert len(errors) == 1 and f"{path}:" in errors[0], child.stderr
 
 
 # -- numbers ------------------------------------------------------------------------------------

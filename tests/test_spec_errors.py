@@ -119,16 +119,16 @@ def test_cli_prints_location_not_traceback(tmp_path, capsys):
     student = tmp_path / "alice"
     student.mkdir()
     code = main([str(student), "--spec", str(spec)])
-    out = capsys.readouterr().out
+    err = capsys.readouterr().err
     assert code == 2
-    assert "spec.yaml:14" in out and "expct" in out
-    assert "Traceback" not in out
+    assert f"grade: spec error: {spec}:14" in err and "expct" in err
+    assert "Traceback" not in err
 
 
 def test_cli_unknown_spec_id(tmp_path, capsys):
     (tmp_path / "bob").mkdir()
     assert main([str(tmp_path / "bob"), "--spec", "no-such-spec"]) == 2
-    assert "no spec with id 'no-such-spec'" in capsys.readouterr().out
+    assert "no spec with id 'no-such-spec'" in capsys.readouterr().err
 
 
 def test_shipped_specs_load():

@@ -15,6 +15,7 @@ warnings), 2 the spec has errors.
 from __future__ import annotations
 
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -24,13 +25,16 @@ from rich.table import Table
 from rich.text import Text
 
 from grader import catalog
-from grader.commands import UsageError
+from grader.commands import print_error
+from grader.commands.options import at_least_one
+from grader.reporting import terminal
 from grader.engine import Engine
 from grader.results import AssignmentResult
 from grader.saboteurs import SABOTEURS, Saboteur, write_config
 from grader.spec import Spec
 from grader.spec.loader import find_errors, load_spec
 
+PROG = "grade check"
 HELP = "check a spec you wrote: validate it, then grade its reference programs and built-in saboteurs with it"
 READY, REFERENCE_FAILED, SPEC_ERROR = 0, 1, 2
 
@@ -176,7 +180,7 @@ def add_arguments(parser) -> None:
                         help="only validate and grade the reference programs")
     parser.add_argument("--strict", action="store_true",
                         help="warnings fail the check too (exit status 1)")
-    parser.add_argument("-j", "--jobs", type=int,
+    parser.add_argument("-j", "--jobs", type=at_least_one,
                         help="tests run at the same time (default: as many as the machine has room for)")
     parser.add_argument("--isolation", choices=["none", "netns"],
                         help="force an isolation level (default: the best available: `grade check` runs "
@@ -186,8 +190,6 @@ def add_arguments(parser) -> None:
 
 
 def run(args, console: Console) -> int:
-    if args.jobs is not None and args.jobs < 1:
-        raise UsageError("--jobs must be at least 1")
     worst = READY
     for name in args.specs:
         spec = _load(name, args.specs_dir, console)
@@ -212,9 +214,10 @@ def _load(name: str, specs_dir: str | None, console: Console) -> Spec | None:
     errors = find_errors(path)
     if not errors:
         return load_spec(path)
-    console.print(Text(f"{path}: {len(errors)} error{'s' if len(errors) > 1 else ''}", style="bold red"))
-    for error in errors:
-        console.print(Text("spec error ", style="bold red") + Text(str(error)), highlight=False)
+    for error in errors:                    # on stderr, as grader.cli shows a single one
+        print_error(PROG, str(error), kind="spec error")
+    if len(errors) > 1:
+        print(f"{PROG}: {path}: {len(errors)} spec errors", file=sys.stderr)
     return None
 
 
@@ -244,7 +247,7 @@ def render(report: CheckReport, console: Console, verbose: bool = False) -> None
                       highlight=False)
         if verbose:
             for test in failures:
-                console.rule(test.name)
+                terminal.rule(console, test.name)
                 console.print(test.output_text(), markup=False, highlight=False)
     else:
         console.print(Text("  ok ", style="green") + Text(

@@ -1,15 +1,19 @@
 """``grade PATH``: grade one student's folder, a class folder, or a zip of either."""
 from __future__ import annotations
 
+import difflib
 import inspect
 import os
+import sys
+import tempfile
 import time
 import zipfile
 from contextlib import nullcontext
 from pathlib import Path
 
-from grader import api, cache, config
-from grader.commands import UsageError
+from grader import api, cache, catalog, config
+from grader.commands import UsageError, is_stdout
+from grader.commands.options import SEED_MAX, at_least_one, percent, seed, shard
 from grader.reporting import (csv_report, feedback, gradebook, gradescope, html_report, json_report,
                               junit_report, progress, terminal)
 from grader.runner import isolation
@@ -17,6 +21,7 @@ from grader.stable import stable
 
 HELP = "grade a student's folder, a class folder, or a zip of either (the default command)"
 AUTOGRADER = "/autograder"
+FILE_OUTPUTS = ("json", "csv", "junit", "report")       # may be -: standard output
 
 
 def _defaults(func) -> dict:
@@ -26,20 +31,23 @@ def _defaults(func) -> dict:
 
 def add_output_arguments(parser) -> None:
     """The outputs ``grade`` and ``grade merge`` share."""
-    out = parser.add_argument_group("outputs (every one reads the same results)")
+    out = parser.add_argument_group("outputs (every one reads the same results; a FILE of - is stdout, "
+                                    "and the tables then go to stderr)")
     out.add_argument("--json", type=Path, metavar="FILE",
                      help="every (student, assignment) record as JSON, sorted by student and assignment")
     out.add_argument("--csv", type=Path, metavar="FILE",
                      help="gradebook: a row per student, a column per assignment, total (UTF-8 with BOM, for Excel)")
     out.add_argument("--junit", type=Path, metavar="FILE",
-                     help="JUnit XML: a testsuite per (student, assignment), a testcase per test")
+                     help="JUnit XML (valid against the Ant/Jenkins and pytest schemas): a testsuite per "
+                          "(student, assignment), a testcase per test; a bonus not earned is skipped, not failed")
     out.add_argument("--feedback", type=Path, metavar="DIR", help="one Markdown file per student")
     out.add_argument("--report", type=Path, metavar="FILE.html", help="a self-contained HTML class report")
     out.add_argument("--title", metavar="TEXT", help="the report's title (default: the class folder's name)")
     out.add_argument("--stable", action="store_true",
-                     help="leave out durations, conversation times and ephemeral ports, so that grading the "
-                          "same class twice writes byte-identical files")
-    out.add_argument("--fail-under", type=float, metavar="PERCENT",
+                     help="leave out what differs between two runs of the same class (durations, conversation "
+                          "times, ephemeral ports, temporary paths, the output of a program several clients "
+                          "talked to at once), so that grading it twice writes byte-identical files")
+    out.add_argument("--fail-under", type=percent, metavar="PERCENT",
                      help="exit with status 1 when a student's total is below PERCENT (0-100) of the maximum "
                           "of the assignments graded, or a student could not be graded")
 
@@ -54,8 +62,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--specs-dir", default=d["specs_dir"], metavar="DIR",
                         help="a folder of your own specs instead of the shipped ones")
     parser.add_argument("--test", action="append", dest="tests", default=d["tests"], metavar="NAME",
-                        help="run only the test with this name; repeatable")
-    parser.add_argument("-j", "--jobs", type=int, default=d["jobs"],
+                        help="run only the test with exactly this name; repeatable (`grade list` shows the names)")
+    parser.add_argument("-k", action="append", dest="keywords", default=[], metavar="TEXT",
+                        help="run only the tests whose name contains TEXT, in any case (as pytest's -k); "
+                             "repeatable: a test matching any of them runs; with --test, both kinds run")
+    parser.add_argument("-j", "--jobs", type=at_least_one, default=d["jobs"],
                         help="tests run at the same time, across all students (default: as many as the machine "
                              "has room for, measured as it grades: busy cores, late wake-ups and memory)")
     parser.add_argument("--isolation", choices=[*reversed(isolation.LEVELS), isolation.STRICT],
@@ -65,8 +76,8 @@ def add_arguments(parser) -> None:
                              "says so. With --gradescope the default is the best the container allows")
     parser.add_argument("--config", type=Path, metavar="FILE",
                         help=f"settings file (default: ./{config.DEFAULT} when there is one)")
-    parser.add_argument("--seed", type=int, default=d["seed"],
-                        help="seed for generated conversations (default: each spec's own)")
+    parser.add_argument("--seed", type=seed, default=d["seed"],
+                        help=f"seed for generated conversations, 0 to {SEED_MAX} (default: each spec's own)")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="show every student's tests and the conversation of failed ones")
     batch = parser.add_argument_group("a class")
@@ -81,7 +92,7 @@ def add_arguments(parser) -> None:
                             "`--regrade --student NAME` regrades one student into the cache")
     batch.add_argument("--cache-dir", default=d["cache_dir"], metavar="DIR",
                        help=f"where results are kept between runs (default: {cache.default_dir()})")
-    batch.add_argument("--shard", default=d["shard"], metavar="K/N",
+    batch.add_argument("--shard", type=shard, default=d["shard"], metavar="K/N",
                        help="grade only the K-th of N parts of the class (each student always lands in the "
                             "same part); combine the parts' --json files with `grade merge`")
     gs = parser.add_argument_group("Gradescope")
@@ -95,8 +106,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args, console) -> int:
-    if args.jobs is not None and args.jobs < 1:
-        raise UsageError("--jobs must be at least 1")
+    check_outputs(args)
     if args.gradescope:
         path = Path(args.path) if args.path else args.autograder_dir / "submission"
     elif args.path:
@@ -104,7 +114,7 @@ def run(args, console) -> int:
     else:
         raise UsageError("which folder? give a student's folder, a class folder or a zip (or --gradescope)")
     if not path.exists():
-        raise UsageError(f"{path} does not exist")
+        raise UsageError(f"{path} does not exist" + _command_hint(args.path))
     if not path.is_dir() and path.suffix.lower() != ".zip" and not zipfile.is_zipfile(path):
         raise UsageError(f"{path} is neither a folder nor a zip file")
     try:
@@ -112,11 +122,12 @@ def run(args, console) -> int:
     except config.ConfigError as exc:
         raise UsageError(str(exc)) from None
     level = args.isolation or settings.isolation or (isolation.BEST if args.gradescope else None)
+    tests = selected_tests(args)
     bar = progress.Bar(console) if progress.wanted(console) and not args.gradescope else None
     started = time.monotonic()
     try:
         with bar or nullcontext():
-            run_ = api.grade_class(path, specs=args.specs, specs_dir=args.specs_dir, tests=args.tests,
+            run_ = api.grade_class(path, specs=args.specs, specs_dir=args.specs_dir, tests=tests,
                                    jobs=args.jobs, isolation=level, cache_dir=args.cache_dir,
                                    use_cache=not args.gradescope, regrade=args.regrade,
                                    students=args.students, shard=args.shard,
@@ -126,8 +137,9 @@ def run(args, console) -> int:
         raise UsageError(str(exc)) from None
     results = run_.results
     if args.gradescope:
-        gradescope.write(stable(results) if args.stable else results,
-                         args.autograder_dir / "results" / "results.json", wall_seconds=time.monotonic() - started)
+        # --stable: no wall time either (Gradescope's execution_time), so that two runs write the same file.
+        gradescope.write(stable(results) if args.stable else results, args.autograder_dir / "results" / "results.json",
+                         wall_seconds=0.0 if args.stable else time.monotonic() - started)
     if run_.single:
         terminal.render(results, console, verbose=args.verbose)
     else:
@@ -156,37 +168,104 @@ def run(args, console) -> int:
     return status
 
 
+def _command_hint(typed: str | None) -> str:
+    """" (did you mean `grade list`?)" when a path that does not exist looks like a command's name."""
+    from grader.cli import SUBCOMMANDS
+    close = difflib.get_close_matches(str(typed or ""), list(SUBCOMMANDS), n=1, cutoff=0.75)
+    return f" (did you mean `grade {close[0]}`?)" if close else ""
+
+
+def selected_tests(args) -> list[str] | None:
+    """The exact names ``--test`` gave, and those of every test ``-k`` matches (None: every test).
+
+    ``-k TEXT`` matches a test whose name contains TEXT in any case, among the specs the run may
+    grade (``--spec``, else every spec); one that matches none is a mistake, shown with the tests."""
+    if not args.keywords:
+        return args.tests
+    folder = Path(args.specs_dir) if args.specs_dir else None
+    specs = catalog.resolve(args.specs, folder) if args.specs else catalog.load_all(folder)
+    names = list(dict.fromkeys(t.name for s in specs for t in s.tests))
+    chosen = list(args.tests or [])
+    for keyword in args.keywords:
+        matched = [name for name in names if keyword.casefold() in name.casefold()]
+        if not matched:
+            listed = "\n".join(f"  {s.id}: " + "; ".join(t.name for t in s.tests) for s in specs)
+            raise UsageError(f"-k {keyword!r} matches no test (a part of a test's name, in any case) of "
+                             f"{', '.join(s.id for s in specs)}; the tests:\n{listed}")
+        chosen += matched
+    return list(dict.fromkeys(chosen))
+
+
+def check_outputs(args) -> None:
+    """Before grading: at most one output on stdout, and never a folder there."""
+    if is_stdout(args.feedback):
+        raise UsageError("--feedback writes a folder of files, so it cannot be - (stdout): give a folder")
+    on_stdout = [f"--{name}" for name in FILE_OUTPUTS if is_stdout(getattr(args, name))]
+    if len(on_stdout) > 1:
+        raise UsageError(f"{' and '.join(on_stdout)} each say - (stdout), where only one output fits: "
+                         "give the others a file")
+
+
 def write_outputs(results, args, console, title: str) -> int:
     """Write every output asked for; the exit status: 1 when the grader or the machine failed a test
     (it must be graded again: such results are never cached) or ``--fail-under`` says so, else 0.
 
-    ``title`` is the report's title unless ``--title`` says otherwise."""
+    ``title`` is the report's title unless ``--title`` says otherwise. A FILE of ``-`` is written to
+    stdout. An output that cannot be written is a UsageError once the others are written."""
+    check_outputs(args)
     if args.stable:
         results = stable(results)
-    for path in (args.json, args.csv, args.junit, args.report):
+    written_at = None if args.stable else junit_report.now()
+    writers = {
+        "json": lambda path: json_report.write(results, path),
+        "csv": lambda path: csv_report.write(results, path),
+        "junit": lambda path: junit_report.write(results, path, timestamp=written_at),
+        "report": lambda path: html_report.write(results, path, title=args.title or title),
+    }
+    problems = []
+    for name, writer in writers.items():
+        path = getattr(args, name)
         if path:
-            path.parent.mkdir(parents=True, exist_ok=True)
-    if args.json:
-        json_report.write(results, args.json)
-    if args.csv:
-        csv_report.write(results, args.csv)
-    if args.junit:
-        junit_report.write(results, args.junit)
+            problems += _write(f"--{name}", path, writer)
     if args.feedback:
-        feedback.write(results, args.feedback)
-    if args.report:
-        html_report.write(results, args.report, title=args.title or title)
+        problems += _write("--feedback", args.feedback, lambda folder: feedback.write(results, folder), folder=True)
+    status = 0
     if args.fail_under is not None:
         low = gradebook.below(gradebook.build(results), args.fail_under)
         if low:
             names = ", ".join(f"{row.student} ({row.percent:g}%{', not fully graded' if row.problems else ''})"
                               for row in low)
             console.print(f"below {args.fail_under:g}%: {names}", highlight=False)
-            return 1
+            status = 1
     broken = sorted({r.student for r in results if r.infrastructure_failed})
-    if broken:
+    if broken and not status:
         console.print(f"grading failed for {len(broken)} student{'s' if len(broken) > 1 else ''} "
                       f"({', '.join(broken[:10])}{' ...' if len(broken) > 10 else ''}): the grader or the "
                       "machine failed, not their programs; grade again", style="yellow", highlight=False)
-        return 1
-    return 0
+        status = 1
+    if problems:
+        raise UsageError("; ".join(problems) + " (the other outputs were written)")
+    return status
+
+
+def _write(option: str, path: Path, writer, folder: bool = False) -> list[str]:
+    """Run ``writer`` on ``path`` (on a scratch file copied to stdout for -); [] or what went wrong."""
+    if is_stdout(path):
+        with tempfile.TemporaryDirectory(prefix="sockgrade-stdout-") as scratch:
+            target = Path(scratch) / "output"
+            writer(target)
+            data = target.read_bytes()
+        sys.stdout.flush()
+        out = getattr(sys.stdout, "buffer", None)
+        if out is None:                             # a text-only stdout (an embedding program's)
+            sys.stdout.write(data.decode("utf-8"))
+        else:
+            out.write(data)
+            out.flush()
+        return []
+    try:
+        (path if folder else path.parent).mkdir(parents=True, exist_ok=True)
+        writer(path)
+    except OSError as exc:
+        return [f"{option} {path}: cannot write it ({exc.strerror or exc})"]
+    return []

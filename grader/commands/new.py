@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 from grader.commands import UsageError
+from grader.commands.options import port
 
 HELP = "start a new assignment: write a commented skeleton spec and reference programs"
 
@@ -17,7 +18,8 @@ HELP = "start a new assignment: write a commented skeleton spec and reference pr
 def add_arguments(parser) -> None:
     parser.add_argument("id", help="the assignment's id: lowercase letters, digits, - and _ (e.g. udp-mail)")
     parser.add_argument("--transport", choices=["tcp", "udp"], default="tcp", help="default: tcp")
-    parser.add_argument("--port", type=int, default=9999, help="the port students' programs use (default 9999)")
+    parser.add_argument("--port", type=port, default=9999,
+                        help="the port students' programs use, 1 to 65535 (default 9999)")
     parser.add_argument("--dir", default=".", metavar="DIR", help="where to write the files (default: here)")
 
 

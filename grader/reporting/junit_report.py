@@ -1,46 +1,136 @@
-"""``--junit FILE``: JUnit XML, one testsuite per (student, assignment), a test case per test.
+"""``--junit FILE``: JUnit XML, one testsuite per (student, assignment), a testcase per test.
 
-Each suite's properties: score, max_score, isolation, and ``isolation_warning``
-when the suite was graded below full isolation.
+Valid against the strictest schemas CI tools check it with: the Apache Ant
+schema Jenkins publishes as junit-4.xsd (windyroad's JUnit.xsd) and the
+junit-10.xsd pytest validates its own reports with (copies and their sources in
+``tests/data/junit/``). What that asks of the file:
+
+- ``<testsuites>`` carries no attributes; each ``<testsuite>`` carries name,
+  tests, failures, errors, skipped, time, timestamp, hostname, id and package,
+  then ``<properties>``, its testcases, ``<system-out>`` and ``<system-err>``;
+- a testcase holds at most one of ``<failure>`` (its ``type`` says "failed" or
+  "grading failed") and ``<skipped>``, and no output of its own: the reason,
+  conversation and program output are the failure's text; what a passing test
+  kept (the startup test's first lines) is in the suite's ``<system-out>``;
+- times with at most three decimals.
+
+A bonus test not earned is ``<skipped>`` with a message, not a failure: a
+student with every point of the assignment is a green build. A test the grader
+failed (not the student) is a failure of type "grading failed"; ``<error>`` is
+left out, since copies of junit-10.xsd spell that element two ways.
+
+Each suite's properties: score, max_score, bonus_score (when the assignment
+has bonus tests), isolation, and ``isolation_warning`` when graded below full
+isolation. ``timestamp`` is when the file was written, in UTC; with ``--stable``
+(``timestamp=None``) it is ``$SOURCE_DATE_EPOCH`` or 1970-01-01T00:00:00, and
+the hostname ``localhost``, so two runs write the same bytes.
 """
 from __future__ import annotations
 
+import datetime as dt
+import os
+import re
+import socket
+import xml.etree.ElementTree as ET
 from pathlib import Path
-
-from junit_xml import TestCase, TestSuite, to_xml_report_string
 
 from grader.reporting import isolation_note
 
+STABLE_HOST = "localhost"
+# Characters XML 1.0 cannot carry at all (a student's program may print any byte): shown escaped.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
-def build_suites(results) -> list[TestSuite]:
-    suites = []
-    for result in results:
-        # Jenkins reads "package.Class" from the classname: the student, then the assignment.
-        classname = ".".join(part.replace(".", "_") for part in (result.student, result.assignment or "submission"))
-        cases = []
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _stable_time() -> dt.datetime:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    seconds = int(epoch) if epoch.isdigit() else 0
+    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
+
+
+def _text(value) -> str:
+    return _NOT_XML.sub(lambda m: m.group(0).encode("unicode_escape", "backslashreplace").decode("ascii"),
+                        str(value))
+
+
+def _seconds(value: float) -> str:
+    return f"{max(float(value or 0), 0.0):.3f}"
+
+
+def _part(name: str) -> str:
+    # Jenkins reads "package.Class" from the classname: the student, then the assignment.
+    return name.replace(".", "_")
+
+
+def build(results, timestamp: dt.datetime | None = None) -> ET.Element:
+    when = (timestamp or _stable_time()).astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    host = (socket.gethostname() or STABLE_HOST) if timestamp else STABLE_HOST
+    root = ET.Element("testsuites")
+    for index, result in enumerate(results):
+        package = _part(result.student)
+        classname = f"{package}.{_part(result.assignment or 'submission')}"
+        cases, printed = [], []
+        failures = skipped = 0
         for test in result.tests:
-            case = TestCase(test.name, classname=classname,
-                            elapsed_sec=test.duration, stdout=test.client_output or None,
-                            stderr=test.server_output or None)
-            if not test.passed:
-                kind = "error" if test.grader_error else "failure"
-                message = test.reason or "failed"
-                if kind == "error":
-                    case.add_error_info(message=message, output=test.output_text())
-                else:
-                    case.add_failure_info(message=message, output=test.output_text())
+            case = ET.Element("testcase", name=_text(test.name), classname=_text(classname),
+                              time=_seconds(test.duration))
+            if test.grader_error:
+                _add(case, "failure", "grading failed", test.reason or "grading failed", test.output_text())
+                failures += 1
+            elif not test.passed and test.bonus:
+                _add(case, "skipped", None, f"bonus not earned: {test.reason or 'failed'}", test.output_text())
+                skipped += 1
+            elif not test.passed:
+                _add(case, "failure", "failed", test.reason or "failed", test.output_text())
+                failures += 1
+            else:
+                printed += [f"{test.name}: the {who} printed:\n{text.rstrip()}\n"
+                            for who, text in (("server", test.server_output), ("client", test.client_output))
+                            if text.strip()]
             cases.append(case)
         if result.error:
-            case = TestCase("grading", classname=classname)
-            case.add_error_info(message=result.error)
+            case = ET.Element("testcase", name="grading", classname=_text(classname), time=_seconds(0))
+            _add(case, "failure", "grading failed" if result.grader_error else "not graded", result.error, "")
+            failures += 1
             cases.append(case)
-        name = f"{result.student} / {result.assignment}" if result.assignment else result.student
-        properties = {"score": result.score, "max_score": result.max_score, "isolation": result.isolation}
-        if isolation_note.below(result):
-            properties["isolation_warning"] = isolation_note.level_warning(result.isolation)
-        suites.append(TestSuite(name, cases, properties=properties))
-    return suites
+        suite = ET.SubElement(root, "testsuite", {
+            "name": _text(f"{result.student} / {result.assignment}" if result.assignment else result.student),
+            "tests": str(len(cases)), "failures": str(failures), "errors": "0", "skipped": str(skipped),
+            "time": _seconds(result.duration), "timestamp": when, "hostname": _text(host),
+            "id": str(index), "package": _text(package)})
+        properties = ET.SubElement(suite, "properties")
+        for name, value in _properties(result):
+            ET.SubElement(properties, "property", name=name, value=_text(value))
+        suite.extend(cases)
+        ET.SubElement(suite, "system-out").text = _text("\n".join(printed))
+        ET.SubElement(suite, "system-err")
+    return root
 
 
-def write(results, path: Path) -> None:
-    Path(path).write_text(to_xml_report_string(build_suites(results), encoding="utf-8"), encoding="utf-8")
+def _add(case: ET.Element, tag: str, kind: str | None, message: str, text: str) -> None:
+    element = ET.SubElement(case, tag, {"message": _text(message), **({"type": kind} if kind else {})})
+    element.text = _text(text) if text else None
+
+
+def _properties(result) -> list[tuple[str, object]]:
+    found = [("score", f"{result.score:g}"), ("max_score", f"{result.max_score:g}")]
+    if any(t.bonus for t in result.tests):
+        found.append(("bonus_score", f"{result.bonus_score:g}"))
+    found.append(("isolation", result.isolation))
+    if isolation_note.below(result):
+        found.append(("isolation_warning", isolation_note.level_warning(result.isolation)))
+    return found
+
+
+def text(results, timestamp: dt.datetime | None = None) -> str:
+    root = build(results, timestamp)
+    ET.indent(root, space="\t")
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def write(results, path: Path, timestamp: dt.datetime | None = None) -> None:
+    """``timestamp``: when the results were written (``now()``); None: a fixed one (``--stable``)."""
+    Path(path).write_text(text(results, timestamp), encoding="utf-8")

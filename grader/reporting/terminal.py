@@ -1,8 +1,14 @@
-"""The terminal table: one per assignment, then the total."""
+"""The terminal table: one per assignment, then the total.
+
+Names are never cut short: on a narrow terminal a student's or an assignment's
+name folds onto a second line; in a pipe or a file the console is as wide as
+the table (``grader.cli.PIPE_WIDTH``), so each row stays on one line.
+"""
 from __future__ import annotations
 
 from rich.console import Console
 from rich.markup import escape
+from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
@@ -12,6 +18,13 @@ from grader.reporting.gradebook import build
 
 def _points(value: float) -> str:
     return f"{value:g}"
+
+
+RULE_WIDTH = 100          # a rule spans the terminal, at most this much: a pipe's console is far wider
+
+
+def rule(console: Console, title: str) -> None:
+    console.print(Rule(Text(title)), width=min(console.width, RULE_WIDTH))
 
 
 def _warn(console: Console, text: str) -> None:
@@ -27,7 +40,8 @@ def render(results, console: Console | None = None, verbose: bool = False, warn:
         if not result.assignment:            # nothing to grade: say why, no table
             console.print(Text(f"{result.student}: {result.error}", style="bold red"))
             continue
-        table = Table(title=f"{result.student} — {result.assignment}: {result.title}",
+        # Text, not markup: a name or a reason may hold brackets ("expected '[1, 2]'").
+        table = Table(title=Text(f"{result.student} — {result.assignment}: {result.title}"),
                       title_justify="left", expand=False, show_lines=False)
         table.add_column("test", overflow="fold")
         table.add_column("points", justify="right", no_wrap=True)
@@ -42,7 +56,7 @@ def render(results, console: Console | None = None, verbose: bool = False, warn:
                 why = causes.pointer(follows[test.name])
             elif not test.passed and test.hint:
                 why += f"\nhint: {test.hint}"
-            table.add_row(test.name, points, mark, why)
+            table.add_row(Text(test.name), points, mark, Text(why))
         console.print(table)
         if result.error:
             console.print(Text(f"grading failed: {result.error}", style="bold red"))
@@ -56,7 +70,7 @@ def render(results, console: Console | None = None, verbose: bool = False, warn:
         if verbose:
             for test in result.tests:
                 if not test.passed and test.name not in follows:
-                    console.rule(test.name)
+                    rule(console, test.name)
                     console.print(test.output_text(), markup=False, highlight=False)
     if len(results) > 1:
         bonus = sum(r.bonus_score for r in results)
@@ -77,7 +91,7 @@ def render_class(results, console: Console | None = None, verbose: bool = False)
     table = Table(title=f"{len(book.rows)} students", title_justify="left")
     table.add_column("student", overflow="fold")
     for a in book.assignments:
-        table.add_column(f"{a.id}\n/{_points(a.max_score)}", justify="right")
+        table.add_column(f"{a.id}\n/{_points(a.max_score)}", justify="right", overflow="fold")
     table.add_column(f"total\n/{_points(book.maximum)}", justify="right")
     table.add_column("%", justify="right")
     table.add_column("problems", overflow="fold")
@@ -87,7 +101,7 @@ def render_class(results, console: Console | None = None, verbose: bool = False)
         scores = [_points(row.scores[a.id]) if a.id in row.scores else Text("–", style="dim")
                   for a in book.assignments]
         style = "red" if row.problems else ("green" if row.percent >= 100 else "")
-        student = row.student
+        student = Text(row.student)
         if row.student in marks:
             student = Text(row.student).append(f" ⚠ {marks[row.student]}", style="bold yellow")
         table.add_row(student, *scores, _points(row.total), Text(f"{row.percent:.0f}", style=style),

@@ -1,0 +1,62 @@
+"""``grade list [SPEC...]``: a spec's tests, with their points, kind and marks, as ``--test`` and ``-k`` name them."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from rich.table import Table
+from rich.text import Text
+
+from grader import catalog
+from grader.commands import UsageError
+
+HELP = "list the tests of specs (the shipped ones by default): name, points, kind, bonus and hidden"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("specs", nargs="*", metavar="SPEC",
+                        help="a spec file, or the id of a spec in --specs-dir (default: every spec there)")
+    parser.add_argument("--specs-dir", metavar="DIR", help="a folder of your own specs instead of the shipped ones")
+    parser.add_argument("-k", action="append", dest="keywords", default=[], metavar="TEXT",
+                        help="only the tests whose name contains TEXT, in any case: what `grade -k TEXT` runs")
+    parser.add_argument("--names", action="store_true",
+                        help="only the tests' names, one a line, as `grade --test NAME` takes them")
+
+
+def run(args, console) -> int:
+    folder = Path(args.specs_dir) if args.specs_dir else None
+    specs = catalog.resolve(args.specs, folder) if args.specs else catalog.load_all(folder)
+    shown = [(spec, [t for t in spec.tests if _wanted(t.name, args.keywords)]) for spec in specs]
+    if args.keywords and not any(tests for _, tests in shown):
+        raise UsageError(f"-k {' -k '.join(map(repr, args.keywords))} matches no test of "
+                         f"{', '.join(s.id for s in specs)} (a part of a test's name, in any case)")
+    if args.names:
+        sys.stdout.write("".join(f"{t.name}\n" for _, tests in shown for t in tests))
+        return 0
+    for spec, tests in shown:
+        if tests:
+            _table(spec, tests, console)
+    return 0
+
+
+def _wanted(name: str, keywords: list[str]) -> bool:
+    return not keywords or any(k.casefold() in name.casefold() for k in keywords)
+
+
+def _table(spec, tests, console) -> None:
+    table = Table(title=Text(f"{spec.id}: {spec.title}  ({spec.source})"), title_justify="left")
+    table.add_column("test", overflow="fold")
+    table.add_column("points", justify="right")
+    table.add_column("kind")
+    table.add_column("judges")
+    table.add_column("tags")
+    table.add_column("marks")
+    for test in tests:
+        marks = [mark for mark, on in (("bonus", test.bonus), ("hidden", test.hidden)) if on]
+        table.add_row(Text(test.name), f"{test.points:g}", test.kind, test.side, ", ".join(test.tags),
+                      Text(", ".join(marks), style="bold"))
+    console.print(table)
+    bonus = sum(t.points for t in spec.tests if t.bonus)
+    shown = "" if len(tests) == len(spec.tests) else f"{len(tests)} of "
+    console.print(f"{shown}{len(spec.tests)} tests; {spec.max_score:g} points"
+                  + (f" (+{bonus:g} bonus)" if bonus else "") + "\n", highlight=False)
