@@ -19,8 +19,7 @@ from grader.commands import UsageError
 from grader.reporting import similarity_report
 from grader.spec import SpecError
 
-HELP = ("rank pairs of students by how alike their code is, per role of each assignment (the reference "
-        "programs and --base files do not count); identical files first")
+HELP = "rank pairs of students by how alike their code is, the code they were given aside; identical files first"
 TOP = 10
 STDOUT = "-"          # an output file named - is standard output
 
