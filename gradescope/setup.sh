@@ -37,8 +37,12 @@ apt_install() {
 }
 
 if ! PYTHON="$(first_python)"; then
-    apt_install python3.11 python3.11-venv
-    PYTHON="$(first_python)"
+    # Ubuntu 24.04's python3 is 3.12; 22.04's is 3.10, with python3.11 to be had beside it.
+    command -v python3 >/dev/null || apt_install python3 python3-venv
+    PYTHON="$(first_python)" || { apt_install python3.11 python3.11-venv; PYTHON="$(first_python)"; } || {
+        echo "setup.sh: no Python 3.11 or later here, even after apt-get" >&2
+        exit 1
+    }
 fi
 version="$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
 echo "setup.sh: Python $version ($PYTHON), venv $VENV"
@@ -55,4 +59,4 @@ command -v unshare >/dev/null && command -v setpriv >/dev/null || apt_install ut
 "$VENV/bin/python" -m grader --version
 # What this image allows (the graded container usually allows the same; every result says its level).
 "$VENV/bin/python" -c 'from grader.runner import isolation; level, why = isolation.detect()
-print("setup.sh: isolation here:", level, f"({why})" if why else "")'
+print("setup.sh: isolation here:", level + (f" ({why})" if why else ""))'

@@ -12,6 +12,8 @@ import time
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from conftest import ROOT
 from grader.spec import load_spec
 
@@ -171,3 +173,70 @@ def test_make_zip_refuses_an_absolute_reference_path_naming_its_line(tmp_path):
     assert f"udp-mail.yaml:{line}: roles.server.reference: reference program '{server}' is an absolute path" \
            in made.stderr
     assert not (tmp_path / "autograder.zip").exists()
+
+
+# setup.sh's choice of Python, on machines shaped like Gradescope's images. apt-get is one that records
+# what it is asked and installs nothing (a test must not install anything), so setup.sh stops at the
+# first step that needed it: what it asked for is the point.
+def interpreter(version: str) -> str | None:
+    """A real python of ``version`` (e.g. "3.10") on this machine, pyenv's included; None if there is none."""
+    candidates = [shutil.which(f"python{version}") or ""]
+    if shutil.which("pyenv"):
+        root = subprocess.run(["pyenv", "root"], capture_output=True, text=True, timeout=30).stdout.strip()
+        candidates += sorted(str(p) for p in Path(root).glob(f"versions/{version}.*/bin/python{version}"))
+    for python in filter(None, candidates):
+        done = subprocess.run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                              capture_output=True, text=True, timeout=30)
+        if done.returncode == 0 and done.stdout.strip() == version:
+            return python
+    return None
+
+
+def machine(folder: Path, pythons: dict[str, str | None]) -> Path:
+    """A PATH of one folder: the pythons named (name -> interpreter) and the recording apt-get."""
+    if None in pythons.values():
+        pytest.skip("needs Python " + ", ".join(name for name, p in pythons.items() if p is None))
+    folder.mkdir()
+    for name, python in pythons.items():
+        (folder / name).symlink_to(python)
+    apt = folder / "apt-get"
+    apt.write_text(f"#!/bin/sh\necho \"$*\" >> {folder / 'apt.log'}\n", encoding="utf-8")
+    apt.chmod(0o755)
+    return folder
+
+
+def run_setup(tmp_path: Path, path: Path) -> tuple[subprocess.CompletedProcess, list[str]]:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("", encoding="utf-8")
+    env = {"PATH": str(path), "SOCKGRADE_AUTOGRADER_DIR": str(tmp_path / "autograder"),
+           "SOCKGRADE_VENV": str(blocker / "venv")}        # no venv can be made there
+    proc = subprocess.run(["/bin/bash", str(ROOT / "gradescope" / "setup.sh")], env=env, capture_output=True,
+                          text=True, timeout=120, cwd=tmp_path)
+    log = path / "apt.log"
+    return proc, log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+
+
+INSTALL = "install -y -q --no-install-recommends "
+
+
+def test_setup_sh_where_python3_is_3_10_asks_apt_for_python3_11(tmp_path):
+    """Ubuntu 22.04: python3 is 3.10."""
+    proc, apt = run_setup(tmp_path, machine(tmp_path / "bin", {"python3": interpreter("3.10")}))
+    assert apt == ["update -q", INSTALL + "python3.11 python3.11-venv"]
+    assert proc.returncode == 1 and "no Python 3.11 or later here, even after apt-get" in proc.stderr
+
+
+def test_setup_sh_uses_the_first_python_of_3_11_or_later_and_asks_apt_for_its_venv_when_it_cannot_make_one(
+        tmp_path):
+    bin_ = machine(tmp_path / "bin", {"python3": interpreter("3.10"), "python3.12": interpreter("3.12"),
+                                      "python3.11": interpreter("3.11")})
+    proc, apt = run_setup(tmp_path, bin_)
+    assert f"setup.sh: Python 3.12 ({bin_ / 'python3.12'})" in proc.stdout
+    assert apt == ["update -q", INSTALL + "python3.12-venv"]
+    assert proc.returncode != 0
+
+
+def test_setup_sh_without_any_python_asks_apt_for_python3_then_python3_11(tmp_path):
+    proc, apt = run_setup(tmp_path, machine(tmp_path / "bin", {}))
+    assert apt == ["update -q", INSTALL + "python3 python3-venv", INSTALL + "python3.11 python3.11-venv"]
+    assert proc.returncode == 1 and "no Python 3.11 or later here, even after apt-get" in proc.stderr
