@@ -22,13 +22,14 @@ import sys
 from pathlib import Path
 
 from grader.batch import SHARD, shard_sizes
-from grader.commands import UsageError
+from grader.commands import UsageError, print_error
 from grader.commands.grade import add_output_arguments, write_outputs
 from grader.reporting import terminal
 from grader.results import AssignmentResult
 
 HELP = "combine the --json results of `grade --shard K/N` runs into the outputs of a single run"
 REFUSED = 1          # the exit status when the files are not one class's whole set
+PROG = "grade merge"
 
 
 class Refused(Exception):
@@ -163,10 +164,10 @@ def _listed(paths: list[Path]) -> str:
 def run(args, console) -> int:
     try:
         results = load(args.inputs)
-    except Refused as refused:       # on stderr, as `grade merge: error: ...` (grader.cli shows a UsageError so)
+    except Refused as refused:       # on stderr, each as grader.cli shows a UsageError
         for problem in refused.problems:
-            print(f"grade merge: error: {problem}", file=sys.stderr, flush=True)
-        print("grade merge: nothing was merged and no output was written", file=sys.stderr, flush=True)
+            print_error(PROG, problem)
+        print(f"{PROG}: nothing was merged and no output was written", file=sys.stderr, flush=True)
         return REFUSED
     terminal.render_class(results, console)
     return write_outputs(results, args, console, title="Class report")
