@@ -174,8 +174,8 @@ def check(spec: Spec, *, jobs: int | None = None, isolation: str | None = "best"
 # -- the command -------------------------------------------------------------
 def add_arguments(parser) -> None:
     parser.add_argument("specs", nargs="+", metavar="SPEC",
-                        help="a spec file, or the id of a spec in --specs-dir (default: the shipped specs)")
-    parser.add_argument("--specs-dir", metavar="DIR", help="where to find specs given by id")
+                        help="a spec file, or the id of a spec in --specs-dir (by default, of a shipped spec)")
+    parser.add_argument("--specs-dir", metavar="DIR", help="where to find specs given by id (default: the shipped specs)")
     parser.add_argument("--no-saboteurs", action="store_true",
                         help="only validate and grade the reference programs")
     parser.add_argument("--strict", action="store_true",

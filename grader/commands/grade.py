@@ -42,7 +42,9 @@ def add_output_arguments(parser) -> None:
                           "(student, assignment), a testcase per test; a bonus not earned is skipped, not failed")
     out.add_argument("--feedback", type=Path, metavar="DIR", help="one Markdown file per student")
     out.add_argument("--report", type=Path, metavar="FILE.html", help="a self-contained HTML class report")
-    out.add_argument("--title", metavar="TEXT", help="the report's title (default: the class folder's name)")
+    out.add_argument("--title", metavar="TEXT",
+                     help="the report's title (default: \"Class report: \" and the class folder's name; "
+                          "for `grade merge`, \"Class report\")")
     out.add_argument("--stable", action="store_true",
                      help="leave out what differs between two runs of the same class (durations, conversation "
                           "times, ephemeral ports, temporary paths, the output of a program several clients "

@@ -8,9 +8,8 @@ HELP = "show the options of grade, or of one of its commands"
 
 def add_arguments(parser) -> None:
     from grader.cli import SUBCOMMANDS
-    parser.add_argument("command", nargs="?", choices=[n for n in SUBCOMMANDS if n != "help"], metavar="COMMAND",
-                        help="one of: " + ", ".join(n for n in SUBCOMMANDS if n != "help")
-                             + " (default: grade itself)")
+    parser.add_argument("command", nargs="?", choices=list(SUBCOMMANDS), metavar="COMMAND",
+                        help="one of: " + ", ".join(SUBCOMMANDS) + " (default: grade itself)")
 
 
 def run(args, console) -> int:
