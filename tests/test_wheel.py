@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLES, ROOT, SPECS, REFERENCE
+from conftest import EXAMPLES, REFERENCE, ROOT, SPECS
 from test_example_students import EXPECTED
 
 INSTALL_TIMEOUT = 600      # a safety net for a hung download, not a measure
