@@ -31,7 +31,7 @@ NAME = r"[\w.~-][^\s'\"`)\]>,;]*"        # a path component and what follows it
 UP = re.escape("..") + "/"
 
 ABSOLUTE = re.compile(START + "(?:" + "|".join([
-    re.escape("/" + "work") + r"\b",                     # the development machine's work folder
+    re.escape("/" + "work") + r"\b[^\s'\"`)\]>,;]*",       # the development machine's work folder
     re.escape("/" + "root" + "/") + NAME,                # root's home
     "/(?:" + "home" + "|" + "Users" + ")/" + "(?!student\\b)" + NAME,   # a user's home
 ]) + ")")
