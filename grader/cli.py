@@ -31,6 +31,7 @@ SUBCOMMANDS: dict[str, str] = {     # name -> module in grader.commands
     "check": "check",
     "new": "new",
     "similar": "similar",
+    "new-course": "new_course",
     "list": "listing",
     "help": "help",
 }

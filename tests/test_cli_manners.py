@@ -205,7 +205,8 @@ def test_a_pipe_keeps_whole_names_whatever_the_terminal(tmp_path):
         lines = proc.stdout.splitlines()
         assert any(assignment in line for line in lines)
         [row] = [line for line in lines if student in line]
-        assert row.count("│") == 7          # the whole row on one line: student, 2 assignments, total, %, problems
+        assert row.count("│") == 8          # the whole row on one line: student, 2 assignments, total, %, failed,
+        #                                     problems
 
 
 # -- --stable keeps its promise ------------------------------------------------------------------------

@@ -4,14 +4,18 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import os
 import shutil
+import subprocess
+import sys
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from conftest import EXAMPLES
-from grader import api, catalog, config, discover
+from grader import catalog, config, discover
 from grader.reporting import gradebook, lms
 from grader import results as res
 
@@ -131,11 +135,20 @@ def test_late_work_loses_its_share_per_day_and_an_extension_moves_the_date():
 
 
 # -- misnamed files and submission times on real submissions --------------------------
+@dataclass
+class Term:
+    results: list
+    book: gradebook.Gradebook
+    specs: list
+    proc: subprocess.CompletedProcess
+    out: Path
+
+
 @pytest.fixture(scope="module")
-def graded_term(tmp_path_factory):
-    """bob handed in tcp-echo-threaded only; kim handed in udp-echo with the wrong file names; lee's
-    zip of udp-echo (from Moodle) was made in 2026-10-12, after its due date; canvasstu's files (frank's
-    udp-echo) come as Canvas names them."""
+def graded_term(tmp_path_factory) -> Term:
+    """`grade CLASS` run where the course file is. bob handed in tcp-echo-threaded only; kim handed in
+    udp-echo with the wrong file names; lee's zip of udp-echo (from Moodle) was made in 2026-10-12, after
+    its due date; canvasstu's files (frank's udp-echo) come as Canvas names them."""
     root = tmp_path_factory.mktemp("term")
     klass = root / "class"
     shutil.copytree(EXAMPLES / "bob", klass / "bob")
@@ -149,16 +162,52 @@ def graded_term(tmp_path_factory):
         for name in ("serverudp.py", "clientudp.py"):
             info = zipfile.ZipInfo(name, date_time=(2026, 10, 12, 9, 30, 0))
             z.writestr(info, (EXAMPLES / "alice" / name).read_bytes())
-    run = api.grade_class(klass, specs=FOUR, use_cache=False)
     path = course_file(root, four_assignments(
-        "[course]\nmisnamed_penalty = 10\n[late]\nper_day = 20\n", **{"udp-echo": "2026-10-10T23:59:00"}))
-    settings = config.load(path)
+        "[course]\nmisnamed_penalty = 10\n[late]\nper_day = 20\n"
+        '[outputs]\njson = "out/results.json"\ncsv = "out/grades.csv"\nmoodle = "out/moodle.csv"\n'
+        'canvas = "out/canvas.csv"\nfeedback = "out/feedback"\n', **{"udp-echo": "2026-10-10T23:59:00"}))
+    proc = subprocess.run([sys.executable, "-m", "grader", "class", "--no-cache"], cwd=root, capture_output=True,
+                          text=True, timeout=900, env={**os.environ, "COLUMNS": "250"})
+    results = [res.AssignmentResult.from_dict(r)
+               for r in json.loads((root / "out" / "results.json").read_text(encoding="utf-8"))]
     specs = catalog.resolve(FOUR)
-    return run, gradebook.build(run.results, gradebook.course_from(settings, specs)), specs
+    book = gradebook.build(results, gradebook.course_from(config.load(path), specs))
+    return Term(results, book, specs, proc, root / "out")
+
+
+def test_grade_reads_the_course_file_where_it_runs(graded_term):
+    proc, out = graded_term.proc, graded_term.out
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    flat = " ".join(proc.stdout.split())
+    assert "percent over the course's 4 assignments, by points, bonus capped at 100%" in flat
+    assert all((out / name).exists() for name in ("grades.csv", "canvas.csv", "moodle-udp-echo.csv", "feedback"))
+    rows = {r[0]: r for r in csv.reader((out / "grades.csv").open(encoding="utf-8-sig"))}
+    header = rows["student"]
+    bob = dict(zip(header, rows["bob"]))
+    course_total = sum(s.max_score for s in graded_term.specs)
+    assert bob["max"] == gradebook.points(course_total)
+    assert float(bob["percent"]) == round(100 * float(bob["tcp-echo-threaded"]) / course_total, 1)
+    assert "udp-contacts: not handed in" in bob["problems"]
+    assert "left out" in flat and "--moodle" in flat                  # bob has no Moodle id, and is told so
+    kim = (out / "feedback" / "kim.md").read_text(encoding="utf-8")
+    assert "UDPServer.py graded as the server" in kim
+
+
+def test_grade_new_course_writes_a_course_file_that_grade_reads(tmp_path):
+    def new_course(*args):
+        return subprocess.run([sys.executable, "-m", "grader", "new-course", *args], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=60)
+    done = new_course()
+    assert done.returncode == 0 and "4 assignments" in done.stdout, done.stderr
+    assert config.load(tmp_path / "sockgrade.toml").assignments[0].spec == "tcp-echo-threaded"
+    again = new_course()
+    assert again.returncode == 2 and again.stderr.startswith("grade new-course: error: ") and "--force" in again.stderr
+    assert new_course("--force").returncode == 0
+    assert new_course("term/course.toml").returncode == 0 and (tmp_path / "term" / "course.toml").is_file()
 
 
 def test_a_student_who_handed_in_one_assignment_gets_its_points_over_the_course(graded_term):
-    run, book, specs = graded_term
+    results, book, specs = graded_term.results, graded_term.book, graded_term.specs
     bob = next(r for r in book.rows if r.student == "bob")
     course_total = sum(s.max_score for s in specs)
     assert book.maximum == course_total
@@ -168,8 +217,8 @@ def test_a_student_who_handed_in_one_assignment_gets_its_points_over_the_course(
 
 
 def test_a_misnamed_server_is_found_graded_and_its_name_reported(graded_term):
-    run, book, specs = graded_term
-    kim = {r.assignment: r for r in run.results if r.student == "kim"}
+    results, book, specs = graded_term.results, graded_term.book, graded_term.specs
+    kim = {r.assignment: r for r in results if r.student == "kim"}
     echo = kim["udp-echo"]
     assert echo.misnamed == {"server": "UDPServer.py", "client": "my_client.py"}
     assert echo.files == echo.misnamed and echo.score == echo.max_score         # graded: alice's programs
@@ -180,8 +229,8 @@ def test_a_misnamed_server_is_found_graded_and_its_name_reported(graded_term):
 
 
 def test_a_late_zip_is_penalised_from_its_entries_times_and_keeps_its_moodle_id(graded_term):
-    run, book, specs = graded_term
-    lee = {r.assignment: r for r in run.results if r.student == "lee"}["udp-echo"]
+    results, book, specs = graded_term.results, graded_term.book, graded_term.specs
+    lee = {r.assignment: r for r in results if r.student == "lee"}["udp-echo"]
     assert lee.student_id == "4242"
     assert dt.datetime.fromisoformat(lee.submitted_at).replace(tzinfo=None) == dt.datetime(2026, 10, 12, 9, 30)
     row = next(r for r in book.rows if r.student == "lee")
@@ -213,8 +262,8 @@ def test_gradescope_metadata_gives_the_time_and_the_sid(tmp_path):
 
 
 def test_moodle_and_canvas_imports_carry_the_platforms_ids(graded_term, tmp_path):
-    run, book, specs = graded_term
-    canvas = {r.assignment: r for r in run.results if r.student == "canvasstu"}
+    results, book, specs = graded_term.results, graded_term.book, graded_term.specs
+    canvas = {r.assignment: r for r in results if r.student == "canvasstu"}
     assert canvas["udp-echo"].student_id == "555" and canvas["udp-echo"].files == {
         "server": "serverudp.py", "client": "clientudp.py"}                     # the names as handed in
     written, skipped = lms.write_moodle(book, tmp_path / "moodle.csv")

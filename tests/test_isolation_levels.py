@@ -54,7 +54,7 @@ def test_a_course_file_accepts_less_and_the_results_say_so(tmp_path):
 
 
 @pytest.mark.parametrize("text, where", [('isolation = "nets"\n', ":1: isolation: 'nets' is not one of"),
-                                         ('\n\njobs = 4\n', ":3: jobs: unknown setting"),
+                                         ('\n\ncolour = 4\n', ":3: colour: unknown setting"),
                                          ('isolation = \n', "sockgrade.toml: ")])
 def test_a_mistake_in_the_course_file_is_one_line_with_its_place(text, where, tmp_path):
     (tmp_path / "sockgrade.toml").write_text(text)

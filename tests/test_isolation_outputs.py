@@ -113,7 +113,7 @@ def test_each_format_says_it_where_it_belongs(level, tmp_path):
     rows = csv_rows(outputs["csv"])
     assert rows["alice"][-1] == f"isolation {level} (below sandbox)"
     assert rows["oscar"][-1] == f"udp-echo: oscar.zip is broken; isolation {level} (below sandbox)"
-    assert len(rows["alice"]) == len(rows["oscar"]) == 6           # no new column
+    assert len(rows["alice"]) == len(rows["oscar"]) == 8           # no new column for the note
 
     for suite in ET.fromstring(outputs["junit"]).findall("testsuite"):
         props = {p.get("name"): p.get("value") for p in suite.find("properties")}

@@ -15,7 +15,7 @@ from grader import api, cache, catalog, config
 from grader.commands import UsageError, is_stdout
 from grader.commands.options import SEED_MAX, at_least_one, percent, seed, shard
 from grader.reporting import (csv_report, feedback, gradebook, gradescope, html_report, json_report,
-                              junit_report, progress, terminal)
+                              junit_report, lms, progress, terminal)
 from grader.runner import isolation
 from grader.stable import stable
 
@@ -42,6 +42,11 @@ def add_output_arguments(parser) -> None:
                           "(student, assignment), a testcase per test; a bonus not earned is skipped, not failed")
     out.add_argument("--feedback", type=Path, metavar="DIR", help="one Markdown file per student")
     out.add_argument("--report", type=Path, metavar="FILE.html", help="a self-contained HTML class report")
+    out.add_argument("--moodle", type=Path, metavar="FILE.csv",
+                     help="a Moodle grading worksheet to upload (one per assignment, FILE-ID.csv, when several); "
+                          "students need Moodle's participant id, from its download's folder names")
+    out.add_argument("--canvas", type=Path, metavar="FILE.csv",
+                     help="a Canvas gradebook import; students need Canvas's user id, from its download's file names")
     out.add_argument("--title", metavar="TEXT",
                      help="the report's title (default: \"Class report: \" and the class folder's name; "
                           "for `grade merge`, \"Class report\")")
@@ -77,7 +82,8 @@ def add_arguments(parser) -> None:
                              "isolation, or refuse to grade; netns or none grade with less, and every output "
                              "says so. With --gradescope the default is the best the container allows")
     parser.add_argument("--config", type=Path, metavar="FILE",
-                        help=f"settings file (default: ./{config.DEFAULT} when there is one)")
+                        help=f"the course file (default: ./{config.DEFAULT} when there is one; `grade new-course` "
+                         "writes one): the course's assignments, due dates, policies, default outputs")
     parser.add_argument("--seed", type=seed, default=d["seed"],
                         help=f"seed for generated conversations, 0 to {SEED_MAX} (default: each spec's own)")
     parser.add_argument("-v", "--verbose", action="store_true",
@@ -95,8 +101,9 @@ def add_arguments(parser) -> None:
     batch.add_argument("--cache-dir", default=d["cache_dir"], metavar="DIR",
                        help=f"where results are kept between runs (default: {cache.default_dir()})")
     batch.add_argument("--shard", type=shard, default=d["shard"], metavar="K/N",
-                       help="grade only the K-th of N parts of the class (each student always lands in the "
-                            "same part); combine the parts' --json files with `grade merge`")
+                       help="grade only the K-th of N parts of the class (its students sorted by name and dealt "
+                            "in turn: parts differ by at most one student); combine the parts' --json files with "
+                            "`grade merge`, which refuses a part missing or given twice")
     gs = parser.add_argument_group("Gradescope")
     gs.add_argument("--gradescope", action="store_true",
                     help="run as Gradescope's run_autograder: grade AUTOGRADER/submission, "
@@ -119,18 +126,17 @@ def run(args, console) -> int:
         raise UsageError(f"{path} does not exist" + _command_hint(args.path))
     if not path.is_dir() and path.suffix.lower() != ".zip" and not zipfile.is_zipfile(path):
         raise UsageError(f"{path} is neither a folder nor a zip file")
-    try:
-        settings = config.load(args.config)
-    except config.ConfigError as exc:
-        raise UsageError(str(exc)) from None
+    settings = course_settings(args)
+    specs = args.specs or ([a.spec for a in settings.assignments] if settings.is_course else None)
+    course = course_of(settings, args.specs_dir)
     level = args.isolation or settings.isolation or (isolation.BEST if args.gradescope else None)
     tests = selected_tests(args)
     bar = progress.Bar(console) if progress.wanted(console) and not args.gradescope else None
     started = time.monotonic()
     try:
         with bar or nullcontext():
-            run_ = api.grade_class(path, specs=args.specs, specs_dir=args.specs_dir, tests=tests,
-                                   jobs=args.jobs, isolation=level, cache_dir=args.cache_dir,
+            run_ = api.grade_class(path, specs=specs, specs_dir=args.specs_dir, tests=tests,
+                                   jobs=args.jobs or settings.jobs, isolation=level, cache_dir=args.cache_dir,
                                    use_cache=not args.gradescope, regrade=args.regrade,
                                    students=args.students, shard=args.shard,
                                    single=args.gradescope, progress=bar, seed=args.seed,
@@ -145,7 +151,7 @@ def run(args, console) -> int:
     if run_.single:
         terminal.render(results, console, verbose=args.verbose)
     else:
-        terminal.render_class(results, console, verbose=args.verbose)
+        terminal.render_class(results, console, verbose=args.verbose, course=course)
     line = f"{len(run_.students)} student{'s' if len(run_.students) != 1 else ''}"
     if run_.skipped:
         line += f" in shard {args.shard} ({len(run_.skipped)} in other shards)"
@@ -164,7 +170,7 @@ def run(args, console) -> int:
     if run_.interrupted:
         console.print("grading was interrupted: the outputs hold the students graded so far; tests that were "
                       "stopped say 'grading failed' (never kept in the cache)", style="yellow", highlight=False)
-    status = write_outputs(results, args, console, title=f"Class report: {path.resolve().name}")
+    status = write_outputs(results, args, console, title=f"Class report: {path.resolve().name}", course=course)
     if run_.interrupted:
         raise run_.interrupted              # exit 130 (Ctrl-C) or 143 (SIGTERM), once the outputs are written
     return status
@@ -208,7 +214,34 @@ def check_outputs(args) -> None:
                          "give the others a file")
 
 
-def write_outputs(results, args, console, title: str) -> int:
+def course_settings(args) -> config.Config:
+    """The course file's settings; its outputs fill in the output options not given."""
+    try:
+        settings = config.load(args.config)
+    except config.ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    for name, path in settings.outputs.items():
+        if getattr(args, name, None) is None:
+            setattr(args, name, path)
+    return settings
+
+
+def course_of(settings: config.Config, specs_dir=None) -> gradebook.Course | None:
+    """The gradebook's course: the course file's assignments (its specs loaded) and policies."""
+    if not settings.source:
+        return None
+    folder = Path(specs_dir) if specs_dir else None
+    try:
+        specs = catalog.resolve([a.spec for a in settings.assignments], folder) if settings.is_course else []
+    except ValueError as exc:
+        raise UsageError(f"{settings.source}: {exc}") from None
+    if not specs:
+        return gradebook.Course(bonus=settings.bonus, misnamed_penalty=settings.misnamed_penalty,
+                                late=settings.late)
+    return gradebook.course_from(settings, specs)
+
+
+def write_outputs(results, args, console, title: str, course: gradebook.Course | None = None) -> int:
     """Write every output asked for; the exit status: 1 when the grader or the machine failed a test
     (it must be graded again: such results are never cached) or ``--fail-under`` says so, else 0.
 
@@ -220,22 +253,27 @@ def write_outputs(results, args, console, title: str) -> int:
     written_at = None if args.stable else junit_report.now()
     writers = {
         "json": lambda path: json_report.write(results, path),
-        "csv": lambda path: csv_report.write(results, path),
+        "csv": lambda path: csv_report.write(results, path, course),
         "junit": lambda path: junit_report.write(results, path, timestamp=written_at),
-        "report": lambda path: html_report.write(results, path, title=args.title or title),
+        "report": lambda path: html_report.write(results, path, title=args.title or title, course=course),
+        "moodle": lambda path: _left_out(console, "--moodle", lms.write_moodle(gradebook.build(results, course),
+                                                                               path)[1]),
+        "canvas": lambda path: _left_out(console, "--canvas", lms.write_canvas(gradebook.build(results, course),
+                                                                               path)),
     }
     problems = []
     for name, writer in writers.items():
-        path = getattr(args, name)
+        path = getattr(args, name, None)
         if path:
             problems += _write(f"--{name}", path, writer)
     if args.feedback:
-        problems += _write("--feedback", args.feedback, lambda folder: feedback.write(results, folder), folder=True)
+        problems += _write("--feedback", args.feedback, lambda folder: feedback.write(results, folder, course),
+                           folder=True)
     status = 0
     if args.fail_under is not None:
-        low = gradebook.below(gradebook.build(results), args.fail_under)
+        low = gradebook.below(gradebook.build(results, course), args.fail_under)
         if low:
-            names = ", ".join(f"{row.student} ({row.percent:g}%{', not fully graded' if row.problems else ''})"
+            names = ", ".join(f"{row.student} ({row.percent:g}%{'' if row.graded else ', not fully graded'})"
                               for row in low)
             console.print(f"below {args.fail_under:g}%: {names}", highlight=False)
             status = 1
@@ -248,6 +286,14 @@ def write_outputs(results, args, console, title: str) -> int:
     if problems:
         raise UsageError("; ".join(problems) + " (the other outputs were written)")
     return status
+
+
+def _left_out(console, option: str, students: list[str]) -> None:
+    if students:
+        console.print(f"{option}: left out {len(students)} student{'s' if len(students) > 1 else ''} without "
+                      f"the platform's id ({', '.join(students[:10])}{' ...' if len(students) > 10 else ''}): "
+                      "grade the platform's own download, whose names carry the ids", style="yellow",
+                      highlight=False, soft_wrap=True)
 
 
 def _write(option: str, path: Path, writer, folder: bool = False) -> list[str]:

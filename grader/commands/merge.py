@@ -21,9 +21,10 @@ import json
 import sys
 from pathlib import Path
 
+from grader import config
 from grader.batch import SHARD, shard_sizes
 from grader.commands import UsageError, print_error
-from grader.commands.grade import add_output_arguments, write_outputs
+from grader.commands.grade import add_output_arguments, course_of, course_settings, write_outputs
 from grader.reporting import terminal
 from grader.results import AssignmentResult
 
@@ -44,6 +45,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("inputs", nargs="+", type=Path, metavar="RESULT.json",
                         help="files written by `grade ... --json`: every shard of one run (`--shard K/N`, "
                              "each K once), or files graded without --shard")
+    parser.add_argument("--config", type=Path, metavar="FILE",
+                        help=f"the course file (default: ./{config.DEFAULT} when there is one): its assignments "
+                             "and policies make the gradebook, its outputs fill in those not given")
     add_output_arguments(parser)
 
 
@@ -169,5 +173,7 @@ def run(args, console) -> int:
             print_error(PROG, problem)
         print(f"{PROG}: nothing was merged and no output was written", file=sys.stderr, flush=True)
         return REFUSED
-    terminal.render_class(results, console)
-    return write_outputs(results, args, console, title="Class report")
+    settings = course_settings(args)
+    course = course_of(settings)
+    terminal.render_class(results, console, course=course)
+    return write_outputs(results, args, console, title="Class report", course=course)

@@ -2,9 +2,12 @@
 
 UTF-8 with a byte-order mark and CRLF line ends, which is what makes Excel
 open it with Chinese names intact. An assignment a student did not hand in is
-an empty cell; ``problems`` says what could not be graded, and that the
-student was graded below full isolation ("isolation netns (below sandbox)")
-when that is so.
+an empty cell (one whose files were missing, 0); the percent is over the
+course's assignments with a course file, else over the run's (see
+gradebook.py); ``bonus`` is apart, ``failed tests`` counts the tests failed
+(bonus tests aside); ``problems`` says what was not handed in, taken off (late,
+misnamed) or could not be graded, and that the student was graded below full
+isolation ("isolation netns (below sandbox)") when that is so.
 """
 from __future__ import annotations
 
@@ -20,16 +23,18 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
-def write(results, path: Path) -> None:
-    book = build(results)
+def write(results, path: Path, course=None) -> None:
+    book = build(results, course)
     isolation = isolation_note.student_notes(results)
     with open(path, "w", encoding="utf-8-sig", newline="") as f:
         out = csv.writer(f)
-        out.writerow(["student", *(a.id for a in book.assignments), "total", "max", "percent", "problems"])
+        out.writerow(["student", *(a.id for a in book.assignments), "total", "max", "percent", "bonus",
+                      "failed tests", "problems"])
         for row in book.rows:
             scores = [points(row.scores[a.id]) if a.id in row.scores else "" for a in book.assignments]
             out.writerow([_cell(row.student), *scores, points(row.total), points(book.maximum),
-                          f"{row.percent:.1f}", _cell("; ".join(_problems(row, isolation)))])
+                          f"{row.percent:.1f}", points(row.bonus), row.failed,
+                          _cell("; ".join(_problems(row, isolation)))])
 
 
 def _problems(row, isolation: dict[str, str]) -> list[str]:

@@ -45,7 +45,10 @@ def student_markdown(student: str, results, row, book) -> str:
         lines += [f"**Note:** {md(warning)}", ""]
     if len(book.assignments) > 1:
         names = ", ".join(a.id for a in book.assignments)
-        lines += [f"Total: **{points(row.total)} / {points(book.maximum)}** ({names})", ""]
+        lines += [f"Total: **{points(row.total)} / {points(book.maximum)}**, {row.percent:g}% ({names}; "
+                  f"{book.basis})" + (f"; bonus {points(row.bonus)}" if row.bonus else ""), ""]
+    for assignment, taken in row.penalties.items():
+        lines += [f"- **{md(assignment)}**: {md(why)}" for why in taken] + [""]
     for result in results:
         lines += _assignment(result)
     return "\n".join(lines).rstrip() + "\n"
@@ -111,10 +114,10 @@ def _failed_test(result, test) -> list[str]:
     return lines
 
 
-def write(results, folder: Path) -> list[Path]:
+def write(results, folder: Path, course=None) -> list[Path]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    book = build(results)
+    book = build(results, course)
     rows = {row.student: row for row in book.rows}
     by_student: dict[str, list] = {}
     for r in sorted(results, key=lambda r: (r.student, r.assignment)):

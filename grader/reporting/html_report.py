@@ -103,9 +103,9 @@ def _rate_class(rate: float) -> str:
     return "struggle" if rate < STRUGGLE else ("watch" if rate < WATCH else "fine")
 
 
-def render(results, title: str = "Class report", similarity=()) -> str:
+def render(results, title: str = "Class report", similarity=(), course=None) -> str:
     """``similarity``: file names of `grade similar` reports beside this one, linked from the header."""
-    book = build(results)
+    book = build(results, course)
     rows = book.rows
     percents = [row.percent for row in rows]
     stats = _test_stats(results)
@@ -121,7 +121,7 @@ def render(results, title: str = "Class report", similarity=()) -> str:
 <body>
 <header><h1>{_e(title)}</h1>
 <p class="sub">{len(rows)} student{'s' if len(rows) != 1 else ''} · {len(book.assignments)} assignment{'s' if len(book.assignments) != 1 else ''}
- ({_e(', '.join(a.id for a in book.assignments) or 'none')}) · graded by sockgrade {_e(__version__)}</p>{_similarity_links(similarity)}</header>
+ ({_e(', '.join(a.id for a in book.assignments) or 'none')}) · {_e(book.basis)} · graded by sockgrade {_e(__version__)}</p>{_similarity_links(similarity)}</header>
 <main>"""]
     if warning:
         levels = ", ".join(isolation_note.levels_below(results))
@@ -200,13 +200,14 @@ def render(results, title: str = "Class report", similarity=()) -> str:
                 '<table class="students sortable"><thead><tr><th data-type="text">student</th>')
     for a in book.assignments:
         html.append(f'<th data-type="num">{_e(a.id)}<span class="muted"> /{points(a.max_score)}</span></th>')
-    html.append('<th data-type="num">total</th><th data-type="num">%</th><th data-type="text">problems</th>'
-                "</tr></thead><tbody>")
+    html.append('<th data-type="num">total</th><th data-type="num">%</th><th data-type="num">bonus</th>'
+                '<th data-type="num">failed</th><th data-type="text">problems</th></tr></thead><tbody>')
     for row in rows:
         cells = "".join(f'<td class="num">{points(row.scores[a.id])}</td>' if a.id in row.scores
                         else '<td class="num muted" data-sort="-1">–</td>' for a in book.assignments)
         html.append(f'<tr data-percent="{row.percent}"><td>{_e(row.student)}</td>{cells}'
                     f'<td class="num">{points(row.total)}</td><td class="num">{row.percent:.0f}</td>'
+                    f'<td class="num">{points(row.bonus)}</td><td class="num">{row.failed}</td>'
                     f'<td class="why">{_e("; ".join(row.problems))}</td></tr>')
     html.append("</tbody></table></section>")
 
@@ -232,9 +233,10 @@ def render(results, title: str = "Class report", similarity=()) -> str:
     return "\n".join(html)
 
 
-def write(results, path: Path, title: str | None = None) -> None:
+def write(results, path: Path, title: str | None = None, course=None) -> None:
     beside = [page.name for page in similarity_report.beside(path)]
-    Path(path).write_text(render(results, title or "Class report", similarity=beside), encoding="utf-8")
+    Path(path).write_text(render(results, title or "Class report", similarity=beside, course=course),
+                          encoding="utf-8")
 
 
 # -- the link to `grade similar --report`, when one was written beside this report ----------------

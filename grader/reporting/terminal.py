@@ -82,18 +82,23 @@ def render(results, console: Console | None = None, verbose: bool = False, warn:
         _warn(console, isolation_note.warning(results))
 
 
-def render_class(results, console: Console | None = None, verbose: bool = False) -> None:
-    """A class: one row per student: a column per assignment, the total, what could not be graded."""
+def render_class(results, console: Console | None = None, verbose: bool = False, course=None) -> None:
+    """A class: one row per student: a column per assignment, the total, the percent (over the course's
+    assignments with a course file), bonus apart, failed tests, what was missing or taken off."""
     console = console or Console()
     if verbose:
         render(results, console, verbose=True, warn=False)
-    book = build(results)
-    table = Table(title=f"{len(book.rows)} students", title_justify="left")
+    book = build(results, course)
+    table = Table(title=f"{len(book.rows)} students; {book.basis}", title_justify="left")
     table.add_column("student", overflow="fold")
     for a in book.assignments:
         table.add_column(f"{a.id}\n/{_points(a.max_score)}", justify="right", overflow="fold")
     table.add_column(f"total\n/{_points(book.maximum)}", justify="right")
     table.add_column("%", justify="right")
+    bonus = any(row.bonus for row in book.rows)
+    if bonus:
+        table.add_column("bonus", justify="right")
+    table.add_column("failed", justify="right")
     table.add_column("problems", overflow="fold")
     # Levels mixed: mark the rows graded below sandbox (all alike: the line under the table says it).
     marks = isolation_note.student_notes(results) if isolation_note.mixed(results) else {}
@@ -105,6 +110,8 @@ def render_class(results, console: Console | None = None, verbose: bool = False)
         if row.student in marks:
             student = Text(row.student).append(f" ⚠ {marks[row.student]}", style="bold yellow")
         table.add_row(student, *scores, _points(row.total), Text(f"{row.percent:.0f}", style=style),
+                      *([_points(row.bonus) if row.bonus else ""] if bonus else []),
+                      Text(str(row.failed), style="red" if row.failed else "dim"),
                       Text("; ".join(row.problems), style="red"))
     console.print(table)
     _warn(console, isolation_note.warning(results, limit=20))
