@@ -20,7 +20,7 @@ from grader.runner.isolation import LEVELS, STRICT
 DEFAULT = "sockgrade.toml"
 ISOLATION = (*reversed(LEVELS), STRICT)
 BONUS_POLICIES = ("cap", "count", "ignore")
-OUTPUTS = ("json", "csv", "junit", "report", "feedback", "moodle", "canvas")
+OUTPUTS = ("json", "csv", "junit", "report", "feedback", "moodle", "canvas", "similar")
 TOP_KEYS = ("isolation", "jobs", "course", "late", "outputs", "assignment", "extensions")
 
 
@@ -258,6 +258,7 @@ feedback = "results/feedback"
 json = "results/results.json"
 moodle = "results/moodle-grades.csv"     # a Moodle grading worksheet to upload
 canvas = "results/canvas-grades.csv"     # a Canvas gradebook import
+similar = "results/similar.json"         # grade similar writes it; grade names the students alike in it
 
 # The course's assignments, in order. spec: a shipped spec's id or a spec file (relative to this file).
 # weight: how much it counts (leave it out to weigh it by its points). due: its due date.

@@ -283,3 +283,24 @@ def test_moodle_and_canvas_imports_carry_the_platforms_ids(graded_term, tmp_path
     assert set(ids) == {"555", "4242"} and "bob" in left_out
     echo = table[0].index(table[0][6])
     assert float(ids["555"][echo]) == next(r for r in book.rows if r.student == "canvasstu").scores["udp-echo"]
+
+
+def test_penalties_reach_the_json_and_alike_students_are_named(graded_term, tmp_path):
+    records = {(r["student"], r["assignment"]): r["extra_data"]
+               for r in json.loads((graded_term.out / "results.json").read_text(encoding="utf-8"))}
+    lee = records[("lee", "udp-echo")]
+    assert "2 days late" in lee["penalties"][0]
+    assert lee["score_after_penalties"] == pytest.approx(0.6 * catalog.resolve(["udp-echo"])[0].max_score)
+    assert "penalties" not in records[("bob", "tcp-echo-threaded")]
+    # kim's and lee's udp-echo are both alice's: `grade similar` says so, and the gradebook then names them
+    pairs = [{"a": "kim", "b": "lee", "role": "server", "spec": "udp-echo", "similarity": 1.0, "identical": True},
+             {"a": "bob", "b": "kim", "role": "client", "spec": "udp-echo", "similarity": 0.2, "identical": False}]
+    (tmp_path / "similar.json").write_text(json.dumps(pairs), encoding="utf-8")
+    merged = subprocess.run([sys.executable, "-m", "grader", "merge", graded_term.out / "results.json",
+                             "--similar", tmp_path / "similar.json", "--csv", tmp_path / "grades.csv"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert merged.returncode == 0, merged.stderr
+    rows = {r["student"]: r for r in csv.DictReader((tmp_path / "grades.csv").open(encoding="utf-8-sig"))}
+    assert "similar to lee (udp-echo server, identical)" in rows["kim"]["problems"]
+    assert "similar to kim (udp-echo server, identical)" in rows["lee"]["problems"]
+    assert "similar to" not in rows["bob"]["problems"]                     # 20% is no reason to look

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import json
 import os
 import sys
 import tempfile
 import time
 import zipfile
 from contextlib import nullcontext
+from dataclasses import replace
 from pathlib import Path
 
 from grader import api, cache, catalog, config
@@ -84,6 +86,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--config", type=Path, metavar="FILE",
                         help=f"the course file (default: ./{config.DEFAULT} when there is one; `grade new-course` "
                          "writes one): the course's assignments, due dates, policies, default outputs")
+    add_similar_argument(parser)
     parser.add_argument("--seed", type=seed, default=d["seed"],
                         help=f"seed for generated conversations, 0 to {SEED_MAX} (default: each spec's own)")
     parser.add_argument("-v", "--verbose", action="store_true",
@@ -128,7 +131,7 @@ def run(args, console) -> int:
         raise UsageError(f"{path} is neither a folder nor a zip file")
     settings = course_settings(args)
     specs = args.specs or ([a.spec for a in settings.assignments] if settings.is_course else None)
-    course = course_of(settings, args.specs_dir)
+    course = course_of(settings, args.specs_dir, args.similar)
     level = args.isolation or settings.isolation or (isolation.BEST if args.gradescope else None)
     tests = selected_tests(args)
     bar = progress.Bar(console) if progress.wanted(console) and not args.gradescope else None
@@ -226,10 +229,19 @@ def course_settings(args) -> config.Config:
     return settings
 
 
-def course_of(settings: config.Config, specs_dir=None) -> gradebook.Course | None:
-    """The gradebook's course: the course file's assignments (its specs loaded) and policies."""
+def add_similar_argument(parser) -> None:
+    parser.add_argument("--similar", type=Path, metavar="FILE.json",
+                        help="what `grade similar --json` wrote: the students whose code is alike (identical, or "
+                             f"{gradebook.SIMILAR_FLAG:.0%} or more) are named in each other's problems (default: "
+                             "the course file's [outputs] similar, when that file exists)")
+
+
+def course_of(settings: config.Config, specs_dir=None, similar: Path | None = None) -> gradebook.Course | None:
+    """The gradebook's course: the course file's assignments (its specs loaded) and policies, and the
+    students alike from a `grade similar --json` file."""
+    alike = _alike(similar)
     if not settings.source:
-        return None
+        return gradebook.Course(similar=alike) if alike else None
     folder = Path(specs_dir) if specs_dir else None
     try:
         specs = catalog.resolve([a.spec for a in settings.assignments], folder) if settings.is_course else []
@@ -237,8 +249,19 @@ def course_of(settings: config.Config, specs_dir=None) -> gradebook.Course | Non
         raise UsageError(f"{settings.source}: {exc}") from None
     if not specs:
         return gradebook.Course(bonus=settings.bonus, misnamed_penalty=settings.misnamed_penalty,
-                                late=settings.late)
-    return gradebook.course_from(settings, specs)
+                                late=settings.late, similar=alike)
+    return replace(gradebook.course_from(settings, specs), similar=alike)
+
+
+def _alike(path: Path | None) -> dict[str, list[str]]:
+    """``similar_from`` the file, if there is one (the course file's may not be written yet)."""
+    if path is None or not path.exists():
+        return {}
+    try:
+        pairs = json.loads(path.read_text(encoding="utf-8"))
+        return gradebook.similar_from(pairs)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        raise UsageError(f"--similar {path}: not a file written by `grade similar --json`") from None
 
 
 def write_outputs(results, args, console, title: str, course: gradebook.Course | None = None) -> int:
@@ -252,7 +275,7 @@ def write_outputs(results, args, console, title: str, course: gradebook.Course |
         results = stable(results)
     written_at = None if args.stable else junit_report.now()
     writers = {
-        "json": lambda path: json_report.write(results, path),
+        "json": lambda path: json_report.write(results, path, course),
         "csv": lambda path: csv_report.write(results, path, course),
         "junit": lambda path: junit_report.write(results, path, timestamp=written_at),
         "report": lambda path: html_report.write(results, path, title=args.title or title, course=course),

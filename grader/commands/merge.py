@@ -24,7 +24,8 @@ from pathlib import Path
 from grader import config
 from grader.batch import SHARD, shard_sizes
 from grader.commands import UsageError, print_error
-from grader.commands.grade import add_output_arguments, course_of, course_settings, write_outputs
+from grader.commands.grade import (add_output_arguments, add_similar_argument, course_of, course_settings,
+                                   write_outputs)
 from grader.reporting import terminal
 from grader.results import AssignmentResult
 
@@ -48,6 +49,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--config", type=Path, metavar="FILE",
                         help=f"the course file (default: ./{config.DEFAULT} when there is one): its assignments "
                              "and policies make the gradebook, its outputs fill in those not given")
+    add_similar_argument(parser)
     add_output_arguments(parser)
 
 
@@ -174,6 +176,6 @@ def run(args, console) -> int:
         print(f"{PROG}: nothing was merged and no output was written", file=sys.stderr, flush=True)
         return REFUSED
     settings = course_settings(args)
-    course = course_of(settings)
+    course = course_of(settings, similar=args.similar)
     terminal.render_class(results, console, course=course)
     return write_outputs(results, args, console, title="Class report", course=course)

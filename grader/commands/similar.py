@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from grader import catalog
+from grader import catalog, config
 from grader.commands import UsageError
 from grader.reporting import similarity_report
 from grader.spec import SpecError
@@ -52,6 +52,11 @@ def run(args, console) -> int:
         raise UsageError("--top must be at least 1")
     if args.json == STDOUT and str(args.report) == STDOUT:
         raise UsageError("--json - and --report -: only one output can go to standard output")
+    if args.json is None:              # the course file's: `grade` then names the students alike
+        try:
+            args.json = config.load().outputs.get("similar")
+        except config.ConfigError as exc:
+            raise UsageError(str(exc)) from None
     path = Path(args.path)
     if not path.exists():
         raise UsageError(f"{path} does not exist")

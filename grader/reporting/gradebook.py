@@ -41,6 +41,23 @@ class Course:
     late: LatePolicy = LatePolicy()
     extensions: dict = field(default_factory=dict)      # student -> assignment id -> due
     name: str = ""
+    similar: dict = field(default_factory=dict)         # student -> "similar to X (...)" (``similar_from``)
+
+
+SIMILAR_FLAG = 0.6     # a pair at least this alike (or identical) is named in both students' problems
+
+
+def similar_from(pairs) -> dict[str, list[str]]:
+    """The students to name as alike, from `grade similar --json`'s pairs."""
+    named: dict[str, list[str]] = {}
+    for pair in pairs:
+        if not (pair.get("identical") or pair.get("similarity", 0) >= SIMILAR_FLAG):
+            continue
+        what = " ".join(filter(None, (pair.get("spec"), pair.get("role"))))
+        how = "identical" if pair.get("identical") else f"{pair['similarity']:.0%}"
+        named.setdefault(pair["a"], []).append(f"similar to {pair['b']} ({what}, {how})")
+        named.setdefault(pair["b"], []).append(f"similar to {pair['a']} ({what}, {how})")
+    return named
 
 
 def course_from(config: Config, specs) -> Course:
@@ -129,6 +146,7 @@ def build(results, course: Course | None = None) -> Gradebook:
         for a in columns:
             if (a.id not in row.scores or a.id in row.absent) and a.id not in failed:
                 row.problems.append(f"{a.id}: not handed in")
+        row.problems += course.similar.get(row.student, [])
         row.total = round(sum(row.scores.get(a.id, 0.0) for a in columns), 4)
         row.percent = _percent(row, columns, course.bonus)
         row.problems = _merged(row.problems)

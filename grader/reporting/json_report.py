@@ -1,26 +1,40 @@
 """``--json FILE``: a list of Gradescope-shaped records, one per (student, assignment).
 
 A record graded below full isolation carries ``extra_data.isolation_warning``,
-the plain-words warning; a record graded in the sandbox has none.
+the plain-words warning; a record graded in the sandbox has none. With a course
+file, a record whose points were cut (late work, a file under another name)
+carries ``extra_data.penalties`` (what was taken and why) and
+``extra_data.score_after_penalties``.
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from grader.reporting import isolation_note
+from grader.reporting import gradebook, isolation_note
+
+COURSE_KEYS = ("penalties", "score_after_penalties")
 
 
 def record(result) -> dict:
     """The result's record: its ``to_dict``, with the isolation warning when below sandbox."""
     d = result.to_dict()
     extra = d["extra_data"]
-    extra.pop("isolation_warning", None)         # recomputed from the level, never carried over
+    for key in ("isolation_warning", *COURSE_KEYS):       # recomputed, never carried over
+        extra.pop(key, None)
     if isolation_note.below(result):
         extra["isolation_warning"] = isolation_note.level_warning(result.isolation)
     return d
 
 
-def write(results, path: Path) -> None:
-    records = [record(r) for r in results]
+def write(results, path: Path, course=None) -> None:
+    rows = {row.student: row for row in gradebook.build(results, course).rows} if course else {}
+    records = []
+    for result in results:
+        d = record(result)
+        row = rows.get(result.student)
+        if row and result.assignment in row.penalties:
+            d["extra_data"]["penalties"] = row.penalties[result.assignment]
+            d["extra_data"]["score_after_penalties"] = row.scores[result.assignment]
+        records.append(d)
     Path(path).write_text(json.dumps(records, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
