@@ -256,8 +256,8 @@ csv = "results/grades.csv"
 report = "results/report.html"
 feedback = "results/feedback"
 json = "results/results.json"
-moodle = "results/moodle-grades.csv"     # a Moodle grading worksheet to upload
-canvas = "results/canvas-grades.csv"     # a Canvas gradebook import
+# moodle = "results/moodle-grades.csv"   # a Moodle grading worksheet to upload (from Moodle's download)
+# canvas = "results/canvas-grades.csv"   # a Canvas gradebook import (from Canvas's download)
 similar = "results/similar.json"         # grade similar writes it; grade names the students alike in it
 
 # The course's assignments, in order. spec: a shipped spec's id or a spec file (relative to this file).

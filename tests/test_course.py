@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -165,7 +166,8 @@ def graded_term(tmp_path_factory) -> Term:
     path = course_file(root, four_assignments(
         "[course]\nmisnamed_penalty = 10\n[late]\nper_day = 20\n"
         '[outputs]\njson = "out/results.json"\ncsv = "out/grades.csv"\nmoodle = "out/moodle.csv"\n'
-        'canvas = "out/canvas.csv"\nfeedback = "out/feedback"\n', **{"udp-echo": "2026-10-10T23:59:00"}))
+        'canvas = "out/canvas.csv"\nfeedback = "out/feedback"\njunit = "out/junit.xml"\n',
+        **{"udp-echo": "2026-10-10T23:59:00"}))
     proc = subprocess.run([sys.executable, "-m", "grader", "class", "--no-cache"], cwd=root, capture_output=True,
                           text=True, timeout=900, env={**os.environ, "COLUMNS": "250"})
     results = [res.AssignmentResult.from_dict(r)
@@ -292,6 +294,10 @@ def test_penalties_reach_the_json_and_alike_students_are_named(graded_term, tmp_
     assert "2 days late" in lee["penalties"][0]
     assert lee["score_after_penalties"] == pytest.approx(0.6 * catalog.resolve(["udp-echo"])[0].max_score)
     assert "penalties" not in records[("bob", "tcp-echo-threaded")]
+    suites = {s.get("name"): {p.get("name"): p.get("value") for p in s.iter("property")}
+              for s in ET.parse(graded_term.out / "junit.xml").getroot().findall("testsuite")}
+    assert "2 days late" in suites["lee / udp-echo"]["penalties"]
+    assert float(suites["lee / udp-echo"]["score_after_penalties"]) == lee["score_after_penalties"]
     # kim's and lee's udp-echo are both alice's: `grade similar` says so, and the gradebook then names them
     pairs = [{"a": "kim", "b": "lee", "role": "server", "spec": "udp-echo", "similarity": 1.0, "identical": True},
              {"a": "bob", "b": "kim", "role": "client", "spec": "udp-echo", "similarity": 0.2, "identical": False}]

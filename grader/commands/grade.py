@@ -232,7 +232,7 @@ def course_settings(args) -> config.Config:
 def add_similar_argument(parser) -> None:
     parser.add_argument("--similar", type=Path, metavar="FILE.json",
                         help="what `grade similar --json` wrote: the students whose code is alike (identical, or "
-                             f"{gradebook.SIMILAR_FLAG:.0%} or more) are named in each other's problems (default: "
+                             f"{round(gradebook.SIMILAR_FLAG * 100)}%% or more) are named in each other's problems (default: "
                              "the course file's [outputs] similar, when that file exists)")
 
 
@@ -277,7 +277,7 @@ def write_outputs(results, args, console, title: str, course: gradebook.Course |
     writers = {
         "json": lambda path: json_report.write(results, path, course),
         "csv": lambda path: csv_report.write(results, path, course),
-        "junit": lambda path: junit_report.write(results, path, timestamp=written_at),
+        "junit": lambda path: junit_report.write(results, path, timestamp=written_at, course=course),
         "report": lambda path: html_report.write(results, path, title=args.title or title, course=course),
         "moodle": lambda path: _left_out(console, "--moodle", lms.write_moodle(gradebook.build(results, course),
                                                                                path)[1]),

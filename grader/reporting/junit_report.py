@@ -34,7 +34,7 @@ import socket
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from grader.reporting import isolation_note
+from grader.reporting import gradebook, isolation_note
 
 STABLE_HOST = "localhost"
 # Characters XML 1.0 cannot carry at all (a student's program may print any byte): shown escaped.
@@ -65,7 +65,9 @@ def _part(name: str) -> str:
     return name.replace(".", "_")
 
 
-def build(results, timestamp: dt.datetime | None = None) -> ET.Element:
+def build(results, timestamp: dt.datetime | None = None, course=None) -> ET.Element:
+    """``course``: the course file's gradebook course; a suite whose points were cut says so in properties."""
+    rows = {row.student: row for row in gradebook.build(results, course).rows} if course else {}
     when = (timestamp or _stable_time()).astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
     host = (socket.gethostname() or STABLE_HOST) if timestamp else STABLE_HOST
     root = ET.Element("testsuites")
@@ -102,7 +104,7 @@ def build(results, timestamp: dt.datetime | None = None) -> ET.Element:
             "time": _seconds(result.duration), "timestamp": when, "hostname": _text(host),
             "id": str(index), "package": _text(package)})
         properties = ET.SubElement(suite, "properties")
-        for name, value in _properties(result):
+        for name, value in _properties(result, rows.get(result.student)):
             ET.SubElement(properties, "property", name=name, value=_text(value))
         suite.extend(cases)
         ET.SubElement(suite, "system-out").text = _text("\n".join(printed))
@@ -115,8 +117,11 @@ def _add(case: ET.Element, tag: str, kind: str | None, message: str, text: str) 
     element.text = _text(text) if text else None
 
 
-def _properties(result) -> list[tuple[str, object]]:
+def _properties(result, row=None) -> list[tuple[str, object]]:
     found = [("score", f"{result.score:g}"), ("max_score", f"{result.max_score:g}")]
+    if row and result.assignment in row.penalties:
+        found += [("penalties", "; ".join(row.penalties[result.assignment])),
+                  ("score_after_penalties", f"{row.scores[result.assignment]:g}")]
     if any(t.bonus for t in result.tests):
         found.append(("bonus_score", f"{result.bonus_score:g}"))
     found.append(("isolation", result.isolation))
@@ -125,12 +130,12 @@ def _properties(result) -> list[tuple[str, object]]:
     return found
 
 
-def text(results, timestamp: dt.datetime | None = None) -> str:
-    root = build(results, timestamp)
+def text(results, timestamp: dt.datetime | None = None, course=None) -> str:
+    root = build(results, timestamp, course)
     ET.indent(root, space="\t")
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def write(results, path: Path, timestamp: dt.datetime | None = None) -> None:
+def write(results, path: Path, timestamp: dt.datetime | None = None, course=None) -> None:
     """``timestamp``: when the results were written (``now()``); None: a fixed one (``--stable``)."""
-    Path(path).write_text(text(results, timestamp), encoding="utf-8")
+    Path(path).write_text(text(results, timestamp, course), encoding="utf-8")
