@@ -32,7 +32,7 @@ def test_csv_gradebook_opens_in_excel(graded_class):
     note = below_sandbox_note(graded_class)
     assert table["张三"] == ["30", "12", "42", "42", "100.0", "0", "0", note]
     assert table["erin"] == ["22", "0", "22", "42", "52.4", "0", "6", "; ".join(filter(None, [
-        "udp-echo-h: not handed in", note]))]
+        "not handed in: udp-echo-h", note]))]
     assert table["frank"][:3] == ["0", "2", "2"]
     assert table["oscar"][:3] == ["", "", "0"]
     assert table["oscar"][-1] == "; ".join(filter(None, ["oscar.zip is not a zip file that can be opened",   # said once

@@ -115,6 +115,9 @@ class Gradebook:
         return f"percent over {where} {len(self.assignments)} assignments, {weighed}, {capped}"
 
 
+NOT_HANDED_IN = "not handed in"
+
+
 def grading_failed(test) -> bool:
     return test.grader_error
 
@@ -143,9 +146,10 @@ def build(results, course: Course | None = None) -> Gradebook:
         row.problems[:0] = [f"{where[0]}: {text}" if len(where) == 1 and where[0] else text
                             for text, where in row.errors.items()]
         failed = {a for where in row.errors.values() for a in where}
-        for a in columns:
-            if (a.id not in row.scores or a.id in row.absent) and a.id not in failed:
-                row.problems.append(f"{a.id}: not handed in")
+        row.absent |= {a.id for a in columns if a.id not in row.scores and a.id not in failed}
+        missing = [a.id for a in columns if a.id in row.absent and a.id not in failed]
+        if missing:                                   # one problem, the assignments listed
+            row.problems.append(f"{NOT_HANDED_IN}: {', '.join(missing)}")
         row.problems += course.similar.get(row.student, [])
         row.total = round(sum(row.scores.get(a.id, 0.0) for a in columns), 4)
         row.percent = _percent(row, columns, course.bonus)
