@@ -172,8 +172,9 @@ def _add(row: Row, r, course: Course) -> None:
     row.failed += sum(1 for t in r.tests if not t.passed and not t.bonus)
     taken = []
     for role, used in sorted(r.misnamed.items()):
+        cost = f"; -{course.misnamed_penalty:g}%" if course.misnamed_penalty else ""
         taken.append((course.misnamed_penalty, f"{used} graded as the {role} (its name should be one of the "
-                                               f"spec's; -{course.misnamed_penalty:g}%)"))
+                                               f"spec's{cost})"))
     late = _late(r, course)
     if late:
         taken.append(late)
