@@ -50,8 +50,8 @@ def misnamed_across(submission: Path, specs, taken=()) -> dict[str, dict[str, Pa
     bind); among fitting ones, the closest by name and by likeness to the role's reference wins.
     """
     taken = {n.lower() for n in taken} | {n.lower() for s in specs for r in s.roles.values() for n in r.files}
-    files = _files(submission)
-    candidates = [p for p in files if p.suffix.lower() == ".py" and not p.is_symlink() and p.name.lower() not in taken]
+    # never through a link: a link to a folder elsewhere would have the grader read files that are not the student's
+    candidates = [p for p in _files(submission, links=False) if p.suffix.lower() == ".py" and p.name.lower() not in taken]
     options = []
     for spec in specs:
         named = role_files(submission, spec)
@@ -72,12 +72,14 @@ def misnamed_across(submission: Path, specs, taken=()) -> dict[str, dict[str, Pa
     return found
 
 
-def _files(submission: Path) -> list[Path]:
-    """Files, shallowest first and by name within a level, down to MAX_DEPTH folders."""
+def _files(submission: Path, links: bool = True) -> list[Path]:
+    """Files, shallowest first and by name within a level, down to MAX_DEPTH folders (``links``: through
+    symbolic links too)."""
     found, level = [], [submission]
     for _ in range(MAX_DEPTH + 1):
-        found += sorted(p for d in level for p in d.iterdir() if p.is_file())
-        level = sorted(p for d in level for p in d.iterdir() if p.is_dir() and not p.name.startswith((".", "__")))
+        found += sorted(p for d in level for p in d.iterdir() if p.is_file() and (links or not p.is_symlink()))
+        level = sorted(p for d in level for p in d.iterdir() if p.is_dir() and not p.name.startswith((".", "__"))
+                       and (links or not p.is_symlink()))
     return found
 
 

@@ -310,3 +310,14 @@ def test_penalties_reach_the_json_and_alike_students_are_named(graded_term, tmp_
     assert "similar to lee (udp-echo server, identical)" in rows["kim"]["problems"]
     assert "similar to kim (udp-echo server, identical)" in rows["lee"]["problems"]
     assert "similar to" not in rows["bob"]["problems"]                     # 20% is no reason to look
+
+
+def test_the_search_never_goes_through_a_link(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    shutil.copy(EXAMPLES / "alice" / "serverudp.py", outside / "their_server.py")     # another student's
+    folder = tmp_path / "mo"
+    folder.mkdir()
+    (folder / "theirs").symlink_to(outside, target_is_directory=True)
+    (folder / "server.py").symlink_to(outside / "their_server.py")
+    assert discover.misnamed_across(folder, catalog.resolve(FOUR)) == {}
