@@ -58,10 +58,7 @@ class Student:
             else:
                 target = scratch / "students" / _hashed(self.name)
                 extract(self.source, target, MAX_STUDENT_BYTES, MAX_STUDENT_FILES)
-                self.path = target
-                if not self.submitted_at:
-                    with zipfile.ZipFile(self.source) as z:
-                        self.submitted_at = submitted.latest_zip_time(z.infolist())
+                self.path = target      # its entries' times are the student's to set: never a submission time
         except SubmissionProblem as exc:
             self.problem = str(exc)
         except OSError as exc:
@@ -193,10 +190,12 @@ def _open_class_zip(path: Path, specs, root: Path, skip=()) -> Class:
             def owner_of(entry):
                 if entry.parts[:n] != base or len(entry.parts) <= n or entry.parts[n].startswith("."):
                     return None
-                # a student is a folder, or a zip in the class's folder; other loose files are no one's
+                # a student is a folder, or a zip in the class's folder, or (Canvas) loose files named for
+                # them; other loose files are no one's
                 if len(entry.parts) > n + 1 or entry.folder or entry.parts[n].lower().endswith(".zip"):
                     return entry.parts[:n + 1]
-                return None
+                canvas = submitted.canvas_file(entry.parts[n])
+                return ("canvas", canvas["login"]) if canvas else None
             caps = dict(max_bytes=MAX_STUDENT_BYTES, max_files=MAX_STUDENT_FILES,
                         class_bytes=MAX_CLASS_BYTES, class_files=MAX_CLASS_FILES)
         troubles, outside = unpack(zf, entries, root.resolve(), owner_of, **caps)
@@ -224,9 +223,13 @@ def _open_class_zip(path: Path, specs, root: Path, skip=()) -> Class:
             owner = student.source.relative_to(root).parts
         except ValueError:
             continue
-        if not student.submitted_at:
-            student.submitted_at = submitted.latest_zip_time(
-                e.info for e in entries if not e.bad and e.parts[:len(owner)] == owner)
+        if student.files:                # Canvas: the entries of the student's own files
+            names = {p.name for p in student.files.values()}
+            mine = [e.info for e in entries if not e.bad and e.parts[:-1] == base and e.parts[-1] in names]
+        else:
+            mine = [e.info for e in entries if not e.bad and e.parts[:len(owner)] == owner]
+        # the platform's download: its entries' times are when each file was handed in
+        student.submitted_at = student.submitted_at or submitted.latest_zip_time(mine)
         if owner in troubles:
             student.problem = reason(troubles[owner], hint=True)
             found.add(owner)

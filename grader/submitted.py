@@ -6,8 +6,9 @@ resets them):
 - Gradescope: ``submission_metadata.json`` beside the submission folder
   (``created_at``), or a ``submission_metadata.yml`` export at the top of a class
   folder (each ``submission_N`` folder's ``:created_at:`` and submitters' ``:sid:``);
-- a zip (one student's, or the class's "download all"): the latest time among the
-  student's entries. Zip times carry no time zone: they are read as this
+- the platform's zip (the class's "download all", graded as the zip): the latest
+  time among the student's entries; never a zip the student made, whose times are
+  theirs to choose. Zip times carry no time zone: they are read as this
   machine's local time, which is the platform's when the teacher's machine is in
   the course's time zone;
 - Moodle names a student's folder ``Full Name_123456_assignsubmission_file_``:

@@ -147,28 +147,27 @@ class Term:
 
 @pytest.fixture(scope="module")
 def graded_term(tmp_path_factory) -> Term:
-    """`grade CLASS` run where the course file is. bob handed in tcp-echo-threaded only; kim handed in
-    udp-echo with the wrong file names; lee's zip of udp-echo (from Moodle) was made in 2026-10-12, after
+    """`grade CLASS.zip` run where the course file is. bob handed in tcp-echo-threaded only; kim handed in
+    udp-echo with the wrong file names; lee's udp-echo (a Moodle folder) was handed in on 2026-10-12, after
     its due date; canvasstu's files (frank's udp-echo) come as Canvas names them."""
     root = tmp_path_factory.mktemp("term")
-    klass = root / "class"
-    shutil.copytree(EXAMPLES / "bob", klass / "bob")
-    (klass / "kim").mkdir()
-    shutil.copy(EXAMPLES / "alice" / "serverudp.py", klass / "kim" / "UDPServer.py")
-    shutil.copy(EXAMPLES / "alice" / "clientudp.py", klass / "kim" / "my_client.py")
-    for name, file in (("serverudp.py", "canvasstu_555_777_serverudp.py"),
-                       ("clientudp.py", "canvasstu_LATE_555_777_clientudp-1.py")):      # a Canvas download
-        shutil.copy(EXAMPLES / "frank" / name, klass / file)
-    with zipfile.ZipFile(klass / "lee_4242_assignsubmission_file_.zip", "w") as z:
-        for name in ("serverudp.py", "clientudp.py"):
-            info = zipfile.ZipInfo(name, date_time=(2026, 10, 12, 9, 30, 0))
-            z.writestr(info, (EXAMPLES / "alice" / name).read_bytes())
+    on_time, late = (2026, 10, 1, 12, 0, 0), (2026, 10, 12, 9, 30, 0)
+    entries = [(f"bob/{name}", EXAMPLES / "bob" / name, on_time) for name in ("client.py", "serverthread.py")]
+    entries += [("kim/UDPServer.py", EXAMPLES / "alice" / "serverudp.py", on_time),
+                ("kim/my_client.py", EXAMPLES / "alice" / "clientudp.py", on_time)]
+    entries += [(f"lee_4242_assignsubmission_file_/{name}", EXAMPLES / "alice" / name, late)      # Moodle's way
+                for name in ("serverudp.py", "clientudp.py")]
+    entries += [("canvasstu_555_777_serverudp.py", EXAMPLES / "frank" / "serverudp.py", on_time),  # Canvas's
+                ("canvasstu_LATE_555_777_clientudp-1.py", EXAMPLES / "frank" / "clientudp.py", on_time)]
+    with zipfile.ZipFile(root / "class.zip", "w") as z:     # the platform's download: its times are the truth
+        for name, source, when in entries:
+            z.writestr(zipfile.ZipInfo(name, date_time=when), source.read_bytes())
     path = course_file(root, four_assignments(
         "[course]\nmisnamed_penalty = 10\n[late]\nper_day = 20\n"
         '[outputs]\njson = "out/results.json"\ncsv = "out/grades.csv"\nmoodle = "out/moodle.csv"\n'
         'canvas = "out/canvas.csv"\nfeedback = "out/feedback"\njunit = "out/junit.xml"\n',
         **{"udp-echo": "2026-10-10T23:59:00"}))
-    proc = subprocess.run([sys.executable, "-m", "grader", "class", "--no-cache"], cwd=root, capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "grader", "class.zip", "--no-cache"], cwd=root, capture_output=True,
                           text=True, timeout=900, env={**os.environ, "COLUMNS": "250"})
     results = [res.AssignmentResult.from_dict(r)
                for r in json.loads((root / "out" / "results.json").read_text(encoding="utf-8"))]
@@ -321,3 +320,17 @@ def test_the_search_never_goes_through_a_link(tmp_path):
     (folder / "theirs").symlink_to(outside, target_is_directory=True)
     (folder / "server.py").symlink_to(outside / "their_server.py")
     assert discover.misnamed_across(folder, catalog.resolve(FOUR)) == {}
+
+
+def test_a_students_own_zip_sets_no_submission_time(tmp_path):
+    """Its entries' times are the student's to choose: a late student would date them early."""
+    klass = tmp_path / "class"
+    klass.mkdir()
+    with zipfile.ZipFile(klass / "sly.zip", "w") as z:
+        for name in ("serverudp.py", "clientudp.py"):
+            z.writestr(zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0)), (EXAMPLES / "alice" / name).read_bytes())
+    from grader import classroom
+    found = classroom.open_class(klass, catalog.resolve(FOUR), tmp_path / "scratch")
+    [sly] = found.students
+    sly.prepare(tmp_path / "scratch")
+    assert sly.path is not None and sly.submitted_at == ""
