@@ -208,7 +208,7 @@ def test_grade_new_course_writes_a_course_file_that_grade_reads(tmp_path):
 
 
 def test_a_student_who_handed_in_one_assignment_gets_its_points_over_the_course(graded_term):
-    results, book, specs = graded_term.results, graded_term.book, graded_term.specs
+    book, specs = graded_term.book, graded_term.specs
     bob = next(r for r in book.rows if r.student == "bob")
     course_total = sum(s.max_score for s in specs)
     assert book.maximum == course_total
@@ -218,7 +218,7 @@ def test_a_student_who_handed_in_one_assignment_gets_its_points_over_the_course(
 
 
 def test_a_misnamed_server_is_found_graded_and_its_name_reported(graded_term):
-    results, book, specs = graded_term.results, graded_term.book, graded_term.specs
+    results, book = graded_term.results, graded_term.book
     kim = {r.assignment: r for r in results if r.student == "kim"}
     echo = kim["udp-echo"]
     assert echo.misnamed == {"server": "UDPServer.py", "client": "my_client.py"}
@@ -230,7 +230,7 @@ def test_a_misnamed_server_is_found_graded_and_its_name_reported(graded_term):
 
 
 def test_a_late_zip_is_penalised_from_its_entries_times_and_keeps_its_moodle_id(graded_term):
-    results, book, specs = graded_term.results, graded_term.book, graded_term.specs
+    results, book = graded_term.results, graded_term.book
     lee = {r.assignment: r for r in results if r.student == "lee"}["udp-echo"]
     assert lee.student_id == "4242"
     assert dt.datetime.fromisoformat(lee.submitted_at).replace(tzinfo=None) == dt.datetime(2026, 10, 12, 9, 30)
@@ -263,7 +263,7 @@ def test_gradescope_metadata_gives_the_time_and_the_sid(tmp_path):
 
 
 def test_moodle_and_canvas_imports_carry_the_platforms_ids(graded_term, tmp_path):
-    results, book, specs = graded_term.results, graded_term.book, graded_term.specs
+    results, book = graded_term.results, graded_term.book
     canvas = {r.assignment: r for r in results if r.student == "canvasstu"}
     assert canvas["udp-echo"].student_id == "555" and canvas["udp-echo"].files == {
         "server": "serverudp.py", "client": "clientudp.py"}                     # the names as handed in
