@@ -8,25 +8,11 @@ from pathlib import Path
 from grader import batch, cache, catalog, discover
 from grader.cache import ResultCache
 from grader.engine import Engine
-from grader.results import AssignmentResult
 from grader.spec import Spec
 
 
 def pick_specs(submission: Path, specs: list[Spec]) -> list[Spec]:
     return [s for s in specs if discover.applies(submission, s)]
-
-
-def grade_submission(path: str | Path, *, specs: list[str] | None = None, specs_dir: str | None = None,
-                     jobs: int | None = None, isolation: str | None = None,
-                     seed: int | None = None, python: str = sys.executable) -> list[AssignmentResult]:
-    """Grade one student's folder against the named specs, or every spec whose files are present."""
-    submission = Path(path)
-    chosen = catalog.resolve(specs, specs_dir and Path(specs_dir)) if specs else \
-        pick_specs(submission, catalog.load_all(specs_dir and Path(specs_dir)))
-    if seed is not None:
-        chosen = [s.with_seed(seed) for s in chosen]
-    with Engine(jobs=jobs, isolation=isolation, python=python) as engine:
-        return engine.grade_all([(submission, spec, None) for spec in chosen])
 
 
 def grade_class(path: str | Path, *, specs: list[str] | None = None, specs_dir: str | None = None,

@@ -5,7 +5,7 @@ runs or formats anything beyond the Gradescope-shaped dictionary.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from grader.net.transcript import render
 
@@ -165,6 +165,3 @@ class AssignmentResult:
                    grader_error=grader_error, misnamed=x.pop("misnamed", {}),
                    submitted_at=x.pop("submitted_at", ""), student_id=x.pop("student_id", ""))
 
-
-def as_plain(obj) -> dict:
-    return asdict(obj)

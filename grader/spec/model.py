@@ -13,10 +13,6 @@ from grader.spec.variables import substitute
 from grader.generate import Generation
 from grader.net.shaping import NetworkProfile
 
-TAGS = ("startup", "transport", "protocol", "state", "concurrency",
-        "client", "robustness", "interop")
-
-
 @dataclass(frozen=True)
 class Expectation:
     """What a message (or an output line) must look like.
