@@ -140,7 +140,8 @@ def grade_class(path: Path, specs: list[Spec], engine, *, all_specs: bool = Fals
         keys = cache or ResultCache(None)
         keeping = keys.folder is not None    # until the cache cannot be written
         for student in students:
-            for spec, result in _plan(student, specs, all_specs, scratch, engine.isolation):
+            plan, misnamed = _plan(student, specs, all_specs, scratch, engine.isolation)
+            for spec, result in plan:
                 want = _Wanted(student.name, spec)
                 if result is None:
                     want.key = _key(keys, student, spec, engine.isolation)
@@ -152,7 +153,7 @@ def grade_class(path: Path, specs: list[Spec], engine, *, all_specs: bool = Fals
                 if result is None:
                     future = by_key.get(want.key) if want.key else None
                     if future is None:
-                        future = _submit(engine, student, spec, specs)
+                        future = _submit(engine, student, spec, misnamed.get(spec.id, {}))
                         if want.key:
                             by_key[want.key] = future
                     futures.setdefault(future, []).append(want)
@@ -269,12 +270,9 @@ def _with_submission(result: AssignmentResult, student) -> AssignmentResult:
     return replace(result, submitted_at=student.submitted_at, student_id=student.lms_id)
 
 
-def _submit(engine, student, spec, specs):
-    """Queue the student's tests; a failure before any test runs is returned as a done future.
-    Files under other names are matched to the roles of all the run's specs at once, so that no
-    file is graded for two assignments."""
+def _submit(engine, student, spec, misnamed: dict):
+    """Queue the student's tests; a failure before any test runs is returned as a done future."""
     try:
-        misnamed = discover.misnamed_across(student.path, specs).get(spec.id, {})
         return engine.submit(student.path, spec, student.name, misnamed=misnamed)
     except Exception as exc:
         future: Future = Future()
@@ -282,23 +280,26 @@ def _submit(engine, student, spec, specs):
         return future
 
 
-def _plan(student, specs, all_specs, scratch, isolation) -> list[tuple[Spec | None, AssignmentResult | None]]:
-    """(spec, None) for each assignment to grade, or (None, result) saying why there is none."""
+def _plan(student, specs, all_specs, scratch, isolation) -> tuple[list[tuple[Spec | None, AssignmentResult | None]],
+                                                                   dict[str, dict[str, Path]]]:
+    """(spec, None) for each assignment to grade, or (None, result) saying why there is none; and the files
+    under other names that fit the specs' roles (``discover.misnamed_across``: matched for all the run's
+    specs at once, so that no file is graded for two assignments)."""
     student.prepare(scratch)
     if student.problem:
         chosen = specs if all_specs else [None]
-        return [(spec, failed(student.name, student.problem, spec, isolation)) for spec in chosen]
+        return [(spec, failed(student.name, student.problem, spec, isolation)) for spec in chosen], {}
     try:
+        misnamed = discover.misnamed_across(student.path, specs)
         chosen = specs if all_specs else [s for s in specs if discover.applies(student.path, s)]
         if not chosen:           # no file by its name: the assignments whose roles files fit under others
-            fitting = discover.misnamed_across(student.path, specs)
-            chosen = [s for s in specs if fitting.get(s.id)]
+            chosen = [s for s in specs if misnamed.get(s.id)]
     except OSError as exc:
         return [(None, failed(student.name, f"could not read the submission: {exc.strerror or exc}",
-                              isolation=isolation))]
+                              isolation=isolation))], {}
     if not chosen:
-        return [(None, failed(student.name, nothing_found(student.path, specs), isolation=isolation))]
-    return [(spec, None) for spec in chosen]
+        return [(None, failed(student.name, nothing_found(student.path, specs), isolation=isolation))], {}
+    return [(spec, None) for spec in chosen], misnamed
 
 
 def nothing_found(folder: Path, specs: list[Spec]) -> str:

@@ -16,7 +16,6 @@ from pathlib import Path
 
 MAX_DEPTH = 2    # a zip often wraps the files in one or two folders
 MAX_SOURCE_BYTES = 256 << 10
-CLOSE_NAME = 0.6
 
 
 def find_role_file(submission: Path, names) -> Path | None:
@@ -51,16 +50,20 @@ def misnamed_across(submission: Path, specs, taken=()) -> dict[str, dict[str, Pa
     """
     taken = {n.lower() for n in taken} | {n.lower() for s in specs for r in s.roles.values() for n in r.files}
     # never through a link: a link to a folder elsewhere would have the grader read files that are not the student's
-    candidates = [p for p in _files(submission, links=False) if p.suffix.lower() == ".py" and p.name.lower() not in taken]
+    sources = {p: _source(p) for p in _files(submission, links=False)
+               if p.suffix.lower() == ".py" and p.name.lower() not in taken}
+    sources = {p: text for p, text in sources.items() if text is not None}
+    words = {p: _words(text) for p, text in sources.items()}
     options = []
     for spec in specs:
         named = role_files(submission, spec)
         for name, role in spec.roles.items():
             if named[name] is not None:
                 continue
-            for path in candidates:
-                if _fits(path, spec, _is_server(name, role)):
-                    score = _closeness(path, role.files) + _likeness(path, role.reference)
+            reference = _words(_source(role.reference) or "") if role.reference else set()
+            for path, text in sources.items():
+                if _fits(text, spec, _is_server(name, role)):
+                    score = _closeness(path, role.files) + _likeness(words[path], reference)
                     options.append((-score, len(path.parts), str(path), spec.id, name, path))
     found: dict[str, dict[str, Path]] = {}
     used: set[Path] = set()
@@ -87,13 +90,18 @@ def _is_server(name: str, role) -> bool:
     return "server" in name.lower() or any("server" in f.lower() for f in role.files)
 
 
-def _fits(path: Path, spec, server: bool) -> bool:
+def _source(path: Path) -> str | None:
+    """A program's text, or None when it cannot be read or is too large to be one."""
     try:
-        if path.stat().st_size > MAX_SOURCE_BYTES:
-            return False
-        code = _code(path.read_text(encoding="utf-8", errors="replace"))
+        if Path(path).stat().st_size > MAX_SOURCE_BYTES:
+            return None
+        return Path(path).read_text(encoding="utf-8", errors="replace")
     except OSError:
-        return False
+        return None
+
+
+def _fits(text: str, spec, server: bool) -> bool:
+    code = _code(text)
     if "socket" not in code:
         return False
     udp = "SOCK_DGRAM" in code
@@ -116,16 +124,9 @@ def _closeness(path: Path, names) -> float:
                for n in names)
 
 
-def _likeness(path: Path, reference: Path | None) -> float:
-    """Shared names and string literals with the reference program, 0..1 (a contact server says
-    "add" and "Not found"; an echo server does not)."""
-    if reference is None:
-        return 0.0
-    try:
-        ours, theirs = (_words(Path(p).read_text(encoding="utf-8", errors="replace")[:MAX_SOURCE_BYTES])
-                        for p in (path, reference))
-    except OSError:
-        return 0.0
+def _likeness(ours: set[str], theirs: set[str]) -> float:
+    """Shared names and string literals with the reference program (``_words`` of each), 0..1 (a contact
+    server says "add" and "Not found"; an echo server does not)."""
     return len(ours & theirs) / len(ours | theirs) if ours | theirs else 0.0
 
 
