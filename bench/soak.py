@@ -161,9 +161,8 @@ def flips_of(results, students: dict[str, dict]) -> tuple[list[dict], dict]:
 # -- the run --------------------------------------------------------------------
 def machine_cpu() -> float:
     """Seconds the machine's cores have been busy, every process and kernel thread included."""
-    with open("/proc/stat") as f:
-        fields = [int(x) for x in f.readline().split()[1:9]]
-    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+    _, busy = admission.cpu_ticks()
+    return busy / os.sysconf("SC_CLK_TCK")
 
 
 def grade_once(klass: Path, specs, jobs: int | None) -> dict:

@@ -34,13 +34,12 @@ def moodle_id(folder_name: str) -> str:
 
 
 def canvas_file(file_name: str) -> re.Match | None:
-    """The parts of a Canvas download's file name, or None. Canvas adds "-1", "-2" to a file handed
-    in again: that is taken off the name."""
-    match = CANVAS_FILE.match(file_name)
-    return match
+    """The parts of a Canvas download's file name (login, late, user, submission, name), or None."""
+    return CANVAS_FILE.match(file_name)
 
 
 def canvas_original(name: str) -> str:
+    """The file's name as handed in: Canvas adds "-1", "-2" to a file handed in again."""
     return re.sub(r"-\d+(\.[A-Za-z0-9]+)$", r"\1", name)
 
 

@@ -40,7 +40,6 @@ class Course:
     misnamed_penalty: float = 0.0
     late: LatePolicy = LatePolicy()
     extensions: dict = field(default_factory=dict)      # student -> assignment id -> due
-    name: str = ""
     similar: dict = field(default_factory=dict)         # student -> "similar to X (...)" (``similar_from``)
 
 
@@ -69,7 +68,7 @@ def course_from(config: Config, specs) -> Course:
         for student, dues in config.extensions.items():
             if number in dues:
                 extensions.setdefault(student, {})[spec.id] = dues[number]
-    return Course(tuple(columns), config.bonus, config.misnamed_penalty, config.late, extensions, config.name)
+    return Course(tuple(columns), config.bonus, config.misnamed_penalty, config.late, extensions)
 
 
 @dataclass
@@ -85,7 +84,6 @@ class Row:
     penalties: dict[str, list[str]] = field(default_factory=dict)   # assignment -> what was taken and why
     student_id: str = ""
     incomplete: bool = False               # a submission or a test could not be graded
-    errors: dict[str, list[str]] = field(default_factory=dict)      # why not gradable -> assignments
     absent: set[str] = field(default_factory=set)                   # assignments not handed in
 
     @property
@@ -130,6 +128,7 @@ def not_handed_in(test) -> bool:
 def build(results, course: Course | None = None) -> Gradebook:
     course = course or Course()
     rows: dict[str, Row] = {}
+    errors: dict[str, dict[str, list[str]]] = {}     # student -> why not gradable -> assignments
     seen: dict[str, Assignment] = {}
     for r in sorted(results, key=lambda r: (r.student, r.assignment)):
         row = rows.setdefault(r.student, Row(r.student))
@@ -138,14 +137,15 @@ def build(results, course: Course | None = None) -> Gradebook:
         if r.assignment:
             known = seen.setdefault(r.assignment, Assignment(r.assignment, r.title, r.max_score))
             known.max_score = max(known.max_score, r.max_score)
-        _add(row, r, course)
+        _add(row, r, course, errors.setdefault(r.student, {}))
     columns = list(course.columns) or sorted(seen.values(), key=lambda a: a.id)
     book = Gradebook(columns, list(rows.values()), "course" if course.columns else "run", course.bonus)
     for row in book.rows:
         # A zip that cannot be opened fails every assignment alike: said once, without them.
+        theirs = errors.get(row.student, {})
         row.problems[:0] = [f"{where[0]}: {text}" if len(where) == 1 and where[0] else text
-                            for text, where in row.errors.items()]
-        failed = {a for where in row.errors.values() for a in where}
+                            for text, where in theirs.items()]
+        failed = {a for where in theirs.values() for a in where}
         row.absent |= {a.id for a in columns if a.id not in row.scores and a.id not in failed}
         missing = [a.id for a in columns if a.id in row.absent and a.id not in failed]
         if missing:                                   # one problem, the assignments listed
@@ -157,9 +157,9 @@ def build(results, course: Course | None = None) -> Gradebook:
     return book
 
 
-def _add(row: Row, r, course: Course) -> None:
+def _add(row: Row, r, course: Course, errors: dict[str, list[str]]) -> None:
     if r.error:
-        row.errors.setdefault(r.error, []).append(r.assignment)
+        errors.setdefault(r.error, []).append(r.assignment)
         row.incomplete = True
         return
     if r.tests and all(not_handed_in(t) for t in r.tests):
@@ -229,6 +229,11 @@ def _merged(problems: list[str]) -> list[str]:
             seen.add(p)
             kept.append(p)
     return kept
+
+
+def penalised(book: Gradebook) -> dict[tuple[str, str], tuple[list[str], float]]:
+    """(student, assignment) -> (what was taken and why, the points left), for those cut."""
+    return {(row.student, a): (why, row.scores[a]) for row in book.rows for a, why in row.penalties.items()}
 
 
 def below(book: Gradebook, percent: float) -> list[Row]:

@@ -28,13 +28,12 @@ def record(result) -> dict:
 
 
 def write(results, path: Path, course=None) -> None:
-    rows = {row.student: row for row in gradebook.build(results, course).rows} if course else {}
+    cut = gradebook.penalised(gradebook.build(results, course)) if course else {}
     records = []
     for result in results:
         d = record(result)
-        row = rows.get(result.student)
-        if row and result.assignment in row.penalties:
-            d["extra_data"]["penalties"] = row.penalties[result.assignment]
-            d["extra_data"]["score_after_penalties"] = row.scores[result.assignment]
+        if (result.student, result.assignment) in cut:
+            why, left = cut[result.student, result.assignment]
+            d["extra_data"].update(penalties=why, score_after_penalties=left)
         records.append(d)
     Path(path).write_text(json.dumps(records, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

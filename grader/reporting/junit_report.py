@@ -67,7 +67,7 @@ def _part(name: str) -> str:
 
 def build(results, timestamp: dt.datetime | None = None, course=None) -> ET.Element:
     """``course``: the course file's gradebook course; a suite whose points were cut says so in properties."""
-    rows = {row.student: row for row in gradebook.build(results, course).rows} if course else {}
+    cut = gradebook.penalised(gradebook.build(results, course)) if course else {}
     when = (timestamp or _stable_time()).astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
     host = (socket.gethostname() or STABLE_HOST) if timestamp else STABLE_HOST
     root = ET.Element("testsuites")
@@ -104,7 +104,7 @@ def build(results, timestamp: dt.datetime | None = None, course=None) -> ET.Elem
             "time": _seconds(result.duration), "timestamp": when, "hostname": _text(host),
             "id": str(index), "package": _text(package)})
         properties = ET.SubElement(suite, "properties")
-        for name, value in _properties(result, rows.get(result.student)):
+        for name, value in _properties(result, cut.get((result.student, result.assignment))):
             ET.SubElement(properties, "property", name=name, value=_text(value))
         suite.extend(cases)
         ET.SubElement(suite, "system-out").text = _text("\n".join(printed))
@@ -117,11 +117,11 @@ def _add(case: ET.Element, tag: str, kind: str | None, message: str, text: str) 
     element.text = _text(text) if text else None
 
 
-def _properties(result, row=None) -> list[tuple[str, object]]:
+def _properties(result, cut: tuple[list[str], float] | None = None) -> list[tuple[str, object]]:
+    """``cut``: what the course's penalties took from it and the points left (``gradebook.penalised``)."""
     found = [("score", f"{result.score:g}"), ("max_score", f"{result.max_score:g}")]
-    if row and result.assignment in row.penalties:
-        found += [("penalties", "; ".join(row.penalties[result.assignment])),
-                  ("score_after_penalties", f"{row.scores[result.assignment]:g}")]
+    if cut:
+        found += [("penalties", "; ".join(cut[0])), ("score_after_penalties", f"{cut[1]:g}")]
     if any(t.bonus for t in result.tests):
         found.append(("bonus_score", f"{result.bonus_score:g}"))
     found.append(("isolation", result.isolation))

@@ -58,6 +58,17 @@ def memory_reserve() -> int:
     return max(512 << 20, total // 10)
 
 
+def cpu_ticks() -> tuple[int, int] | None:
+    """(all, busy) clock ticks of the machine's cores since boot, from /proc/stat: idle and iowait are
+    not busy, steal is (another machine had the core)."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:9]]
+        return sum(fields), sum(fields) - fields[3] - fields[4]
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def ceiling() -> int:
     """The most tests at once this machine's memory and cores allow."""
     by_memory = max(0, available_memory() - memory_reserve()) // MEMORY_PER_TEST
@@ -96,13 +107,9 @@ class MachineProbe:
     @staticmethod
     def _counters() -> dict:
         counters = {"wall": time.monotonic() * 1e6}
-        try:
-            with open("/proc/stat") as f:
-                fields = [int(x) for x in f.readline().split()[1:9]]
-            idle = fields[3] + fields[4]                 # idle + iowait; steal counts as busy
-            counters["total"], counters["busy"] = sum(fields), sum(fields) - idle
-        except (OSError, ValueError, IndexError):
-            pass
+        ticks = cpu_ticks()
+        if ticks:
+            counters["total"], counters["busy"] = ticks
         for name, path in (("cpu_stall", "/proc/pressure/cpu"), ("memory_stall", "/proc/pressure/memory")):
             try:
                 with open(path) as f:
@@ -176,12 +183,6 @@ class Admission:
         self._stop.set()
         if self._controller and self._controller is not threading.current_thread():
             self._controller.join()
-
-    def describe(self) -> str:
-        if not self.adaptive:
-            return f"at most {self.limit} tests at once (-j)"
-        return (f"tests at once following the machine, {self.floor} to {self.ceiling} "
-                f"(now {self.limit}, at most {self.peak_running} so far)")
 
     # -- waiting in line ----------------------------------------------------
     def _enter(self) -> bool:
