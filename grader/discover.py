@@ -60,7 +60,7 @@ def misnamed_across(submission: Path, specs, taken=()) -> dict[str, dict[str, Pa
         for name, role in spec.roles.items():
             if named[name] is not None:
                 continue
-            reference = _words(_source(role.reference) or "") if role.reference else set()
+            reference = _reference_words(role.reference)
             for path, text in sources.items():
                 if _fits(text, spec, _is_server(name, role)):
                     score = _closeness(path, role.files) + _likeness(words[path], reference)
@@ -98,6 +98,15 @@ def _source(path: Path) -> str | None:
         return Path(path).read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
+
+
+def _reference_words(reference: Path | None) -> set[str]:
+    """The reference program's ``_words`` (its first MAX_SOURCE_BYTES), none when there is none to read."""
+    try:
+        return _words(Path(reference).read_text(encoding="utf-8", errors="replace")[:MAX_SOURCE_BYTES]) \
+            if reference else set()
+    except OSError:
+        return set()
 
 
 def _fits(text: str, spec, server: bool) -> bool:
