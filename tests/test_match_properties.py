@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 from grader.match import TRAILING_PUNCTUATION, captures, text_matches, tolerant_form
 from grader.spec.model import Expectation
@@ -24,15 +24,19 @@ def expect(kind: str, *values: str, match: str = "tolerant") -> Expectation:
 
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=40))
-def test_the_tolerant_form_is_stable(text):
+def test_the_tolerant_form_has_no_loose_space(text):
+    # Not claimed: that it is stable. ". :" gives "." and "." gives "": trailing punctuation and spaces
+    # are taken off in one pass (noted on issue 15).
     once = tolerant_form(text)
-    assert tolerant_form(once) == once
     assert once == once.strip() and "  " not in once
+    assert once == once.casefold()
 
 
 @settings(max_examples=200, deadline=None)
 @given(WORDS, SPACES, st.sampled_from(["", *TRAILING_PUNCTUATION]), st.booleans())
 def test_what_a_teacher_forgives_matches_tolerantly_and_not_exactly(words, gap, stop, upper):
+    # a change of case keeps the letters only where upper() does ('ı'.upper() is 'I', another letter)
+    assume(not upper or all(w.upper().casefold() == w.casefold() for w in words))
     expected = " ".join(words)
     got = gap + gap.join(w.upper() if upper else w for w in words) + stop + gap
     assert text_matches(expect("equals", expected), got)
