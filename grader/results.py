@@ -7,7 +7,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from grader.net.transcript import render
+
+
+@dataclass
+class Entry:
+    t: float | None    # seconds since the test started (None: left out for a reproducible record)
+    who: str           # client name, "server", "client program", "relay"
+    event: str         # sent | received | connected | closed | note
+    data: str = ""
+
+    def line(self) -> str:
+        arrow = {"sent": "->", "received": "<-"}.get(self.event, "--")
+        body = repr(self.data) if self.event in ("sent", "received") else (self.data or self.event)
+        when = "" if self.t is None else f"{self.t:7.3f}s "
+        return f"{when}{self.who:>8} {arrow} {body}"
+
+
+def render(entries: list[dict]) -> str:
+    """A test's transcript as lines of text."""
+    return "\n".join(Entry(**e).line() for e in entries)
 
 
 @dataclass

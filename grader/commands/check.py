@@ -24,11 +24,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from grader import catalog
+from grader.spec import catalog
 from grader.commands import print_error
 from grader.commands.options import at_least_one
 from grader.reporting import terminal
-from grader.engine import Engine
+from grader.grading.engine import Engine
 from grader.results import AssignmentResult
 from grader.saboteurs import SABOTEURS, Saboteur, write_config
 from grader.spec import Spec

@@ -13,13 +13,15 @@ from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 
-from grader import api, cache, catalog, config
+from grader.grading import api, cache
+from grader.spec import catalog
+from grader.input import config
 from grader.commands import UsageError, is_stdout
 from grader.commands.options import SEED_MAX, at_least_one, percent, seed, shard
 from grader.reporting import (csv_report, feedback, gradebook, gradescope, html_report, json_report,
                               junit_report, lms, progress, terminal)
 from grader.runner import isolation
-from grader.stable import stable
+from grader.reporting.stable import stable
 
 HELP = "grade a student's folder, a class folder, or a zip of either (the default command)"
 AUTOGRADER = "/autograder"

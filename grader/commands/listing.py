@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.table import Table
 from rich.text import Text
 
-from grader import catalog
+from grader.spec import catalog
 from grader.commands import UsageError
 
 HELP = "list the tests of specs (the shipped ones by default): name, points, kind, bonus and hidden"

@@ -1,7 +1,7 @@
 """``grade merge RESULT.json...``: combine the ``--json`` files of shards into the outputs of one run.
 
 Every record a shard writes carries K, N, the class's size and a digest of its
-student list (``extra["shard"]``, see ``grader.batch.shard_mark``), so merge
+student list (``extra["shard"]``, see ``grader.grading.batch.shard_mark``), so merge
 refuses, with exit status 1 and nothing written, a set of files that is not one
 class's whole: a shard missing or given twice, shards of another class or cut
 into another N, shard files mixed with files graded without ``--shard``.
@@ -21,8 +21,8 @@ import json
 import sys
 from pathlib import Path
 
-from grader import config
-from grader.batch import SHARD, shard_sizes
+from grader.input import config
+from grader.grading.batch import SHARD, shard_sizes
 from grader.commands import UsageError, print_error
 from grader.commands.grade import (add_output_arguments, add_similar_argument, course_of, course_settings,
                                    write_outputs)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader import config
+from grader.input import config
 from grader.commands import UsageError
 
 HELP = "write a commented course file (sockgrade.toml): assignments, due dates, policies, outputs"

@@ -1,7 +1,7 @@
 """``grade similar CLASS``: which students' code is alike, pair by pair, per role of each assignment.
 
 The students and their files are found as ``grade`` finds them; code from the spec's reference
-programs and from ``--base`` files (the lecture's code) does not count (``grader.similarity``).
+programs and from ``--base`` files (the lecture's code) does not count (``grader.grading.similarity``).
 """
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from grader import catalog, config
+from grader.spec import catalog
+from grader.input import config
 from grader.commands import UsageError
 from grader.reporting import similarity_report
 from grader.spec import SpecError
@@ -69,7 +70,7 @@ def run(args, console) -> int:
         raise SpecError(exc.source, exc.message + (f" ({exc.hint})" if exc.hint else ""),
                         path=exc.path, line=exc.line) from None
 
-    from grader import similarity      # copydetect (and the matplotlib it imports) only when comparing
+    from grader.grading import similarity      # copydetect (and the matplotlib it imports) only when comparing
     try:
         comparison = similarity.compare_class(path, specs, chosen=bool(args.specs), base=args.base)
     except similarity.SimilarityError as exc:

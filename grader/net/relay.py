@@ -26,7 +26,8 @@ import threading
 import time
 from typing import Callable
 
-from grader.net.shaping import NetworkProfile, Shaper
+from grader.net.shaping import Shaper
+from grader.spec.network import NetworkProfile
 from grader.net.transcript import Transcript, escape
 
 MAX_DATAGRAM = 65535

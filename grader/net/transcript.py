@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
+
+from grader.results import Entry
 
 
 def escape(data: bytes) -> str:
@@ -13,20 +15,6 @@ def escape(data: bytes) -> str:
 
 def decode(data: bytes) -> str:
     return data.decode("utf-8", errors="backslashreplace")
-
-
-@dataclass
-class Entry:
-    t: float | None    # seconds since the test started (None: left out for a reproducible record)
-    who: str           # client name, "server", "client program", "relay"
-    event: str         # sent | received | connected | closed | note
-    data: str = ""
-
-    def line(self) -> str:
-        arrow = {"sent": "->", "received": "<-"}.get(self.event, "--")
-        body = repr(self.data) if self.event in ("sent", "received") else (self.data or self.event)
-        when = "" if self.t is None else f"{self.t:7.3f}s "
-        return f"{when}{self.who:>8} {arrow} {body}"
 
 
 class Transcript:
@@ -40,7 +28,3 @@ class Transcript:
 
     def to_list(self) -> list[dict]:
         return [asdict(e) for e in self.entries]
-
-
-def render(entries: list[dict]) -> str:
-    return "\n".join(Entry(**e).line() for e in entries)

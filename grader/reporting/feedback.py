@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from grader.net.transcript import render
+from grader.results import render
 from grader.reporting import causes, isolation_note
 from grader.reporting.gradebook import build, grading_failed, not_handed_in, points
 

@@ -2,7 +2,7 @@
 
 The CSV gradebook, the class report, the terminal summary, the LMS imports and
 ``--fail-under`` all read this one table, so they agree on what a student's
-mark is. With a course file (``grader/config.py``) the percent is over the
+mark is. With a course file (``grader/input/config.py``) the percent is over the
 course's assignments, each weighed by its ``weight`` (default: its points), and
 one not handed in counts 0; without one, over the run's assignments (``over``
 says which). Bonus points are shown apart and count per the course's bonus
@@ -15,7 +15,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 
-from grader.config import Config, LatePolicy
+from grader.input.config import Config, LatePolicy
 
 
 @dataclass

@@ -8,7 +8,6 @@ import os
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from grader.batch import Progress as Quiet
 from grader.reporting.gradebook import grading_failed
 
 
@@ -16,7 +15,9 @@ def wanted(console) -> bool:
     return console.is_terminal and not os.environ.get("CI")
 
 
-class Bar(Quiet):
+class Bar:
+    """What ``grader.grading.batch.Progress`` is told, shown as a rich progress bar."""
+
     def __init__(self, console):
         self.progress = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(),
                                  TextColumn("students · {task.fields[failing]} with failed tests · "

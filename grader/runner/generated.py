@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from grader import generate
+from grader.runner import generate
 from grader.net.peer import Peer
 from grader.net.transcript import Transcript, escape
 from grader.runner.context import Job, Outcome, TestFailed

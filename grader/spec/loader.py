@@ -13,10 +13,9 @@ import yaml
 
 from grader import paths
 from grader.spec.errors import SpecError
-from grader.generate import Generation
-from grader.net.shaping import NetworkProfile
+from grader.spec.network import NetworkProfile
 from grader.spec.checks import check_spec
-from grader.spec.model import ClientRun, Expectation, Limits, Role, Spec, Step, Swarm, Test, measured_reply
+from grader.spec.model import ClientRun, Generation, Expectation, Limits, Role, Spec, Step, Swarm, Test, measured_reply
 from grader.spec.yaml_marks import MAX_FILE_BYTES, format_path, line_of, load_with_lines, too_large
 
 EXPECTATION_KINDS = ("equals", "one_of", "contains", "regex", "any", "closed", "silence", "reference", "lines")

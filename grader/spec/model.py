@@ -10,8 +10,24 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from grader.spec.variables import substitute
-from grader.generate import Generation
-from grader.net.shaping import NetworkProfile
+from grader.spec.network import NetworkProfile
+
+@dataclass(frozen=True)
+class Generation:
+    """One generated conversation of a test (the loader makes ``count`` of them)."""
+    commands: tuple[str, ...]
+    index: int = 0            # which conversation, 0-based
+    count: int = 1
+    seed: int = 1
+    length: int = 8           # commands per conversation
+    clients: int = 3
+    welcome: bool = False     # TCP: every connection first receives one message
+    timeout: float = 5.0      # seconds to wait for each reply
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Generation":
+        return cls(**{**d, "commands": tuple(d["commands"])})
+
 
 @dataclass(frozen=True)
 class Expectation:

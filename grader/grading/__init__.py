@@ -1,0 +1,1 @@
+"""Grading: the engine that runs a submission's tests, class batches, the cache, scoring."""

@@ -1,0 +1,153 @@
+"""Results of earlier runs, so re-grading a class regrades only what changed.
+
+An entry is one AssignmentResult as JSON, named by a key over everything that
+decides it: the submission's files, the spec file, the reference programs it
+names, the tests graded (``--test`` picks some), the grader's own code and
+version, and the isolation level. Identical
+submissions share an entry (the student's name is not part of the result's
+meaning). A result in which the grader itself failed is never stored: it may
+not happen again.
+
+Regrading (``--regrade``, ``--no-cache``) writes fresh results over the
+entries. A run of some tests only (``--test``) has its own key; regraded, its
+fresh tests are also merged into the entry of the whole spec (``merged``), so
+that the record a plain run reads is the one corrected.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from dataclasses import replace
+from functools import lru_cache
+from pathlib import Path
+
+from grader import __version__
+from grader.files import executable, skipped
+from grader.results import AssignmentResult
+
+FORMAT = 1
+
+
+def default_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "sockgrade" / "results"
+
+
+@lru_cache(maxsize=1)
+def grader_digest() -> str:
+    """The version and every source file of the grader: a changed grader regrades everything."""
+    h = hashlib.sha256(f"sockgrade {__version__} format {FORMAT} python {sys.version_info[:2]}".encode())
+    package = Path(__file__).resolve().parent.parent        # grader/, every subpackage
+    for path in sorted(package.rglob("*")):
+        if path.suffix in (".py", ".yaml") and "__pycache__" not in path.parts:
+            h.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def folder_digest(folder: Path) -> str:
+    """Names and contents of every file under ``folder`` (links by their target), its folders, and
+    which files are executable: all that the copy the programs run can differ by (``files.py``)."""
+    h = hashlib.sha256()
+    folder = Path(folder)
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not skipped(dirpath, d))
+        for name in dirnames:
+            h.update(b"dir:" + (Path(dirpath) / name).relative_to(folder).as_posix().encode() + b"\0")
+        for name in sorted(filenames):
+            if skipped(dirpath, name):
+                continue
+            path = Path(dirpath) / name
+            h.update(path.relative_to(folder).as_posix().encode() + b"\0")
+            if path.is_symlink():
+                h.update(b"link:" + os.readlink(path).encode())
+            else:
+                h.update(b"x" if executable(path.stat().st_mode) else b"-")
+                with open(path, "rb") as f:
+                    for chunk in iter(lambda: f.read(1 << 20), b""):
+                        h.update(chunk)
+            h.update(b"\0")
+    return h.hexdigest()
+
+
+def spec_digest(spec) -> str:
+    h = hashlib.sha256(Path(spec.source).read_bytes())
+    for name in sorted(spec.roles):
+        reference = spec.roles[name].reference
+        if reference and Path(reference).is_file():
+            h.update(name.encode() + b"\0" + Path(reference).read_bytes())
+    return h.hexdigest()
+
+
+class ResultCache:
+    """Entries in ``folder``; with ``None``, keys only (nothing is kept: ``--no-cache``)."""
+
+    def __init__(self, folder: Path | None):
+        self.folder = Path(folder) if folder is not None else None
+        _close_to_others(self.folder)
+        self._specs: dict[str, str] = {}
+
+    def key(self, submission: Path, spec, isolation: str) -> str:
+        source = str(spec.source)
+        if source not in self._specs:
+            self._specs[source] = spec_digest(spec)
+        # `--test` grades a part of the spec; `--seed` changes generated conversations
+        tests = "\0".join(t.name + (f"@seed={t.generate.seed}" if t.generate else "") for t in spec.tests)
+        parts = [grader_digest(), self._specs[source], spec.id, tests, isolation, folder_digest(submission)]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+    def get(self, key: str, student: str) -> AssignmentResult | None:
+        if self.folder is None:
+            return None
+        try:
+            data = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
+            result = AssignmentResult.from_dict(data)
+        except Exception:
+            return None                  # no entry, or one we cannot read (any damage): grade again
+        result.student = student
+        return result
+
+    def put(self, key: str, result: AssignmentResult) -> None:
+        """Keep ``result``; raises OSError when the folder cannot be written (read-only, full),
+        leaving no partial entry behind: the caller warns and goes on."""
+        if self.folder is None or not storable(result):
+            return
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)     # no student's user may read it
+        fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(result.to_dict(), f, ensure_ascii=False)
+            os.replace(tmp, self.folder / f"{key}.json")
+        except BaseException:
+            try:
+                Path(tmp).unlink(missing_ok=True)
+            except OSError:
+                pass
+            raise
+
+
+def _close_to_others(folder: Path | None) -> None:
+    """A cache folder an older version (or a teacher) made readable by all is made ours alone."""
+    try:
+        if folder is not None and folder.stat().st_uid == os.geteuid() and folder.stat().st_mode & 0o077:
+            folder.chmod(0o700)
+    except OSError:
+        pass
+
+
+def storable(result: AssignmentResult) -> bool:
+    return not result.error and not any(t.grader_error for t in result.tests)
+
+
+def merged(record: AssignmentResult, fresh: AssignmentResult) -> AssignmentResult:
+    """``record`` (a whole spec's result) with each test ``fresh`` graded replaced by the fresh one,
+    in the record's order; a fresh test the record lacks is added at the end. The score follows
+    the tests; the record's duration grows or shrinks by the replaced tests' difference."""
+    new = {t.name: t for t in fresh.tests}
+    tests = [new.pop(t.name, t) for t in record.tests] + list(new.values())
+    duration = record.duration + sum(t.duration for t in fresh.tests) - sum(
+        t.duration for t in record.tests if t.name in {f.name for f in fresh.tests})
+    return replace(record, tests=tests, duration=max(0.0, duration), student=fresh.student,
+                   extra={**record.extra, **fresh.extra})

@@ -1,0 +1,385 @@
+"""Grade submissions: spec + submission -> jobs -> workers -> results.
+
+Each test runs in its own worker process (``grader.runner.worker``, forked from
+the engine's fork server when it can be), inside a private namespace when the
+machine allows, so tests run side by side. The
+reference's answers to a test are recorded once per engine and reused.
+"""
+from __future__ import annotations
+
+import hmac
+import itertools
+import json
+import os
+import secrets
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+from grader.grading import cache, diagnose
+from grader.input import discover
+from grader import paths
+from grader.results import AssignmentResult, TestResult
+from grader.grading.scoring import score_test
+from grader.runner import admission, cgroups, isolation as iso
+from grader.runner.forkserver import ENV_VAR as FORK_SERVER_VAR, ForkServer
+from grader.runner.generated import SHRINK_SECONDS
+from grader.runner.process import Program
+from grader.spec.model import Spec, Test
+
+WORKER_MARGIN = 15.0
+# site's .pth files are not worth running for every test: the worker finds the grader on
+# PYTHONPATH and other packages on SOCKGRADE_SITE_PATH (see _worker_env).
+WORKER_FLAGS = ("-S",)
+
+
+def default_jobs() -> int:
+    """Where the number of tests at once starts by default; it then follows the machine
+    (grader.runner.admission)."""
+    return admission.starting_limit()
+
+
+class Engine:
+    def __init__(self, *, jobs: int | None = None, isolation: str | None = None,
+                 python: str = sys.executable, fork_server: bool = True, hide: tuple = ()):
+        """``isolation``: None (the default) grades at ``sandbox`` or raises IsolationUnavailable;
+        ``netns`` or ``none`` accept less; ``best``, the best this machine allows (see isolation.choose).
+        ``hide``: more folders no student program may see (a result cache)."""
+        self.isolation = iso.choose(isolation, python)
+        self.bwrap = iso.bwrap_path() if self.isolation == "sandbox" else None
+        # -j N: N tests at once; by default as many as the machine has room for (one at level none:
+        # the tests share the machine's port).
+        self.admission = admission.Admission(jobs or (1 if self.isolation == "none" else None))
+        self.jobs = self.admission.ceiling
+        self.python = python
+        self.hide = tuple(str(h) for h in hide) + (str(cache.default_dir().parent),)
+        self._reference_runs: dict[tuple, dict] = {}
+        self._reference_locks: dict[tuple, threading.Lock] = {}
+        self._lock = threading.Lock()
+        # Workers are forked from a process with the grader imported; it needs the test's namespaces
+        # to join, so not at level none (one test at a time there anyway).
+        self._fork_server = ForkServer(python, _worker_env()) if fork_server and self.isolation != "none" else None
+        self._pool = ThreadPoolExecutor(self.jobs)
+        backend, self.cgroups_why = cgroups.detect()      # limits for each test as a whole
+        try:
+            self.cgroups = backend.open() if backend else None
+        except OSError as exc:
+            backend, self.cgroups = None, None
+            self.cgroups_why = f"the engine's cgroup could not be made: {exc}"
+        self.limits_by = backend.describe() if backend else "per-process limits only (" + self.cgroups_why + ")"
+        self._numbers = itertools.count(1)
+        self._running: set[Program] = set()
+        self._stopping = False
+
+    def close(self, cancel: bool = False) -> None:
+        """Wait for the running tests; ``cancel`` (Ctrl-C, SIGTERM) drops the queued ones and kills the
+        running ones with their namespaces: they end as "grading failed", never cached."""
+        try:
+            if cancel:
+                self.stop()
+            self._pool.shutdown(wait=True, cancel_futures=cancel)
+        finally:
+            self.admission.close()
+            try:
+                if self._fork_server:
+                    self._fork_server.close()
+            finally:
+                if self.cgroups:
+                    self.cgroups.close()
+
+    def stop(self) -> None:
+        """Kill every running test's worker (and so its namespaces and programs); start no more."""
+        with self._lock:
+            self._stopping = True
+            running = list(self._running)
+        self.admission.close()
+        for worker in running:
+            worker.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, *exc):
+        self.close(cancel=exc_type is not None)
+
+    # -- submissions --------------------------------------------------------
+    def grade(self, submission: Path, spec: Spec, student: str | None = None) -> AssignmentResult:
+        return self.grade_all([(submission, spec, student)])[0]
+
+    def grade_all(self, items) -> list[AssignmentResult]:
+        """Grade (submission, spec, student name or None) items; all their tests share the pool."""
+        futures = [self.submit(submission, spec, student) for submission, spec, student in items]
+        return [f.result() for f in futures]
+
+    def submit(self, submission: Path, spec: Spec, student: str | None = None,
+               misnamed: dict[str, Path] | None = None) -> Future:
+        """Queue every test of one submission; the future's result is its AssignmentResult.
+
+        For a role the student handed in no file for by name, a file that fits it under another name
+        is graded (``misnamed``: role -> file, as ``discover.misnamed_across`` chose them for a class;
+        by default ``discover.misnamed`` for this spec alone)."""
+        submission = Path(submission).resolve()
+        files = discover.role_files(submission, spec)
+        found = discover.misnamed(submission, spec) if misnamed is None else \
+            {r: Path(p).resolve() for r, p in misnamed.items() if files.get(r) is None}
+        files.update(found)
+        result = AssignmentResult(student=student or submission.name, assignment=spec.id,
+                                  title=spec.title, tests=[], isolation=self.isolation,
+                                  files={r: str(p.relative_to(submission)) for r, p in files.items() if p},
+                                  misnamed={r: str(p.relative_to(submission)) for r, p in found.items()})
+        result.extra["limits"] = self.limits_by          # how the test as a whole was bounded
+        seeds = sorted({t.generate.seed for t in spec.tests if t.generate})
+        if seeds:
+            result.extra["seed"] = seeds[0] if len(seeds) == 1 else seeds
+        done: Future = Future()
+        budget = _Budget(spec.limits.submission_seconds)
+        tests = [self._pool.submit(self._grade_test, submission, spec, test, files, budget)
+                 for test in spec.tests]
+        left = [len(tests)]
+
+        def finished(_) -> None:
+            with self._lock:
+                left[0] -= 1
+                if left[0]:
+                    return
+            try:
+                result.tests = [f.result() for f in tests]
+                _note_disagreement(result)
+            except BaseException as exc:   # a bug of the grader, or the batch was cancelled
+                done.set_exception(exc)
+                return
+            result.duration = sum(t.duration for t in result.tests)
+            done.set_result(result)
+
+        if not tests:
+            done.set_result(result)
+        for f in tests:
+            f.add_done_callback(finished)
+        return done
+
+    def _grade_test(self, submission: Path, spec: Spec, test: Test, files: dict,
+                    budget: "_Budget") -> TestResult:
+        missing = [r for r in test.roles_used if files.get(r) is None]
+        if missing:
+            names = " or ".join(spec.roles[missing[0]].files)
+            return score_test(test, passed=False, reason=f"{names} was not handed in")
+        if budget.used_up():
+            return score_test(test, passed=False, reason=f"not run: the tests of this submission already took "
+                                                         f"{budget.seconds:g} s, the most they may take")
+        if test.needs_reference_answers():
+            answers = self.reference_answers(spec, test)
+            if isinstance(answers, str):
+                return score_test(test, passed=False, reason=f"grading failed: {answers}", error=True)
+            test = test.with_answers(answers)
+        started = time.monotonic()
+        outcome = self.run_worker(spec, test, submission, files)
+        budget.spend(outcome.get("duration") or time.monotonic() - started)
+        if outcome.get("error"):
+            return score_test(test, passed=False, reason="grading failed: " + outcome["error"].splitlines()[0],
+                           error=True, outcome=outcome)
+        result = score_test(test, passed=outcome["passed"], reason=outcome["reason"], outcome=outcome)
+        if not result.passed and test.is_pairing and outcome.get("wire") is not None:
+            result.notes.append(self._pair_difference(spec, test, outcome["wire"]))
+        return result
+
+    def _pair_difference(self, spec: Spec, test: Test, wire: list) -> str:
+        reference = self._reference_run(spec, test)
+        if reference.get("error") or not reference.get("passed"):
+            return ""
+        ours, theirs = [tuple(m) for m in wire], [tuple(m) for m in reference.get("wire", [])]
+        where = diagnose.first_difference(ours, theirs)
+        if not where:
+            return ""
+        return (f"{PAIR_NOTE}: {where}.\n"
+                f"Your pair:\n{diagnose.render(ours)}\nThe reference pair:\n{diagnose.render(theirs)}")
+
+    # -- the reference's answers, once per engine -------------------------
+    def reference_answers(self, spec: Spec, test: Test) -> dict[int, str] | str:
+        """Answers by step index, or a string saying why the reference failed."""
+        outcome = self._reference_run(spec, test)
+        if outcome.get("error") or not outcome["passed"]:
+            return "the reference program failed this test: " + (outcome.get("error") or outcome["reason"])
+        return {int(k): v for k, v in outcome["answers"].items()}
+
+    def _reference_run(self, spec: Spec, test: Test) -> dict:
+        """The test played by the reference programs alone, once per engine."""
+        key = (str(spec.source), test.name)
+        with self._lock:
+            lock = self._reference_locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._reference_runs:
+                self._reference_runs[key] = self.run_worker(spec, test, None, {}, mode="record")
+            return self._reference_runs[key]
+
+    # -- one worker -------------------------------------------------------
+    def run_worker(self, spec: Spec, test: Test, submission: Path | None, files: dict,
+                   mode: str = "grade") -> dict:
+        programs = {}
+        for name, role in spec.roles.items():
+            student = files.get(name)
+            programs[name] = {
+                "student": str(student.relative_to(submission)) if student and submission else None,
+                "reference": str(role.reference) if role.reference else None,
+                "args": list(role.args),
+                "names": " or ".join(role.files),
+            }
+            if mode == "record":
+                programs[name]["student"] = programs[name]["reference"]
+                programs[name]["args"] = ["--port", str(spec.port)]
+        with self.admission.slot() as admitted:
+            if not admitted:
+                return {"error": INTERRUPTED}
+            return self._run_admitted(spec, test, submission, programs, mode)
+
+    def _run_admitted(self, spec, test, submission, programs, mode) -> dict:
+        key = secrets.token_hex(32)      # the worker signs its outcome with it; no student program sees it
+        workdir = tempfile.mkdtemp(prefix="sockgrade-test-")     # the student's copy; ours to remove
+        group = None
+        try:
+            if self.cgroups and mode == "grade":
+                try:
+                    group = self.cgroups.test_group(f"test-{next(self._numbers)}",
+                                                    spec.limits.memory_mib << 20, spec.limits.processes)
+                except OSError as exc:
+                    return {"error": f"the test's limits could not be set up: {exc}"}
+            return self._run(spec, test, submission, programs, mode, key, workdir, group)
+        finally:
+            if group:
+                group.close()
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def _run(self, spec, test, submission, programs, mode, key, workdir, group) -> dict:
+        job = {"test": test.to_dict(), "transport": spec.transport, "host": spec.host, "port": spec.port,
+               "framing": spec.framing, "programs": programs, "python": self.python, "mode": mode,
+               "submission": str(submission) if submission else None, "isolation": self.isolation,
+               "bwrap": self.bwrap, "limits": spec.limits.to_dict(), "key": key, "workdir": workdir,
+               "tmp": tempfile.gettempdir(), "spec_file": Path(spec.source).name,
+               "cgroup": group.to_job() if group else None,
+               "hide": _hidden_from_students(spec, submission, self.hide)}
+        env = _worker_env()
+        if self._fork_server:
+            argv = iso.wrapper(self.isolation) + self._fork_server.worker_argv(self.python)
+            env[FORK_SERVER_VAR] = self._fork_server.path
+        else:
+            argv = iso.wrapper(self.isolation) + [self.python, *WORKER_FLAGS, "-m", "grader.runner.worker"]
+        budget = _budget(test)
+        with self._lock:
+            if self._stopping:
+                return {"error": INTERRUPTED}
+            worker = Program(argv, cwd="/", env=env, stdin=json.dumps(job).encode(), cap=64 << 20)
+            self._running.add(worker)
+        try:
+            code = worker.wait(budget)
+            if self._stopping:
+                return {"error": INTERRUPTED}
+            if code is None:
+                return {"error": f"the test did not finish within {budget:g} s and was stopped"}
+            return _verified_outcome(code, bytes(worker.stdout.data), key, worker.stderr.text())
+        finally:
+            worker.close()
+            with self._lock:
+                self._running.discard(worker)
+
+
+class _Budget:
+    """The wall-clock time a submission's tests may take for one spec, summed over its tests.
+
+    Summing each test's own duration, rather than timing the submission from
+    its first test, keeps a busy pool from using up a student's time.
+    """
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.used = 0.0
+        self._lock = threading.Lock()
+
+    def used_up(self) -> bool:
+        with self._lock:
+            return self.used >= self.seconds
+
+    def spend(self, seconds: float) -> None:
+        with self._lock:
+            self.used += seconds
+
+
+def _verified_outcome(code: int, output: bytes, key: str, stderr: str) -> dict:
+    """The worker's outcome, if the worker exited by itself and signed it with this test's key.
+
+    A student program can neither see the key nor sign anything with it, so
+    whatever it writes into the worker's output, or a worker it kills, gives
+    "grading failed" (never kept in the cache), never a grade.
+    """
+    if code != 0:
+        how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+        return {"error": f"the test's worker ended abnormally ({how}); the test is not graded: "
+                         + (stderr.strip()[-1500:] or "it said nothing")}
+    body, _, signature = output.rstrip(b"\n").rpartition(b"\n")
+    expected = hmac.new(key.encode(), body, "sha256").hexdigest().encode()
+    if not body or not hmac.compare_digest(signature, expected):
+        return {"error": "the test's outcome did not come from its worker (its signature does not match); "
+                         "the test is not graded"}
+    try:
+        return json.loads(body)
+    except ValueError:
+        return {"error": "the test's worker wrote an outcome that is not JSON"}
+
+
+def _hidden_from_students(spec: Spec, submission: Path | None, more: tuple = ()) -> list[str]:
+    """What a student program must not see even where it lies under a folder it can see."""
+    shipped = paths.shipped_specs_dir()
+    hidden = {spec.source.parent, shipped, shipped.parent / "reference", Path(cgroups.ROOT), *map(Path, more)}
+    hidden |= {role.reference.parent for role in spec.roles.values() if role.reference}
+    if submission:
+        hidden |= {submission, submission.parent}
+    return sorted(str(p) for p in hidden)
+
+
+# The only variables of the grader's environment a worker gets: the rest (a CI token, say) stays out of
+# reach of every process of a test.
+WORKER_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "PYTHONPYCACHEPREFIX", "PYTHONHASHSEED")
+
+
+def _worker_env() -> dict:
+    env = {k: v for k, v in os.environ.items() if k in WORKER_ENV}
+    root = str(Path(__file__).resolve().parents[2])      # the folder holding grader/
+    paths_ = [root] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env["PYTHONPATH"] = os.pathsep.join(paths_)
+    env["SOCKGRADE_SITE_PATH"] = os.pathsep.join(p for p in sys.path if p)    # the engine's, with site's
+    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        # Every worker would compile the grader again; keep its byte code out of the source tree instead.
+        env.setdefault("PYTHONPYCACHEPREFIX", str(cache.default_dir().parent / "bytecode"))
+    return env
+
+
+def _budget(test: Test) -> float:
+    steps = test.steps + (test.client.before + test.client.interact if test.client else ())
+    if test.swarm:
+        steps += max(test.swarm.per_client, key=len) + test.swarm.then
+    total = test.startup_timeout + sum(s.timeout for s in steps)
+    if test.generate:
+        g = test.generate
+        one_run = 2 * test.startup_timeout + (g.length + g.clients) * g.timeout * 2
+        total += 2 * one_run + SHRINK_SECONDS
+    if test.client:
+        total += test.client.timeout
+    return total + WORKER_MARGIN
+
+
+INTERRUPTED = "the test was stopped: grading was interrupted"
+PAIR_NOTE = "Where your pair parts from the reference client with the reference server"
+
+
+def _note_disagreement(result: AssignmentResult) -> None:
+    """A pair that fails although each side passes against the reference disagrees with itself."""
+    sides_pass = all(t.passed for t in result.tests if t.side in ("server", "client") and not t.bonus)
+    if not sides_pass:
+        return
+    for test in result.tests:
+        if test.side == "pair" and not test.passed and any(n.startswith(PAIR_NOTE) for n in test.notes):
+            test.notes.insert(0, "Your client and your server each pass against the reference, "
+                                 "so they disagree on an assumption between themselves.")
+

@@ -1,0 +1,216 @@
+"""Which students' code is alike: every pair of students, per role of a spec, ranked.
+
+A student's file for a role is found as ``grade`` finds it (``grader.input.discover``), the students
+as ``grade`` reads a class (``grader.input.classroom``). Two files are compared with copydetect's
+winnowing fingerprints (as MOSS does): names become placeholders, comments and layout are
+dropped, so renamed variables and reordered functions still match. Code found in the spec's
+reference programs or in the teacher's ``base`` files (the lecture's code) is boilerplate: its
+fingerprints are removed from every file first, so code everyone started from counts for no one.
+
+A pair's similarity is the mean of the two shares: how much of a's code (after boilerplate) is
+found in b's, and of b's in a's. Files byte-identical once line endings are normalised are
+``identical`` (similarity 1), whatever the boilerplate.
+"""
+from __future__ import annotations
+
+import io
+import itertools
+from html import escape
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from copydetect import CodeFingerprint, compare_files
+from copydetect.utils import highlight_overlap
+from pygments.lexers import get_lexer_for_filename
+from pygments.util import ClassNotFound
+
+from grader.input import classroom, discover
+from grader.spec import Spec
+
+NOISE = 25            # copydetect's default: matches shorter than 25 characters of normalised code are noise
+MAX_FILE_BYTES = 512 << 10     # a homework file; anything bigger is not compared (and said so)
+ENCODINGS = ("utf-8-sig", "gb18030")     # Chinese Windows editors still save GBK
+
+
+class SimilarityError(Exception):
+    """The class or a base file cannot be compared (shown to the teacher as one line)."""
+
+
+@dataclass(frozen=True)
+class Pair:
+    a: str                          # students, in name order
+    b: str
+    spec: str
+    role: str
+    similarity: float               # 0..1
+    shares: tuple[float, float]     # of a's code found in b's; of b's found in a's
+    identical: bool = False
+    files: tuple[str, str] = ("", "")   # each file's path inside its student's folder
+
+    def to_dict(self) -> dict:
+        return {"a": self.a, "b": self.b, "role": self.role, "similarity": round(self.similarity, 4),
+                "spec": self.spec, "identical": self.identical,
+                "shares": [round(s, 4) for s in self.shares], "files": list(self.files)}
+
+
+@dataclass
+class Source:
+    """One student's file for one role, read and fingerprinted."""
+    student: str
+    spec: str
+    role: str
+    name: str                       # its path inside the student's folder
+    data: bytes                     # its bytes, line endings normalised to \n
+    text: str                       # ... decoded
+    fingerprint: CodeFingerprint
+
+
+@dataclass
+class Comparison:
+    pairs: list[Pair]                              # identical first, then by similarity, high to low
+    students: list[str]
+    groups: dict[tuple[str, str], int]             # (spec, role) -> students compared
+    base: list[str]                                # the boilerplate's files, as given
+    notes: list[str] = field(default_factory=list)     # students or files left out, and why
+    sources: dict[tuple[str, str, str], Source] = field(default_factory=dict)
+
+    def highlighted(self, pair: Pair, mark: tuple[str, str] = ("<mark>", "</mark>")) -> tuple[str, str]:
+        """Both files as escaped HTML, the code they share wrapped in ``mark``."""
+        first = self.sources[(pair.a, pair.spec, pair.role)]
+        second = self.sources[(pair.b, pair.spec, pair.role)]
+        if pair.identical:
+            return tuple(mark[0] + _escape(s.text) + mark[1] for s in (first, second))
+        _, _, slices = compare_files(first.fingerprint, second.fingerprint)
+        return tuple(_marked(s.text, cut, mark) for s, cut in zip((first, second), slices))
+
+
+def compare_class(path: Path, specs: list[Spec], *, chosen: bool, base: list[Path] = ()) -> Comparison:
+    """Every pair of students at ``path`` per (spec, role). ``chosen``: the teacher named the specs,
+    and every student is compared against each; otherwise against the specs whose files they handed in."""
+    boilerplate = [Path(p) for p in base]
+    for file in boilerplate:
+        if file.is_dir():
+            raise SimilarityError(f"--base {file} is a folder: give the files in it (--base FILE for each)")
+        if not file.is_file():
+            raise SimilarityError(f"--base {file}: no such file")
+    scratch = Path(tempfile.mkdtemp(prefix="sockgrade-similar-"))
+    try:
+        try:
+            found = classroom.open_class(Path(path), specs, scratch)
+        except classroom.SubmissionProblem as exc:
+            raise SimilarityError(str(exc)) from None
+        if found.single:
+            raise SimilarityError(f"{path} is one student's submission (its own files are an assignment's); "
+                                  "give the class folder or zip holding every student's")
+        comparison = Comparison(pairs=[], students=[s.name for s in found.students], groups={},
+                                base=[str(p) for p in boilerplate], notes=list(found.notes))
+        hashes = {spec.id: _boilerplate(spec, boilerplate) for spec in specs}
+        for student in found.students:
+            _read_student(student, specs, chosen, scratch, hashes, comparison)
+        groups: dict[tuple[str, str], list[Source]] = {}
+        for source in comparison.sources.values():
+            groups.setdefault((source.spec, source.role), []).append(source)
+        for (spec, role), sources in sorted(groups.items()):
+            comparison.groups[(spec, role)] = len(sources)
+            for first, second in itertools.combinations(sorted(sources, key=lambda s: s.student), 2):
+                comparison.pairs.append(compare(first, second))
+        comparison.pairs.sort(key=lambda p: (not p.identical, -p.similarity, p.spec, p.role, p.a, p.b))
+        return comparison
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def compare(first: Source, second: Source) -> Pair:
+    files = (first.name, second.name)
+    if first.data == second.data:
+        return Pair(first.student, second.student, first.spec, first.role, 1.0, (1.0, 1.0), True, files)
+    _, shares, _ = compare_files(first.fingerprint, second.fingerprint)
+    shares = tuple(min(1.0, float(s)) for s in shares)
+    return Pair(first.student, second.student, first.spec, first.role, sum(shares) / 2, shares, False, files)
+
+
+def fingerprint(text: str, name: str, boilerplate=None) -> CodeFingerprint:
+    # A window of 1 keeps every fingerprint: the scores do not depend on Python's salted str hashes.
+    return CodeFingerprint(name, NOISE, 1, boilerplate=boilerplate, language=_language(name), fp=io.StringIO(text))
+
+
+def read(path: Path) -> tuple[bytes, str]:
+    """A file's bytes with line endings normalised to \\n, and its text: UTF-8 (with or without BOM),
+    else GBK, else UTF-8 with bad bytes replaced. ValueError for a file too big to be homework."""
+    with open(path, "rb") as f:
+        data = f.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise ValueError(f"larger than {MAX_FILE_BYTES >> 10} KiB")
+    data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    for encoding in ENCODINGS:
+        try:
+            return data, data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data, data.decode("utf-8", errors="replace")
+
+
+def _read_student(student, specs, chosen, scratch, hashes, comparison) -> None:
+    student.prepare(scratch)
+    if student.problem:
+        comparison.notes.append(f"{student.name}: not compared: {student.problem}")
+        return
+    before = len(comparison.sources), len(comparison.notes)
+    try:
+        applying = specs if chosen else [s for s in specs if discover.applies(student.path, s)]
+        for spec in applying:
+            for role, path in discover.role_files(student.path, spec).items():
+                if path is None:
+                    continue
+                name = path.relative_to(student.path).as_posix()
+                if path.is_symlink() or not path.resolve().is_relative_to(student.path.resolve()):
+                    comparison.notes.append(f"{student.name}: {name} is a link, not a file: not compared")
+                    continue
+                try:
+                    data, text = read(path)
+                except ValueError as exc:
+                    comparison.notes.append(f"{student.name}: {name} is {exc}: not compared")
+                    continue
+                comparison.sources[(student.name, spec.id, role)] = Source(
+                    student.name, spec.id, role, name, data, text, fingerprint(text, name, hashes[spec.id]))
+    except OSError as exc:
+        comparison.notes.append(f"{student.name}: could not read the submission: {exc.strerror or exc}")
+        return
+    if (len(comparison.sources), len(comparison.notes)) == before:
+        comparison.notes.append(f"{student.name}: none of the assignments' files found: not compared")
+
+
+def _boilerplate(spec: Spec, base: list[Path]) -> np.ndarray:
+    """The fingerprints of every reference program of ``spec`` and of the base files."""
+    files = [role.reference for role in spec.roles.values() if role.reference is not None] + list(base)
+    found = []
+    for file in files:
+        try:
+            _, text = read(file)
+        except (OSError, ValueError) as exc:
+            raise SimilarityError(f"{file}: cannot be read as boilerplate: {getattr(exc, 'strerror', None) or exc}")
+        found.extend(fingerprint(text, file.name).hashes)
+    return np.unique(np.array(found, dtype=np.int64))
+
+
+def _language(name: str) -> str:
+    """The language to tokenise a file as: from its name, else Python (what the grader runs)."""
+    try:
+        alias = get_lexer_for_filename(name).aliases[0]
+    except (ClassNotFound, IndexError):
+        return "python"
+    return "python" if alias == "text" else alias
+
+
+def _escape(text: str) -> str:
+    return escape(text, quote=False)
+
+
+def _marked(text: str, cut, mark: tuple[str, str]) -> str:
+    if cut is None or len(cut) == 0 or len(cut[0]) == 0:
+        return _escape(text)
+    marked, _ = highlight_overlap(text, np.asarray(cut), mark[0], mark[1], escape_html=True)
+    return marked

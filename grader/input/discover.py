@@ -1,0 +1,143 @@
+"""Which files of a submission play which role, and which specs apply.
+
+A role's file is found by its names (any case). When a student handed in none
+of a spec's files by name, the Python files they did hand in are searched for
+ones that fit a role anyway (``misnamed``): the program must make sockets of
+the assignment's transport, a server must bind the assignment's port and a
+client must not bind, and a file whose name is close to the role's names wins
+over one that merely fits. A file named for a role of another spec of the run
+is never taken.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+
+MAX_DEPTH = 2    # a zip often wraps the files in one or two folders
+MAX_SOURCE_BYTES = 256 << 10
+
+
+def find_role_file(submission: Path, names) -> Path | None:
+    """The shallowest file whose name matches one of ``names`` (case-insensitive)."""
+    wanted = {n.lower() for n in names}
+    found = [p for p in _files(submission) if p.name.lower() in wanted]
+    return found[0] if found else None
+
+
+def role_files(submission: Path, spec) -> dict[str, Path | None]:
+    return {name: find_role_file(submission, role.files) for name, role in spec.roles.items()}
+
+
+def applies(submission: Path, spec) -> bool:
+    """A spec applies when the student handed in a file for any of its roles."""
+    return any(path is not None for path in role_files(submission, spec).values())
+
+
+def misnamed(submission: Path, spec, taken=()) -> dict[str, Path]:
+    """Files under other names that fit the roles of ``spec`` the student handed in no file for.
+
+    ``taken``: file names of other specs' roles, never used here.
+    """
+    return misnamed_across(submission, [spec], taken).get(spec.id, {})
+
+
+def misnamed_across(submission: Path, specs, taken=()) -> dict[str, dict[str, Path]]:
+    """For each spec, role -> a file under another name that fits it; no file goes to two roles.
+
+    A fitting file makes sockets of the spec's transport (a server binds its port; a client does not
+    bind); among fitting ones, the closest by name and by likeness to the role's reference wins.
+    """
+    taken = {n.lower() for n in taken} | {n.lower() for s in specs for r in s.roles.values() for n in r.files}
+    # never through a link: a link to a folder elsewhere would have the grader read files that are not the student's
+    sources = {p: _source(p) for p in _files(submission, links=False)
+               if p.suffix.lower() == ".py" and p.name.lower() not in taken}
+    sources = {p: text for p, text in sources.items() if text is not None}
+    words = {p: _words(text) for p, text in sources.items()}
+    options = []
+    for spec in specs:
+        named = role_files(submission, spec)
+        for name, role in spec.roles.items():
+            if named[name] is not None:
+                continue
+            reference = _reference_words(role.reference)
+            for path, text in sources.items():
+                if _fits(text, spec, _is_server(name, role)):
+                    score = _closeness(path, role.files) + _likeness(words[path], reference)
+                    options.append((-score, len(path.parts), str(path), spec.id, name, path))
+    found: dict[str, dict[str, Path]] = {}
+    used: set[Path] = set()
+    for *_, spec_id, name, path in sorted(options):
+        if path in used or name in found.get(spec_id, {}):
+            continue
+        found.setdefault(spec_id, {})[name] = path
+        used.add(path)
+    return found
+
+
+def _files(submission: Path, links: bool = True) -> list[Path]:
+    """Files, shallowest first and by name within a level, down to MAX_DEPTH folders (``links``: through
+    symbolic links too)."""
+    found, level = [], [submission]
+    for _ in range(MAX_DEPTH + 1):
+        found += sorted(p for d in level for p in d.iterdir() if p.is_file() and (links or not p.is_symlink()))
+        level = sorted(p for d in level for p in d.iterdir() if p.is_dir() and not p.name.startswith((".", "__"))
+                       and (links or not p.is_symlink()))
+    return found
+
+
+def _is_server(name: str, role) -> bool:
+    return "server" in name.lower() or any("server" in f.lower() for f in role.files)
+
+
+def _source(path: Path) -> str | None:
+    """A program's text, or None when it cannot be read or is too large to be one."""
+    try:
+        if Path(path).stat().st_size > MAX_SOURCE_BYTES:
+            return None
+        return Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def _reference_words(reference: Path | None) -> set[str]:
+    """The reference program's ``_words`` (its first MAX_SOURCE_BYTES), none when there is none to read."""
+    try:
+        return _words(Path(reference).read_text(encoding="utf-8", errors="replace")[:MAX_SOURCE_BYTES]) \
+            if reference else set()
+    except OSError:
+        return set()
+
+
+def _fits(text: str, spec, server: bool) -> bool:
+    code = _code(text)
+    if "socket" not in code:
+        return False
+    udp = "SOCK_DGRAM" in code
+    if udp != (spec.transport == "udp"):
+        return False
+    binds = re.search(r"\.bind\s*\(", code) is not None
+    if not server:
+        return not binds or ".connect" in code
+    return binds and re.search(rf"\b{spec.port}\b", code) is not None
+
+
+def _code(text: str) -> str:
+    """The source without comments (a comment saying "not SOCK_DGRAM" is no socket)."""
+    return "\n".join(line.split("#", 1)[0] for line in text.splitlines())
+
+
+def _closeness(path: Path, names) -> float:
+    stem = re.sub(r"[^a-z0-9]", "", path.stem.lower())
+    return max(difflib.SequenceMatcher(None, stem, re.sub(r"[^a-z0-9]", "", Path(n).stem.lower())).ratio()
+               for n in names)
+
+
+def _likeness(ours: set[str], theirs: set[str]) -> float:
+    """Shared names and string literals with the reference program (``_words`` of each), 0..1 (a contact
+    server says "add" and "Not found"; an echo server does not)."""
+    return len(ours & theirs) / len(ours | theirs) if ours | theirs else 0.0
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[A-Za-z_][A-Za-z0-9_]{2,}", _code(text))) | set(re.findall(r"['\"]([^'\"\n]{2,40})['\"]", text))

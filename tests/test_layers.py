@@ -1,0 +1,81 @@
+"""The grader's packages import only downstream: each package may use those below it in LAYERS, never
+one above (docs/architecture.md draws the flow). Reading the source, not importing it: a lazy import
+inside a function counts as much as one at the top."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent / "grader"
+
+# Bottom first. A module belongs to the first entry its dotted name starts with.
+LAYERS = (
+    ("core", ("grader.paths", "grader.files", "grader.match", "grader.saboteurs")),
+    ("spec", ("grader.spec",)),
+    ("results", ("grader.results",)),
+    ("net", ("grader.net",)),
+    ("runner", ("grader.runner",)),
+    ("kinds", ("grader.kinds",)),
+    ("input", ("grader.input",)),
+    ("reporting", ("grader.reporting",)),
+    ("grading", ("grader.grading",)),
+    ("commands", ("grader.commands", "grader.cli", "grader.__main__")),
+)
+STANDALONE = ("grader.saboteurs.",)    # programs run as students: they import nothing of the grader
+
+
+def layer_of(module: str) -> int:
+    best = None
+    for rank, (_name, prefixes) in enumerate(LAYERS):
+        for prefix in prefixes:
+            if (module == prefix or module.startswith(prefix + ".")) and prefix != "grader":
+                if best is None or len(prefix) > best[1]:
+                    best = (rank, len(prefix))
+    if best is None and module in ("grader", "grader.__init__"):
+        return 0
+    assert best is not None, f"{module} belongs to no layer: add it to LAYERS"
+    return best[0]
+
+
+def modules():
+    for path in sorted(ROOT.rglob("*.py")):
+        yield ".".join(path.relative_to(ROOT.parent).with_suffix("").parts), path
+
+
+def grader_imports(path: Path, module: str):
+    package = module.rsplit(".", 1)[0] if not path.name == "__init__.py" else module
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(package.split(".")[:len(package.split(".")) - node.level + 1] + ([base] if base else []))
+            targets = [f"{base}.{a.name}" if _is_module(f"{base}.{a.name}") else base for a in node.names]
+        else:
+            continue
+        yield from (t for t in targets if t == "grader" or t.startswith("grader."))
+
+
+def _is_module(name: str) -> bool:
+    rel = Path(*name.split("."))
+    return (ROOT.parent / rel).with_suffix(".py").is_file() or (ROOT.parent / rel / "__init__.py").is_file()
+
+
+def test_every_module_has_a_layer():
+    for module, _path in modules():
+        if not module.startswith(STANDALONE):
+            layer_of(module)
+
+
+@pytest.mark.parametrize("module,path", list(modules()), ids=lambda v: v if isinstance(v, str) else "")
+def test_imports_point_only_downstream(module, path):
+    if module.startswith(STANDALONE):
+        assert list(grader_imports(path, module)) == [], f"{module} is a student program: it imports no grader code"
+        return
+    mine = layer_of(module)
+    upward = [(target, LAYERS[layer_of(target)][0]) for target in grader_imports(path, module)
+              if layer_of(target) > mine]
+    assert not upward, f"{module} ({LAYERS[mine][0]}) imports from a layer above it: {upward}"
