@@ -21,8 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))      # this checkout's grader, not an installed one
 
-from grader import api, batch, catalog  # noqa: E402
-from grader.engine import Engine  # noqa: E402
+from grader.grading import api, batch  # noqa: E402
+from grader.spec import catalog
+from grader.grading.engine import Engine  # noqa: E402
 
 
 class TimedEngine(Engine):

@@ -47,7 +47,8 @@ sys.path.insert(0, str(ROOT))      # this checkout's grader, not an installed on
 from bench.measure import TimedEngine  # noqa: E402
 from bench.proctree import PeakSampler  # noqa: E402
 from bench.run import add_student, machine, overhead, write_copy  # noqa: E402
-from grader import batch, catalog  # noqa: E402
+from grader.grading import batch  # noqa: E402
+from grader.spec import catalog
 from grader.runner import admission, isolation  # noqa: E402
 
 EXPECTED_FILE = ROOT / "tests" / "test_example_students.py"

@@ -108,7 +108,7 @@ def spec_files(spec_path: Path) -> tuple[str, dict[str, Path]]:
 
 
 def shipped_ids() -> set[str]:
-    from grader import catalog
+    from grader.spec import catalog
     return {spec.id for spec in catalog.load_all(PROJECT / "specs")}
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import catalog
-from grader.engine import Engine
+from grader.spec import catalog
+from grader.grading.engine import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"

@@ -23,7 +23,7 @@ from pathlib import Path
 import yaml
 
 from conftest import REFERENCE, ROOT, SPECS, loopback_lock, processes_with, python_for
-from grader.engine import Engine
+from grader.grading.engine import Engine
 from grader.runner import isolation
 from grader.spec import load_spec
 

@@ -6,7 +6,7 @@ import sys
 import threading
 import time
 
-from grader.engine import Engine
+from grader.grading.engine import Engine
 from grader.runner import admission
 from grader.runner.admission import Admission, MachineProbe, Sample
 

@@ -19,9 +19,11 @@ from pathlib import Path
 import pytest
 
 from classbuild import EXAMPLES, JOBS, ROOT, grade
-from grader import api, catalog, classroom
-from grader import cache as cache_module
-from grader.classroom import open_class
+from grader.grading import api
+from grader.spec import catalog
+from grader.input import classroom
+from grader.grading import cache as cache_module
+from grader.input.classroom import open_class
 
 SPECS = catalog.load_all()
 TEST = "server binds UDP 9999"            # one short test: 2 points; alice and mallory pass, frank fails
@@ -329,7 +331,7 @@ def test_a_full_cache_is_a_warning(small_class, tmp_path):
 
 
 class FullDisk:
-    """``json`` for grader.cache, on a disk that fills up halfway through each entry."""
+    """``json`` for grader.grading.cache, on a disk that fills up halfway through each entry."""
 
     def __getattr__(self, name):
         return getattr(json, name)

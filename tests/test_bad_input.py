@@ -27,7 +27,7 @@ def test_a_fifo_in_a_submission_neither_hangs_the_grader_nor_reaches_the_program
 def test_file_modes_the_cache_key_leaves_out_do_not_change_what_identical_sources_do(tmp_path):
     # Identical sources share a cache key (and are graded once): a copy made unreadable must not
     # hand its 0 to the honest student graded under the same key.
-    from grader import api
+    from grader.grading import api
     for name in ("a_unreadable", "b_honest"):
         shutil.copytree(EXAMPLES / "alice", tmp_path / "class" / name)
     (tmp_path / "class" / "a_unreadable" / "serverudp.py").chmod(0o000)

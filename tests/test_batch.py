@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from classbuild import EXAMPLES, JOBS, ROOT, grade, zip_folder
-from grader import api
-from grader.engine import Engine
+from grader.grading import api
+from grader.grading.engine import Engine
 
 
 def by_key(records):

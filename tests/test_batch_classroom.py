@@ -6,10 +6,11 @@ from pathlib import Path
 import pytest
 
 from classbuild import EXAMPLES, ROOT, zip_folder
-from grader import catalog, classroom
-from grader.batch import class_digest, dealt, parse_shard, shard_sizes
-from grader.classroom import open_class
-from grader.unzip import SubmissionProblem, extract
+from grader.spec import catalog
+from grader.input import classroom
+from grader.grading.batch import class_digest, dealt, parse_shard, shard_sizes
+from grader.input.classroom import open_class
+from grader.input.unzip import SubmissionProblem, extract
 
 SPECS = catalog.load_all()
 

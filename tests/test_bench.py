@@ -7,7 +7,8 @@ import sys
 
 from conftest import ROOT
 from bench import run as bench
-from grader import cache, catalog
+from grader.grading import cache
+from grader.spec import catalog
 
 TESTS = ["server binds UDP 9999", "add replies NAME added"]
 

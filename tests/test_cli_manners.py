@@ -16,7 +16,7 @@ import pytest
 from conftest import EXAMPLES, ROOT
 from grader import results as res         # res.TestResult: a name pytest does not try to collect
 from grader.reporting import json_report
-from grader.stable import LEFT_OUT, stable
+from grader.reporting.stable import LEFT_OUT, stable
 
 
 def grade(*args, env=None, cwd=ROOT) -> subprocess.CompletedProcess:

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLES
-from grader import catalog, config, discover
+from grader.spec import catalog
+from grader.input import config, discover
 from grader.reporting import gradebook, lms
 from grader import results as res
 
@@ -258,7 +259,7 @@ def test_gradescope_metadata_gives_the_time_and_the_sid(tmp_path):
     shutil.copytree(EXAMPLES / "frank", submission)
     (tmp_path / "submission_metadata.json").write_text(json.dumps(
         {"created_at": "2026-10-11T08:00:00.123456+08:00", "users": [{"name": "Frank", "sid": "S77"}]}))
-    from grader import submitted
+    from grader.input import submitted
     assert submitted.gradescope_single(submission) == ("2026-10-11T08:00:00+08:00", "S77")
 
 
@@ -329,7 +330,7 @@ def test_a_students_own_zip_sets_no_submission_time(tmp_path):
     with zipfile.ZipFile(klass / "sly.zip", "w") as z:
         for name in ("serverudp.py", "clientudp.py"):
             z.writestr(zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0)), (EXAMPLES / "alice" / name).read_bytes())
-    from grader import classroom
+    from grader.input import classroom
     found = classroom.open_class(klass, catalog.resolve(FOUR), tmp_path / "scratch")
     [sly] = found.students
     sly.prepare(tmp_path / "scratch")

@@ -2,7 +2,7 @@
 import pytest
 
 from conftest import EXAMPLES
-from grader import api
+from grader.grading import api
 
 # student -> {assignment: (score with bonus, max_score, {failed test name: a tag that catches it})}
 # Every student has one mistake (submissions_example/README.md); the course's
@@ -100,8 +100,8 @@ EXPECTED = {
 
 @pytest.fixture(scope="module")
 def graded():
-    from grader.engine import Engine
-    from grader import catalog
+    from grader.grading.engine import Engine
+    from grader.spec import catalog
     specs = catalog.load_all()
     items = [(EXAMPLES / student, spec, None) for student in [*EXPECTED, "ivan"]
              for spec in api.pick_specs(EXAMPLES / student, specs)]

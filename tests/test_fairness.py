@@ -16,7 +16,7 @@ from pathlib import Path
 
 from conftest import EXAMPLES
 from test_hostile import processes_with
-from grader.engine import Engine
+from grader.grading.engine import Engine
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 

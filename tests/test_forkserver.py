@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from conftest import make_submission, processes_with
-from grader.engine import Engine
+from grader.grading.engine import Engine
 from grader.runner.process import kill_tree
 
 UDP_ECHO_TESTS = ("server binds UDP 9999", "server answers Hello, <data>!")
@@ -91,7 +91,7 @@ def test_a_forked_test_that_hangs_is_stopped_with_everything_it_started(specs, t
 def test_a_forked_worker_over_its_budget_dies_with_its_namespace(specs, tmp_path, monkeypatch):
     # The worker is the fork server's grandchild, not the engine's: what stops it is the end of
     # the trampoline, PID 1 of the test's PID namespace.
-    monkeypatch.setattr("grader.engine._budget", lambda test: 1.5)
+    monkeypatch.setattr("grader.grading.engine._budget", lambda test: 1.5)
     marker = f"sockgrade-budget-{os.getpid()}-{time.monotonic_ns()}"
     sub = make_submission(tmp_path / "s", {"serverudp.py": hanging_server(marker)})
     spec = only(specs["udp-echo"], UDP_ECHO_TESTS[1])
@@ -153,7 +153,7 @@ def test_the_fork_server_forks_nothing_for_a_process_that_is_not_a_tests_trampol
     import subprocess
     import sys
     from grader.runner.forkserver import ForkServer
-    from grader.engine import _worker_env
+    from grader.grading.engine import _worker_env
     server = ForkServer(sys.executable, _worker_env())
     try:
         job = tmp_path / "job.json"

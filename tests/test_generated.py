@@ -3,8 +3,8 @@ import json
 import re
 
 from conftest import EXAMPLES, REFERENCE, make_submission
-from grader import generate
-from grader.engine import Engine
+from grader.runner import generate
+from grader.grading.engine import Engine
 
 COMMANDS = ("add;{name};{phone}", "remove;{name}", "find;{name}")
 

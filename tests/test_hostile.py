@@ -14,7 +14,7 @@ from typing import Callable
 import pytest
 
 from conftest import REFERENCE, SPECS, processes_with  # noqa: F401 (processes_with: test_fairness)
-from grader.engine import Engine
+from grader.grading.engine import Engine
 from grader.runner import isolation
 from grader.spec import SpecError, load_spec
 from hostile_course import HOSTILE, Course, grade_safely, startup_output, why_not

@@ -6,7 +6,7 @@ import socket
 import pytest
 
 from conftest import EXAMPLES, SPECS, loopback_lock, python_for
-from grader import api
+from grader.grading import api
 from grader.runner import isolation
 
 

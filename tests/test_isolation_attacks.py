@@ -33,8 +33,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import api
-from grader.engine import Engine
+from grader.grading import api
+from grader.grading.engine import Engine
 from grader.runner import isolation
 from hostile_course import (HOSTILE, LEVELS, PLANTED_ENTRY, Course, fingerprint, loopback_lock, python_for,
                             startup_output, why_not)

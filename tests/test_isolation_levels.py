@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from conftest import EXAMPLES, ROOT
-from grader.engine import _verified_outcome
+from grader.grading.engine import _verified_outcome
 from grader.runner import isolation
 
 LEVELS = isolation.available_levels()

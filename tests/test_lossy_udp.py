@@ -7,7 +7,8 @@ import pytest
 
 from conftest import REFERENCE
 from grader.net.relay import Relay
-from grader.net.shaping import DirectionRules, NetworkProfile, Shaper
+from grader.net.shaping import Shaper
+from grader.spec.network import DirectionRules, NetworkProfile
 from grader.net.transcript import Transcript
 from grader.runner.context import free_port
 from grader.runner.process import Program

@@ -46,7 +46,7 @@ def test_a_pair_that_disagrees_is_explained(tmp_path, specs, engine):
 
 
 def test_a_pair_whose_sides_pass_alone_is_said_to_disagree():
-    from grader.engine import PAIR_NOTE, _note_disagreement
+    from grader.grading.engine import PAIR_NOTE, _note_disagreement
     from grader.results import AssignmentResult, TestResult
 
     def test(name, side, passed, notes=()):

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from conftest import REFERENCE, REFERENCE_AS_STUDENT, SPECS, loopback_lock, make_submission, python_for
-from grader import generate
-from grader.engine import Engine
+from grader.runner import generate
+from grader.grading.engine import Engine
 from grader.net.relay import Relay
 from grader.net.transcript import Transcript
 from grader.runner import isolation

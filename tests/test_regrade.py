@@ -9,8 +9,8 @@ import pytest
 
 from classbuild import grade
 from conftest import EXAMPLES, REFERENCE, SPECS
-from grader import api
-from grader.engine import Engine
+from grader.grading import api
+from grader.grading.engine import Engine
 
 BINDS = "server binds UDP 9999"
 ANSWERS = "server answers Hello, <data>!"      # mallory's server answers once and exits: she fails it

@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from conftest import REFERENCE, loopback_lock, make_submission, processes_with, python_for
-from grader.engine import Engine
+from grader.grading.engine import Engine
 from grader.runner.isolation import available_levels as levels_available
 
 UDP_ECHO = (REFERENCE / "udp_echo_server.py").read_text()

@@ -7,7 +7,8 @@ import sys
 
 from conftest import ROOT
 from bench import soak
-from grader import cache, catalog
+from grader.grading import cache
+from grader.spec import catalog
 
 
 def test_the_copies_are_unique_and_hold_at_least_the_runs_asked(tmp_path):

@@ -132,6 +132,6 @@ def test_cli_unknown_spec_id(tmp_path, capsys):
 
 
 def test_shipped_specs_load():
-    from grader import catalog
+    from grader.spec import catalog
     ids = {s.id for s in catalog.load_all()}
     assert ids == {"tcp-echo-threaded", "udp-echo", "udp-contacts", "tcp-contacts-threaded"}

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import make_submission
 from grader.cli import main
-from grader.engine import Engine
+from grader.grading.engine import Engine
 from grader.spec import load_spec
 
 SPEC = r"""
