@@ -136,6 +136,18 @@ def test_list_shows_every_test_with_points_kind_and_marks():
     assert len(rows) == 9 and "9 tests; 13 points (+2 bonus)" in proc.stdout
 
 
+def test_list_details_say_what_each_kind_of_test_does():
+    proc = subprocess.run([sys.executable, "-m", "grader", "list", "udp-contacts", "--details"],
+                          capture_output=True, text=True, env={**os.environ, "COLUMNS": "250"})
+    assert proc.returncode == 0, proc.stderr
+    rows = {line.split("│")[1].strip(): line.split("│")[-2].strip()
+            for line in proc.stdout.splitlines() if line.startswith("│")}
+    assert rows["five clients at once"] == "5 clients at once, 5 served together"
+    assert rows["generated conversations (2/3)"] == "conversation 2 of 3: 6 commands from 3 clients, seed 1"
+    assert rows["student client with student server"] == "student's client against the student's server"
+    assert rows["find returns the phone"] == "4 steps, 1 client"
+
+
 def test_list_names_are_what_k_selects():
     proc = grade("list", "udp-contacts", "-k", "GENERATED", "--names")
     assert proc.returncode == 0, proc.stderr

@@ -16,8 +16,12 @@ LAYERS = (
     ("spec", ("grader.spec",)),
     ("results", ("grader.results",)),
     ("net", ("grader.net",)),
-    ("runner", ("grader.runner",)),
-    ("kinds", ("grader.kinds",)),
+    # A test kind (grader.kinds) and a step action (grader.steps) each own their key's schema, builder,
+    # checks and runner, so they sit beside the runner whose parts they drive ...
+    ("runner", ("grader.runner", "grader.steps", "grader.kinds")),
+    # ... and reading a spec file (the loader, the checks, the catalog) sits above them all: it builds
+    # the model with their help. The model itself (grader.spec.model, errors, ...) is at the bottom.
+    ("plan", ("grader.spec.loader", "grader.spec.checks", "grader.spec.catalog", "grader.spec.__init__")),
     ("input", ("grader.input",)),
     ("reporting", ("grader.reporting",)),
     ("grading", ("grader.grading",)),
@@ -35,6 +39,8 @@ def layer_of(module: str) -> int:
                     best = (rank, len(prefix))
     if best is None and module in ("grader", "grader.__init__"):
         return 0
+    if module == "grader.spec":          # the package itself: what its __init__ re-exports
+        return layer_of("grader.spec.__init__")
     assert best is not None, f"{module} belongs to no layer: add it to LAYERS"
     return best[0]
 

@@ -254,7 +254,7 @@ def test_a_swarm_that_expects_no_reply_cannot_measure(tmp_path):
     assert load_spec(path).tests[0].swarm.needed == 1
 
 
-def test_use_in_a_swarm_is_refused_where_it_is_written(tmp_path):
+def test_an_unknown_list_used_in_a_swarm_is_refused_where_it_is_written(tmp_path):
     err = spec_error(tmp_path, "", "      steps:\n        - {send: hi}\n        - {use: more}\n")
     assert err.path == "tests[0].swarm.steps[1].use" and err.line == 13
-    assert "not available in a swarm" in err.message
+    assert "no step list named 'more'" in err.message

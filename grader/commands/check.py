@@ -29,6 +29,7 @@ from grader.commands import print_error
 from grader.commands.options import at_least_one
 from grader.reporting import terminal
 from grader.grading.engine import Engine
+from grader.kinds import kind_of
 from grader.results import AssignmentResult
 from grader.saboteurs import SABOTEURS, Saboteur, write_config
 from grader.spec import Spec
@@ -110,7 +111,7 @@ def saboteur_submission(spec: Spec, saboteur: Saboteur, role: str, folder: Path)
 
 
 def could_catch(test, saboteur: Saboteur, role: str) -> bool:
-    """Whether ``test`` should fail when ``saboteur`` plays ``role``.
+    """Whether ``test`` should fail when ``saboteur`` plays ``role``: its kind says (``TestKind.could_catch``).
 
     Startup tests pass any server that binds the port, saboteurs included, so
     they are not asked to catch a server saboteur; every other test that runs
@@ -118,20 +119,11 @@ def could_catch(test, saboteur: Saboteur, role: str) -> bool:
     connection (a server that never answers, or crashes, gives both). A
     client saboteur should fail every test that runs the student's client.
     """
-    if saboteur.plays == "client":
-        return test.kind == "client" and test.client.program == "student" and test.client.role == role
-    if test.server_role != role or test.kind == "startup":
-        return False
-    if test.kind == "client":
-        return test.client.server == "student"
-    return test.server == "student"          # a conversation, written or generated
+    return kind_of(test).could_catch(test, saboteur.plays, role)
 
 
 def _roles_played(spec: Spec, plays: str) -> list[str]:
-    if plays == "server":
-        roles = [t.server_role for t in spec.tests if t.kind != "client" or t.client.server == "student"]
-    else:
-        roles = [t.client.role for t in spec.tests if t.kind == "client" and t.client.program == "student"]
+    roles = [role for t in spec.tests for role in t.roles_used if kind_of(t).could_catch(t, plays, role)]
     return [r for r in dict.fromkeys(roles) if r in spec.roles]
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from rich.table import Table
 from rich.text import Text
 
+from grader.kinds import kind_of
 from grader.spec import catalog
 from grader.commands import UsageError
 
@@ -19,6 +20,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--specs-dir", metavar="DIR", help="a folder of your own specs instead of the shipped ones")
     parser.add_argument("-k", action="append", dest="keywords", default=[], metavar="TEXT",
                         help="only the tests whose name contains TEXT, in any case: what `grade -k TEXT` runs")
+    parser.add_argument("--details", action="store_true",
+                        help="add what each test does, as its kind describes it (steps, clients, seed, ...)")
     parser.add_argument("--names", action="store_true",
                         help="only the tests' names, one a line, as `grade --test NAME` takes them")
 
@@ -35,7 +38,7 @@ def run(args, console) -> int:
         return 0
     for spec, tests in shown:
         if tests:
-            _table(spec, tests, console)
+            _table(spec, tests, console, args.details)
     return 0
 
 
@@ -43,7 +46,7 @@ def _wanted(name: str, keywords: list[str]) -> bool:
     return not keywords or any(k.casefold() in name.casefold() for k in keywords)
 
 
-def _table(spec, tests, console) -> None:
+def _table(spec, tests, console, details: bool) -> None:
     table = Table(title=Text(f"{spec.id}: {spec.title}  ({spec.source})"), title_justify="left")
     table.add_column("test", overflow="fold")
     table.add_column("points", justify="right")
@@ -51,10 +54,13 @@ def _table(spec, tests, console) -> None:
     table.add_column("judges")
     table.add_column("tags")
     table.add_column("marks")
+    if details:
+        table.add_column("what it does", overflow="fold")
     for test in tests:
         marks = [mark for mark, on in (("bonus", test.bonus), ("hidden", test.hidden)) if on]
-        table.add_row(Text(test.name), f"{test.points:g}", test.kind, test.side, ", ".join(test.tags),
-                      Text(", ".join(marks), style="bold"))
+        kind = kind_of(test)
+        table.add_row(Text(test.name), f"{test.points:g}", kind.name, test.side, ", ".join(test.tags),
+                      Text(", ".join(marks), style="bold"), *([Text(kind.summary(test))] if details else []))
     console.print(table)
     bonus = sum(t.points for t in spec.tests if t.bonus)
     shown = "" if len(tests) == len(spec.tests) else f"{len(tests)} of "

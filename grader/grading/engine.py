@@ -24,10 +24,10 @@ from grader.grading import cache, diagnose
 from grader.input import discover
 from grader import paths
 from grader.results import AssignmentResult, TestResult
+from grader.kinds import kind_of
 from grader.grading.scoring import score_test
 from grader.runner import admission, cgroups, isolation as iso
 from grader.runner.forkserver import ENV_VAR as FORK_SERVER_VAR, ForkServer
-from grader.runner.generated import SHRINK_SECONDS
 from grader.runner.process import Program
 from grader.spec.model import Spec, Test
 
@@ -356,17 +356,7 @@ def _worker_env() -> dict:
 
 
 def _budget(test: Test) -> float:
-    steps = test.steps + (test.client.before + test.client.interact if test.client else ())
-    if test.swarm:
-        steps += max(test.swarm.per_client, key=len) + test.swarm.then
-    total = test.startup_timeout + sum(s.timeout for s in steps)
-    if test.generate:
-        g = test.generate
-        one_run = 2 * test.startup_timeout + (g.length + g.clients) * g.timeout * 2
-        total += 2 * one_run + SHRINK_SECONDS
-    if test.client:
-        total += test.client.timeout
-    return total + WORKER_MARGIN
+    return kind_of(test).budget(test) + WORKER_MARGIN
 
 
 INTERRUPTED = "the test was stopped: grading was interrupted"

@@ -5,6 +5,7 @@ to the score but not to the maximum (see ``AssignmentResult``).
 """
 from __future__ import annotations
 
+from grader.kinds import kind_of
 from grader.results import TestResult
 from grader.spec.model import Test
 
@@ -13,7 +14,7 @@ def score_test(test: Test, *, passed: bool, reason: str, outcome: dict | None = 
             error: bool = False) -> TestResult:
     """``outcome`` is the worker's JSON; ``error`` marks a failure of the grader, not the student."""
     outcome = outcome or {}
-    keep_output = not passed or test.kind == "startup"
+    keep_output = not passed or kind_of(test).keeps_output
     return TestResult(
         name=test.name, tags=list(test.tags), points=test.points if passed else 0.0,
         max_points=test.points, passed=passed, bonus=test.bonus, hidden=test.hidden,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import select
 import socket
+import struct
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -171,7 +172,7 @@ class Peer:
             self.transcript.add(self.name, "note", f"timed out: nothing more within {timeout:g} s")
         return verdict
 
-    def _nothing(self, timeout: float) -> str:
+    def nothing_came(self, timeout: float) -> str:
         """Why nothing (more) came: the connection ended, the server stopped, or time ran out."""
         if self.eof:
             return self.ended
@@ -187,7 +188,7 @@ class Peer:
         else:
             data = self._read_some(time.monotonic() + timeout)
         if data is None:
-            return Verdict(False, reason=f"expected {match.describe(expectation)}, got {self._nothing(timeout)}")
+            return Verdict(False, reason=f"expected {match.describe(expectation)}, got {self.nothing_came(timeout)}")
         text = _message(decode(data), self.framing)
         if match.text_matches(expectation, text):
             return Verdict(True, text)
@@ -226,7 +227,7 @@ class Peer:
         if data and match.text_matches(expectation, text):
             return Verdict(True, text)
         if not data:
-            return Verdict(False, reason=f"expected {match.describe(expectation)}, got {self._nothing(timeout)}")
+            return Verdict(False, reason=f"expected {match.describe(expectation)}, got {self.nothing_came(timeout)}")
         return Verdict(False, text, f"expected {match.describe(expectation)}, got {escape(data)!r}")
 
     def _expect_lines(self, expectation, timeout: float) -> Verdict:
@@ -251,7 +252,7 @@ class Peer:
                 break
             chunks.append(data)
         if not text:
-            return Verdict(False, reason=f"expected {match.describe(expectation)}, got {self._nothing(timeout)}")
+            return Verdict(False, reason=f"expected {match.describe(expectation)}, got {self.nothing_came(timeout)}")
         return Verdict(False, text, f"expected {match.describe(expectation)}; "
                                     + match.explain_lines(expectation, text))
 
@@ -286,6 +287,19 @@ class Peer:
         if data:
             return Verdict(False, decode(data), f"expected no reply, got {escape(data)!r}")
         return Verdict(True)
+
+    def reset(self) -> None:
+        """Close abruptly: a TCP connection ends with an RST (no FIN), as when a client is killed."""
+        if self.sock is not None and self.transport == "tcp":
+            try:
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            except OSError:
+                pass
+            self.sock.close()
+            self.sock = None
+            self.transcript.add(self.name, "closed", "client reset the connection")
+            return
+        self.close()
 
     def close(self) -> None:
         if self.sock is not None:

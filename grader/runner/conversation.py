@@ -1,20 +1,18 @@
-"""Play a test's steps against a server with named test-side clients."""
+"""Play a test's steps against a server with named test-side clients; each step's action
+(``grader.steps``) does its part."""
 from __future__ import annotations
 
-from dataclasses import replace
-
-from grader import match
 from grader.net.peer import Peer
 from grader.runner.context import Job, Outcome, TestFailed
 from grader.runner.servers import Server
-from grader.spec.variables import resolve
+from grader.steps import Playing, action_of
 
 
 def play(job: Job, steps, server: Server, outcome: Outcome, label: str = "step",
          address: tuple[str, int] | None = None, on_reply=None, peers: dict | None = None) -> None:
     """Run ``steps`` in order against ``address`` (default: the server's); raise TestFailed at the first that fails.
 
-    ``peers`` may hold clients already connected; ``on_reply`` is called after every expected reply.
+    ``peers`` may hold clients already connected; ``on_reply`` is called after every awaited reply.
     What an expectation captures goes into ``job.variables`` for later steps.
     A step waiting for the server ends as soon as nothing more can come: the server has exited
     (and a relay in between has nothing left to deliver); the reason then says why it stopped.
@@ -30,25 +28,8 @@ def play(job: Job, steps, server: Server, outcome: Outcome, label: str = "step",
                                                  job.framing, job.transcript)
             if peer.watch is None:
                 peer.watch = watch
-            if step.action == "connect":
-                verdict = peer.connect(step.timeout)
-            elif step.action == "send":
-                verdict = peer.send(step.payload(job.framing, job.variables), step.timeout)
-            elif step.action == "close":
-                peer.close()
-                continue
-            else:
-                expectation = resolve(step.expect, job.variables)
-                if job.mode == "record" and expectation.kind == "reference":
-                    expectation = replace(expectation, kind="any")
-                verdict = peer.expect(expectation, step.timeout)
-                if verdict.ok and on_reply:
-                    on_reply()
-                if verdict.ok and step.expect.kind == "reference":
-                    outcome.answers[index] = verdict.got
-                if verdict.ok:
-                    job.variables.update(match.captures(expectation, verdict.got))
-            if not verdict.ok:
+            verdict = action_of(step).play(step, peer, Playing(job, outcome, index, on_reply))
+            if verdict is not None and not verdict.ok:
                 reason = f"{_where(job, step, index, label)}: {verdict.reason}"
                 gone = server.gone(job)
                 raise TestFailed(reason + (f"; {gone}" if gone else ""))
@@ -64,7 +45,8 @@ def _where(job: Job, step, index: int, label: str) -> str:
         return f"{label} {index + 1} ({step.client} {step.action})"
     kind = "" if label == "step" else label.removesuffix(" step").split()[0] + " "
     kind = "" if kind.strip() == step.client else kind
-    return f"{kind}`{step.action}` at {job.spec_file}:{step.line}, client {step.client}"
+    origin = f" ({step.origin})" if step.origin else ""
+    return f"{kind}`{step.action}` at {job.spec_file}:{step.line}, client {step.client}{origin}"
 
 
 def _watch(server: Server, address: tuple[str, int]):

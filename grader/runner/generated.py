@@ -21,7 +21,6 @@ from grader.runner.servers import start_server
 from grader.spec.model import Expectation
 
 SHRINK_RUNS = 16
-SHRINK_SECONDS = 60.0
 ANY = Expectation("any")
 
 
@@ -46,7 +45,8 @@ class Run:
         return None if self.failed_round is None else len(self.exchanges) - 1
 
 
-def run_generated(job: Job, outcome: Outcome) -> None:
+def run_generated(job: Job, outcome: Outcome, shrink_seconds: float) -> None:
+    """``shrink_seconds``: how long shrinking a failing conversation may take (the kind's budget counts it)."""
     gen = job.test.generate
     rounds = generate.conversation(gen)
     with Oracle(job) as oracle:
@@ -56,7 +56,7 @@ def run_generated(job: Job, outcome: Outcome) -> None:
         if first.failed_at is None:
             job.transcript = first.transcript
             return
-        smallest, runs = _shrink(job, oracle, rounds, first)
+        smallest, runs = _shrink(job, oracle, rounds, first, shrink_seconds)
     job.transcript = smallest.transcript
     bad = smallest.exchanges[smallest.failed_at]
     got = "nothing" if bad.got is None else repr(escape(bad.got.encode()))
@@ -139,9 +139,10 @@ def _judge(peer: Peer, exchange: Exchange, timeout: float) -> Exchange:
     return exchange
 
 
-def _shrink(job: Job, oracle: Oracle, rounds: list[generate.Round], failing: Run) -> tuple[Run, int]:
+def _shrink(job: Job, oracle: Oracle, rounds: list[generate.Round], failing: Run,
+            seconds: float) -> tuple[Run, int]:
     """Drop rounds, then commands within rounds, while the conversation still fails."""
-    deadline = time.monotonic() + SHRINK_SECONDS
+    deadline = time.monotonic() + seconds
     runs = 0
     current = _prefix(rounds, failing)
     best = failing

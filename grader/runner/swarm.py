@@ -4,7 +4,7 @@ All clients connect first, then each runs its own steps in its own thread.
 
 "At the same time" is measured, not assumed (``_Gathering``). A client counts as
 *served* when its *measured reply* arrives: the last reply it expects before its
-connection ends (``Swarm.measured_reply``). It then waits there, its connection
+connection ends (``grader.kinds.swarm.measured_reply``). It then waits there, its connection
 open, until ``at_once`` clients are served together, or until every other client
 has been served or has failed. The measure is the most clients that, at one
 moment, had each been served and each still had its connection open at both
@@ -28,6 +28,7 @@ from grader.net.transcript import Transcript
 from grader.runner.context import Job, Outcome, TestFailed
 from grader.runner.conversation import play
 from grader.runner.servers import Server
+from grader.steps import action_of
 
 # A served client waits for the others at most as long as their steps up to the measured reply may take
 # (each of those ends by its own timeout), plus this, for a machine under load.
@@ -130,12 +131,12 @@ def run_swarm(job: Job, server: Server, outcome: Outcome, address=None) -> None:
 
 
 def _up_to_reply(steps, measured: int) -> list:
-    """A client's steps up to and including its measured reply (the ``measured``-th expect)."""
-    taken, expects = [], 0
+    """A client's steps up to and including its measured reply (the ``measured``-th it awaits)."""
+    taken, replies = [], 0
     for step in steps:
         taken.append(step)
-        expects += step.action == "expect"
-        if expects == measured:
+        replies += action_of(step).awaits_reply(step)
+        if replies == measured:
             break
     return taken
 

@@ -22,15 +22,14 @@ from dataclasses import asdict
 sys.path += [p for p in os.environ.get("SOCKGRADE_SITE_PATH", "").split(os.pathsep) if p and p not in sys.path]
 
 from grader.files import ignore as skipped_files, normalise_modes  # noqa: E402
+from grader.kinds import kind_of  # noqa: E402
 from grader.runner import isolation, linux, sandbox  # noqa: E402
-from grader.runner.context import Job, Outcome, TestFailed, free_port  # noqa: E402
+from grader.runner.context import Job, Outcome, TestFailed  # noqa: E402
 from grader.spec.model import Limits  # noqa: E402
-from grader.runner.conversation import play  # noqa: E402
 from grader.runner.process import become_subreaper, kill_all_descendants  # noqa: E402
-from grader.runner.servers import start_server  # noqa: E402
 from grader.runner.sockets import port_in_use  # noqa: E402
-# The modules of the other kinds of test (client, generated, swarm, relay) are imported by the tests
-# that use them: every import is paid once per test, in a worker of its own.
+# A kind's runner (grader.kinds) imports what it needs when it runs: every import is paid once per
+# test, in a worker of its own.
 
 
 def run_job(raw: dict, forked: bool = False) -> Outcome:
@@ -108,38 +107,7 @@ def _timing(first_program: float, verdict: float, forked: bool) -> dict[str, flo
 
 
 def _run_test(job: Job, outcome: Outcome) -> None:
-    test = job.test
-    if test.kind == "client":
-        from grader.runner.client_check import run_client
-        run_client(job, outcome)
-        return
-    if test.kind == "generated":
-        from grader.runner.generated import run_generated
-        run_generated(job, outcome)
-        return
-    server = start_server(job, test.server_role, test.server)
-    outcome.bound = str(server.socket)
-    if test.kind == "startup":
-        if server.port_problem:
-            outcome.reason = server.port_problem
-        return
-    if server.port_problem:
-        outcome.notes.append(server.port_problem + "; tested at that port")
-    if test.kind == "swarm":
-        from grader.runner.swarm import run_swarm as converse
-    else:
-        def converse(job, server, outcome, address=None):
-            play(job, test.steps, server, outcome, address=address)
-    if test.network is None:
-        converse(job, server, outcome)
-        return
-    from grader.net.relay import Relay
-    relay = Relay(job.transport, ("127.0.0.1", free_port()), server.address, job.transcript,
-                  who=None, profile=test.network)
-    try:
-        converse(job, server, outcome, address=relay.address)
-    finally:
-        relay.close()
+    kind_of(job.test).run(job, outcome)
 
 
 def main(forked: bool = False) -> int:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from grader.kinds import kind_of
 from grader.spec.variables import names_used, placeholders
 
 
@@ -14,71 +15,33 @@ def check_spec(spec, ctx) -> None:
             raise ctx.error(f"test name {test.name!r} is used twice (first at test {names[test.name]})",
                             path + ("name",), "test names identify results in every report")
         names[test.name] = i
-        for role in test.roles_used + _reference_roles(test):
+        for role in test.roles_used + test.reference_roles:
             if role not in spec.roles:
                 raise ctx.error(f"test uses role {role!r}, which the spec's roles do not define",
                                 path, "roles defined: " + ", ".join(spec.roles))
-        for role in _reference_roles(test):
+        for role in test.reference_roles:
             if spec.roles[role].reference is None:
                 raise ctx.error(f"test needs the reference program of role {role!r}, which has none",
                                 path, f"add `reference:` under roles.{role}")
+        if test.network and spec.transport != "udp":
+            raise ctx.error("network profiles shape UDP datagrams; this spec is TCP", path + ("network",))
         known: set[str] = set()        # variables captured so far, in the order steps run
         for step in test.steps:
-            _check_step(step, known, ctx)
-        if test.generate and spec.transport == "udp" and test.generate.welcome:
-            raise ctx.error("`welcome` is for TCP: a UDP server greets nobody", path + ("generate", "welcome"))
-        if test.network:
-            if spec.transport != "udp":
-                raise ctx.error("network profiles shape UDP datagrams; this spec is TCP", path + ("network",))
-            if test.kind == "startup" or (test.client and test.client.server != "reference"):
-                raise ctx.error("a network profile needs a relay: use it in a conversation or in a client "
-                                "run against the reference server", path + ("network",))
-        if test.client:
-            client = test.client
-            for step in client.before:
-                _check_step(step, known, ctx)
-                if step.expect and step.expect.kind == "reference":
-                    raise ctx.error("`reference` expectations are not supported in client.before",
-                                    step.where + ".expect", line=step.line)
-            for j, arg in enumerate(client.argv):
-                _check_uses(arg, known, path + ("client", "argv", j), ctx)
-            _check_uses(client.stdin, known, path + ("client", "stdin"), ctx)
-            for step in client.interact:
-                _check_step(step, known, ctx)
-            for key in ("sent", "output"):
-                for j, exp in enumerate(getattr(client, key)):
-                    where = path + ("client", key, j)
-                    if exp.kind in ("closed", "silence", "reference", "lines"):
-                        raise ctx.error(f"`{exp.kind}` cannot describe a message or an output line",
-                                        where, f"each item of `{key}` is one line: "
-                                               "use equals, one_of, contains, regex or any")
-                    _check_expectation(exp, known, where, ctx)
+            check_step(step, known, ctx)
+        kind_of(test).check(test, spec, path, ctx, known)
 
 
-def _reference_roles(test) -> tuple[str, ...]:
-    roles = []
-    if test.needs_reference_answers() or test.generate or (test.kind != "client" and test.server == "reference"):
-        roles.append(test.server_role)
-    if test.client:
-        if test.client.program == "reference":
-            roles.append(test.client.role)
-        if test.client.server == "reference":
-            roles.append(test.server_role)
-    return tuple(dict.fromkeys(roles))
-
-
-def _check_step(step, known: set, ctx) -> None:
+def check_step(step, known: set, ctx) -> None:
     """Patterns compile; every ``${name}`` was captured by an earlier step; record new captures."""
-    _check_uses(step.text, known, step.where, ctx, step.line)
+    check_uses(step.text, known, step.where, ctx, step.line)
     if step.expect:
-        _check_expectation(step.expect, known, step.where + ".expect" if step.action == "expect"
-                           else step.where + ".prompt", ctx, step.line)
+        check_expectation(step.expect, known, f"{step.where}.{step.action}", ctx, step.line)
         known.update(captured_names(step.expect))
 
 
-def _check_expectation(exp, known: set, where, ctx, line: int | None = None) -> None:
+def check_expectation(exp, known: set, where, ctx, line: int | None = None) -> None:
     for value in exp.values:
-        _check_uses(value, known, where, ctx, line)
+        check_uses(value, known, where, ctx, line)
         if exp.kind == "regex":
             try:
                 re.compile(placeholders(value))
@@ -87,10 +50,10 @@ def _check_expectation(exp, known: set, where, ctx, line: int | None = None) -> 
                                 hint="in YAML, write a pattern in double quotes with each \\ doubled, "
                                      "or in single quotes as it is") from None
     for item in exp.items:
-        _check_expectation(item, known, where, ctx, line)
+        check_expectation(item, known, where, ctx, line)
 
 
-def _check_uses(text, known: set, where, ctx, line: int | None = None) -> None:
+def check_uses(text, known: set, where, ctx, line: int | None = None) -> None:
     for name in names_used(text):
         if name not in known:
             hint = ("capture it first: a regex group (?P<" + name + ">...) or `capture: " + name

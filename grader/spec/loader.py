@@ -12,23 +12,36 @@ from pathlib import Path
 import yaml
 
 from grader import paths
+from grader.kinds import KINDS, kind_in
+from grader.spec import checks
 from grader.spec.errors import SpecError
 from grader.spec.network import NetworkProfile
-from grader.spec.checks import check_spec
-from grader.spec.model import ClientRun, Generation, Expectation, Limits, Role, Spec, Step, Swarm, Test, measured_reply
+from grader.spec.model import Expectation, Limits, Role, Spec, Step, Test
+from grader.spec.variables import names_used, substitute_only
 from grader.spec.yaml_marks import MAX_FILE_BYTES, format_path, line_of, load_with_lines, too_large
+from grader.steps import ACTIONS
 
 EXPECTATION_KINDS = ("equals", "one_of", "contains", "regex", "any", "closed", "silence", "reference", "lines")
 LINE_KINDS = ("equals", "one_of", "contains", "regex", "any")
-PROMPT_KINDS = ("contains", "regex")
 FALLBACK_DEFAULTS = {"points": 1, "timeout": 5.0, "startup_timeout": 5.0,
                      "client_timeout": 10.0, "match": "tolerant"}
 
 
 @lru_cache(maxsize=1)
 def schema() -> dict:
+    """schema.yaml, with each test kind's key and each step action's key (and what they define)
+    put in by their modules (grader.kinds, grader.steps)."""
     text = resources.files("grader.spec").joinpath("schema.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    whole = yaml.safe_load(text)
+    defs = whole["$defs"]
+    for kind in KINDS:
+        defs.update(kind.defs)
+        defs["test"]["properties"][kind.key] = kind.schema
+    defs["test"]["oneOf"] = [{"required": [kind.key]} for kind in KINDS]
+    for action in ACTIONS.values():
+        defs["step"]["properties"][action.name] = action.schema
+        defs["step"]["properties"].update(action.options)
+    return whole
 
 
 MAX_STEPS = 100_000     # steps of all tests, once `use:` lists and swarms are expanded
@@ -150,10 +163,10 @@ def _explain(error) -> tuple[str, str, list]:
         return (f"{_short(error.instance)} is not a valid {noun}",
                 f"{whose} must be a string or a mapping with one of: {kinds}", path)
     if error.validator == "oneOf" and isinstance(error.instance, dict) and "name" in error.instance:
-        kinds = [k for k in ("startup", "steps", "client") if k in error.instance]
-        what = "none of" if not kinds else "more than one of"
-        return (f"test {error.instance.get('name')!r} has {what} startup, steps, client",
-                "a test is exactly one of: `startup: true`, a list of `steps`, or a `client` run", path)
+        keys = [kind.key for kind in KINDS]
+        what = "none of" if not kind_in(error.instance) else "more than one of"
+        return (f"test {error.instance.get('name')!r} has {what} {', '.join(keys)}",
+                "a test is exactly one of: " + ", ".join(f"`{key}`" for key in keys), path)
     if error.validator == "pattern":
         key = next((p for p in reversed(path) if isinstance(p, str)), "value")
         return (f"{_short(error.instance)} is not a valid {key}",
@@ -202,15 +215,38 @@ def _text_of(exp: Expectation) -> int:
 
 
 class _Context:
-    """What every builder needs to default values and to point at a line."""
+    """What every builder needs to default values and to point at a line; the kinds and actions
+    (grader.kinds, grader.steps) build their parts through it."""
+
+    max_steps = MAX_STEPS
 
     def __init__(self, source: Path, lines: dict, defaults: dict, step_lists: dict | None = None):
         self.source, self.lines, self.defaults = source, lines, defaults
         self.step_lists = step_lists or {}
         self.networks: dict = {}
-        self.steps = 0                  # steps built so far, and the characters they carry
+        self.steps_built = 0            # steps built so far, and the characters they carry
         self.text = 0
         self._list_steps: dict[str, int] = {}
+
+    def timeout(self, raw: dict) -> float:
+        """A test's step timeout: its own, or the spec's default."""
+        return raw.get("timeout", self.defaults["timeout"])
+
+    def steps(self, raw: list, path: tuple, timeout: float, spend: bool = True) -> tuple[Step, ...]:
+        """Steps in order, each ``use: NAME`` replaced by its list (``spend``: count them now)."""
+        return _build_steps(raw, path, timeout, self, spend=spend)
+
+    def expectation(self, raw, path: tuple, allowed=EXPECTATION_KINDS) -> Expectation:
+        return _build_expectation(raw, path, self, allowed)
+
+    def check_step(self, step: Step, known: set) -> None:
+        checks.check_step(step, known, self)
+
+    def check_uses(self, text, known: set, path: tuple) -> None:
+        checks.check_uses(text, known, path, self)
+
+    def check_expectation(self, exp: Expectation, known: set, path: tuple) -> None:
+        checks.check_expectation(exp, known, path, self)
 
     def list_steps(self, name: str, using: tuple = ()) -> int:
         """How many steps `use: NAME` plays, counted without building them (at most MAX_STEPS + 1).
@@ -235,9 +271,9 @@ class _Context:
     def spend(self, step: Step, path: tuple) -> Step:
         """Count a built step against the spec's budget: `use:` and swarms multiply steps
         (a list using a list using ... ten times over is billions), so they are counted as built."""
-        self.steps += 1
+        self.steps_built += 1
         self.text += len(step.text or "") + len(step.hex or "") + (_text_of(step.expect) if step.expect else 0)
-        if self.steps > MAX_STEPS:
+        if self.steps_built > MAX_STEPS:
             raise self.over_budget(path)
         if self.text > MAX_STEP_TEXT:
             raise self.error(f"the steps of the spec send and expect more than {MAX_STEP_TEXT >> 20} MiB "
@@ -268,7 +304,8 @@ def _build(data: dict, lines: dict, source: Path) -> Spec:
     ctx.networks = data.get("networks", {})
     tests = []
     for i, t in enumerate(data["tests"]):
-        tests += _expand(_build_test(t, ("tests", i), ctx))
+        test = _build_test(t, ("tests", i), ctx)
+        tests += kind_in(t)[0].expand(test)
         if len(tests) > MAX_TESTS:
             raise ctx.error(f"the spec has more than {MAX_TESTS} tests (each generated conversation counts)",
                             ("tests", i), "a spec is a few dozen tests")
@@ -278,7 +315,7 @@ def _build(data: dict, lines: dict, source: Path) -> Spec:
                 framing=data.get("framing", "none"), roles=roles, tests=tests,
                 source=source, description=data.get("description", ""),
                 limits=Limits(**data.get("limits", {})))
-    check_spec(spec, ctx)
+    checks.check_spec(spec, ctx)
     return spec
 
 
@@ -308,41 +345,12 @@ def _reference_path(ref: str, path: tuple, ctx: _Context) -> Path:
 
 
 def _build_test(t: dict, path: tuple, ctx: _Context) -> Test:
-    timeout = t.get("timeout", ctx.defaults["timeout"])
-    steps = _build_steps(t.get("steps", ()), path + ("steps",), timeout, ctx)
-    client = None
-    if "client" in t:
-        c = t["client"]
-        cpath = path + ("client",)
-        if "interact" in c and "stdin" in c:
-            raise ctx.error("a client has both `stdin` and `interact`", cpath + ("interact",),
-                            "`interact` types its answers at a terminal; give the input one way")
-        client = ClientRun(
-            role=c.get("role", "client"), program=c.get("program", "student"),
-            server=c.get("server", "reference"), argv=tuple(str(a) for a in c.get("argv", ())),
-            stdin=c.get("stdin"),
-            before=_build_steps(c.get("before", ()), cpath + ("before",), timeout, ctx),
-            interact=tuple(ctx.spend(_build_interaction(s, cpath + ("interact", i), timeout, ctx),
-                                     cpath + ("interact", i)) for i, s in enumerate(c.get("interact", ()))),
-            sent=tuple(_build_expectation(e, cpath + ("sent", i), ctx)
-                       for i, e in enumerate(c.get("sent", ()))),
-            output=tuple(_build_expectation(e, cpath + ("output", i), ctx)
-                         for i, e in enumerate(c.get("output", ()))),
-            exits=c.get("exits", True), timeout=c.get("timeout", ctx.defaults["client_timeout"]),
-        )
+    kind = kind_in(t)[0]
+    fields = kind.build(t[kind.key], t, path, ctx)
     tags = t.get("tags", ctx.defaults.get("tags"))
     if not tags:
         raise ctx.error(f"test {t['name']!r} has no tags", path + ("name",),
                         "add `tags: [protocol]` to the test, or `tags:` under `defaults` for every test")
-    kind = ("startup" if t.get("startup") else "client" if client else
-            "generated" if "generate" in t else "swarm" if "swarm" in t else "conversation")
-    swarm = _build_swarm(t["swarm"], path + ("swarm",), timeout, ctx) if "swarm" in t else None
-    generation = None
-    if "generate" in t:
-        g = t["generate"]
-        generation = Generation(commands=tuple(g["commands"]), count=g.get("conversations", 1),
-                                seed=g.get("seed", 1), length=g.get("length", 8), clients=g.get("clients", 3),
-                                welcome=g.get("welcome", False), timeout=timeout)
     network = None
     if "network" in t:
         name = t["network"]
@@ -350,97 +358,38 @@ def _build_test(t: dict, path: tuple, ctx: _Context) -> Test:
             raise ctx.error(f"no network profile named {name!r}", path + ("network",),
                             "profiles defined under `networks:`: " + (", ".join(ctx.networks) or "none"))
         network = NetworkProfile.from_dict({"name": name, **ctx.networks[name]})
-    return Test(name=t["name"], kind=kind, points=t.get("points", ctx.defaults["points"]),
+    test = Test(name=t["name"], kind=kind.name, points=t.get("points", ctx.defaults["points"]),
                 tags=tuple(tags), bonus=t.get("bonus", False), hidden=t.get("hidden", False),
                 description=t.get("description", ""), hint=t.get("hint", ""),
                 server_role=t.get("server_role", "server"), server=t.get("server", "student"),
-                steps=steps, client=client,
                 startup_timeout=t.get("startup_timeout", ctx.defaults["startup_timeout"]),
-                network=network, generate=generation, swarm=swarm, line=line_of(ctx.lines, path) or 0)
-
-
-CLIENT_NUMBER = "${i}"
-
-
-def _build_swarm(w: dict, path: tuple, timeout: float, ctx: _Context) -> Swarm:
-    """Expand ``${i}`` now, so the worker runs plain steps."""
-    def numbered(step: Step, i: int, client: str) -> Step:
-        fill = lambda text: text.replace(CLIENT_NUMBER, str(i)) if text is not None else None
-        expect = step.expect and replace(step.expect, values=tuple(fill(v) for v in step.expect.values))
-        return replace(step, client=client, text=fill(step.text), expect=expect)
-
-    steps = [_swarm_step(s, path + ("steps", j), timeout, ctx) for j, s in enumerate(w["steps"])]
-    if ctx.steps + w["clients"] * len(steps) > MAX_STEPS:
-        raise ctx.over_budget(path + ("clients",))
-    per_client = tuple(tuple(ctx.spend(numbered(s, i, f"s{i}"), path + ("clients",)) for s in steps)
-                       for i in range(1, w["clients"] + 1))
-    at_once = _swarm_at_once(w, per_client, path, ctx)
-    then: list[Step] = []
-    run: list[Step] = []
-    for j, raw in enumerate([*w.get("then", []), None]):
-        step = _swarm_step(raw, path + ("then", j), timeout, ctx) if raw is not None else None
-        if step is not None and _mentions_number(step):
-            run.append(step)
-            continue
-        then += [ctx.spend(numbered(s, i, "checker"), path + ("then",))
-                 for i in range(1, w["clients"] + 1) for s in run]
-        run = []
-        if step is not None:
-            then.append(ctx.spend(replace(step, client="checker"), path + ("then", j)))
-    return Swarm(per_client, tuple(then), at_once)
-
-
-def _swarm_step(s: dict, path: tuple, timeout: float, ctx: _Context) -> Step:
-    if "use" in s:
-        raise ctx.error("`use` is not available in a swarm's steps", path + ("use",),
-                        "write the steps out (a YAML anchor `&name` and alias `*name` can repeat them)")
-    return _build_step(s, path, timeout, ctx)
-
-
-def _swarm_at_once(w: dict, per_client: tuple, path: tuple, ctx: _Context) -> int:
-    """``at_once`` (default: every client), checked against the swarm's clients and steps."""
-    clients = w["clients"]
-    at_once = w.get("at_once", clients)
-    if at_once > clients:
-        raise ctx.error(f"`at_once` is {at_once}, more than the swarm's {clients} clients", path + ("at_once",),
-                        f"allowed: from 1 to `clients` ({clients}); leave it out to need all of them at once")
-    if at_once >= 2 and measured_reply(per_client[0]) is None:
-        raise ctx.error(f"the swarm must serve {at_once} clients at once, but its steps expect no reply "
-                        "before the connection ends, so nobody can be seen served", path + ("steps",),
-                        "add an `expect` of the server's reply to the steps (before any `close`), "
-                        "or set `at_once: 1` to need no clients served together")
-    return at_once
-
-
-def _mentions_number(step: Step) -> bool:
-    texts = [step.text or ""] + list(step.expect.values if step.expect else ())
-    return any(CLIENT_NUMBER in t for t in texts)
-
-
-def _expand(test: Test) -> tuple[Test, ...]:
-    """A test asking for N generated conversations becomes N tests sharing its points,
-    so they run side by side, each in its own namespace."""
-    if test.generate is None or test.generate.count == 1:
-        return (test,)
-    count = test.generate.count
-    return tuple(replace(test, name=f"{test.name} ({i + 1}/{count})", points=round(test.points / count, 4),
-                         generate=replace(test.generate, index=i)) for i in range(count))
+                network=network, line=line_of(ctx.lines, path) or 0, **fields)
+    student, reference = kind.roles(test)
+    return replace(test, roles_used=student, reference_roles=reference, side=kind.side(test, student))
 
 
 def _build_steps(raw: list, path: tuple, timeout: float, ctx: _Context, using: tuple = (),
-                 at: tuple | None = None) -> tuple[Step, ...]:
-    """Steps in order, each ``use: NAME`` replaced by the steps of ``step_lists.NAME``
-    (``at``: the test's step that brought the list in, where the step budget's error points)."""
+                 at: tuple | None = None, spend: bool = True, origin: str = "") -> tuple[Step, ...]:
+    """Steps in order, each ``use: NAME`` replaced by the steps of ``step_lists.NAME``, its ``${param}``s
+    filled from ``with:`` (``at``: the test's step that brought the list in, where the step budget's
+    error points; ``spend``: False leaves the steps uncounted, for a caller that counts its copies)."""
+    if not spend:
+        counted = ctx.steps_built, ctx.text
+        try:
+            return _build_steps(raw, path, timeout, ctx, using, at, True, origin)
+        finally:
+            ctx.steps_built, ctx.text = counted
     steps = []
     for i, s in enumerate(raw):
         if "use" not in s:
-            steps.append(ctx.spend(_build_step(s, path + (i,), timeout, ctx), at or path + (i,)))
+            steps.append(ctx.spend(_build_step(s, path + (i,), timeout, ctx, origin), at or path + (i,)))
             continue
         name, here = s["use"], path + (i, "use")
-        others = sorted(set(s) - {"use", "client", "timeout"})
+        others = sorted(set(s) - {"use", "with", "client", "timeout"})
         if others:
             raise ctx.error(f"a step with `use` cannot also have {', '.join(others)}", path + (i,),
-                            "`use: NAME` stands for the whole list; only `client` and `timeout` may go with it")
+                            "`use: NAME` stands for the whole list; only `with`, `client` and `timeout` "
+                            "may go with it")
         if name not in ctx.step_lists:
             known = ", ".join(sorted(ctx.step_lists)) or "none defined"
             raise ctx.error(f"no step list named {name!r}", here, f"step_lists: {known}")
@@ -449,48 +398,60 @@ def _build_steps(raw: list, path: tuple, timeout: float, ctx: _Context, using: t
         if len(using) >= MAX_USE_DEPTH:
             raise ctx.error(f"step lists use one another more than {MAX_USE_DEPTH} deep", here,
                             f"a list may use a list that uses a list ..., up to {MAX_USE_DEPTH} deep")
-        if ctx.steps + ctx.list_steps(name) > MAX_STEPS:
+        if ctx.steps_built + ctx.list_steps(name) > MAX_STEPS:
             raise ctx.over_budget(at or path + (i,))
+        params = {key: str(value) for key, value in s.get("with", {}).items()}
+        _check_params(name, params, path + (i, "with"), ctx)
         # The `use` step's client and timeout apply to the list's steps that do not say their own.
         inherited = {k: s[k] for k in ("client", "timeout") if k in s}
-        items = [{**inherited, **item} for item in ctx.step_lists[name]]
+        items = [_fill(item, params) for item in ctx.step_lists[name]]
+        items = [{**inherited, **item} for item in items]
+        line = line_of(ctx.lines, path + (i,))
+        given = ", ".join(f"{k}={v}" for k, v in params.items())
+        here_origin = f"step list `{name}` used at line {line}" + (f" with {given}" if given else "")
         steps += _build_steps(items, ("step_lists", name), s.get("timeout", timeout), ctx, using + (name,),
-                              at or path + (i,))
+                              at or path + (i,), origin=origin or here_origin)
     return tuple(steps)
 
 
-def _build_step(s: dict, path: tuple, timeout: float, ctx: _Context) -> Step:
-    actions = [a for a in ("connect", "send", "expect", "close") if a in s]
+def _fill(value, params: dict[str, str]):
+    """A step list's item with each ``${param}`` of ``params`` filled in, in every string it holds;
+    other ``${name}``s (values captured while the test runs) and ``$${...}`` stay as written."""
+    if isinstance(value, str):
+        return substitute_only(value, params)
+    if isinstance(value, list):
+        return [_fill(v, params) for v in value]
+    if isinstance(value, dict):
+        return {k: _fill(v, params) for k, v in value.items()}
+    return value
+
+
+def _check_params(name: str, params: dict, path: tuple, ctx: _Context) -> None:
+    """Every parameter given is one the list uses."""
+    used = set(names_used(yaml.safe_dump(ctx.step_lists[name])))
+    unknown = sorted(set(params) - used)
+    if unknown:
+        raise ctx.error(f"step list {name!r} has no parameter {unknown[0]!r}", path + (unknown[0],),
+                        "its parameters are the ${name}s it uses: " + (", ".join(sorted(used)) or "none"))
+
+
+def _build_step(s: dict, path: tuple, timeout: float, ctx: _Context, origin: str = "") -> Step:
+    actions = [ACTIONS[a] for a in ACTIONS if a in s]
     if len(actions) != 1:
-        what = "no action" if not actions else "several actions (" + ", ".join(actions) + ")"
+        what = "no action" if not actions else "several actions (" + ", ".join(a.name for a in actions) + ")"
         raise ctx.error(f"a step has {what}", path,
-                        "each step is exactly one of connect, send, expect, close (or `use: NAME`)")
+                        f"each step is exactly one of {', '.join(ACTIONS)} (or `use: NAME`)")
     action = actions[0]
-    common = dict(action=action, client=s.get("client", "c1"), timeout=s.get("timeout", timeout),
-                  line=line_of(ctx.lines, path) or 0, where=format_path(path))
-    if action == "send":
-        send = s["send"]
-        return Step(**common, **({"hex": send["hex"]} if isinstance(send, dict) else {"text": send}))
-    if action == "expect":
-        return Step(**common, expect=_build_expectation(s["expect"], path + ("expect",), ctx))
-    return Step(**common)
-
-
-def _build_interaction(s: dict, path: tuple, timeout: float, ctx: _Context) -> Step:
-    actions = [a for a in ("prompt", "type", "eof") if a in s]
-    if len(actions) != 1:
-        what = "no action" if not actions else "several actions (" + ", ".join(actions) + ")"
-        raise ctx.error(f"an interaction has {what}", path, "each item of `interact` is one of prompt, type, eof")
-    common = dict(action=actions[0], client="terminal", timeout=s.get("timeout", timeout),
-                  line=line_of(ctx.lines, path) or 0, where=format_path(path))
-    if "type" in s:
-        return Step(**common, text=str(s["type"]))
-    if "eof" in s:
-        return Step(**common)
-    prompt = s["prompt"]
-    if isinstance(prompt, str):
-        prompt = {"contains": prompt}
-    return Step(**common, expect=_build_expectation(prompt, path + ("prompt",), ctx, PROMPT_KINDS))
+    for option in sorted(set(s) - set(action.options) - {action.name, "client", "timeout", "use", "with"}):
+        raise ctx.error(f"`{option}` does not go with `{action.name}`", path + (option,),
+                        f"it goes with: {', '.join(a.name for a in ACTIONS.values() if option in a.options)}")
+    client = s.get("client", "c1")
+    if "${" in client:
+        raise ctx.error(f"client name {client!r} has a ${{name}} that nothing fills in", path + ("client",),
+                        "a step list's parameters get their values from `with:` where the list is used")
+    common = dict(client=client, timeout=s.get("timeout", timeout),
+                  line=line_of(ctx.lines, path) or 0, where=format_path(path), origin=origin)
+    return action.build(s[action.name], s, common, ctx, path)
 
 
 def _build_expectation(e, path: tuple, ctx: _Context, allowed=EXPECTATION_KINDS) -> Expectation:

@@ -57,8 +57,13 @@ class Expectation:
 
 @dataclass(frozen=True)
 class Step:
-    """One action of a test-side client (connect, send, expect, close) or, in a
-    client's ``interact`` list, of the person at its terminal (prompt, type, eof)."""
+    """One action of a test-side client (the actions of ``grader.steps``: connect, send, expect, close,
+    ...) or, in a client's ``interact`` list, of the person at its terminal (prompt, type, eof).
+
+    ``arg`` is the action's own parameter when it has one (a pause's seconds, how a close closes);
+    ``skip`` the pattern of messages an expect may pass over; ``line`` and ``where`` the step as the
+    spec wrote it (the entry of a step list it came from, once ``use:`` is expanded).
+    """
     action: str
     client: str = "c1"
     text: str | None = None
@@ -67,6 +72,9 @@ class Step:
     timeout: float = 5.0
     line: int = 0
     where: str = ""                   # its key path in the spec file, for error messages
+    arg: float | str | None = None
+    skip: str | None = None
+    origin: str = ""                  # "step list `join` used at line 40 with nick=bob", for a list's step
 
     def payload(self, framing: str, values: dict[str, str] | None = None) -> bytes:
         """The bytes to send, with ``${name}`` replaced from ``values``."""
@@ -118,40 +126,29 @@ class Swarm:
     per_client: tuple[tuple[Step, ...], ...]
     then: tuple[Step, ...] = ()
     at_once: int = 0
+    # Which reply marks a client served (1 = the first step that awaits one): the last reply it awaits
+    # before its connection ends; None when there is none, and the swarm cannot tell who was served.
+    measured_reply: int | None = None
 
     @property
     def needed(self) -> int:
         """How many clients must be served at the same time."""
         return self.at_once or len(self.per_client)
 
-    @property
-    def measured_reply(self) -> int | None:
-        """Which of a client's expectations (1 = its first ``expect`` step) marks it served: the last
-        expect of a message before its connection ends (a ``close`` step or an ``expect: closed``);
-        None when there is none, and the swarm cannot tell who was served."""
-        return measured_reply(self.per_client[0]) if self.per_client else None
-
     @classmethod
     def from_dict(cls, d: dict) -> "Swarm":
         return cls(tuple(tuple(Step.from_dict(s) for s in steps) for steps in d["per_client"]),
-                   tuple(Step.from_dict(s) for s in d.get("then", ())), d.get("at_once", 0))
+                   tuple(Step.from_dict(s) for s in d.get("then", ())), d.get("at_once", 0),
+                   d.get("measured_reply"))
 
 
-def measured_reply(steps) -> int | None:
-    """See ``Swarm.measured_reply``."""
-    expects, found = 0, None
-    for step in steps:
-        if step.action == "close" or (step.action == "expect" and step.expect.kind == "closed"):
-            break
-        if step.action == "expect":
-            expects += 1
-            if step.expect.kind != "silence":
-                found = expects
-    return found
+PAIR = "pair"
 
 
 @dataclass(frozen=True)
 class Test:
+    """One test of a spec, as its kind (``grader.kinds``, named by ``kind``) built it: the fields of
+    the other kinds stay empty. It travels to the worker as JSON (``to_dict``/``from_dict``)."""
     name: str
     kind: str                          # startup | conversation | client | generated | swarm
     points: float = 1.0
@@ -169,32 +166,15 @@ class Test:
     generate: Generation | None = None
     swarm: Swarm | None = None
     line: int = 0
-
-    @property
-    def roles_used(self) -> tuple[str, ...]:
-        """Student roles this test needs on disk."""
-        roles = []
-        if self.kind != "client" and self.server == "student":
-            roles.append(self.server_role)
-        if self.client:
-            if self.client.program == "student":
-                roles.append(self.client.role)
-            if self.client.server == "student":
-                roles.append(self.server_role)
-        return tuple(dict.fromkeys(roles))
+    # Filled in by the test's kind (grader.kinds) when the spec is loaded:
+    roles_used: tuple[str, ...] = ()          # the student roles it runs, which must be handed in
+    reference_roles: tuple[str, ...] = ()     # the roles whose reference program it runs
+    side: str = "server"                      # whose work it judges: server, client or pair
 
     @property
     def is_pairing(self) -> bool:
         """The student's client against the student's server."""
-        return bool(self.client and self.client.program == "student" and self.client.server == "student")
-
-    @property
-    def side(self) -> str:
-        """Whose work the test judges: server, client, or the pair of them."""
-        roles = set(self.roles_used)
-        if self.client and self.client.role in roles:
-            return "pair" if self.server_role in roles else "client"
-        return "server"
+        return self.side == PAIR
 
     def needs_reference_answers(self) -> bool:
         steps = self.steps + (self.client.before if self.client else ())
@@ -208,6 +188,8 @@ class Test:
         return cls(**{
             **d,
             "tags": tuple(d.get("tags", ())),
+            "roles_used": tuple(d.get("roles_used", ())),
+            "reference_roles": tuple(d.get("reference_roles", ())),
             "steps": tuple(Step.from_dict(s) for s in d.get("steps", ())),
             "client": ClientRun.from_dict(d["client"]) if d.get("client") else None,
             "network": NetworkProfile.from_dict(d["network"]) if d.get("network") else None,

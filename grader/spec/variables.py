@@ -50,3 +50,10 @@ def resolve(expectation, values: dict[str, str]):
     texts = tuple(substitute(v, values, quote) for v in expectation.values) \
         if expectation.kind != "reference" else expectation.values
     return replace(expectation, values=texts, items=tuple(resolve(i, values) for i in expectation.items))
+
+
+def substitute_only(text: str, values: dict[str, str]) -> str:
+    """``text`` with the ``${name}``s of ``values`` replaced and everything else as written,
+    ``$${name}`` included (a step list's parameters are filled in before the test runs)."""
+    return REFERENCE.sub(lambda m: values[m.group(2)] if not m.group(1) and m.group(2) in values
+                         else m.group(0), text)

@@ -1,0 +1,163 @@
+"""``client: {...}``: run a client program (the student's or the reference) against a server (the
+reference or the student's) and check what it sent and printed (``grader.runner.client_check``)."""
+from __future__ import annotations
+
+import yaml
+
+from grader.kinds.base import TestKind
+from grader.spec.model import ClientRun, Step
+from grader.spec.yaml_marks import format_path, line_of
+from grader.steps import action_of
+
+PROMPT_KINDS = ("contains", "regex")
+LINE_ONLY = ("closed", "silence", "reference", "lines")     # what cannot describe one output line
+
+DEFS = yaml.safe_load("""
+interaction:
+  description: one move of the person at the client's terminal
+  type: object
+  additionalProperties: false
+  minProperties: 1
+  properties:
+    prompt:
+      description: a string, or a mapping with one of contains, regex
+      oneOf:
+        - {type: string}
+        - type: object
+          additionalProperties: false
+          minProperties: 1
+          properties:
+            contains:
+              oneOf: [{type: string}, {$ref: "#/$defs/text_list"}]
+            regex:
+              oneOf: [{type: string}, {$ref: "#/$defs/text_list"}]
+            capture: {$ref: "#/$defs/variable"}
+            match: {enum: [tolerant, exact]}
+    type: {type: [string, number], description: a line typed at the terminal (Enter is added)}
+    eof: {const: true, description: "end the input, as Ctrl-D does"}
+    timeout: {$ref: "#/$defs/seconds"}
+
+client_run:
+  type: object
+  additionalProperties: false
+  properties:
+    role: {type: string}
+    program: {enum: [student, reference]}
+    server: {enum: [student, reference]}
+    argv:
+      type: array
+      items: {type: [string, number]}
+    stdin: {type: string}
+    interact:
+      description: run the client on a terminal and answer its prompts
+      type: array
+      minItems: 1
+      items: {$ref: "#/$defs/interaction"}
+    before:
+      type: array
+      items: {$ref: "#/$defs/step"}
+    sent:
+      type: array
+      items: {$ref: "#/$defs/expectation"}
+    output:
+      type: array
+      items: {$ref: "#/$defs/expectation"}
+    exits: {type: boolean}
+    timeout: {$ref: "#/$defs/seconds"}
+""")
+
+
+class Client(TestKind):
+    key = "client"
+    name = "client"
+    schema = {"$ref": "#/$defs/client_run"}
+    defs = DEFS
+
+    def build(self, value, raw, path, ctx):
+        c, cpath, timeout = value, path + ("client",), ctx.timeout(raw)
+        if "interact" in c and "stdin" in c:
+            raise ctx.error("a client has both `stdin` and `interact`", cpath + ("interact",),
+                            "`interact` types its answers at a terminal; give the input one way")
+        return {"client": ClientRun(
+            role=c.get("role", "client"), program=c.get("program", "student"),
+            server=c.get("server", "reference"), argv=tuple(str(a) for a in c.get("argv", ())),
+            stdin=c.get("stdin"),
+            before=ctx.steps(c.get("before", ()), cpath + ("before",), timeout),
+            interact=tuple(ctx.spend(_interaction(s, cpath + ("interact", i), timeout, ctx), cpath + ("interact", i))
+                           for i, s in enumerate(c.get("interact", ()))),
+            sent=tuple(ctx.expectation(e, cpath + ("sent", i)) for i, e in enumerate(c.get("sent", ()))),
+            output=tuple(ctx.expectation(e, cpath + ("output", i)) for i, e in enumerate(c.get("output", ()))),
+            exits=c.get("exits", True), timeout=c.get("timeout", ctx.defaults["client_timeout"]),
+        )}
+
+    def roles(self, test):
+        run = test.client
+        student = [run.role] if run.program == "student" else []
+        reference = [run.role] if run.program == "reference" else []
+        (student if run.server == "student" else reference).append(test.server_role)
+        return tuple(dict.fromkeys(student)), tuple(dict.fromkeys(reference))
+
+    def side(self, test, student_roles):
+        if test.client.role in student_roles:
+            return "pair" if test.server_role in student_roles else "client"
+        return "server"
+
+    def check(self, test, spec, path, ctx, known):
+        client = test.client
+        if test.network and client.server != "reference":
+            raise ctx.error("a network profile needs a relay: use it in a conversation or in a client "
+                            "run against the reference server", path + ("network",))
+        for step in client.before:
+            ctx.check_step(step, known)
+            if step.expect and step.expect.kind == "reference":
+                raise ctx.error("`reference` expectations are not supported in client.before",
+                                step.where + ".expect", line=step.line)
+        for j, arg in enumerate(client.argv):
+            ctx.check_uses(arg, known, path + ("client", "argv", j))
+        ctx.check_uses(client.stdin, known, path + ("client", "stdin"))
+        for step in client.interact:
+            ctx.check_step(step, known)
+        for key in ("sent", "output"):
+            for j, exp in enumerate(getattr(client, key)):
+                where = path + ("client", key, j)
+                if exp.kind in LINE_ONLY:
+                    raise ctx.error(f"`{exp.kind}` cannot describe a message or an output line",
+                                    where, f"each item of `{key}` is one line: "
+                                           "use equals, one_of, contains, regex or any")
+                ctx.check_expectation(exp, known, where)
+
+    def budget(self, test):
+        run = test.client
+        return (test.startup_timeout + sum(action_of(s).budget(s) for s in run.before)
+                + sum(s.timeout for s in run.interact) + run.timeout)
+
+    def could_catch(self, test, plays, role):
+        run = test.client
+        if plays == "client":
+            return run.program == "student" and run.role == role
+        return test.server_role == role and run.server == "student"
+
+    def summary(self, test):
+        run = test.client
+        return f"{run.program}'s {run.role} against the {run.server}'s {test.server_role}"
+
+    def run(self, job, outcome):
+        from grader.runner.client_check import run_client
+        run_client(job, outcome)
+
+
+def _interaction(s: dict, path: tuple, timeout: float, ctx) -> Step:
+    actions = [a for a in ("prompt", "type", "eof") if a in s]
+    if len(actions) != 1:
+        what = "no action" if not actions else "several actions (" + ", ".join(actions) + ")"
+        raise ctx.error(f"an interaction has {what}", path, "each item of `interact` is one of prompt, type, eof")
+    common = dict(action=actions[0], client="terminal", timeout=s.get("timeout", timeout),
+                  line=line_of(ctx.lines, path) or 0, where=format_path(path))
+    if "type" in s:
+        return Step(**common, text=str(s["type"]))
+    if "eof" in s:
+        return Step(**common)
+    prompt = s["prompt"]
+    if isinstance(prompt, str):
+        prompt = {"contains": prompt}
+    return Step(**common, expect=ctx.expectation(prompt, path + ("prompt",), PROMPT_KINDS))
