@@ -10,8 +10,9 @@ from grader.steps.close import Close
 from grader.steps.connect import Connect
 from grader.steps.expect import Expect
 from grader.steps.send import Send
+from grader.steps.sleep import Sleep
 
-ACTIONS: dict[str, StepAction] = {action.name: action for action in (Connect(), Send(), Expect(), Close())}
+ACTIONS: dict[str, StepAction] = {action.name: action for action in (Connect(), Send(), Expect(), Close(), Sleep())}
 
 
 def action_of(step) -> StepAction:
