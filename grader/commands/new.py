@@ -84,6 +84,11 @@ defaults:
   match: tolerant                   # case, spaces and trailing ! . ; do not matter
   tags: [protocol]                  # for every test that does not list its own
 
+step_lists:
+  shout:                            # steps with parameters: `- {use: shout, with: {who: ann, text: hi}}`
+    - {client: "${who}", send: "shout;${text}"}
+    - {client: "${who}", expect: {reference: true}}
+
 tests:
   - name: server binds @UPPER@ @PORT@
     tags: [startup, transport]
@@ -120,6 +125,14 @@ tests:
       - {client: polite, send: "shout;still here"}
       - {client: polite, expect: "STILL HERE", timeout: 8}
 
+  - name: a client that vanishes does not stop the server
+    tags: [robustness]
+    steps:
+      - {use: shout, with: {who: rude, text: bye}}
+      - {client: rude, close: reset}           # abruptly (TCP: an RST), as when a client is killed
+      - {sleep: 0.2}                           # a moment for the server to notice
+      - {use: shout, with: {who: polite, text: still here}}
+
   - name: client sends shout;WORDS and prints the reply
     tags: [client]
     points: 2
@@ -148,6 +161,8 @@ tests:
 #           - {type: 1}
 #         output: [{contains: bye}]
 #   - steps shared by several tests: `step_lists: {login: [...]}`, then `- use: login`
+#   - lines passed over until one matches (a chat room's notices can come at any time):
+#       - {client: ann, expect: "bob: hi", skip: ".*"}
 #   - bonus: true (adds to the score, not to the maximum), hidden: true
 '''
 

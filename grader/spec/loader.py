@@ -4,6 +4,7 @@ from __future__ import annotations
 import difflib
 import fcntl
 import os
+import re
 from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
@@ -23,6 +24,7 @@ from grader.steps import ACTIONS
 
 EXPECTATION_KINDS = ("equals", "one_of", "contains", "regex", "any", "closed", "silence", "reference", "lines")
 LINE_KINDS = ("equals", "one_of", "contains", "regex", "any")
+CLIENT_NAME = re.compile(r"([A-Za-z0-9_-]|\$\{i\})+")      # once a step list's parameters are filled in
 FALLBACK_DEFAULTS = {"points": 1, "timeout": 5.0, "startup_timeout": 5.0,
                      "client_timeout": 10.0, "match": "tolerant"}
 
@@ -446,9 +448,12 @@ def _build_step(s: dict, path: tuple, timeout: float, ctx: _Context, origin: str
         raise ctx.error(f"`{option}` does not go with `{action.name}`", path + (option,),
                         f"it goes with: {', '.join(a.name for a in ACTIONS.values() if option in a.options)}")
     client = s.get("client", "c1")
-    if "${" in client:
-        raise ctx.error(f"client name {client!r} has a ${{name}} that nothing fills in", path + ("client",),
-                        "a step list's parameters get their values from `with:` where the list is used")
+    if not CLIENT_NAME.fullmatch(client):
+        if "${" in client:
+            raise ctx.error(f"client name {client!r} has a ${{name}} that nothing fills in", path + ("client",),
+                            "a step list's parameters get their values from `with:` where the list is used")
+        raise ctx.error(f"client name {client!r} is not a valid client", path + ("client",),
+                        "a test-side client's name: letters, digits, - and _ (a swarm's ${i} too)")
     common = dict(client=client, timeout=s.get("timeout", timeout),
                   line=line_of(ctx.lines, path) or 0, where=format_path(path), origin=origin)
     return action.build(s[action.name], s, common, ctx, path)
