@@ -221,4 +221,4 @@ def test_every_action_is_in_the_schema_and_the_guide():
     guide = open("docs/spec-guide.md", encoding="utf-8").read()
     for name in ACTIONS:
         assert name in schema()["$defs"]["step"]["properties"]
-        assert f"`{name}`" in guide, f"docs/spec-guide.md does not describe the {name} step"
+        assert f"| `{name}: " in guide, f"docs/spec-guide.md's table of steps does not describe {name}"
