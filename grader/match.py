@@ -11,9 +11,10 @@ TRAILING_PUNCTUATION = "!.;,:。！；，"
 
 
 def tolerant_form(text: str) -> str:
-    """Case, surrounding and repeated whitespace, trailing punctuation ignored."""
-    collapsed = " ".join(text.split()).casefold()
-    return collapsed.rstrip(TRAILING_PUNCTUATION).rstrip()
+    """Case, surrounding and repeated whitespace, trailing punctuation ignored; applied twice it gives
+    the same (trailing punctuation and spaces are taken off together: ". :" is "", as "." is)."""
+    collapsed = " ".join(text.casefold().split())
+    return collapsed.rstrip(TRAILING_PUNCTUATION + " ")
 
 
 def _same(expected: str, got: str, mode: str) -> bool:

@@ -24,12 +24,11 @@ def expect(kind: str, *values: str, match: str = "tolerant") -> Expectation:
 
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=40))
-def test_the_tolerant_form_has_no_loose_space(text):
-    # Not claimed: that it is stable. ". :" gives "." and "." gives "": trailing punctuation and spaces
-    # are taken off in one pass (noted on issue 15).
+def test_the_tolerant_form_has_no_loose_space_and_is_stable(text):
     once = tolerant_form(text)
     assert once == once.strip() and "  " not in once
     assert once == once.casefold()
+    assert tolerant_form(once) == once          # ". :" once gave ".", and "." gave ""
 
 
 @settings(max_examples=200, deadline=None)
@@ -69,3 +68,8 @@ def test_a_regex_group_is_captured_as_written(name, phone):
     got = f"{name} added, phone {phone}"
     assert text_matches(expectation, got)
     assert captures(expectation, got) == {"name": name, "phone": phone}
+
+
+def test_trailing_punctuation_and_spaces_go_together():
+    assert tolerant_form("Not found . :") == tolerant_form("not found") == "not found"
+    assert tolerant_form(". :") == tolerant_form(".") == ""
