@@ -44,6 +44,11 @@ def default_jobs() -> int:
 
 
 class Engine:
+    """Grades submissions against specs: each test of each submission runs in a worker process of its
+    own (``grader.runner.worker``), at the isolation level chosen once, as many at a time as the machine
+    has room for (``grader.runner.admission``); the results come back signed and are scored here.
+    Use it as a context manager: leaving it stops the fork server and every worker still running."""
+
     def __init__(self, *, jobs: int | None = None, isolation: str | None = None,
                  python: str = sys.executable, fork_server: bool = True, hide: tuple = ()):
         """``isolation``: None (the default) grades at ``sandbox`` or raises IsolationUnavailable;

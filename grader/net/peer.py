@@ -34,6 +34,9 @@ class Verdict:
 
 
 class Peer:
+    """One named test-side client: a socket to the server under test, which sends messages and waits
+    for replies that match an expectation, recording both in the transcript (see the module's notes)."""
+
     def __init__(self, name: str, transport: str, address: tuple[str, int],
                  framing: str, transcript: Transcript,
                  opener: Callable[[int, int], socket.socket] | None = None,

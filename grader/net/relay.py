@@ -37,6 +37,11 @@ UDP_QUIET = 0.05       # at close, after the client program exited: a quiet spel
 
 
 class Relay:
+    """A man in the middle on a loopback address: it forwards every TCP connection or UDP datagram to
+    ``upstream``, records what passes in the transcript, and plays a lossy network's profile on UDP.
+    It stands in for the reference server a student's client talks to, and in front of a server that
+    a test reaches through a lossy network."""
+
     _listening: dict[tuple[str, int], "Relay"] = {}     # this process's open relays, by address
 
     def __init__(self, transport: str, listen: tuple[str, int], upstream: tuple[str, int],
