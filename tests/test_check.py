@@ -80,13 +80,13 @@ def test_each_saboteur_is_flagged_on_a_weak_spec(tmp_path):
     assert set(warnings) == {"unknown words are ignored", "ping gets a reply", "exit closes the connection",
                              "the client runs", "the reference talks to itself"}
     assert warnings["unknown words are ignored"].startswith("passed by the silent server, the crashing server")
-    assert warnings["ping gets a reply"].startswith("passed by the same-reply server:")
+    assert warnings["ping gets a reply"].startswith("passed by the same-reply server, the echo server:")
     assert warnings["exit closes the connection"].startswith("passed by the crashing server:")
     assert warnings["the client runs"].startswith("passed by the mute client:")
     assert "runs only reference programs" in warnings["the reference talks to itself"]
     # The strong tests catch every saboteur that plays their role; the startup test is not asked to.
     assert report.caught_by("ping gets pong") == {"silent server": True, "same-reply server": True,
-                                                  "crashing server": True}
+                                                  "echo server": True, "crashing server": True}
     assert report.caught_by("the client prints pong") == {"mute client": True}
     assert report.caught_by("binds") == {}
 

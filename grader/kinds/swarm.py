@@ -97,7 +97,7 @@ def measured_reply(steps) -> int | None:
 def _numbered(step: Step, i: int, client: str) -> Step:
     fill = lambda text: text.replace(CLIENT_NUMBER, str(i)) if text is not None else None  # noqa: E731
     expect = step.expect and replace(step.expect, values=tuple(fill(v) for v in step.expect.values))
-    return replace(step, client=client, text=fill(step.text), expect=expect)
+    return replace(step, client=client, text=fill(step.text), expect=expect, origin=fill(step.origin))
 
 
 def _mentions_number(step: Step) -> bool:

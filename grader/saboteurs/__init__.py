@@ -34,6 +34,8 @@ SABOTEURS = (
              "binds the port and reads every message, but never answers"),
     Saboteur("same-reply server", "same-reply", "server", "same_reply_server.py",
              f"answers every message with the same text, {SAME_REPLY!r}"),
+    Saboteur("echo server", "echo", "server", "echo_server.py",
+             "sends every message back to its sender unchanged"),
     Saboteur("crashing server", "crashing", "server", "crash_server.py",
              "binds the port and crashes when the first message arrives"),
     Saboteur("mute client", "mute", "client", "mute_client.py",
