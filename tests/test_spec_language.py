@@ -280,7 +280,9 @@ def test_interactive_client_on_a_terminal(tmp_path, engine):
     silent = MENU_CLIENT.replace("print(s.recv(1024).decode())", "s.recv(1024)")
     test = engine.grade(make_submission(tmp_path / "silent", {"menu.py": silent}), spec).tests[0]
     assert not test.passed
-    assert test.reason.startswith("interaction 5: expected the client to print a message matching")
+    # The 5th interaction, as the spec writes it: its action, file and line.
+    line = next(n for n, text in enumerate(MENU_SPEC.splitlines(), 1) if "ticket (?P<id>" in text)
+    assert test.reason.startswith(f"`prompt` at spec.yaml:{line}: expected the client to print a message matching")
 
     crashing = MENU_CLIENT.replace("name = input('name> ')", "name = int(input('name> '))")
     test = engine.grade(make_submission(tmp_path / "crash", {"menu.py": crashing}), spec).tests[0]

@@ -8,8 +8,8 @@ from grader.kinds.base import TestKind
 from grader.spec.model import ClientRun, Step
 from grader.spec.yaml_marks import format_path, line_of
 from grader.steps import action_of
+from grader.steps.terminal import TERMINAL_ACTIONS
 
-PROMPT_KINDS = ("contains", "regex")
 LINE_ONLY = ("closed", "silence", "reference", "lines")     # what cannot describe one output line
 
 DEFS = yaml.safe_load("""
@@ -147,17 +147,11 @@ class Client(TestKind):
 
 
 def _interaction(s: dict, path: tuple, timeout: float, ctx) -> Step:
-    actions = [a for a in ("prompt", "type", "eof") if a in s]
+    actions = [TERMINAL_ACTIONS[a] for a in TERMINAL_ACTIONS if a in s]
     if len(actions) != 1:
-        what = "no action" if not actions else "several actions (" + ", ".join(actions) + ")"
-        raise ctx.error(f"an interaction has {what}", path, "each item of `interact` is one of prompt, type, eof")
-    common = dict(action=actions[0], client="terminal", timeout=s.get("timeout", timeout),
+        what = "no action" if not actions else "several actions (" + ", ".join(a.name for a in actions) + ")"
+        raise ctx.error(f"an interaction has {what}", path,
+                        f"each item of `interact` is one of {', '.join(TERMINAL_ACTIONS)}")
+    common = dict(client="terminal", timeout=s.get("timeout", timeout),
                   line=line_of(ctx.lines, path) or 0, where=format_path(path))
-    if "type" in s:
-        return Step(**common, text=str(s["type"]))
-    if "eof" in s:
-        return Step(**common)
-    prompt = s["prompt"]
-    if isinstance(prompt, str):
-        prompt = {"contains": prompt}
-    return Step(**common, expect=ctx.expectation(prompt, path + ("prompt",), PROMPT_KINDS))
+    return actions[0].build(s[actions[0].name], common, ctx, path)

@@ -19,6 +19,7 @@ from grader.runner.oracle import Oracle
 from grader.runner.process import Program
 from grader.runner.servers import start_server
 from grader.spec.variables import resolve, substitute
+from grader.steps.terminal import TERMINAL_ACTIONS
 
 RELAY_DRAIN = 2.0    # seconds at most for an exited client's connections to reach the relay's end
 
@@ -106,24 +107,11 @@ def _start_client(job: Job, run, port: int):
 def _interact(job: Job, run, program) -> None:
     """Play the person at the terminal: wait for each prompt, type each answer."""
     for index, step in enumerate(run.interact):
-        where = f"interaction {index + 1}"
-        if step.action == "type":
-            text = substitute(step.text, job.variables)
-            job.transcript.add("terminal", "sent", text + "\n")
-            program.type(text)
-        elif step.action == "eof":
-            job.transcript.add("terminal", "note", "end of input (Ctrl-D)")
-            program.end_input()
-        else:
-            expectation = resolve(step.expect, job.variables)
-            captured = program.wait_for(expectation, step.timeout)
-            if captured is None:
-                shown = " | ".join(l.strip() for l in program.unread().splitlines()[-6:] if l.strip())
-                when = ("before it ended" if not program.running()
-                        else f"within {step.timeout:g} s")
-                raise TestFailed(f"{where}: expected the client to print {match.describe(expectation)} "
-                                 f"{when}; it printed: {shown or 'nothing'}")
-            job.variables.update(captured)
+        reason = TERMINAL_ACTIONS[step.action].play(step, program, job)
+        if reason:
+            where = (f"`{step.action}` at {job.spec_file}:{step.line}" if step.line and job.spec_file
+                     else f"interaction {index + 1}")
+            raise TestFailed(f"{where}: {reason}")
 
 
 def _exit_problem(job: Job, run, program, code) -> str:
