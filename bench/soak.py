@@ -49,6 +49,7 @@ from bench.proctree import PeakSampler  # noqa: E402
 from bench.run import add_student, machine, overhead, write_copy  # noqa: E402
 from grader.grading import batch  # noqa: E402
 from grader.spec import catalog
+from grader.results import Status  # noqa: E402
 from grader.runner import admission, isolation  # noqa: E402
 
 EXPECTED_FILE = ROOT / "tests" / "test_example_students.py"
@@ -127,11 +128,11 @@ def flips_of(results, students: dict[str, dict]) -> tuple[list[dict], dict]:
         label = f"{kind['kind']} {kind['spec'].id}" if kind else "?"
         row = by_kind.setdefault(label, {"submissions": 0, "test_runs": 0, "flips": 0})
         row["submissions"] += 1
-        if kind is None or r.assignment != kind["spec"].id or r.error:
+        if kind is None or r.assignment != kind["spec"].id or r.ungraded:
             why = r.error or f"graded against {r.assignment or 'nothing'}"
             flips.append({"student": r.student, "kind": kind and kind["kind"], "assignment": r.assignment,
                           "test": None, "expected": "graded", "got": "not graded", "reason": why,
-                          "grader_error": r.grader_error, "output": why, "transcript": [],
+                          "grader_error": r.status is Status.GRADING_FAILED, "output": why, "transcript": [],
                           "server_output": "", "client_output": "", "duration": 0.0})
             row["flips"] += 1
             continue
@@ -144,8 +145,8 @@ def flips_of(results, students: dict[str, dict]) -> tuple[list[dict], dict]:
             row["flips"] += 1
             flips.append({"student": r.student, "kind": kind["kind"], "assignment": r.assignment, "test": t.name,
                           "expected": "pass" if expected else "fail",
-                          "got": "pass" if t.passed else ("grading failed" if t.grader_error else "fail"),
-                          "reason": t.reason, "grader_error": t.grader_error, "output": t.output_text(),
+                          "got": "pass" if t.passed else ("grading failed" if t.grading_failed else "fail"),
+                          "reason": t.reason, "grader_error": t.grading_failed, "output": t.output_text(),
                           "transcript": t.transcript, "server_output": t.server_output,
                           "client_output": t.client_output, "duration": t.duration})
     for name in sorted(set(students) - {r.student for r in results}):
@@ -233,7 +234,7 @@ def one_pass(label: str, students: dict, graded: dict, planned: int, alone_s: fl
     flips, by_kind = flips_of(graded["results"], students)
     test_runs = sum(row["test_runs"] for row in by_kind.values())
     expected_fail = sum(len(students[r.student]["failing"]) for r in graded["results"]
-                        if r.student in students and not r.error)
+                        if r.student in students and not r.ungraded)
     cores = admission.cores()
     floor = max(alone_s or 0.0, graded["cpu"] / cores)
     return {
