@@ -150,5 +150,5 @@ def merged(record: AssignmentResult, fresh: AssignmentResult) -> AssignmentResul
     tests = [new.pop(t.name, t) for t in record.tests] + list(new.values())
     duration = record.duration + sum(t.duration for t in fresh.tests) - sum(
         t.duration for t in record.tests if t.name in {f.name for f in fresh.tests})
-    return replace(record, tests=tests, status=status_of(tests), duration=max(0.0, duration),
+    return replace(record, tests=tests, status=status_of(tests), duration=round(max(0.0, duration), 3),
                    student=fresh.student, extra={**record.extra, **fresh.extra})

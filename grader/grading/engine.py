@@ -154,7 +154,7 @@ class Engine:
             except BaseException as exc:   # a bug of the grader, or the batch was cancelled
                 done.set_exception(exc)
                 return
-            result.duration = sum(t.duration for t in result.tests)
+            result.duration = round(sum(t.duration for t in result.tests), 3)     # as to_dict writes it
             done.set_result(result)
 
         if not tests:
