@@ -198,8 +198,8 @@ class AssignmentResult:
     def __post_init__(self):
         _checked(self.status, ASSIGNMENT_STATUSES, "a submission")
         if bool(self.error) != self.ungraded:
-            raise ValueError(f"a submission {self.status.value} says why in ``error`` and only then "
-                             f"(error: {self.error!r})")
+            raise ValueError(f"a submission says in error why it has no mark, and only then: status "
+                             f"{self.status.value}, error {self.error!r}")
 
     @property
     def ungraded(self) -> bool:
