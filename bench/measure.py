@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))      # this checkout's grader, not an installed on
 from grader.grading import api, batch  # noqa: E402
 from grader.spec import catalog
 from grader.grading.engine import Engine  # noqa: E402
+from grader.results import Status  # noqa: E402
 
 
 class TimedEngine(Engine):
@@ -38,7 +39,7 @@ class TimedEngine(Engine):
         started = time.monotonic()       # once admitted: the wait for room is not the grader's overhead
         outcome = super()._run_admitted(spec, test, submission, programs, mode)
         done = time.monotonic()
-        timing = outcome.get("timing") or {}
+        timing = outcome.timing
 
         def rel(t):
             return None if t is None else round(t - self.origin, 4)
@@ -47,7 +48,7 @@ class TimedEngine(Engine):
             "start": rel(started), "end": rel(done),
             "first_program": rel(timing.get("first_program")), "verdict": rel(timing.get("verdict")),
             "worker_cpu": timing.get("worker_cpu"), "forked": bool(timing.get("forked")),
-            "passed": bool(outcome.get("passed")), "error": (outcome.get("error") or "").splitlines()[:1],
+            "passed": outcome.passed, "error": outcome.error.splitlines()[:1],
         })
         return outcome
 
@@ -74,7 +75,7 @@ def main() -> int:
         "engine_cpu_seconds": round(own.ru_utime + own.ru_stime, 2),
         "results": [{"student": r.student, "score": r.score, "max_score": r.max_score, "error": r.error,
                      "tests": len(r.tests), "failed": sorted(t.name for t in r.tests if not t.passed),
-                     "not_graded": sorted(t.name for t in r.tests if t.reason.startswith("grading failed"))}
+                     "not_graded": sorted(t.name for t in r.tests if t.status is Status.GRADING_FAILED)}
                     for r in run.results],
         "workers": engine.records,
     }, indent=1, ensure_ascii=False), encoding="utf-8")

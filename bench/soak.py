@@ -49,6 +49,7 @@ from bench.proctree import PeakSampler  # noqa: E402
 from bench.run import add_student, machine, overhead, write_copy  # noqa: E402
 from grader.grading import batch  # noqa: E402
 from grader.spec import catalog
+from grader.results import Status  # noqa: E402
 from grader.runner import admission, isolation  # noqa: E402
 
 EXPECTED_FILE = ROOT / "tests" / "test_example_students.py"
@@ -127,11 +128,12 @@ def flips_of(results, students: dict[str, dict]) -> tuple[list[dict], dict]:
         label = f"{kind['kind']} {kind['spec'].id}" if kind else "?"
         row = by_kind.setdefault(label, {"submissions": 0, "test_runs": 0, "flips": 0})
         row["submissions"] += 1
-        if kind is None or r.assignment != kind["spec"].id or r.error:
+        if kind is None or r.assignment != kind["spec"].id or r.ungraded:
             why = r.error or f"graded against {r.assignment or 'nothing'}"
             flips.append({"student": r.student, "kind": kind and kind["kind"], "assignment": r.assignment,
-                          "test": None, "expected": "graded", "got": "not graded", "reason": why,
-                          "grader_error": r.grader_error, "output": why, "transcript": [],
+                          "test": None, "expected": "graded", "should_pass": None, "got": "not graded",
+                          "reason": why, "grading_failed": r.status is Status.GRADING_FAILED, "output": why,
+                          "transcript": [],
                           "server_output": "", "client_output": "", "duration": 0.0})
             row["flips"] += 1
             continue
@@ -143,16 +145,17 @@ def flips_of(results, students: dict[str, dict]) -> tuple[list[dict], dict]:
                 continue
             row["flips"] += 1
             flips.append({"student": r.student, "kind": kind["kind"], "assignment": r.assignment, "test": t.name,
-                          "expected": "pass" if expected else "fail",
-                          "got": "pass" if t.passed else ("grading failed" if t.grader_error else "fail"),
-                          "reason": t.reason, "grader_error": t.grader_error, "output": t.output_text(),
+                          "expected": "pass" if expected else "fail", "should_pass": expected,
+                          "got": "pass" if t.passed else ("grading failed" if t.grading_failed else "fail"),
+                          "reason": t.reason, "grading_failed": t.grading_failed, "output": t.output_text(),
                           "transcript": t.transcript, "server_output": t.server_output,
                           "client_output": t.client_output, "duration": t.duration})
     for name in sorted(set(students) - {r.student for r in results}):
         kind = students[name]
         flips.append({"student": name, "kind": kind["kind"], "assignment": kind["spec"].id, "test": None,
-                      "expected": "graded", "got": "no result", "reason": "the batch returned no result",
-                      "grader_error": True, "output": "", "transcript": [], "server_output": "",
+                      "expected": "graded", "should_pass": None, "got": "no result",
+                      "reason": "the batch returned no result",
+                      "grading_failed": True, "output": "", "transcript": [], "server_output": "",
                       "client_output": "", "duration": 0.0})
         by_kind.setdefault(f"{kind['kind']} {kind['spec'].id}", {"submissions": 0, "test_runs": 0,
                                                                   "flips": 0})["flips"] += 1
@@ -233,7 +236,7 @@ def one_pass(label: str, students: dict, graded: dict, planned: int, alone_s: fl
     flips, by_kind = flips_of(graded["results"], students)
     test_runs = sum(row["test_runs"] for row in by_kind.values())
     expected_fail = sum(len(students[r.student]["failing"]) for r in graded["results"]
-                        if r.student in students and not r.error)
+                        if r.student in students and not r.ungraded)
     cores = admission.cores()
     floor = max(alone_s or 0.0, graded["cpu"] / cores)
     return {
@@ -243,9 +246,9 @@ def one_pass(label: str, students: dict, graded: dict, planned: int, alone_s: fl
             "submissions": len(students), "test_runs": test_runs, "tests_planned": planned,
             "expected_pass": test_runs - expected_fail, "expected_fail": expected_fail,
             "flips": len(flips),
-            "flips_pass_to_fail": sum(1 for f in flips if f["expected"] == "pass"),
-            "flips_fail_to_pass": sum(1 for f in flips if f["expected"] == "fail"),
-            "not_graded": sum(1 for f in flips if f["grader_error"] or f["test"] is None),
+            "flips_pass_to_fail": sum(1 for f in flips if f["should_pass"] is True),
+            "flips_fail_to_pass": sum(1 for f in flips if f["should_pass"] is False),
+            "not_graded": sum(1 for f in flips if f["grading_failed"] or f["test"] is None),
             "concurrency": graded["concurrency"], "wall_s": round(graded["wall"], 1),
             "cpu_seconds": round(graded["cpu"], 1), "machine_cpu_seconds": round(graded["machine_cpu"], 1),
             "cores": cores, "one_alone_s": alone_s and round(alone_s, 1),

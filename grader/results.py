@@ -6,7 +6,48 @@ runs or formats anything beyond the Gradescope-shaped dictionary.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 
+
+class Status(Enum):
+    """What became of one test, or of one submission for one assignment.
+
+    A test (``TestResult.status``) is PASSED; FAILED, the student's program did
+    not do what it checks; NOT_HANDED_IN, it needs a file the student did not
+    hand in; NOT_RUN, the submission's tests had used up the time they may take
+    (``limits.submission_seconds``); or GRADING_FAILED, the grader or the
+    machine failed, not the student: never a grade, never kept in the cache.
+
+    A submission (``AssignmentResult.status``) is GRADED, its tests say the
+    rest; NOT_HANDED_IN, every test needs a file not handed in; NOT_GRADED, it
+    could not be graded for a reason of its own (a damaged zip, none of the
+    specs' files); or GRADING_FAILED.
+
+    A plain Enum, not a str one: a status never equals its text, so nothing can
+    compare it with one by mistake. ``value`` is what JSON and the cache hold.
+    """
+    PASSED = "passed"
+    FAILED = "failed"
+    NOT_HANDED_IN = "not_handed_in"
+    NOT_RUN = "not_run"
+    GRADING_FAILED = "grading_failed"
+    GRADED = "graded"
+    NOT_GRADED = "not_graded"
+
+    @classmethod
+    def verdict(cls, passed: bool) -> "Status":
+        return cls.PASSED if passed else cls.FAILED
+
+
+TEST_STATUSES = frozenset({Status.PASSED, Status.FAILED, Status.NOT_HANDED_IN, Status.NOT_RUN,
+                           Status.GRADING_FAILED})
+ASSIGNMENT_STATUSES = frozenset({Status.GRADED, Status.NOT_HANDED_IN, Status.NOT_GRADED, Status.GRADING_FAILED})
+UNGRADED = frozenset({Status.NOT_GRADED, Status.GRADING_FAILED})      # a submission without a mark
+
+
+def _checked(status, allowed: frozenset, what: str) -> None:
+    if status not in allowed:
+        raise ValueError(f"{status!r} is no status of {what} (one of {sorted(s.value for s in allowed)})")
 
 
 @dataclass
@@ -30,11 +71,21 @@ def render(entries: list[dict]) -> str:
 
 @dataclass
 class TestResult:
+    """One test of one submission, scored: what every reporter shows of it.
+
+    ``status`` is the truth about what happened (see ``Status``); ``passed``
+    is derived from it. ``reason`` is the one line people read (the same words
+    whatever the status: "X was not handed in", "grading failed: ..."), and no
+    code reads a status back from it. ``missing`` names the files a test that
+    was NOT_HANDED_IN needed ("a.py or b.py"). ``to_dict`` is one entry of
+    Gradescope's ``tests`` list, whose ``status`` knows only passed and failed;
+    the status itself is ``extra_data.status``, which ``from_dict`` reads.
+    """
     name: str
     tags: list[str]
     points: float                 # earned
     max_points: float
-    passed: bool
+    status: Status
     bonus: bool = False
     hidden: bool = False
     reason: str = ""              # one line: why it failed (or a note when it passed)
@@ -47,10 +98,23 @@ class TestResult:
     description: str = ""
     metrics: dict = field(default_factory=dict)    # e.g. served_at_once
     side: str = "server"                           # whose work it judges: server, client or pair
-    grader_error: bool = False                     # the grader failed here, not the student
+    missing: str = ""                              # NOT_HANDED_IN: the file names it needed
+
+    def __post_init__(self):
+        _checked(self.status, TEST_STATUSES, "a test")
 
     @property
-    def status(self) -> str:
+    def passed(self) -> bool:
+        return self.status is Status.PASSED
+
+    @property
+    def grading_failed(self) -> bool:
+        """The grader or the machine failed here, not the student."""
+        return self.status is Status.GRADING_FAILED
+
+    @property
+    def gradescope_status(self) -> str:
+        """Gradescope's word for it: a test it shows is passed or failed, nothing else."""
         return "passed" if self.passed else "failed"
 
     def output_text(self) -> str:
@@ -75,7 +139,7 @@ class TestResult:
             "name": self.name,
             "score": self.points,
             "max_score": 0 if self.bonus else self.max_points,
-            "status": self.status,
+            "status": self.gradescope_status,
             "output": self.output_text(),
             "tags": list(self.tags),
             "visibility": "after_published" if self.hidden else "visible",
@@ -85,7 +149,7 @@ class TestResult:
                 "duration": self.duration, "transcript": self.transcript,
                 "server_output": self.server_output, "client_output": self.client_output,
                 "description": self.description, "metrics": self.metrics, "side": self.side,
-                "grader_error": self.grader_error,
+                "status": self.status.value, **({"missing": self.missing} if self.missing else {}),
             },
         }
 
@@ -93,13 +157,12 @@ class TestResult:
     def from_dict(cls, d: dict) -> "TestResult":
         x = d.get("extra_data", {})
         return cls(name=d["name"], tags=list(d.get("tags", [])), points=d["score"],
-                   max_points=x.get("points", d["max_score"]), passed=d["status"] == "passed",
+                   max_points=x.get("points", d["max_score"]), status=Status(x["status"]),
                    bonus=x.get("bonus", False), hidden=x.get("hidden", False), reason=x.get("reason", ""),
                    notes=x.get("notes", []), hint=x.get("hint", ""), transcript=x.get("transcript", []),
                    server_output=x.get("server_output", ""), client_output=x.get("client_output", ""),
                    duration=x.get("duration", 0.0), description=x.get("description", ""),
-                   metrics=x.get("metrics", {}), side=x.get("side", "server"),
-                   grader_error=x.get("grader_error", False))
+                   metrics=x.get("metrics", {}), side=x.get("side", "server"), missing=x.get("missing", ""))
 
 
 def _tail(text: str, lines: int = 30) -> str:
@@ -108,26 +171,45 @@ def _tail(text: str, lines: int = 30) -> str:
     return "\n".join(([f"[... {more} earlier lines]"] if more > 0 else []) + kept[-lines:])
 
 
+def status_of(tests: list[TestResult]) -> Status:
+    """A graded submission's status from its tests: NOT_HANDED_IN when every test needed a file not handed in."""
+    if tests and all(t.status is Status.NOT_HANDED_IN for t in tests):
+        return Status.NOT_HANDED_IN
+    return Status.GRADED
+
+
 @dataclass
 class AssignmentResult:
+    """One submission graded against one assignment (or why it could not be: ``status`` and ``error``)."""
     student: str
     assignment: str
     title: str
     tests: list[TestResult]
     isolation: str = "none"
     files: dict[str, str] = field(default_factory=dict)
-    error: str = ""               # grading itself failed for this submission
+    error: str = ""               # NOT_GRADED or GRADING_FAILED: why, in words
     duration: float = 0.0
     extra: dict = field(default_factory=dict)
-    grader_error: bool = False    # ``error`` is the grader's or the machine's failure, not the submission's
+    status: Status = Status.GRADED
     misnamed: dict[str, str] = field(default_factory=dict)   # role -> the file graded for it under another name
     submitted_at: str = ""        # ISO 8601, when the submission was handed in, where known
     student_id: str = ""          # the LMS's id for the student (Moodle's participant, Canvas's user), where known
 
+    def __post_init__(self):
+        _checked(self.status, ASSIGNMENT_STATUSES, "a submission")
+        if bool(self.error) != self.ungraded:
+            raise ValueError(f"a submission says in error why it has no mark, and only then: status "
+                             f"{self.status.value}, error {self.error!r}")
+
+    @property
+    def ungraded(self) -> bool:
+        """No mark at all: the submission could not be graded, or the grader failed on it as a whole."""
+        return self.status in UNGRADED
+
     @property
     def infrastructure_failed(self) -> bool:
         """The grader or the machine failed (a crash, an interrupted test, a port taken): not a grade."""
-        return self.grader_error or any(t.grader_error for t in self.tests)
+        return self.status is Status.GRADING_FAILED or any(t.grading_failed for t in self.tests)
 
     @property
     def score(self) -> float:
@@ -163,7 +245,7 @@ class AssignmentResult:
             "tests": [t.to_dict() for t in self.tests],
             "extra_data": {"title": self.title, "isolation": self.isolation, "files": self.files,
                            "error": self.error, "bonus_score": self.bonus_score, "sides": self.sides,
-                           **({"grader_error": True} if self.grader_error else {}),
+                           "status": self.status.value,
                            **({"misnamed": self.misnamed} if self.misnamed else {}),
                            **({"submitted_at": self.submitted_at} if self.submitted_at else {}),
                            **({"student_id": self.student_id} if self.student_id else {}), **self.extra},
@@ -176,10 +258,10 @@ class AssignmentResult:
                  (("title", d["assignment"]), ("isolation", "none"), ("files", {}), ("error", ""))}
         x.pop("bonus_score", None)
         x.pop("sides", None)
-        grader_error = bool(x.pop("grader_error", False))
+        status = Status(x.pop("status"))
         return cls(student=d["student"], assignment=d["assignment"], title=known["title"],
                    tests=[TestResult.from_dict(t) for t in d.get("tests", [])], isolation=known["isolation"],
                    files=known["files"], error=known["error"], duration=d.get("execution_time", 0.0), extra=x,
-                   grader_error=grader_error, misnamed=x.pop("misnamed", {}),
+                   status=status, misnamed=x.pop("misnamed", {}),
                    submitted_at=x.pop("submitted_at", ""), student_id=x.pop("student_id", ""))
 

@@ -202,7 +202,7 @@ def grade_safely(course: Course, submission: Path, spec, level: str | None = Non
             result = engine.grade(submission, spec)
     finally:
         left, written = course.clean_up()
-    assert not [t.reason for t in result.tests if t.grader_error]
+    assert not [t.reason for t in result.tests if t.grading_failed]
     assert left == []
     assert fingerprint(submission) == before
     assert written == []

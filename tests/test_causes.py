@@ -16,22 +16,24 @@ def result(*tests) -> AssignmentResult:
     return AssignmentResult("alice", "udp-contacts", "UDP contact book", list(tests), isolation="sandbox")
 
 
-def failed(name: str, reason: str, **more) -> res.TestResult:
-    return res.TestResult(name, [], 0, 2, False, reason=reason, hint=f"hint for {name}", **more)
+def failed(name: str, reason: str, status: res.Status = res.Status.FAILED, **more) -> res.TestResult:
+    return res.TestResult(name, [], 0, 2, status, reason=reason, hint=f"hint for {name}", **more)
 
 
 def test_tests_that_failed_for_one_cause_point_to_the_first():
-    r = result(failed("binds", CRASH), res.TestResult("ok", [], 2, 2, True), failed("add", LATER_CRASH),
+    r = result(failed("binds", CRASH), res.TestResult("ok", [], 2, 2, res.Status.PASSED), failed("add", LATER_CRASH),
                failed("find", "step 3 (c1 expect): expected 'Not found', got 'None'"),
                failed("remove", "step 3 (c1 expect): expected 'Not found', got 'None'"),
-               failed("client", "contactclientudp.py was not handed in"),
-               failed("pair", "contactclientudp.py was not handed in"))
+               failed("client", "contactclientudp.py was not handed in", res.Status.NOT_HANDED_IN,
+                      missing="contactclientudp.py"),
+               failed("pair", "contactclientudp.py was not handed in", res.Status.NOT_HANDED_IN,
+                      missing="contactclientudp.py"))
     assert causes.followers(r) == {"add": "binds", "pair": "client"}    # a wrong answer is each test's own
 
 
 def test_a_grading_failure_or_a_hidden_test_is_nobodys_follower():
     r = result(failed("binds", CRASH), failed("hidden", CRASH, hidden=True),
-               failed("broken", CRASH, grader_error=True))
+               failed("broken", CRASH, res.Status.GRADING_FAILED))
     assert causes.followers(r) == {}
 
 

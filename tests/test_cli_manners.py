@@ -43,7 +43,8 @@ def results_file(folder: Path, records: list[res.AssignmentResult]) -> Path:
 def a_result(student: str, assignment: str = "udp-echo", passed: bool = True) -> res.AssignmentResult:
     return res.AssignmentResult(student=student, assignment=assignment, title="UDP echo", isolation="sandbox",
                                 tests=[res.TestResult(name="server binds UDP 9999", tags=["startup"],
-                                                      points=2 if passed else 0, max_points=2, passed=passed)])
+                                                      points=2 if passed else 0, max_points=2,
+                                                      status=res.Status.verdict(passed))])
 
 
 # -- mistakes: stderr, `PROG: error: ...`, exit 2 ----------------------------------------------------
@@ -225,9 +226,9 @@ def test_a_pipe_keeps_whole_names_whatever_the_terminal(tmp_path):
 def test_stable_leaves_out_what_scheduling_decides():
     transcript = [{"t": 0.5, "who": who, "event": "sent", "data": "add"} for who in ("server", "a", "b")]
     printed = "Accept new connection from 127.0.0.1:40186...Accept new connection from 127.0.0.1:40188...\n\n"
-    together = res.TestResult(name="two at once", tags=[], points=0, max_points=1, passed=False,
+    together = res.TestResult(name="two at once", tags=[], points=0, max_points=1, status=res.Status.FAILED,
                               transcript=transcript, server_output=printed, duration=1.2)
-    alone = res.TestResult(name="one", tags=[], points=0, max_points=1, passed=False,
+    alone = res.TestResult(name="one", tags=[], points=0, max_points=1, status=res.Status.FAILED,
                            transcript=transcript[:2], duration=3.4,
                            server_output="Accept new connection from 127.0.0.1:40186...\n"
                                          "cwd /tmp/sockgrade-test-k2j4x9_a/sub, pid 4711\n")

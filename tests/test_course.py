@@ -73,7 +73,7 @@ def test_a_mistake_in_the_course_file_names_its_line_and_key(tmp_path, body, whe
 
 # -- the gradebook's arithmetic ----------------------------------------------------
 def result(student, assignment, passed: dict[str, bool], bonus=(), points=1.0, **fields) -> res.AssignmentResult:
-    tests = [res.TestResult(name, [], points if ok else 0.0, points, ok, bonus=name in bonus,
+    tests = [res.TestResult(name, [], points if ok else 0.0, points, res.Status.verdict(ok), bonus=name in bonus,
                         reason="" if ok else "expected 'x', got 'y'") for name, ok in passed.items()]
     return res.AssignmentResult(student, assignment, assignment, tests, **fields)
 

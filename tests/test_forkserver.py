@@ -33,10 +33,10 @@ def test_workers_are_forked_and_tests_still_run_side_by_side(specs):
     with engine_with_fork_server(jobs=4) as engine:
         with ThreadPoolExecutor(6) as pool:
             outcomes = list(pool.map(lambda name: recorded(engine, spec, name), UDP_ECHO_TESTS * 3))
-    assert all(o["passed"] for o in outcomes), [o["reason"] or o["error"] for o in outcomes]
-    assert all(o["timing"]["forked"] == 1.0 for o in outcomes)
+    assert all(o.passed for o in outcomes), [o.reason or o.error for o in outcomes]
+    assert all(o.timing["forked"] == 1.0 for o in outcomes)
     # Each ran in its own network namespace: all bound 9999 at once without a clash.
-    assert all("9999" in o["bound"] for o in outcomes if o["bound"])
+    assert all("9999" in o.bound for o in outcomes if o.bound)
 
 
 def test_no_fork_server_outlives_its_engine(specs, tmp_path):
@@ -44,7 +44,7 @@ def test_no_fork_server_outlives_its_engine(specs, tmp_path):
     path = engine._fork_server.path
     try:
         assert processes_with(path), "the fork server did not start"
-        assert recorded(engine, specs["udp-echo"], UDP_ECHO_TESTS[0])["passed"]
+        assert recorded(engine, specs["udp-echo"], UDP_ECHO_TESTS[0]).passed
     finally:
         engine.close()
     assert processes_with(path) == []
@@ -59,8 +59,8 @@ def test_a_dead_fork_server_means_the_usual_worker(specs, tmp_path):
         while processes_with(engine._fork_server.path) and time.monotonic() < deadline:
             time.sleep(0.05)
         outcome = recorded(engine, specs["udp-echo"], UDP_ECHO_TESTS[1])
-    assert outcome["passed"], outcome["reason"] or outcome["error"]
-    assert outcome["timing"]["forked"] == 0.0
+    assert outcome.passed, outcome.reason or outcome.error
+    assert outcome.timing["forked"] == 0.0
 
 
 def hanging_server(marker: str) -> str:
@@ -141,8 +141,8 @@ def test_a_fork_server_that_fails_before_forking_means_the_usual_worker(specs, t
     finally:
         broken.close()
     assert handed == [3]
-    assert outcome["passed"], outcome["reason"] or outcome["error"]
-    assert outcome["timing"]["forked"] == 0.0
+    assert outcome.passed, outcome.reason or outcome.error
+    assert outcome.timing["forked"] == 0.0
 
 
 def test_the_fork_server_forks_nothing_for_a_process_that_is_not_a_tests_trampoline(tmp_path):

@@ -56,7 +56,7 @@ def test_a_stopped_grader_leaves_nothing_behind(how, status, tmp_path):
         assert grade.wait(30) == status, grade.stderr.read().decode()
         # The outputs are written for what was graded; what was stopped says so and is no grade.
         records = json.loads(out.read_text())
-        stopped = [t for r in records for t in r["tests"] if t["extra_data"].get("grader_error")]
+        stopped = [t for r in records for t in r["tests"] if t["extra_data"]["status"] == "grading_failed"]
         assert stopped and all(t["score"] == 0 and "interrupted" in t["output"] for t in stopped), stopped
         assert "grading was interrupted" in grade.stdout.read().decode()
         assert _wait_for(lambda: not processes_with(marker) and not processes_with(str(scratch)), 5)

@@ -89,10 +89,10 @@ def grade(course: Course, path: Path, spec, level: str, *, cache_dir: Path | Non
     assert all(r.isolation == level for r in run.results), [(r.student, r.isolation) for r in run.results]
     assert not [r.error for r in run.results if r.error]
     if not grader_errors:
-        assert not [t.reason for r in run.results for t in r.tests if t.grader_error], tests
+        assert not [t.reason for r in run.results for t in r.tests if t.grading_failed], tests
     for result in run.results:
         for test in result.tests:
-            if test.grader_error:
+            if test.grading_failed:
                 assert test.reason.startswith("grading failed") and not test.passed and test.points == 0, tests
     assert left == [], f"processes left running; the tests: {tests}"
     assert fingerprint(path) == before, "the student's folder was changed"
@@ -107,7 +107,7 @@ def grade(course: Course, path: Path, spec, level: str, *, cache_dir: Path | Non
 
 def summary(run) -> dict:
     """Each test's verdict, reason and notes, to say what happened when a check fails."""
-    return {f"{r.student}: {t.name}": (t.status + (" (grader error)" if t.grader_error else ""), t.reason, t.notes)
+    return {f"{r.student}: {t.name}": (t.status.value, t.reason, t.notes)
             for r in run.results for t in r.tests}
 
 
@@ -118,7 +118,7 @@ def cache_entries(folder: Path) -> dict[str, dict]:
 
 
 def failed_to_grade(run) -> bool:
-    return any(t.grader_error for r in run.results for t in r.tests)
+    return any(t.grading_failed for r in run.results for t in r.tests)
 
 
 def test_a_forged_outcome_never_passes_nor_is_cached(level, course):
@@ -149,7 +149,7 @@ def test_a_killed_worker_gives_grading_failed_never_a_pass(level, course):
         for test in result.tests:
             if test.passed:        # only where the worker survived to see it: honestly, with its conversation
                 assert test.name == "server binds UDP 9999" or test.transcript, test
-                assert not test.grader_error
+                assert not test.grading_failed
         if failed_to_grade(run):
             assert run.cached == 0 and cache_entries(course.cache) == kept, \
                 "a result in which grading failed was cached, or came from the cache"

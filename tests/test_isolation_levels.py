@@ -13,6 +13,8 @@ import pytest
 
 from conftest import EXAMPLES, ROOT
 from grader.grading.engine import _verified_outcome
+from grader.results import Status
+from grader.runner.context import Outcome
 from grader.runner import isolation
 
 LEVELS = isolation.available_levels()
@@ -126,14 +128,15 @@ def _signed(body: bytes, key: str) -> bytes:
 
 
 def test_only_a_signed_outcome_from_a_worker_that_exited_normally_counts():
-    key, body = "k" * 64, json.dumps({"passed": True, "reason": ""}).encode()
-    assert _verified_outcome(0, _signed(body, key), key, "") == {"passed": True, "reason": ""}
-    forged = json.dumps({"passed": True, "reason": "", "notes": ["forged"]}).encode()
+    honest = Outcome(status=Status.PASSED, answers={2: "Hello"}, wire=[("client", "hi")])
+    key, body = "k" * 64, json.dumps(honest.to_dict()).encode()
+    assert _verified_outcome(0, _signed(body, key), key, "") == honest
+    forged = json.dumps(Outcome(status=Status.PASSED, notes=["forged"]).to_dict()).encode()
     for code, output in [(-9, _signed(body, key)),                          # killed after signing
                          (70, _signed(body, key)),                          # its trampoline saw it die
                          (0, forged + b"\n"),                               # unsigned
                          (0, _signed(forged, "x" * 64)),                    # signed with a guessed key
                          (0, forged + b"\n" + _signed(body, key)),          # written before the real one
                          (0, _signed(body, key) + forged + b"\n")]:         # written after it
-        assert "passed" not in _verified_outcome(code, output, key, "")
-        assert _verified_outcome(code, output, key, "")["error"]
+        verdict = _verified_outcome(code, output, key, "")
+        assert verdict.status is Status.GRADING_FAILED and verdict.error and not verdict.notes

@@ -25,13 +25,16 @@ BELOW = ("netns", "none")
 
 def result(student: str, isolation: str, assignment: str = "udp-echo", error: str = "") -> AssignmentResult:
     tests = [] if error else [
-        res.TestResult(name="server binds UDP 9999", tags=["startup"], points=2, max_points=2, passed=True),
-        res.TestResult(name="server answers Hello, <data>!", tags=["protocol"], points=0, max_points=2, passed=False,
+        res.TestResult(name="server binds UDP 9999", tags=["startup"], points=2, max_points=2,
+                       status=res.Status.PASSED),
+        res.TestResult(name="server answers Hello, <data>!", tags=["protocol"], points=0, max_points=2,
+                       status=res.Status.FAILED,
                    reason="expected 'Hello, message1!', got nothing", hint="Reply with sendto.",
                    transcript=[{"t": 0.1, "who": "main", "event": "sent", "data": "message1"}]),
     ]
     return AssignmentResult(student=student, assignment=assignment, title="UDP echo server and client",
                             tests=tests, isolation=isolation, files={"server": "serverudp.py"}, error=error,
+                            status=res.Status.NOT_GRADED if error else res.Status.GRADED,
                             duration=1.5)
 
 
@@ -146,7 +149,7 @@ def test_each_format_says_it_where_it_belongs(level, tmp_path):
 
 def test_the_note_is_no_grading_problem(tmp_path):
     """--fail-under and 'could not be graded' ignore the level: it is a warning, not a failure to grade."""
-    full = [AssignmentResult("alice", "udp-echo", "UDP echo", [res.TestResult("t", [], 2, 2, True)], isolation="none")]
+    full = [AssignmentResult("alice", "udp-echo", "UDP echo", [res.TestResult("t", [], 2, 2, res.Status.PASSED)], isolation="none")]
     book = gradebook.build(full)
     assert book.rows[0].problems == [] and gradebook.below(book, 100) == []
     outputs = write_everything(full, tmp_path)

@@ -47,10 +47,11 @@ def test_a_pair_that_disagrees_is_explained(tmp_path, specs, engine):
 
 def test_a_pair_whose_sides_pass_alone_is_said_to_disagree():
     from grader.grading.engine import PAIR_NOTE, _note_disagreement
-    from grader.results import AssignmentResult, TestResult
+    from grader.results import AssignmentResult, Status, TestResult
 
     def test(name, side, passed, notes=()):
-        return TestResult(name, ["protocol"], 1.0 if passed else 0.0, 1.0, passed, side=side, notes=list(notes))
+        return TestResult(name, ["protocol"], 1.0 if passed else 0.0, 1.0, Status.verdict(passed), side=side,
+                          notes=list(notes))
 
     pair = test("pair", "pair", False, [f"{PAIR_NOTE}: message 2: ..."])
     result = AssignmentResult("s", "a", "A", [test("server", "server", True), test("client", "client", True), pair])

@@ -69,7 +69,7 @@ def grade(submission, spec, level):
     with loopback_lock(level), engine:
         result = engine.grade(submission, spec)
     assert result.isolation == level
-    assert not [t.reason for t in result.tests if t.grader_error]
+    assert not [t.reason for t in result.tests if t.grading_failed]
     return result
 
 

@@ -146,9 +146,9 @@ def test_the_report_names_the_pair_has_no_external_resource_and_the_class_report
 
     # the class report written beside it links to it; one in another folder does not
     from grader.reporting import json_report
-    from grader.results import AssignmentResult, TestResult
+    from grader.results import AssignmentResult, Status, TestResult
     results = [AssignmentResult(student=s, assignment="udp-contacts", title="UDP contact book", isolation="sandbox",
-                                tests=[TestResult("startup", ["startup"], 2, 2, True)]) for s in INDEPENDENT]
+                                tests=[TestResult("startup", ["startup"], 2, 2, Status.PASSED)]) for s in INDEPENDENT]
     json_report.write(results, tmp_path / "results.json")
     for folder in (out, tmp_path / "elsewhere"):
         merged = grade("merge", tmp_path / "results.json", "--report", folder / "class.html")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from grader.input import classroom, discover
 from grader.grading.cache import ResultCache, merged
-from grader.results import AssignmentResult
+from grader.results import AssignmentResult, Status
 from grader.spec import Spec
 
 NOTHING = ""     # the assignment of a record that says why nothing could be graded
@@ -90,11 +90,12 @@ def shard_mark(names, shard: tuple[int, int]) -> dict:
 
 
 def failed(student: str, reason: str, spec: Spec | None = None, isolation: str = "none",
-           grader: bool = False) -> AssignmentResult:
-    """A record of why nothing could be graded; ``grader``: the grader's failure, not the submission's."""
+           status: Status = Status.NOT_GRADED) -> AssignmentResult:
+    """A record of why nothing could be graded: NOT_GRADED for a reason of the submission's own,
+    GRADING_FAILED for the grader's failure."""
     return AssignmentResult(student=student, assignment=spec.id if spec else NOTHING,
                             title=spec.title if spec else "nothing graded", tests=[],
-                            isolation=isolation, error=reason, grader_error=grader)
+                            isolation=isolation, error=reason, status=status)
 
 
 def grade_class(path: Path, specs: list[Spec], engine, *, all_specs: bool = False,
@@ -171,7 +172,7 @@ def grade_class(path: Path, specs: list[Spec], engine, *, all_specs: bool = Fals
                     result = replace(future.result(), student=name)
                 except Exception as exc:     # the grader's own failure: this student only
                     result = failed(name, f"grading failed: the grader itself failed: {type(exc).__name__}: "
-                                          f"{exc}", spec, engine.isolation, grader=True)
+                                          f"{exc}", spec, engine.isolation, Status.GRADING_FAILED)
                 else:
                     run.graded += 1
                     for key, kept in want.entries(result):

@@ -26,9 +26,9 @@ from pathlib import Path
 
 from grader import __version__
 from grader.files import executable, skipped
-from grader.results import AssignmentResult
+from grader.results import AssignmentResult, status_of
 
-FORMAT = 1
+FORMAT = 2        # 2: results carry their Status (extra_data.status) instead of a grader_error flag
 
 
 def default_dir() -> Path:
@@ -138,7 +138,8 @@ def _close_to_others(folder: Path | None) -> None:
 
 
 def storable(result: AssignmentResult) -> bool:
-    return not result.error and not any(t.grader_error for t in result.tests)
+    """A graded result in which the grader failed nowhere: it may not fail again."""
+    return not result.ungraded and not result.infrastructure_failed
 
 
 def merged(record: AssignmentResult, fresh: AssignmentResult) -> AssignmentResult:
@@ -149,5 +150,5 @@ def merged(record: AssignmentResult, fresh: AssignmentResult) -> AssignmentResul
     tests = [new.pop(t.name, t) for t in record.tests] + list(new.values())
     duration = record.duration + sum(t.duration for t in fresh.tests) - sum(
         t.duration for t in record.tests if t.name in {f.name for f in fresh.tests})
-    return replace(record, tests=tests, duration=max(0.0, duration), student=fresh.student,
-                   extra={**record.extra, **fresh.extra})
+    return replace(record, tests=tests, status=status_of(tests), duration=round(max(0.0, duration), 3),
+                   student=fresh.student, extra={**record.extra, **fresh.extra})

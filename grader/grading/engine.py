@@ -23,10 +23,11 @@ from pathlib import Path
 from grader.grading import cache, diagnose
 from grader.input import discover
 from grader import paths
-from grader.results import AssignmentResult, TestResult
 from grader.kinds import kind_of
+from grader.results import AssignmentResult, Status, TestResult, status_of
 from grader.grading.scoring import score_test
 from grader.runner import admission, cgroups, isolation as iso
+from grader.runner.context import JobRequest, Outcome
 from grader.runner.forkserver import ENV_VAR as FORK_SERVER_VAR, ForkServer
 from grader.runner.process import Program
 from grader.spec.model import Spec, Test
@@ -153,11 +154,12 @@ class Engine:
                     return
             try:
                 result.tests = [f.result() for f in tests]
+                result.status = status_of(result.tests)
                 _note_disagreement(result)
             except BaseException as exc:   # a bug of the grader, or the batch was cancelled
                 done.set_exception(exc)
                 return
-            result.duration = sum(t.duration for t in result.tests)
+            result.duration = round(sum(t.duration for t in result.tests), 3)     # as to_dict writes it
             done.set_result(result)
 
         if not tests:
@@ -171,31 +173,33 @@ class Engine:
         missing = [r for r in test.roles_used if files.get(r) is None]
         if missing:
             names = " or ".join(spec.roles[missing[0]].files)
-            return score_test(test, passed=False, reason=f"{names} was not handed in")
+            return score_test(test, status=Status.NOT_HANDED_IN, reason=f"{names} was not handed in", missing=names)
         if budget.used_up():
-            return score_test(test, passed=False, reason=f"not run: the tests of this submission already took "
-                                                         f"{budget.seconds:g} s, the most they may take")
+            return score_test(test, status=Status.NOT_RUN, reason=f"not run: the tests of this submission already "
+                                                                  f"took {budget.seconds:g} s, the most they may take")
         if test.needs_reference_answers():
             answers = self.reference_answers(spec, test)
             if isinstance(answers, str):
-                return score_test(test, passed=False, reason=f"grading failed: {answers}", error=True)
+                return score_test(test, status=Status.GRADING_FAILED, reason=f"grading failed: {answers}")
             test = test.with_answers(answers)
         started = time.monotonic()
         outcome = self.run_worker(spec, test, submission, files)
-        budget.spend(outcome.get("duration") or time.monotonic() - started)
-        if outcome.get("error"):
-            return score_test(test, passed=False, reason="grading failed: " + outcome["error"].splitlines()[0],
-                           error=True, outcome=outcome)
-        result = score_test(test, passed=outcome["passed"], reason=outcome["reason"], outcome=outcome)
-        if not result.passed and test.is_pairing and outcome.get("wire") is not None:
-            result.notes.append(self._pair_difference(spec, test, outcome["wire"]))
+        budget.spend(outcome.duration or time.monotonic() - started)
+        if outcome.status is Status.GRADING_FAILED:
+            first_line = (outcome.error.splitlines() or ["the worker said nothing"])[0]
+            return score_test(test, status=Status.GRADING_FAILED, reason="grading failed: " + first_line,
+                              outcome=outcome)
+        result = score_test(test, status=outcome.status, reason=outcome.reason, outcome=outcome,
+                            missing=outcome.missing)
+        if result.status is Status.FAILED and test.is_pairing:
+            result.notes.append(self._pair_difference(spec, test, outcome.wire))
         return result
 
     def _pair_difference(self, spec: Spec, test: Test, wire: list) -> str:
         reference = self._reference_run(spec, test)
-        if reference.get("error") or not reference.get("passed"):
+        if not reference.passed:
             return ""
-        ours, theirs = [tuple(m) for m in wire], [tuple(m) for m in reference.get("wire", [])]
+        ours, theirs = [tuple(m) for m in wire], [tuple(m) for m in reference.wire]
         where = diagnose.first_difference(ours, theirs)
         if not where:
             return ""
@@ -206,11 +210,11 @@ class Engine:
     def reference_answers(self, spec: Spec, test: Test) -> dict[int, str] | str:
         """Answers by step index, or a string saying why the reference failed."""
         outcome = self._reference_run(spec, test)
-        if outcome.get("error") or not outcome["passed"]:
-            return "the reference program failed this test: " + (outcome.get("error") or outcome["reason"])
-        return {int(k): v for k, v in outcome["answers"].items()}
+        if not outcome.passed:
+            return "the reference program failed this test: " + (outcome.error or outcome.reason)
+        return dict(outcome.answers)
 
-    def _reference_run(self, spec: Spec, test: Test) -> dict:
+    def _reference_run(self, spec: Spec, test: Test) -> Outcome:
         """The test played by the reference programs alone, once per engine."""
         key = (str(spec.source), test.name)
         with self._lock:
@@ -222,7 +226,7 @@ class Engine:
 
     # -- one worker -------------------------------------------------------
     def run_worker(self, spec: Spec, test: Test, submission: Path | None, files: dict,
-                   mode: str = "grade") -> dict:
+                   mode: str = "grade") -> Outcome:
         programs = {}
         for name, role in spec.roles.items():
             student = files.get(name)
@@ -237,10 +241,10 @@ class Engine:
                 programs[name]["args"] = ["--port", str(spec.port)]
         with self.admission.slot() as admitted:
             if not admitted:
-                return {"error": INTERRUPTED}
+                return Outcome.grading_failed(INTERRUPTED)
             return self._run_admitted(spec, test, submission, programs, mode)
 
-    def _run_admitted(self, spec, test, submission, programs, mode) -> dict:
+    def _run_admitted(self, spec, test, submission, programs, mode) -> Outcome:
         key = secrets.token_hex(32)      # the worker signs its outcome with it; no student program sees it
         workdir = tempfile.mkdtemp(prefix="sockgrade-test-")     # the student's copy; ours to remove
         group = None
@@ -250,21 +254,21 @@ class Engine:
                     group = self.cgroups.test_group(f"test-{next(self._numbers)}",
                                                     spec.limits.memory_mib << 20, spec.limits.processes)
                 except OSError as exc:
-                    return {"error": f"the test's limits could not be set up: {exc}"}
+                    return Outcome.grading_failed(f"the test's limits could not be set up: {exc}")
             return self._run(spec, test, submission, programs, mode, key, workdir, group)
         finally:
             if group:
                 group.close()
             shutil.rmtree(workdir, ignore_errors=True)
 
-    def _run(self, spec, test, submission, programs, mode, key, workdir, group) -> dict:
-        job = {"test": test.to_dict(), "transport": spec.transport, "host": spec.host, "port": spec.port,
-               "framing": spec.framing, "programs": programs, "python": self.python, "mode": mode,
-               "submission": str(submission) if submission else None, "isolation": self.isolation,
-               "bwrap": self.bwrap, "limits": spec.limits.to_dict(), "key": key, "workdir": workdir,
-               "tmp": tempfile.gettempdir(), "spec_file": Path(spec.source).name,
-               "cgroup": group.to_job() if group else None,
-               "hide": _hidden_from_students(spec, submission, self.hide)}
+    def _run(self, spec, test, submission, programs, mode, key, workdir, group) -> Outcome:
+        job = JobRequest(test=test, transport=spec.transport, host=spec.host, port=spec.port,
+                         framing=spec.framing, programs=programs, python=self.python, mode=mode,
+                         submission=str(submission) if submission else None, isolation=self.isolation,
+                         bwrap=self.bwrap, limits=spec.limits, key=key, workdir=workdir,
+                         tmp=tempfile.gettempdir(), spec_file=Path(spec.source).name,
+                         cgroup=group.to_job() if group else None,
+                         hide=_hidden_from_students(spec, submission, self.hide))
         env = _worker_env()
         if self._fork_server:
             argv = iso.wrapper(self.isolation) + self._fork_server.worker_argv(self.python)
@@ -274,15 +278,15 @@ class Engine:
         budget = _budget(test)
         with self._lock:
             if self._stopping:
-                return {"error": INTERRUPTED}
-            worker = Program(argv, cwd="/", env=env, stdin=json.dumps(job).encode(), cap=64 << 20)
+                return Outcome.grading_failed(INTERRUPTED)
+            worker = Program(argv, cwd="/", env=env, stdin=json.dumps(job.to_dict()).encode(), cap=64 << 20)
             self._running.add(worker)
         try:
             code = worker.wait(budget)
             if self._stopping:
-                return {"error": INTERRUPTED}
+                return Outcome.grading_failed(INTERRUPTED)
             if code is None:
-                return {"error": f"the test did not finish within {budget:g} s and was stopped"}
+                return Outcome.grading_failed(f"the test did not finish within {budget:g} s and was stopped")
             return _verified_outcome(code, bytes(worker.stdout.data), key, worker.stderr.text())
         finally:
             worker.close()
@@ -311,7 +315,7 @@ class _Budget:
             self.used += seconds
 
 
-def _verified_outcome(code: int, output: bytes, key: str, stderr: str) -> dict:
+def _verified_outcome(code: int, output: bytes, key: str, stderr: str) -> Outcome:
     """The worker's outcome, if the worker exited by itself and signed it with this test's key.
 
     A student program can neither see the key nor sign anything with it, so
@@ -320,17 +324,17 @@ def _verified_outcome(code: int, output: bytes, key: str, stderr: str) -> dict:
     """
     if code != 0:
         how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
-        return {"error": f"the test's worker ended abnormally ({how}); the test is not graded: "
-                         + (stderr.strip()[-1500:] or "it said nothing")}
+        return Outcome.grading_failed(f"the test's worker ended abnormally ({how}); the test is not graded: "
+                                      + (stderr.strip()[-1500:] or "it said nothing"))
     body, _, signature = output.rstrip(b"\n").rpartition(b"\n")
     expected = hmac.new(key.encode(), body, "sha256").hexdigest().encode()
     if not body or not hmac.compare_digest(signature, expected):
-        return {"error": "the test's outcome did not come from its worker (its signature does not match); "
-                         "the test is not graded"}
+        return Outcome.grading_failed("the test's outcome did not come from its worker (its signature does not "
+                                      "match); the test is not graded")
     try:
-        return json.loads(body)
-    except ValueError:
-        return {"error": "the test's worker wrote an outcome that is not JSON"}
+        return Outcome.from_dict(json.loads(body))
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return Outcome.grading_failed("the test's worker wrote something that is not an outcome")
 
 
 def _hidden_from_students(spec: Spec, submission: Path | None, more: tuple = ()) -> list[str]:

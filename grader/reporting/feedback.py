@@ -58,7 +58,7 @@ def _assignment(result) -> list[str]:
     if not result.assignment:
         return ["## Nothing could be graded", "", md(result.error), ""]
     head = f"## {md(result.assignment)}: {md(result.title)}"
-    if result.error:
+    if result.ungraded:
         return [head, "", "This assignment could not be graded, so this is not a mark; your teacher "
                 "has been told why:", "", block(result.error), ""]
     bonus = f" (+{points(result.bonus_score)} bonus)" if result.bonus_score else ""
@@ -69,7 +69,7 @@ def _assignment(result) -> list[str]:
         kind = " bonus" if test.bonus else ""
         lines.append(f"| {mark} | {md(test.name)} | {points(test.points)} / {points(test.max_points)}{kind} |")
     lines.append("")
-    missing = sorted({t.reason.removesuffix(" was not handed in") for t in result.tests if not_handed_in(t)})
+    missing = sorted({t.missing for t in result.tests if not_handed_in(t)})
     if missing:
         lines += [f"**Not handed in:** {md('; '.join(missing))}. The tests that need it score 0.", ""]
     follows = causes.followers(result)

@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass, field
 
 from grader.input.config import Config, LatePolicy
+from grader.results import Status
 
 
 @dataclass
@@ -113,16 +114,16 @@ class Gradebook:
         return f"percent over {where} {len(self.assignments)} assignments, {weighed}, {capped}"
 
 
-NOT_HANDED_IN = "not handed in"
+NOT_HANDED_IN = "not handed in"       # the words a row's problems use
 
 
 def grading_failed(test) -> bool:
-    return test.grader_error
+    return test.status is Status.GRADING_FAILED
 
 
 def not_handed_in(test) -> bool:
-    """The test needed a file the student did not hand in (the engine's wording)."""
-    return not test.passed and test.reason.endswith("was not handed in")
+    """The test needed a file the student did not hand in."""
+    return test.status is Status.NOT_HANDED_IN
 
 
 def build(results, course: Course | None = None) -> Gradebook:
@@ -158,11 +159,11 @@ def build(results, course: Course | None = None) -> Gradebook:
 
 
 def _add(row: Row, r, course: Course, errors: dict[str, list[str]]) -> None:
-    if r.error:
+    if r.ungraded:
         errors.setdefault(r.error, []).append(r.assignment)
         row.incomplete = True
         return
-    if r.tests and all(not_handed_in(t) for t in r.tests):
+    if r.status is Status.NOT_HANDED_IN:
         row.scores[r.assignment] = 0.0                         # build() says "not handed in"
         row.absent.add(r.assignment)
         return

@@ -78,7 +78,7 @@ def _test_stats(results):
     """assignment -> {test name: its counts and most common failures}, in spec order."""
     stats: dict[str, dict[str, dict]] = {}
     for r in results:
-        if not r.assignment or r.error:
+        if not r.assignment or r.ungraded:
             continue
         tests = stats.setdefault(r.assignment, {})
         follows = causes.followers(r)

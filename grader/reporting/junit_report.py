@@ -35,6 +35,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from grader.reporting import gradebook, isolation_note
+from grader.results import Status
 
 STABLE_HOST = "localhost"
 # Characters XML 1.0 cannot carry at all (a student's program may print any byte): shown escaped.
@@ -79,7 +80,7 @@ def build(results, timestamp: dt.datetime | None = None, course=None) -> ET.Elem
         for test in result.tests:
             case = ET.Element("testcase", name=_text(test.name), classname=_text(classname),
                               time=_seconds(test.duration))
-            if test.grader_error:
+            if test.status is Status.GRADING_FAILED:
                 _add(case, "failure", "grading failed", test.reason or "grading failed", test.output_text())
                 failures += 1
             elif not test.passed and test.bonus:
@@ -93,9 +94,10 @@ def build(results, timestamp: dt.datetime | None = None, course=None) -> ET.Elem
                             for who, text in (("server", test.server_output), ("client", test.client_output))
                             if text.strip()]
             cases.append(case)
-        if result.error:
+        if result.ungraded:
             case = ET.Element("testcase", name="grading", classname=_text(classname), time=_seconds(0))
-            _add(case, "failure", "grading failed" if result.grader_error else "not graded", result.error, "")
+            kind = "grading failed" if result.status is Status.GRADING_FAILED else "not graded"
+            _add(case, "failure", kind, result.error, "")
             failures += 1
             cases.append(case)
         suite = ET.SubElement(root, "testsuite", {

@@ -8,8 +8,6 @@ import os
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from grader.reporting.gradebook import grading_failed
-
 
 def wanted(console) -> bool:
     return console.is_terminal and not os.environ.get("CI")
@@ -37,7 +35,7 @@ class Bar:
         self.task = self.progress.add_task("grading", total=students, failing=0, broken=0)
 
     def student_done(self, student, results) -> None:
-        if any(r.error or any(grading_failed(t) for t in r.tests) for r in results):
+        if any(r.ungraded or r.infrastructure_failed for r in results):
             self.broken += 1
         elif any(not t.passed for r in results for t in r.tests):
             self.failing += 1

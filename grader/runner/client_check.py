@@ -12,7 +12,7 @@ from grader import match
 from grader.net.capture import Capture
 from grader.net.relay import Relay
 from grader.net.transcript import decode, escape
-from grader.runner.context import Job, Outcome, TestFailed, crash_summary
+from grader.runner.context import Job, NotHandedIn, Outcome, TestFailed, crash_summary
 from grader.runner.conversation import play
 from grader.runner.limits import stop_reason
 from grader.runner.oracle import Oracle
@@ -90,7 +90,7 @@ def _start_client(job: Job, run, port: int):
     info = job.programs[run.role]
     path = info[run.program]
     if path is None:
-        raise TestFailed(f"{info.get('names', run.role)} was not handed in")
+        raise NotHandedIn(info.get('names', run.role))
     args = [substitute(a, job.variables) for a in run.argv]
     shown = " ".join(args)
     if run.program == "reference":

@@ -6,9 +6,10 @@ import os
 import re
 import socket
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 from grader.net.transcript import Transcript
+from grader.results import Status
 from grader.runner import cgroups, sandbox
 from grader.runner.limits import TestUsage, preexec
 from grader.runner.process import Program
@@ -19,8 +20,15 @@ JAIL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "jail.py")
 
 @dataclass
 class Outcome:
-    """The raw result of running one test; the engine turns it into a scored result."""
-    passed: bool = False
+    """What a worker found running one test, before any points: the engine scores it (``score_test``).
+
+    ``status`` is PASSED, FAILED (``reason`` says why), NOT_HANDED_IN (a program
+    the test needs is missing; ``missing`` names its files) or GRADING_FAILED
+    (``error`` says how the grader failed: never the student's doing). The
+    worker writes ``to_dict()`` as JSON, signed (``worker.main``); the engine
+    reads it back with ``from_dict`` once the signature holds.
+    """
+    status: Status = Status.FAILED
     reason: str = ""
     notes: list[str] = field(default_factory=list)
     transcript: list[dict] = field(default_factory=list)
@@ -31,19 +39,90 @@ class Outcome:
     metrics: dict[str, float] = field(default_factory=dict)
     wire: list[tuple[str, str]] = field(default_factory=list)   # client <-> server, when captured
     duration: float = 0.0
-    error: str = ""         # the grader itself failed (not the student)
+    error: str = ""         # GRADING_FAILED: what failed, a traceback for the grader's own bug
+    missing: str = ""       # NOT_HANDED_IN: the file names the test needed
     # For the benchmark (bench/run.py): monotonic times (shared by every namespace) when the test's
     # first program started and when its verdict was known, so that what lies outside them is the
     # grader's own overhead; and the CPU seconds of the worker itself.
     timing: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return self.status is Status.PASSED
+
+    @classmethod
+    def grading_failed(cls, error: str) -> "Outcome":
+        """The outcome of a test the grader could not run or judge."""
+        return cls(status=Status.GRADING_FAILED, error=error)
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "status": self.status.value}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Outcome":
+        """An outcome as ``to_dict`` wrote it (JSON made answers' keys strings and wire's pairs lists)."""
+        return cls(**{**d, "status": Status(d["status"]),
+                      "answers": {int(k): v for k, v in d.get("answers", {}).items()},
+                      "wire": [tuple(m) for m in d.get("wire", [])]})
 
 
 class TestFailed(Exception):
     """The student's program did not do what the test needs; carries the reason."""
 
 
+class NotHandedIn(TestFailed):
+    """A program the test needs was not handed in; ``names`` are the file names it may have."""
+
+    def __init__(self, names: str):
+        super().__init__(f"{names} was not handed in")
+        self.names = names
+
+
+@dataclass
+class JobRequest:
+    """What the engine asks of a worker: run one test of one submission (or record the reference's
+    answers, ``mode`` record). Sent as ``to_dict()`` JSON on the worker's stdin; ``Job.from_request``
+    makes the worker's working state of it.
+
+    ``programs``: role -> {"student": path in the submission or None, "reference": path or None,
+    "args": [...], "names": the role's file names}. ``submission``: the folder copied to ``workdir``
+    (the engine's empty folder, the student's cwd), None when the reference alone plays. ``key``
+    signs the outcome (the worker drops it from the request once read). ``tmp``: the engine's
+    temporary folder. ``cgroup``: the test's control group (``cgroups.TestGroup.to_job``), if any.
+    ``hide``: paths a sandboxed program must not see.
+    """
+    test: Test
+    transport: str
+    host: str
+    port: int
+    framing: str
+    programs: dict
+    python: str
+    mode: str = "grade"           # grade | record
+    submission: str | None = None
+    isolation: str = "none"
+    bwrap: str | None = None
+    limits: Limits = Limits()
+    key: str = ""
+    workdir: str = ""
+    tmp: str = ""
+    spec_file: str = ""
+    cgroup: dict | None = None
+    hide: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        plain = {f.name: getattr(self, f.name) for f in fields(self)}
+        return {**plain, "test": self.test.to_dict(), "limits": self.limits.to_dict()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "JobRequest":
+        return cls(**{**d, "test": Test.from_dict(d["test"]), "limits": Limits.from_dict(d.get("limits", {})),
+                      "hide": list(d.get("hide", ()))})
+
+
 @dataclass
 class Job:
+    """A test being run in the worker: the request's settings and what the test has started so far."""
     test: Test
     transport: str
     host: str
@@ -68,12 +147,11 @@ class Job:
     first_start: float | None = None          # time.monotonic() when the first program was started
 
     @classmethod
-    def from_dict(cls, d: dict, workdir: str, uid: int | None = None) -> "Job":
-        return cls(test=Test.from_dict(d["test"]), transport=d["transport"], host=d["host"],
-                   port=d["port"], framing=d["framing"], programs=d["programs"], workdir=workdir,
-                   python=d["python"], mode=d.get("mode", "grade"), isolation=d.get("isolation", "none"),
-                   limits=Limits.from_dict(d.get("limits", {})), hide=list(d.get("hide", ())), uid=uid,
-                   bwrap=d.get("bwrap"), cgroup=d.get("cgroup"), spec_file=d.get("spec_file", ""))
+    def from_request(cls, r: JobRequest, workdir: str, uid: int | None = None) -> "Job":
+        return cls(test=r.test, transport=r.transport, host=r.host, port=r.port, framing=r.framing,
+                   programs=r.programs, workdir=workdir, python=r.python, mode=r.mode, isolation=r.isolation,
+                   limits=r.limits, hide=list(r.hide), uid=uid, bwrap=r.bwrap, cgroup=r.cgroup,
+                   spec_file=r.spec_file)
 
     def env(self) -> dict:
         return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",

@@ -5,7 +5,7 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from grader.runner.context import Job, TestFailed, crash_summary
+from grader.runner.context import Job, NotHandedIn, TestFailed, crash_summary
 from grader.runner.limits import stop_reason
 from grader.runner.process import Program, descendants
 from grader.runner.sockets import BoundSocket, bound_sockets, port_in_use
@@ -72,7 +72,7 @@ def start_server(job: Job, role: str, which: str, port: int | None = None,
     path = program_info[which]
     who = "your server" if which == "student" else "the reference server"
     if path is None:
-        raise TestFailed(f"{program_info.get('names', role)} was not handed in")
+        raise NotHandedIn(program_info.get('names', role))
     args = list(program_info.get("args", [])) if which == "student" else ["--port", str(port or job.port)]
     program = job.start(path, args)
     if which == "student":

@@ -14,7 +14,6 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import asdict
 
 # The engine starts the worker with python -S, as site's .pth files cost more than the rest of
 # its start-up; the packages beyond the standard library (pexpect) are found on the engine's
@@ -24,44 +23,47 @@ sys.path += [p for p in os.environ.get("SOCKGRADE_SITE_PATH", "").split(os.paths
 from grader.files import ignore as skipped_files, normalise_modes  # noqa: E402
 from grader.kinds import kind_of  # noqa: E402
 from grader.runner import isolation, linux, sandbox  # noqa: E402
-from grader.runner.context import Job, Outcome, TestFailed  # noqa: E402
-from grader.spec.model import Limits  # noqa: E402
+from grader.results import Status  # noqa: E402
+from grader.runner.context import Job, JobRequest, NotHandedIn, Outcome, TestFailed  # noqa: E402
 from grader.runner.process import become_subreaper, kill_all_descendants  # noqa: E402
 from grader.runner.sockets import port_in_use  # noqa: E402
 # A kind's runner (grader.kinds) imports what it needs when it runs: every import is paid once per
 # test, in a worker of its own.
 
 
-def run_job(raw: dict, forked: bool = False) -> Outcome:
+def run_job(request: JobRequest, forked: bool = False) -> Outcome:
     outcome = Outcome()
     started = time.monotonic()
-    workdir = raw.get("workdir") or tempfile.mkdtemp(prefix="sockgrade-")   # the engine removes its own
+    workdir = request.workdir or tempfile.mkdtemp(prefix="sockgrade-")   # the engine removes its own
     job = None
     try:
-        disk = raw.get("isolation") in ("netns", "sandbox")
+        disk = request.isolation in ("netns", "sandbox")
         if disk:       # in the test's own mount namespace: the host's disk never sees what the student writes
             # What the programs may write comes on top of what the submission already holds.
-            limits = Limits.from_dict(raw.get("limits", {}))
-            held, entries = _size(raw["submission"]) if raw.get("submission") else (0, 0)
+            limits = request.limits
+            held, entries = _size(request.submission) if request.submission else (0, 0)
             linux.mount("tmpfs", workdir, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV,
                         f"size={(limits.disk_mib << 20) + held},nr_inodes={limits.files + entries + 1},mode=0700")
-        if raw.get("submission"):
-            shutil.copytree(raw["submission"], workdir, dirs_exist_ok=True, symlinks=True, ignore=skipped_files)
+        if request.submission:
+            shutil.copytree(request.submission, workdir, dirs_exist_ok=True, symlinks=True, ignore=skipped_files)
             normalise_modes(workdir)
         uid = None
         if sandbox.real_root():         # at every level, student programs run as a user of their own
             uid = sandbox.claim_user()
             sandbox.give_to(workdir, uid)
-        job = Job.from_dict(raw, workdir, uid)
+        job = Job.from_request(request, workdir, uid)
         job.disk_tmpfs = disk
         if job.isolation == "none" and job.mode == "grade" and port_in_use(job.transport, job.port):
             # On the machine's own loopback a program outside the test holds the port: not the student's doing.
+            outcome.status = Status.GRADING_FAILED
             outcome.error = (f"{job.transport.upper()} port {job.port} is taken by another program on this "
                              f"machine, so the test could not run (grade at level netns or sandbox, where "
                              f"each test has a loopback of its own, or stop that program)")
             return outcome
         _run_test(job, outcome)
-        outcome.passed = not outcome.reason
+        outcome.status = Status.verdict(not outcome.reason)
+    except NotHandedIn as absent:
+        outcome.status, outcome.reason, outcome.missing = Status.NOT_HANDED_IN, str(absent), absent.names
     except TestFailed as failure:
         outcome.reason = str(failure)
     finally:
@@ -113,21 +115,21 @@ def _run_test(job: Job, outcome: Outcome) -> None:
 def main(forked: bool = False) -> int:
     """``forked``: started by the fork server (``forkserver.py``) rather than as a program."""
     make_undumpable()
-    raw = json.load(sys.stdin)
-    if raw.get("tmp"):
+    request = JobRequest.from_dict(json.load(sys.stdin))
+    if request.tmp:
         # The engine's temporary folder, found there: finding it here would write a probe file, which
         # stays behind when the test is stopped at that moment.
-        tempfile.tempdir = raw["tmp"]
-    key = raw.pop("key", "").encode()
-    if raw.get("isolation") in ("netns", "sandbox"):
+        tempfile.tempdir = request.tmp
+    key, request.key = request.key.encode(), ""
+    if request.isolation in ("netns", "sandbox"):
         isolation.bring_loopback_up()
     become_subreaper()
     try:
-        outcome = run_job(raw, forked)
+        outcome = run_job(request, forked)
     except Exception as exc:  # the grader's own bug: report it, never hide it
         import traceback
-        outcome = Outcome(error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
-    body = json.dumps(asdict(outcome)).encode()
+        outcome = Outcome.grading_failed(f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
+    body = json.dumps(outcome.to_dict()).encode()
     # Signed with the key only the engine and this process know (see engine._verified_outcome).
     sys.stdout.buffer.write(body + b"\n" + hmac.new(key, body, "sha256").hexdigest().encode() + b"\n")
     return 0

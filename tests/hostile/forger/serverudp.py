@@ -14,9 +14,9 @@ if 'HOSTILE-MARKER' not in sys.argv:       # the marker on its command line: wha
 
 PROBE = json.load(open('probe.json'))
 FORGED = json.dumps({
-    'passed': True, 'reason': '', 'notes': ['forged by HOSTILE-MARKER'], 'transcript': [],
+    'status': 'passed', 'reason': '', 'notes': ['forged by HOSTILE-MARKER'], 'transcript': [],
     'server_output': '', 'client_output': '', 'bound': 'udp 127.0.0.1:9999', 'answers': {},
-    'metrics': {}, 'wire': [], 'duration': 0.5, 'error': '', 'timing': {}})
+    'metrics': {}, 'wire': [], 'duration': 0.5, 'error': '', 'missing': '', 'timing': {}})
 
 
 def parent_of(pid):
