@@ -106,11 +106,23 @@ def _rate_class(rate: float) -> str:
 def render(results, title: str = "Class report", similarity=(), course=None) -> str:
     """``similarity``: file names of `grade similar` reports beside this one, linked from the header."""
     book = build(results, course)
-    rows = book.rows
-    percents = [row.percent for row in rows]
     stats = _test_stats(results)
     warning = isolation_note.warning(results)
-    html = [f"""<!DOCTYPE html>
+    failed_rows = [row for row in book.rows if row.problems]
+    html = [_head(book, title, similarity, warning)]
+    if warning:
+        levels = ", ".join(isolation_note.levels_below(results))
+        html.append(f'<section class="isolation-warning" role="alert" data-isolation="{_e(levels)}">'
+                    f'<h2>Graded below full isolation: {_e(levels)}</h2><p>{_e(warning)}</p></section>')
+    html += [_cards(book, failed_rows), *_distribution(book), *_struggles(stats), *_pass_rates(book, stats),
+             *_students(book), *_slowest_and_failed(results, failed_rows)]
+    html.append(f"<script>{SCRIPT}</script></body></html>\n")
+    return "\n".join(html)
+
+
+def _head(book, title: str, similarity, warning: str) -> str:
+    rows, assignments = book.rows, book.assignments
+    return f"""<!DOCTYPE html>
 <html lang="en" data-ready="no">
 <head>
 <meta charset="utf-8">
@@ -120,47 +132,49 @@ def render(results, title: str = "Class report", similarity=(), course=None) -> 
 </head>
 <body>
 <header><h1>{_e(title)}</h1>
-<p class="sub">{len(rows)} student{'s' if len(rows) != 1 else ''} · {len(book.assignments)} assignment{'s' if len(book.assignments) != 1 else ''}
- ({_e(', '.join(a.id for a in book.assignments) or 'none')}) · {_e(book.basis)} · graded by sockgrade {_e(__version__)}</p>{_similarity_links(similarity)}</header>
-<main>"""]
-    if warning:
-        levels = ", ".join(isolation_note.levels_below(results))
-        html.append(f'<section class="isolation-warning" role="alert" data-isolation="{_e(levels)}">'
-                    f'<h2>Graded below full isolation: {_e(levels)}</h2><p>{_e(warning)}</p></section>')
-    failed_rows = [row for row in rows if row.problems]
-    cards = [("students", str(len(rows))),
+<p class="sub">{len(rows)} student{'s' if len(rows) != 1 else ''} · {len(assignments)} assignment{'s' if len(assignments) != 1 else ''}
+ ({_e(', '.join(a.id for a in assignments) or 'none')}) · {_e(book.basis)} · graded by sockgrade {_e(__version__)}</p>{_similarity_links(similarity)}</header>
+<main>"""
+
+
+def _cards(book, failed_rows) -> str:
+    percents = [row.percent for row in book.rows]
+    cards = [("students", str(len(book.rows))),
              ("median", f"{median(percents):.0f}%" if percents else "–"),
              ("mean", f"{mean(percents):.0f}%" if percents else "–"),
              ("full marks", str(sum(1 for p in percents if p >= 100))),
              ("could not be graded", str(len(failed_rows)))]
-    html.append('<section class="cards">' + "".join(
+    return '<section class="cards">' + "".join(
         f'<div class="card{" alert" if label == "could not be graded" and value != "0" else ""}">'
         f'<div class="value">{_e(value)}</div><div class="label">{_e(label)}</div></div>'
-        for label, value in cards) + "</section>")
+        for label, value in cards) + "</section>"
 
-    # -- distribution --------------------------------------------------------
-    html.append('<section><h2>Score distribution</h2><div class="tabs" role="tablist">')
+
+def _distribution(book) -> list[str]:
+    html = ['<section><h2>Score distribution</h2><div class="tabs" role="tablist">']
     views = [("total", f"total (out of {points(book.maximum)})",
-              [(row.student, row.percent) for row in rows])]
+              [(row.student, row.percent) for row in book.rows])]
     for a in book.assignments:
         entries = [(row.student, 100 * row.scores[a.id] / a.max_score if a.max_score else 0.0)
-                   for row in rows if a.id in row.scores]
+                   for row in book.rows if a.id in row.scores]
         views.append((a.id, f"{a.id} (out of {points(a.max_score)})", entries))
     for i, (key, label, _) in enumerate(views):
         html.append(f'<button type="button" role="tab" data-view="{_e(key)}" '
                     f'aria-selected="{"true" if i == 0 else "false"}">{_e(label)}</button>')
     html.append("</div>")
-    for i, (key, label, entries) in enumerate(views):
+    for key, label, entries in views:
         html.append(f'<figure class="chart" data-view="{_e(key)}">{histogram(label, entries)}'
                     f'<figcaption>{_e(label)}: students per tenth of the marks; click a bar to list them.'
                     f'</figcaption></figure>')
     html.append("</section>")
+    return html
 
-    # -- struggles -----------------------------------------------------------
+
+def _struggles(stats) -> list[str]:
     flat = [(a, s) for a, tests in stats.items() for s in tests.values() if s["graded"]]
     hardest = sorted((x for x in flat if x[1]["passed"] / x[1]["graded"] < WATCH),
                      key=lambda x: (x[1]["passed"] / x[1]["graded"], x[0], x[1]["name"]))[:HARDEST]
-    html.append("<section><h2>Where the class struggled</h2>")
+    html = ["<section><h2>Where the class struggled</h2>"]
     if hardest:
         html.append('<ol class="hardest">')
         for a, s in hardest:
@@ -174,9 +188,11 @@ def render(results, title: str = "Class report", similarity=(), course=None) -> 
     else:
         html.append(f"<p>Every test was passed by at least {WATCH:.0%} of the class.</p>")
     html.append("</section>")
+    return html
 
-    # -- pass rate per test ---------------------------------------------------
-    html.append("<section><h2>Pass rate per test</h2>")
+
+def _pass_rates(book, stats) -> list[str]:
+    html = ["<section><h2>Pass rate per test</h2>"]
     for a in book.assignments:
         html.append(f'<h3>{_e(a.id)}: {_e(a.title)}</h3><table class="tests"><thead><tr><th>test</th>'
                     '<th>tags</th><th>points</th><th>passed</th><th class="wide">pass rate</th>'
@@ -194,15 +210,17 @@ def render(results, title: str = "Class report", similarity=(), course=None) -> 
                         f'<td class="why">{_e(reason)}{f" <span class=muted>×{n}</span>" if n else ""}</td></tr>')
         html.append("</tbody></table>")
     html.append("</section>")
+    return html
 
-    # -- students ------------------------------------------------------------
-    html.append('<section><h2>Students</h2><p class="muted" id="filter-note" hidden></p>'
-                '<table class="students sortable"><thead><tr><th data-type="text">student</th>')
+
+def _students(book) -> list[str]:
+    html = ['<section><h2>Students</h2><p class="muted" id="filter-note" hidden></p>'
+            '<table class="students sortable"><thead><tr><th data-type="text">student</th>']
     for a in book.assignments:
         html.append(f'<th data-type="num">{_e(a.id)}<span class="muted"> /{points(a.max_score)}</span></th>')
     html.append('<th data-type="num">total</th><th data-type="num">%</th><th data-type="num">bonus</th>'
                 '<th data-type="num">failed</th><th data-type="text">problems</th></tr></thead><tbody>')
-    for row in rows:
+    for row in book.rows:
         cells = "".join(f'<td class="num">{points(row.scores[a.id])}</td>' if a.id in row.scores
                         else '<td class="num muted" data-sort="-1">–</td>' for a in book.assignments)
         html.append(f'<tr data-percent="{row.percent}"><td>{_e(row.student)}</td>{cells}'
@@ -210,10 +228,12 @@ def render(results, title: str = "Class report", similarity=(), course=None) -> 
                     f'<td class="num">{points(row.bonus)}</td><td class="num">{row.failed}</td>'
                     f'<td class="why">{_e("; ".join(row.problems))}</td></tr>')
     html.append("</tbody></table></section>")
+    return html
 
-    # -- slowest and failed ----------------------------------------------------
+
+def _slowest_and_failed(results, failed_rows) -> list[str]:
     timed = sorted((r for r in results if r.duration > 0), key=lambda r: (-r.duration, r.student, r.assignment))
-    html.append("<section class=\"two\"><div><h2>Slowest submissions</h2>")
+    html = ["<section class=\"two\"><div><h2>Slowest submissions</h2>"]
     if timed:
         html.append('<table><thead><tr><th>student</th><th>assignment</th><th>seconds of tests</th></tr></thead><tbody>')
         for r in timed[:10]:
@@ -229,8 +249,7 @@ def render(results, title: str = "Class report", similarity=(), course=None) -> 
     else:
         html.append("<p>Every submission was graded.</p>")
     html.append("</div></section></main>")
-    html.append(f"<script>{SCRIPT}</script></body></html>\n")
-    return "\n".join(html)
+    return html
 
 
 def write(results, path: Path, title: str | None = None, course=None) -> None:
