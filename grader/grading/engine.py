@@ -27,7 +27,7 @@ from grader.kinds import kind_of
 from grader.results import AssignmentResult, Status, TestResult, status_of
 from grader.grading.scoring import score_test
 from grader.runner import admission, cgroups, isolation as iso
-from grader.runner.context import JobRequest, Outcome
+from grader.runner.context import JobRequest, NotHandedIn, Outcome
 from grader.runner.forkserver import ENV_VAR as FORK_SERVER_VAR, ForkServer
 from grader.runner.process import Program
 from grader.spec.model import Spec, Test
@@ -173,7 +173,7 @@ class Engine:
         missing = [r for r in test.roles_used if files.get(r) is None]
         if missing:
             names = " or ".join(spec.roles[missing[0]].files)
-            return score_test(test, status=Status.NOT_HANDED_IN, reason=f"{names} was not handed in", missing=names)
+            return score_test(test, status=Status.NOT_HANDED_IN, reason=str(NotHandedIn(names)), missing=names)
         if budget.used_up():
             return score_test(test, status=Status.NOT_RUN, reason=f"not run: the tests of this submission already "
                                                                   f"took {budget.seconds:g} s, the most they may take")
