@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from grader.spec.expectation_kind import ExpectationKind
+
 TRAILING_PUNCTUATION = "!.;,:。！；，"
 
 
@@ -36,15 +38,15 @@ def text_matches(expectation, got: str) -> bool:
     ``silence`` are about the connection and judged by the harness.
     """
     kind, values, mode = expectation.kind, expectation.values, expectation.match
-    if kind in ("equals", "one_of", "reference"):
+    if kind in (ExpectationKind.EQUALS, ExpectationKind.ONE_OF, ExpectationKind.REFERENCE):
         return any(_same(v, got, mode) for v in values)
-    if kind == "contains":
+    if kind is ExpectationKind.CONTAINS:
         return any(_contains(v, got, mode) for v in values)
-    if kind == "regex":
+    if kind is ExpectationKind.REGEX:
         return any(re.fullmatch(v, got.strip(), _flags(expectation)) is not None for v in values)
-    if kind == "any":
+    if kind is ExpectationKind.ANY:
         return True
-    if kind == "lines":
+    if kind is ExpectationKind.LINES:
         return lines_state(expectation, got) == "complete"
     return False
 
@@ -52,13 +54,13 @@ def text_matches(expectation, got: str) -> bool:
 def captures(expectation, got: str) -> dict[str, str]:
     """The variables stored when ``got`` satisfied ``expectation``: regex groups and ``capture``."""
     found: dict[str, str] = {}
-    if expectation.kind == "regex":
+    if expectation.kind is ExpectationKind.REGEX:
         for pattern in expectation.values:
             m = re.fullmatch(pattern, got.strip(), _flags(expectation))
             if m:
                 found.update({k: v for k, v in m.groupdict().items() if v is not None})
                 break
-    if expectation.kind == "lines":
+    if expectation.kind is ExpectationKind.LINES:
         lines = reply_lines(got, expectation.match)
         pairs = _assign(expectation, lines)
         for line_index, item_index in enumerate(pairs or ()):
@@ -142,7 +144,7 @@ def explain_lines(expectation, text: str) -> str:
 def find_prompt(expectation, text: str) -> tuple[int, dict[str, str]] | None:
     """Where a prompt (contains or regex) ends in ``text``, and what it captured; None if absent."""
     for value in expectation.values:
-        if expectation.kind == "regex":
+        if expectation.kind is ExpectationKind.REGEX:
             pattern = value
         elif expectation.match == "tolerant":
             words = tolerant_form(value).split()
@@ -161,21 +163,21 @@ def find_prompt(expectation, text: str) -> tuple[int, dict[str, str]] | None:
 def describe(expectation) -> str:
     """A short human phrase for what was expected, used in failure reasons."""
     kind, values = expectation.kind, expectation.values
-    if kind in ("equals", "reference") and len(values) == 1:
+    if kind in (ExpectationKind.EQUALS, ExpectationKind.REFERENCE) and len(values) == 1:
         return repr(values[0])
-    if kind in ("equals", "one_of", "reference"):
+    if kind in (ExpectationKind.EQUALS, ExpectationKind.ONE_OF, ExpectationKind.REFERENCE):
         return " or ".join(repr(v) for v in values)
-    if kind == "contains":
+    if kind is ExpectationKind.CONTAINS:
         return "a message containing " + " or ".join(repr(v) for v in values)
-    if kind == "regex":
+    if kind is ExpectationKind.REGEX:
         return "a message matching /" + "/ or /".join(values) + "/"
-    if kind == "any":
+    if kind is ExpectationKind.ANY:
         return "any reply"
-    if kind == "closed":
+    if kind is ExpectationKind.CLOSED:
         return "the server to close the connection"
-    if kind == "silence":
+    if kind is ExpectationKind.SILENCE:
         return "no reply"
-    if kind == "lines":
+    if kind is ExpectationKind.LINES:
         shown = ", ".join(describe(i) for i in expectation.items)
         return f"the {len(expectation.items)} lines {shown}" + (" (in any order)" if expectation.any_order else "")
     return kind

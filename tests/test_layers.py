@@ -12,8 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent / "grader"
 
 # Bottom first. A module belongs to the first entry its dotted name starts with.
 LAYERS = (
-    ("core", ("grader.paths", "grader.files", "grader.match", "grader.saboteurs")),
-    ("spec", ("grader.spec",)),
+    ("core", ("grader.paths", "grader.files", "grader.saboteurs")),
+    ("spec", ("grader.spec", "grader.match")),          # match: how text meets a spec's expectation
     ("results", ("grader.results",)),
     ("net", ("grader.net",)),
     # A test kind (grader.kinds) and a step action (grader.steps) each own their key's schema, builder,

@@ -13,6 +13,7 @@ import re
 import stat
 import zipfile
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path, PurePosixPath
 
 JUNK = ("__MACOSX", "__pycache__", ".DS_Store", "Thumbs.db")
@@ -28,13 +29,28 @@ class Entry:
     name: str                      # as the zip tool shows it
     parts: tuple[str, ...]         # where it lands; for a path leading out, the folders before the ".."
     folder: bool                   # it is, or claims a place in, the folder ``parts``
-    bad: str = ""                  # refused by its name alone: "outside" or "link"
+    bad: "Why | None" = None       # refused by its name alone: OUTSIDE or LINK
+
+
+class Why(StrEnum):
+    """Why an entry of a zip was not unpacked."""
+    OUTSIDE = "outside"            # its path leads out of its folder
+    LINK = "link"                  # a symbolic link
+    DAMAGED = "damaged"
+    PASSWORD = "password"
+    METHOD = "method"              # a compression the grader cannot read
+    TOO_BIG = "too-big"            # it unpacked to more than its header said, past a limit
+    ENTRY_SIZE = "entry-size"      # one file over the limit
+    SIZE = "size"                  # a student's files over the limit
+    FILES = "files"                # a student's folder holds too many files
+    CLASS = "class"                # the whole zip over the class's limit
+    WRITE = "write"                # it could not be written
 
 
 @dataclass
 class Refusal:
     """Why an entry was not unpacked."""
-    kind: str                      # outside, link, damaged, password, method, entry-size, size, files, class, write
+    kind: "Why"
     name: str                      # the entry's name
     folder: bool = False           # the entry claims a place in a folder (the student is a folder)
     detail: str = ""
@@ -60,11 +76,11 @@ def zip_entries(zf: zipfile.ZipFile) -> list[Entry]:
         if set(parts) & set(JUNK):
             continue
         if outside:
-            entries.append(Entry(info, name, tuple(parts), folder=True, bad="outside"))
+            entries.append(Entry(info, name, tuple(parts), folder=True, bad=Why.OUTSIDE))
         elif not parts:
             continue
         elif stat.S_ISLNK(info.external_attr >> 16):
-            entries.append(Entry(info, name, tuple(parts), folder=False, bad="link"))
+            entries.append(Entry(info, name, tuple(parts), folder=False, bad=Why.LINK))
         else:
             entries.append(Entry(info, name, tuple(parts), folder=info.is_dir()))
     return entries
@@ -97,32 +113,32 @@ def unpack(zf: zipfile.ZipFile, entries: list[Entry], root: Path, owner_of, *, m
             try:
                 root.joinpath(*entry.parts).mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                refusal = Refusal("write", entry.name, detail=exc.strerror or str(exc))
+                refusal = Refusal(Why.WRITE, entry.name, detail=exc.strerror or str(exc))
         else:
             mine = used.setdefault(owner, [0, 0])
             declared = entry.info.file_size
             if mine[1] + 1 > max_files:
-                refusal = Refusal("files", entry.name, limit=max_files)
+                refusal = Refusal(Why.FILES, entry.name, limit=max_files)
             elif class_files is not None and total[1] + 1 > class_files:
-                refusal = Refusal("class", entry.name, detail=f"{class_files} files", limit=class_files)
+                refusal = Refusal(Why.CLASS, entry.name, detail=f"{class_files} files", limit=class_files)
             elif declared > max_bytes:
-                refusal = Refusal("entry-size", entry.name, limit=max_bytes)
+                refusal = Refusal(Why.ENTRY_SIZE, entry.name, limit=max_bytes)
             elif mine[0] + declared > max_bytes:
-                refusal = Refusal("size", entry.name, limit=max_bytes)
+                refusal = Refusal(Why.SIZE, entry.name, limit=max_bytes)
             elif class_bytes is not None and total[0] + declared > class_bytes:
-                refusal = Refusal("class", entry.name, detail=_size(class_bytes), limit=class_bytes)
+                refusal = Refusal(Why.CLASS, entry.name, detail=_size(class_bytes), limit=class_bytes)
             else:
                 room = max_bytes - mine[0]
                 if class_bytes is not None:
                     room = min(room, class_bytes - total[0])
                 written, refusal = _write(zf, entry, root.joinpath(*entry.parts), room)
-                if refusal and refusal.kind == "too-big":     # the header said less than it holds
+                if refusal and refusal.kind is Why.TOO_BIG:     # the header said less than it holds
                     if written > max_bytes:
-                        refusal = Refusal("entry-size", entry.name, limit=max_bytes)
+                        refusal = Refusal(Why.ENTRY_SIZE, entry.name, limit=max_bytes)
                     elif room == max_bytes - mine[0]:
-                        refusal = Refusal("size", entry.name, limit=max_bytes)
+                        refusal = Refusal(Why.SIZE, entry.name, limit=max_bytes)
                     else:
-                        refusal = Refusal("class", entry.name, detail=_size(class_bytes), limit=class_bytes)
+                        refusal = Refusal(Why.CLASS, entry.name, detail=_size(class_bytes), limit=class_bytes)
                 mine[0] += written
                 mine[1] += 1
                 total[0] += written
@@ -142,7 +158,7 @@ def _write(zf: zipfile.ZipFile, entry: Entry, destination: Path, room: int) -> t
         destination.parent.mkdir(parents=True, exist_ok=True)
         dst = open(destination, "wb")
     except (OSError, ValueError) as exc:
-        return 0, Refusal("write", entry.name, detail=getattr(exc, "strerror", None) or str(exc))
+        return 0, Refusal(Why.WRITE, entry.name, detail=getattr(exc, "strerror", None) or str(exc))
     refusal = None
     with dst:
         try:
@@ -161,12 +177,12 @@ def _write(zf: zipfile.ZipFile, entry: Entry, destination: Path, room: int) -> t
                         break
                     written += len(chunk)
                     if written > room:
-                        refusal = Refusal("too-big", entry.name)
+                        refusal = Refusal(Why.TOO_BIG, entry.name)
                         break
                     try:
                         dst.write(chunk)
                     except OSError as exc:
-                        refusal = Refusal("write", entry.name, detail=exc.strerror or str(exc))
+                        refusal = Refusal(Why.WRITE, entry.name, detail=exc.strerror or str(exc))
     if refusal is not None:
         destination.unlink(missing_ok=True)
     return written, refusal
@@ -175,14 +191,14 @@ def _write(zf: zipfile.ZipFile, entry: Entry, destination: Path, room: int) -> t
 def _unreadable(entry: Entry, exc: Exception) -> Refusal:
     text = str(exc)
     if isinstance(exc, RuntimeError) and "password" in text.lower():
-        return Refusal("password", entry.name)
+        return Refusal(Why.PASSWORD, entry.name)
     if isinstance(exc, NotImplementedError):
-        return Refusal("method", entry.name, detail=text)
+        return Refusal(Why.METHOD, entry.name, detail=text)
     if "crc" in text.lower():
-        return Refusal("damaged", entry.name, detail="CRC check failed")
+        return Refusal(Why.DAMAGED, entry.name, detail="CRC check failed")
     if isinstance(exc, EOFError) or not text:
-        return Refusal("damaged", entry.name, detail="the zip is cut short")
-    return Refusal("damaged", entry.name, detail=text)
+        return Refusal(Why.DAMAGED, entry.name, detail="the zip is cut short")
+    return Refusal(Why.DAMAGED, entry.name, detail=text)
 
 
 def _size(n: int) -> str:
@@ -197,33 +213,33 @@ def reason(r: Refusal, hint: bool = False) -> str:
     """A refused entry of a class's zip, in a teacher's words (``hint``: and what the student can do)."""
     entry = f"the zip entry {r.name!r}"
     text, advice = {
-        "outside": (f"{entry} points outside its folder", "zip the folder's files, not paths leading out of it"),
-        "link": (f"{entry} is a symbolic link", "hand in plain files"),
-        "damaged": (f"{entry} is damaged ({r.detail})", "zip the files again"),
-        "password": (f"{entry} is protected by a password", "zip the files without a password"),
-        "method": (f"{entry} is compressed in a way the grader cannot read ({r.detail})",
+        Why.OUTSIDE: (f"{entry} points outside its folder", "zip the folder's files, not paths leading out of it"),
+        Why.LINK: (f"{entry} is a symbolic link", "hand in plain files"),
+        Why.DAMAGED: (f"{entry} is damaged ({r.detail})", "zip the files again"),
+        Why.PASSWORD: (f"{entry} is protected by a password", "zip the files without a password"),
+        Why.METHOD: (f"{entry} is compressed in a way the grader cannot read ({r.detail})",
                    "zip the files with the usual (deflate) compression"),
-        "entry-size": (f"{entry} is larger than {_size(r.limit)}", ""),
-        "size": (f"the student's files come to more than {_size(r.limit)} (at {entry})", ""),
-        "files": (f"the student's folder holds more than {r.limit} files (at {entry})", ""),
-        "class": (f"not unpacked: the whole zip holds more than {r.detail} (from {entry} on)", ""),
-        "write": (f"{entry} could not be unpacked ({r.detail})", ""),
+        Why.ENTRY_SIZE: (f"{entry} is larger than {_size(r.limit)}", ""),
+        Why.SIZE: (f"the student's files come to more than {_size(r.limit)} (at {entry})", ""),
+        Why.FILES: (f"the student's folder holds more than {r.limit} files (at {entry})", ""),
+        Why.CLASS: (f"not unpacked: the whole zip holds more than {r.detail} (from {entry} on)", ""),
+        Why.WRITE: (f"{entry} could not be unpacked ({r.detail})", ""),
     }[r.kind]
     return f"{text}; {advice}" if hint and advice else text
 
 
 def _student_reason(r: Refusal, archive: Path, max_bytes: int, max_files: int) -> str:
     """A refused entry of one student's zip."""
-    if r.kind == "outside":
+    if r.kind is Why.OUTSIDE:
         return (f"{archive.name} holds a file outside its folder ({r.name!r}); "
                 "zip the folder's files, not paths leading out of it")
-    if r.kind == "link":
+    if r.kind is Why.LINK:
         return f"{archive.name} holds a symbolic link ({r.name}); hand in plain files"
-    if r.kind == "files":
+    if r.kind is Why.FILES:
         return f"{archive.name} holds more than {max_files} files"
-    if r.kind in ("entry-size", "size", "class"):
+    if r.kind in (Why.ENTRY_SIZE, Why.SIZE, Why.CLASS):
         return f"{archive.name} unpacks to more than {_size(max_bytes)}"
-    if r.kind == "damaged":
+    if r.kind is Why.DAMAGED:
         return f"{archive.name} is damaged ({r.name}: {r.detail})"
     return f"{archive.name}: {reason(r, hint=True)}"
 

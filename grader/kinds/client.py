@@ -9,8 +9,9 @@ from grader.spec.model import ClientRun, Step
 from grader.spec.yaml_marks import format_path, line_of
 from grader.steps import action_of
 from grader.steps.terminal import TERMINAL_ACTIONS
+from grader.spec.expectation_kind import ExpectationKind
 
-LINE_ONLY = ("closed", "silence", "reference", "lines")     # what cannot describe one output line
+LINE_ONLY = (ExpectationKind.CLOSED, ExpectationKind.SILENCE, ExpectationKind.REFERENCE, ExpectationKind.LINES)     # what cannot describe one output line
 
 DEFS = yaml.safe_load("""
 interaction:
@@ -109,7 +110,7 @@ class Client(TestKind):
                             "run against the reference server", path + ("network",))
         for step in client.before:
             ctx.check_step(step, known)
-            if step.expect and step.expect.kind == "reference":
+            if step.expect and step.expect.kind is ExpectationKind.REFERENCE:
                 raise ctx.error("`reference` expectations are not supported in client.before",
                                 step.where + ".expect", line=step.line)
         for j, arg in enumerate(client.argv):

@@ -19,6 +19,7 @@ from typing import Callable
 
 from grader import match
 from grader.net.transcript import Transcript, decode, escape
+from grader.spec.expectation_kind import ExpectationKind
 
 QUIET_AFTER_MISMATCH = 0.3
 MAX_DATAGRAM = 65535
@@ -159,13 +160,13 @@ class Peer:
             verdict = self.connect(timeout)
             if not verdict.ok:
                 return verdict
-        if expectation.kind == "silence":
+        if expectation.kind is ExpectationKind.SILENCE:
             return self._expect_silence(expectation.seconds)
         started = time.monotonic()
         self._ran_out = False
-        if expectation.kind == "closed":
+        if expectation.kind is ExpectationKind.CLOSED:
             verdict = self._expect_closed(timeout)
-        elif expectation.kind == "lines":
+        elif expectation.kind is ExpectationKind.LINES:
             verdict = self._expect_lines(expectation, timeout)
         elif self.transport == "udp":
             verdict = self._expect_datagram(expectation, timeout)

@@ -31,12 +31,12 @@ ROOT = "/sys/fs/cgroup"
 
 @dataclass(frozen=True)
 class Backend:
-    kind: str                  # "v2" or "v1"
+    unified: bool              # cgroup v2 (one hierarchy), or else v1
     memory: str                # where an engine's folder is made (v1: in the memory hierarchy)
     pids: str                  # v1: in the pids hierarchy; v2: the same as ``memory``
 
     def describe(self) -> str:
-        return f"cgroup {self.kind} (memory, shared memory included, and processes per test)"
+        return f"cgroup {'v2' if self.unified else 'v1'} (memory, shared memory included, and processes per test)"
 
     def open(self) -> "EngineGroups":
         return EngineGroups(self)
@@ -48,14 +48,14 @@ class EngineGroups:
     _count = itertools.count(1)
 
     def __init__(self, backend: Backend):
-        self.kind = backend.kind
+        self.unified = backend.unified
         name = f"sockgrade-{os.getpid()}-{next(self._count)}"
         self.memory = os.path.join(backend.memory, name)
         self.pids = os.path.join(backend.pids, name)
         try:
             for folder in dict.fromkeys([self.memory, self.pids]):
                 os.makedirs(folder, exist_ok=True)
-            if self.kind == "v2":
+            if self.unified:
                 _write(os.path.join(self.memory, "cgroup.subtree_control"), "+memory +pids")
             elif os.path.exists(os.path.join(self.memory, "memory.use_hierarchy")):
                 try:
@@ -163,10 +163,10 @@ def detect() -> tuple[Backend | None, str]:
         return None, "SOCKGRADE_CGROUPS=none is set"
     mounts, own = _mounts(), _own_paths()
     if "v2" in mounts and (base := _try_v2(mounts["v2"], own.get("", "/"))):
-        if _works(backend := Backend("v2", base, base)):
+        if _works(backend := Backend(True, base, base)):
             return backend, ""
     if "memory" in mounts and "pids" in mounts:
-        backend = Backend("v1", _folder(mounts["memory"], own.get("memory", "/")),
+        backend = Backend(False, _folder(mounts["memory"], own.get("memory", "/")),
                           _folder(mounts["pids"], own.get("pids", "/")))
         if _works(backend):
             return backend, ""
@@ -191,15 +191,15 @@ class TestGroup:
     """One test's control group(s): made by the engine, joined by its student programs, removed after."""
 
     def __init__(self, engine: EngineGroups, name: str, memory_bytes: int, processes: int):
-        self.kind = engine.kind
-        if engine.kind == "v2":
+        self.unified = engine.unified
+        if engine.unified:
             self.folders = [os.path.join(engine.memory, name)]
         else:
             self.folders = [os.path.join(engine.memory, name), os.path.join(engine.pids, name)]
         for folder in self.folders:
             os.mkdir(folder)
         memory, pids = self.folders[0], self.folders[-1]
-        if self.kind == "v2":
+        if self.unified:
             _write(os.path.join(memory, "memory.max"), str(memory_bytes))
             if os.path.exists(os.path.join(memory, "memory.swap.max")):
                 _write(os.path.join(memory, "memory.swap.max"), "0")
@@ -213,7 +213,7 @@ class TestGroup:
         _write(os.path.join(pids, "pids.max"), str(processes))
 
     def to_job(self) -> dict:
-        return {"kind": self.kind, "folders": self.folders}
+        return {"unified": self.unified, "folders": self.folders}
 
     def close(self) -> None:
         """Kill what is left in the group (nothing, normally: the test's namespace died) and remove it."""
@@ -246,13 +246,13 @@ class Usage:
     """What a test's group saw: the worker reads it to name the limit a program ran into."""
 
     def __init__(self, job_group: dict | None):
-        self.kind = job_group["kind"] if job_group else None
+        self.unified = job_group["unified"] if job_group else None
         self.folders = job_group["folders"] if job_group else []
 
     def oom_kills(self) -> int:
         if not self.folders:
             return 0
-        name = "memory.events" if self.kind == "v2" else "memory.oom_control"
+        name = "memory.events" if self.unified else "memory.oom_control"
         return _counter(os.path.join(self.folders[0], name), "oom_kill")
 
 

@@ -18,10 +18,11 @@ from grader.net.transcript import Transcript, escape
 from grader.runner.context import Job, Outcome, TestFailed
 from grader.runner.oracle import Oracle
 from grader.runner.servers import start_server
+from grader.spec.expectation_kind import ExpectationKind
 from grader.spec.model import Expectation
 
 SHRINK_RUNS = 16
-ANY = Expectation("any")
+ANY = Expectation(ExpectationKind.ANY)
 
 
 @dataclass
@@ -133,7 +134,7 @@ def _answer(peer: Peer, command: str, timeout: float) -> str:
 
 
 def _judge(peer: Peer, exchange: Exchange, timeout: float) -> Exchange:
-    verdict = peer.expect(Expectation("equals", (exchange.expected,), "tolerant"), timeout)
+    verdict = peer.expect(Expectation(ExpectationKind.EQUALS, (exchange.expected,), "tolerant"), timeout)
     exchange.got = verdict.got if verdict.got or verdict.ok else None
     exchange.matches = verdict.ok
     return exchange

@@ -16,14 +16,16 @@ from grader import paths
 from grader.kinds import KINDS, kind_in
 from grader.spec import checks
 from grader.spec.errors import SpecError
+from grader.spec.expectation_kind import ExpectationKind
 from grader.spec.network import NetworkProfile
 from grader.spec.model import Expectation, Limits, Role, Spec, Step, Test
 from grader.spec.variables import names_used, substitute_only
 from grader.spec.yaml_marks import MAX_FILE_BYTES, format_path, line_of, load_with_lines, too_large
 from grader.steps import ACTIONS
 
-EXPECTATION_KINDS = ("equals", "one_of", "contains", "regex", "any", "closed", "silence", "reference", "lines")
-LINE_KINDS = ("equals", "one_of", "contains", "regex", "any")
+EXPECTATION_KINDS = tuple(ExpectationKind)
+LINE_KINDS = (ExpectationKind.EQUALS, ExpectationKind.ONE_OF, ExpectationKind.CONTAINS, ExpectationKind.REGEX,
+              ExpectationKind.ANY)
 CLIENT_NAME = re.compile(r"([A-Za-z0-9_-]|\$\{i\})+")      # once a step list's parameters are filled in
 FALLBACK_DEFAULTS = {"points": 1, "timeout": 5.0, "startup_timeout": 5.0,
                      "client_timeout": 10.0, "match": "tolerant"}
@@ -462,28 +464,25 @@ def _build_step(s: dict, path: tuple, timeout: float, ctx: _Context, origin: str
 def _build_expectation(e, path: tuple, ctx: _Context, allowed=EXPECTATION_KINDS) -> Expectation:
     match = ctx.defaults["match"]
     if isinstance(e, str):
-        return Expectation("equals", (e,), match)
-    kinds = [k for k in allowed if k in e]
+        return Expectation(ExpectationKind.EQUALS, (e,), match)
+    kinds = [k for k in allowed if k.value in e]
     if len(kinds) != 1:
         what = "no kind" if not kinds else "several kinds (" + ", ".join(kinds) + ")"
         raise ctx.error(f"an expectation has {what}", path, "use exactly one of: " + ", ".join(allowed))
-    kind, value, match = kinds[0], e[kinds[0]], e.get("match", match)
-    capture = e.get("capture")
-    if "any_order" in e and kind != "lines":
+    kind, match = kinds[0], e.get("match", match)
+    value, capture = e[kind.value], e.get("capture")
+    if "any_order" in e and kind is not ExpectationKind.LINES:
         raise ctx.error("`any_order` only goes with `lines`", path + ("any_order",),
                         "write the reply as `lines: [...]` to accept its lines in any order")
-    if kind == "silence":
-        if capture:
-            raise ctx.error("`silence` has nothing to capture", path + ("capture",))
-        return Expectation("silence", (), match, float(value))
-    if kind == "closed" and capture:
-        raise ctx.error("`closed` has nothing to capture", path + ("capture",))
-    if kind in ("any", "closed", "reference"):
+    if kind in (ExpectationKind.SILENCE, ExpectationKind.CLOSED) and capture:
+        raise ctx.error(f"`{kind}` has nothing to capture", path + ("capture",))
+    if kind is ExpectationKind.SILENCE:
+        return Expectation(kind, (), match, float(value))
+    if kind in (ExpectationKind.ANY, ExpectationKind.CLOSED, ExpectationKind.REFERENCE):
         return Expectation(kind, (), match, capture=capture)
-    if kind == "lines":
+    if kind is ExpectationKind.LINES:
         items = tuple(_build_expectation(item, path + ("lines", i), _Context(
             ctx.source, ctx.lines, {**ctx.defaults, "match": match}), LINE_KINDS)
             for i, item in enumerate(value))
-        return Expectation("lines", (), match, capture=capture, items=items,
-                           any_order=e.get("any_order", False))
+        return Expectation(kind, (), match, capture=capture, items=items, any_order=e.get("any_order", False))
     return Expectation(kind, (value,) if isinstance(value, str) else tuple(value), match, capture=capture)

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from grader.spec.variables import substitute
+from grader.spec.expectation_kind import ExpectationKind
 from grader.spec.network import NetworkProfile
 
 @dataclass(frozen=True)
@@ -40,13 +41,16 @@ class Expectation:
     order or, with ``any_order``, in any order. ``capture`` names a variable
     that receives the whole message (see ``grader.spec.variables``).
     """
-    kind: str
+    kind: ExpectationKind
     values: tuple[str, ...] = ()
     match: str = "tolerant"
     seconds: float | None = None
     capture: str | None = None
     items: tuple["Expectation", ...] = ()
     any_order: bool = False
+
+    def __post_init__(self):
+        object.__setattr__(self, "kind", ExpectationKind(self.kind))
 
     @classmethod
     def from_dict(cls, d: dict) -> "Expectation":
@@ -178,7 +182,7 @@ class Test:
 
     def needs_reference_answers(self) -> bool:
         steps = self.steps + (self.client.before if self.client else ())
-        return any(s.expect and s.expect.kind == "reference" for s in steps)
+        return any(s.expect and s.expect.kind is ExpectationKind.REFERENCE for s in steps)
 
     def to_dict(self) -> dict:
         return asdict(self)

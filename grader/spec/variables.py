@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from grader.spec.expectation_kind import ExpectationKind
+
 REFERENCE = re.compile(r"\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -46,9 +48,9 @@ def resolve(expectation, values: dict[str, str]):
     """An expectation with ``${name}`` filled in its texts (escaped inside regular expressions)."""
     if expectation is None or (not expectation.values and not expectation.items):
         return expectation
-    quote = re.escape if expectation.kind == "regex" else None
+    quote = re.escape if expectation.kind is ExpectationKind.REGEX else None
     texts = tuple(substitute(v, values, quote) for v in expectation.values) \
-        if expectation.kind != "reference" else expectation.values
+        if expectation.kind is not ExpectationKind.REFERENCE else expectation.values
     return replace(expectation, values=texts, items=tuple(resolve(i, values) for i in expectation.items))
 
 

@@ -15,9 +15,10 @@ from grader.net.peer import Verdict
 from grader.spec.model import Expectation, Step
 from grader.spec.variables import resolve
 from grader.steps.base import StepAction
+from grader.spec.expectation_kind import ExpectationKind
 
-SKIPPABLE = ("equals", "one_of", "contains", "regex", "closed")
-NEXT = Expectation("any")
+SKIPPABLE = (ExpectationKind.EQUALS, ExpectationKind.ONE_OF, ExpectationKind.CONTAINS, ExpectationKind.REGEX, ExpectationKind.CLOSED)
+NEXT = Expectation(ExpectationKind.ANY)
 
 
 class Expect(StepAction):
@@ -41,22 +42,22 @@ class Expect(StepAction):
         return Step(action=self.name, expect=expectation, skip=skip, **common)
 
     def awaits_reply(self, step):
-        return step.expect.kind != "silence"
+        return step.expect.kind is not ExpectationKind.SILENCE
 
     def ends_connection(self, step):
-        return step.expect.kind == "closed"
+        return step.expect.kind is ExpectationKind.CLOSED
 
     def play(self, step, peer, playing):
         job = playing.job
         expectation = resolve(step.expect, job.variables)
-        if job.mode == "record" and expectation.kind == "reference":
-            expectation = replace(expectation, kind="any")
+        if job.mode == "record" and expectation.kind is ExpectationKind.REFERENCE:
+            expectation = replace(expectation, kind=ExpectationKind.ANY)
         verdict = (peer.expect(expectation, step.timeout) if step.skip is None
                    else _skipping(peer, expectation, step))
         if verdict.ok:
             if playing.on_reply and self.awaits_reply(step):
                 playing.on_reply()
-            if step.expect.kind == "reference":
+            if step.expect.kind is ExpectationKind.REFERENCE:
                 playing.outcome.answers[playing.index] = verdict.got
             job.variables.update(match.captures(expectation, verdict.got))
         return verdict
@@ -71,11 +72,11 @@ def _skipping(peer, expectation: Expectation, step: Step) -> Verdict:
         remaining = max(deadline - time.monotonic(), 0.0)
         got = peer.expect(NEXT, remaining) if remaining else Verdict(False, reason="")
         if not got.ok:
-            if expectation.kind == "closed" and peer.eof:
+            if expectation.kind is ExpectationKind.CLOSED and peer.eof:
                 return Verdict(True)
             return Verdict(False, reason=f"expected {match.describe(expectation)}{_after(passed_over)}, "
                                          f"got {peer.nothing_came(step.timeout)}")
-        if expectation.kind != "closed" and match.text_matches(expectation, got.got):
+        if expectation.kind is not ExpectationKind.CLOSED and match.text_matches(expectation, got.got):
             return got
         if not skip.fullmatch(got.got):
             return Verdict(False, got.got, f"expected {match.describe(expectation)}{_after(passed_over)}, "
