@@ -21,6 +21,7 @@ _CAUSES = (
     re.compile(r"stopped(?: before binding a port)?: (?:used|tried|wrote|created|opened|was killed)[^;\n]*"),
     re.compile(r"exited \(code -?\d+\) before binding a port"),
     re.compile(r"not run: the tests of this submission already took"),
+    re.compile(r"building your \S+ (?:failed|stopped|did not finish)[^\n]*"),          # see runner/build.py
 )
 
 

@@ -74,7 +74,7 @@ def start_server(job: Job, role: str, which: str, port: int | None = None,
     if path is None:
         raise TestFailed(f"{program_info.get('names', role)} was not handed in")
     args = list(program_info.get("args", [])) if which == "student" else ["--port", str(port or job.port)]
-    program = job.start(path, args)
+    program = job.start(path, args, role=role)
     if which == "student":
         job.student_server = program
     job.transcript.add("server", "note", f"started {who}")
