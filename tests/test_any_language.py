@@ -64,7 +64,7 @@ class Course:
         self.cache.mkdir()
         (self.cache / PLANTED_ENTRY).write_text(json.dumps({"leak": self.secret}))
         self.students = root / "class"
-        shutil.copytree(EXAMPLE / "students", self.students, ignore=shutil.ignore_patterns("java"))
+        shutil.copytree(EXAMPLE / "students", self.students)
         correct = self.students / "correct" / "server.c"
         correct.write_text(correct.read_text() + f"/* {self.secret} */\n")
         self.writes = [root / "hostile-was-here", self.example / "c-echo-reference" / "hostile-was-here",
@@ -211,7 +211,7 @@ def test_a_java_student_is_compiled_and_graded(level):
     # Two tests: a JVM takes seconds to start; the second records the reference's answer (built with javac too).
     tests = ["server listens on TCP 9999", "Welcome! then Received <data>;"]
     with loopback_lock(level):
-        run = api.grade_class(EXAMPLE / "students" / "java", specs=[str(EXAMPLE / "java-echo.yaml")],
+        run = api.grade_class(EXAMPLE / "java-student", specs=[str(EXAMPLE / "java-echo.yaml")],
                               isolation=level, python=python_for(level), use_cache=False, tests=tests)
     (result,) = run.results
     assert (result.score, result.max_score) == (5, 5), details(result)

@@ -99,6 +99,7 @@ def _build(job: Job, role: str, command: list[str], folder: str, students: bool,
     job.transcript.add(role, "note", reason)
     if not students:
         raise GraderProblem(reason)
+    job.student_server = program        # the compiler's whole message is the output the test shows
     raise TestFailed(reason)
 
 

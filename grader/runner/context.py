@@ -114,7 +114,7 @@ class Job:
         always the private copy). ``keep``: among the test's programs, closed when it ends."""
         if self.first_start is None:
             self.first_start = time.monotonic()
-        options: dict = {"env": self.env()}
+        options: dict = {"env": {**self.env(), "HOME": cwd}}     # a reference built in its own folder lives there
         if students:
             cwd = self.workdir
             sandboxed = self.isolation == "sandbox"
