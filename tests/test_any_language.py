@@ -11,6 +11,7 @@ nothing and the verdicts of a correct server.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -283,3 +284,45 @@ def test_a_compiler_missing_from_the_machine_is_the_graders_failure_not_the_stud
     (test,) = _grade_one(tmp_path, {"build": ["no-such-compiler-sockgrade", "${file}"], "run": ["./server"]})
     assert test.grader_error and not test.passed and test.points == 0
     assert test.reason.startswith("grading failed: ") and "no-such-compiler-sockgrade is not installed" in test.reason
+
+
+def test_a_toolchain_outside_the_system_folders_is_reachable_in_the_sandbox_and_no_more(tmp_path, monkeypatch):
+    """A language's runtime installed in a folder of its own (as a JDK in /opt), with a configuration
+    file it links to elsewhere (as a JVM's conf/ in /etc): the sandbox shows the installation and that
+    file, read-only, and not the file's neighbours."""
+    if why := why_not("sandbox"):
+        pytest.skip(why)
+    elsewhere = tmp_path / "etc-of-the-tool"
+    elsewhere.mkdir()
+    (elsewhere / "greeting").write_text("hello\n")
+    (elsewhere / "neighbour").write_text("not for students\n")
+    tool = tmp_path / "opt" / "tool"
+    (tool / "bin").mkdir(parents=True)
+    (tool / "conf").mkdir()
+    (tool / "conf" / "greeting").symlink_to(elsewhere / "greeting")
+    runner = tool / "bin" / "sockgrade-test-runner"
+    runner.write_text("#!/bin/sh\n"
+                      'here="$(dirname "$0")"\n'
+                      'read greeting < "$here/../conf/greeting" || exit 3\n'
+                      f'[ -e "{elsewhere / "neighbour"}" ] && exit 4\n'
+                      f'touch "{tool}/written" 2>/dev/null && exit 5\n'
+                      f'exec {sys.executable} -u "$1"\n')
+    runner.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tool / 'bin'}:{os.environ['PATH']}")
+    course = tmp_path / "course"
+    course.mkdir()
+    shutil.copy(ROOT / "reference" / "tcp_echo_server.py", course / "server.py")
+    spec = course / "spec.yaml"
+    spec.write_text(yaml.safe_dump({
+        "id": "tool", "transport": "tcp",
+        "roles": {"server": {"files": ["server.py"], "reference": "server.py",
+                             "run": ["sockgrade-test-runner", "${file}"]}},
+        "tests": [{"name": "binds", "tags": ["startup"], "startup": True},
+                  {"name": "welcome", "tags": ["protocol"], "steps": [{"expect": "Welcome!"}]}]}))
+    student = tmp_path / "class" / "student"
+    student.mkdir(parents=True)
+    shutil.copy(ROOT / "reference" / "tcp_echo_server.py", student / "server.py")
+    run = api.grade_class(student, specs=[str(spec)], isolation="sandbox", use_cache=False)
+    (result,) = run.results
+    assert (result.score, result.max_score) == (2, 2), details(result)
+    assert not (tool / "written").exists()

