@@ -110,6 +110,14 @@ def saboteur_submission(spec: Spec, saboteur: Saboteur, role: str, folder: Path)
     return folder
 
 
+def saboteur_spec(spec: Spec, role: str, tests: tuple) -> Spec:
+    """The spec a saboteur playing ``role`` is graded with: only ``tests``, and the students' side of
+    ``role`` a Python program, as saboteurs are, even where students hand in C or Java (its reference
+    is still built and run with the role's commands)."""
+    roles = {**spec.roles, role: replace(spec.roles[role], python_students=True)}
+    return replace(spec, tests=tests, roles=roles)
+
+
 def could_catch(test, saboteur: Saboteur, role: str) -> bool:
     """Whether ``test`` should fail when ``saboteur`` plays ``role``: its kind says (``TestKind.could_catch``).
 
@@ -154,7 +162,7 @@ def check(spec: Spec, *, jobs: int | None = None, isolation: str | None = "best"
                         continue
                     folder = saboteur_submission(spec, saboteur, role,
                                                  workdir / f"{saboteur.program[:-3]}-{role}")
-                    items.append((folder, replace(spec, tests=tests), saboteur.name))
+                    items.append((folder, saboteur_spec(spec, role, tests), saboteur.name))
                     plans.append((saboteur, role))
             for (saboteur, role), result in zip(plans, engine.grade_all(items)):
                 report.runs.append(SaboteurRun(saboteur, role, result))

@@ -26,7 +26,7 @@ from grader import paths
 from grader.kinds import kind_of
 from grader.results import AssignmentResult, Status, TestResult, status_of
 from grader.grading.scoring import score_test
-from grader.runner import admission, cgroups, isolation as iso
+from grader.runner import admission, cgroups, isolation as iso, toolchain
 from grader.runner.context import JobRequest, NotHandedIn, Outcome
 from grader.runner.forkserver import ENV_VAR as FORK_SERVER_VAR, ForkServer
 from grader.runner.process import Program
@@ -235,10 +235,13 @@ class Engine:
                 "reference": str(role.reference) if role.reference else None,
                 "args": list(role.args),
                 "names": " or ".join(role.files),
+                "student_commands": role.commands(students=True),       # None: a Python program
+                "reference_commands": role.commands(students=False),
             }
             if mode == "record":
                 programs[name]["student"] = programs[name]["reference"]
                 programs[name]["args"] = ["--port", str(spec.port)]
+                programs[name]["student_commands"] = programs[name]["reference_commands"]
         with self.admission.slot() as admitted:
             if not admitted:
                 return Outcome.grading_failed(INTERRUPTED)
@@ -247,6 +250,8 @@ class Engine:
     def _run_admitted(self, spec, test, submission, programs, mode) -> Outcome:
         key = secrets.token_hex(32)      # the worker signs its outcome with it; no student program sees it
         workdir = tempfile.mkdtemp(prefix="sockgrade-test-")     # the student's copy; ours to remove
+        # Where reference programs with a `build` command are built: never the student's copy.
+        refdir = tempfile.mkdtemp(prefix="sockgrade-ref-") if any(r.run for r in spec.roles.values()) else ""
         group = None
         try:
             if self.cgroups and mode == "grade":
@@ -255,27 +260,31 @@ class Engine:
                                                     spec.limits.memory_mib << 20, spec.limits.processes)
                 except OSError as exc:
                     return Outcome.grading_failed(f"the test's limits could not be set up: {exc}")
-            return self._run(spec, test, submission, programs, mode, key, workdir, group)
+            return self._run(spec, test, submission, programs, mode, key, workdir, group, refdir)
         finally:
             if group:
                 group.close()
             shutil.rmtree(workdir, ignore_errors=True)
+            if refdir:
+                shutil.rmtree(refdir, ignore_errors=True)
 
-    def _run(self, spec, test, submission, programs, mode, key, workdir, group) -> Outcome:
+    def _run(self, spec, test, submission, programs, mode, key, workdir, group, refdir="") -> Outcome:
         job = JobRequest(test=test, transport=spec.transport, host=spec.host, port=spec.port,
                          framing=spec.framing, programs=programs, python=self.python, mode=mode,
                          submission=str(submission) if submission else None, isolation=self.isolation,
                          bwrap=self.bwrap, limits=spec.limits, key=key, workdir=workdir,
                          tmp=tempfile.gettempdir(), spec_file=Path(spec.source).name,
                          cgroup=group.to_job() if group else None,
-                         hide=_hidden_from_students(spec, submission, self.hide))
+                         hide=_hidden_from_students(spec, submission, self.hide + ((refdir,) if refdir else ())),
+                         refdir=refdir, toolchain=toolchain.find(toolchain.commands_of(spec.roles.values()),
+                                                                 os.environ.get("PATH", os.defpath)))
         env = _worker_env()
         if self._fork_server:
             argv = iso.wrapper(self.isolation) + self._fork_server.worker_argv(self.python)
             env[FORK_SERVER_VAR] = self._fork_server.path
         else:
             argv = iso.wrapper(self.isolation) + [self.python, *WORKER_FLAGS, "-m", "grader.runner.worker"]
-        budget = _budget(test)
+        budget = _budget(test) + sum(2 * r.build_timeout for r in spec.roles.values() if r.build)
         with self._lock:
             if self._stopping:
                 return Outcome.grading_failed(INTERRUPTED)

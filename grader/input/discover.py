@@ -2,7 +2,7 @@
 
 A role's file is found by its names (any case). When a student handed in none
 of a spec's files by name, the Python files they did hand in are searched for
-ones that fit a role anyway (``misnamed``): the program must make sockets of
+ones that fit a Python role (one without a ``run`` command) anyway (``misnamed``): the program must make sockets of
 the assignment's transport, a server must bind the assignment's port and a
 client must not bind, and a file whose name is close to the role's names wins
 over one that merely fits. A file named for a role of another spec of the run
@@ -58,7 +58,7 @@ def misnamed_across(submission: Path, specs, taken=()) -> dict[str, dict[str, Pa
     for spec in specs:
         named = role_files(submission, spec)
         for name, role in spec.roles.items():
-            if named[name] is not None:
+            if named[name] is not None or role.run:      # a role in another language: no Python file fits it
                 continue
             reference = _reference_words(role.reference)
             for path, text in sources.items():

@@ -22,6 +22,7 @@ _CAUSES = (
     re.compile(r"did not bind (?:TCP|UDP) port \d+"),
     re.compile(r"stopped(?: before binding a port)?: (?:used|tried|wrote|created|opened|was killed)[^;\n]*"),
     re.compile(r"exited \(code -?\d+\) before binding a port"),
+    re.compile(r"building your \S+ (?:failed|stopped|did not finish)[^\n]*"),          # see runner/build.py
 )
 
 

@@ -101,7 +101,7 @@ def _start_client(job: Job, run, port: int):
     job.transcript.add("client program", "note",
                        "started " + ("your client" if run.program == "student" else "the reference client")
                        + (" on a terminal" if run.interact else "") + (" with " + shown if shown else ""))
-    return job.start(path, args, stdin=stdin, terminal=bool(run.interact))
+    return job.start(path, args, stdin=stdin, terminal=bool(run.interact), role=run.role)
 
 
 def _interact(job: Job, run, program) -> None:

@@ -70,6 +70,11 @@ class TestFailed(Exception):
     """The student's program did not do what the test needs; carries the reason."""
 
 
+class GraderProblem(RuntimeError):
+    """The grader or the machine failed, not the student (a reference that does not build, a compiler
+    missing here): the test is GRADING_FAILED, with this as its error."""
+
+
 class NotHandedIn(TestFailed):
     """A program the test needs was not handed in; ``names`` are the file names it may have."""
 
@@ -89,7 +94,8 @@ class JobRequest:
     (the engine's empty folder, the student's cwd), None when the reference alone plays. ``key``
     signs the outcome (the worker drops it from the request once read). ``tmp``: the engine's
     temporary folder. ``cgroup``: the test's control group (``cgroups.TestGroup.to_job``), if any.
-    ``hide``: paths a sandboxed program must not see.
+    ``hide``: paths a sandboxed program must not see. ``refdir`` and ``toolchain``: for roles with
+    ``build``/``run`` commands (``grader.runner.build``, ``grader.runner.toolchain``).
     """
     test: Test
     transport: str
@@ -109,6 +115,8 @@ class JobRequest:
     spec_file: str = ""
     cgroup: dict | None = None
     hide: list[str] = field(default_factory=list)
+    refdir: str = ""              # where the engine builds the reference programs of build/run roles
+    toolchain: dict = field(default_factory=dict)    # what build/run commands need in the sandbox
 
     def to_dict(self) -> dict:
         plain = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -140,6 +148,9 @@ class Job:
     cgroup: dict | None = None     # the test's control group (cgroups.TestGroup.to_job), if any
     disk_tmpfs: bool = False       # the private copy is on a tmpfs of its own (limits.disk_mib)
     spec_file: str = ""            # the spec's file name, for reasons that point at its lines
+    toolchain: dict = field(default_factory=dict)   # what the roles' commands need (toolchain.find)
+    refdir: str = ""               # where reference programs are built (the engine's, never the student's)
+    built: dict = field(default_factory=dict)       # (role, path) -> (command, cwd) once built (build.py)
     transcript: Transcript = field(default_factory=Transcript)
     programs_started: list[Program] = field(default_factory=list)
     variables: dict[str, str] = field(default_factory=dict)   # captured by expectations, used as ${name}
@@ -151,7 +162,7 @@ class Job:
         return cls(test=r.test, transport=r.transport, host=r.host, port=r.port, framing=r.framing,
                    programs=r.programs, workdir=workdir, python=r.python, mode=r.mode, isolation=r.isolation,
                    limits=r.limits, hide=list(r.hide), uid=uid, bwrap=r.bwrap, cgroup=r.cgroup,
-                   spec_file=r.spec_file)
+                   spec_file=r.spec_file, toolchain=r.toolchain or {}, refdir=r.refdir)
 
     def env(self) -> dict:
         return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
@@ -165,39 +176,59 @@ class Job:
         return full.startswith(os.path.join(self.workdir, ""))
 
     def start(self, path: str, args: list[str], stdin: bytes | None = None,
-              terminal: bool = False) -> Program | PtyProgram:  # noqa: F821 (imported when used)
-        """Start a program; the student's get the spec's limits, and the sandbox when there is one.
+              terminal: bool = False, role: str | None = None) -> Program | PtyProgram:  # noqa: F821
+        """Start the program at ``path``; the student's get the spec's limits, and the sandbox when there is one.
 
         ``terminal``: on a pseudo-terminal, for a client that prompts with input().
+        ``role``: the role it plays; one with a ``run`` command is built first (``build.py``) and
+        started with that command, else it is a Python program.
         """
-        command = [self.python, "-u", path, *args]
+        students = self.is_students(path)
+        commands = self.programs[role].get("student_commands" if students else "reference_commands") \
+            if role else None
+        if commands:
+            from grader.runner.build import prepare
+            command, cwd = prepare(self, role, path, commands)
+        else:
+            command, cwd = [self.python, "-u", path], self.workdir
+        return self.launch(command + list(args), cwd, students, stdin=stdin, terminal=terminal)
+
+    def launch(self, command: list[str], cwd: str, students: bool, stdin: bytes | None = None,
+               terminal: bool = False, keep: bool = True) -> Program | PtyProgram:  # noqa: F821
+        """Start ``command`` in ``cwd``; ``students``: as a student program (limits, sandbox; its cwd is
+        always the private copy). ``keep``: among the test's programs, closed when it ends."""
         if self.first_start is None:
             self.first_start = time.monotonic()
-        options: dict = {"env": self.env()}
-        if self.is_students(path):
+        options: dict = {"env": {**self.env(), "HOME": cwd}}     # a reference built in its own folder lives there
+        if students:
+            cwd = self.workdir
             sandboxed = self.isolation == "sandbox"
             if sandboxed:
-                command = sandbox.bwrap_argv(self.bwrap, self.workdir, self.python, self.hide, self.uid) + command
+                command = sandbox.bwrap_argv(self.bwrap, self.workdir, self.python, self.hide, self.uid,
+                                             self.toolchain) + command
             else:
                 command = self.jail_argv() + command
             own_user = sandboxed or self.uid is not None
             join = cgroups.join(self.cgroup) if self.cgroup else None
             usage = TestUsage(cgroups.Usage(self.cgroup) if self.cgroup else None,
                               disk=self.workdir if self.disk_tmpfs else None, processes_limited=own_user)
-            options = {"env": {**self.env(), **(sandbox.env(self.python) if sandboxed else {})},
+            sandbox_env = sandbox.env(self.python, self.toolchain.get("path", ())) if sandboxed else {}
+            options = {"env": {**self.env(), **sandbox_env},
                        "preexec": preexec(self.limits, processes=own_user, group=join is not None, join=join),
                        "limits": self.limits, "wrapped": True, "usage": usage}
         if terminal:
             from grader.runner.pty_program import PtyProgram     # pexpect, for these clients only
-            program = PtyProgram(command, cwd=self.workdir, **options)
+            program = PtyProgram(command, cwd=cwd, **options)
         else:
-            program = Program(command, cwd=self.workdir, stdin=stdin, **options)
-        self.programs_started.append(program)
+            program = Program(command, cwd=cwd, stdin=stdin, **options)
+        if keep:
+            self.programs_started.append(program)
         return program
 
     def jail_argv(self) -> list[str]:
         """The launcher of a student program below level sandbox (``jail.py``)."""
         binds, _ = sandbox.runtime_binds(self.python)
+        binds += [tuple(pair) for pair in self.toolchain.get("binds", ())]
         config = {"namespaces": self.isolation == "netns", "uid": self.uid, "hide": self.hide,
                   "keep": sorted({p for pair in binds for p in pair}), "workdir": self.workdir,
                   "tmp": os.path.dirname(self.workdir), "tmp_size": sandbox.TMP_SIZE}

@@ -143,7 +143,7 @@ def main() -> int:
             _check(libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "pdeathsig")
             if not config["namespaces"] and os.getppid() != launcher:
                 os._exit(FAILED)        # the launcher died before the line above
-            os.execv(argv[0], argv)
+            os.execvp(argv[0], argv)      # a role's command names its program (gcc, java) on the PATH
         except OSError as exc:
             print(f"sockgrade jail: {exc}", file=sys.stderr)
         os._exit(FAILED)

@@ -70,11 +70,14 @@ def runtime_binds(python: str) -> tuple[list[tuple[str, str]], list[str]]:
     return binds, links
 
 
-def bwrap_argv(bwrap: str, workdir: str, python: str, hide: list[str], uid: int | None) -> list[str]:
+def bwrap_argv(bwrap: str, workdir: str, python: str, hide: list[str], uid: int | None,
+               toolchain: dict | None = None) -> list[str]:
     """The command prefix that runs a program in the sandbox, with the bubblewrap at ``bwrap``.
 
     ``uid``: the user to become when the grader is root (see ``claim_user``);
     None means an unprivileged grader, so bwrap maps the program to nobody.
+    ``toolchain``: what a role's build and run commands need beyond the Python
+    runtime (``toolchain.find``), read-only too.
     """
     argv = [bwrap, "--share-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
             "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--hostname", "sandbox"]
@@ -84,10 +87,17 @@ def bwrap_argv(bwrap: str, workdir: str, python: str, hide: list[str], uid: int 
     argv += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(TMP_SIZE), "--tmpfs", "/tmp",
              "--perms", "1777", "--size", str(TMP_SIZE), "--tmpfs", "/dev/shm"]
     binds, links = runtime_binds(python)
+    tool_links = []
+    for src, dest in (toolchain or {}).get("binds", ()):
+        if not any(_inside(dest, d) for _, d in binds):
+            binds.append((src, dest))
+    for target, link in (toolchain or {}).get("links", ()):
+        if not any(_inside(link, d) for _, d in binds):
+            tool_links.append((target, link))
     dests = [dest for _, dest in binds]
     # bwrap makes missing parents 0700, which the student's user could not cross.
     parents: list[str] = []
-    for dest in dests + [INSIDE]:
+    for dest in dests + [link for _, link in tool_links] + [INSIDE]:
         chain, parent = [], os.path.dirname(dest)
         while parent not in ("/", "/tmp") and not any(_inside(parent, d) for d in dests):
             chain.append(parent)
@@ -97,6 +107,8 @@ def bwrap_argv(bwrap: str, workdir: str, python: str, hide: list[str], uid: int 
         argv += ["--perms", "0755", "--dir", d]
     for d in links:
         argv += ["--symlink", os.readlink(d), d]
+    for target, link in tool_links:
+        argv += ["--symlink", target, link]
     for src, dest in binds:
         argv += ["--ro-bind", src, dest]
     argv += ["--bind", workdir, INSIDE, "--chdir", INSIDE]
@@ -111,8 +123,10 @@ def bwrap_argv(bwrap: str, workdir: str, python: str, hide: list[str], uid: int 
     return argv + ["--"]
 
 
-def env(python: str) -> dict:
-    return {"PATH": os.path.dirname(python) + ":" + PATH, "HOME": INSIDE}
+def env(python: str, toolchain_path=()) -> dict:
+    """``toolchain_path``: folders where the roles' commands were found (``toolchain.find``)."""
+    folders = [os.path.dirname(python), *toolchain_path, *PATH.split(":")]
+    return {"PATH": ":".join(dict.fromkeys(folders)), "HOME": INSIDE}
 
 
 def real_root() -> bool:

@@ -1,6 +1,7 @@
 """Start a server program and wait until the kernel shows it bound."""
 from __future__ import annotations
 
+import ipaddress
 import os
 import time
 from dataclasses import dataclass, field
@@ -59,6 +60,15 @@ class Server:
         return f"your server stopped (exit code {code})" + (f": {summary}" if summary else "")
 
 
+def _as_ipv4(host: str) -> str:
+    """An IPv4-mapped IPv6 address (a JVM's socket bound to 127.0.0.1: ::ffff:7f00:1) as IPv4."""
+    try:
+        mapped = getattr(ipaddress.ip_address(host), "ipv4_mapped", None)
+    except ValueError:
+        return host
+    return str(mapped) if mapped else host
+
+
 def start_server(job: Job, role: str, which: str, port: int | None = None,
                  net: str = "/proc/net") -> Server:
     """Start the student's or the reference program for ``role`` and wait for its socket.
@@ -74,7 +84,7 @@ def start_server(job: Job, role: str, which: str, port: int | None = None,
     if path is None:
         raise NotHandedIn(program_info.get('names', role))
     args = list(program_info.get("args", [])) if which == "student" else ["--port", str(port or job.port)]
-    program = job.start(path, args)
+    program = job.start(path, args, role=role)
     if which == "student":
         job.student_server = program
     job.transcript.add("server", "note", f"started {who}")
@@ -107,6 +117,6 @@ def start_server(job: Job, role: str, which: str, port: int | None = None,
     if not exact:
         server.port_problem = (f"{who} bound {job.transport.upper()} port {chosen.port}, "
                                f"the assignment asks for {expected_port}")
-    elif chosen.host not in ANY_ADDRESS and not chosen.host.startswith("127."):
+    elif chosen.host not in ANY_ADDRESS and not _as_ipv4(chosen.host).startswith("127."):
         server.port_problem = f"{who} bound {chosen.host}, which the clients on 127.0.0.1 cannot reach"
     return server

@@ -24,7 +24,7 @@ from grader.files import ignore as skipped_files, normalise_modes  # noqa: E402
 from grader.kinds import kind_of  # noqa: E402
 from grader.runner import isolation, linux, sandbox  # noqa: E402
 from grader.results import Status  # noqa: E402
-from grader.runner.context import Job, JobRequest, NotHandedIn, Outcome, TestFailed  # noqa: E402
+from grader.runner.context import GraderProblem, Job, JobRequest, NotHandedIn, Outcome, TestFailed  # noqa: E402
 from grader.runner.process import become_subreaper, kill_all_descendants  # noqa: E402
 from grader.runner.sockets import port_in_use  # noqa: E402
 # A kind's runner (grader.kinds) imports what it needs when it runs: every import is paid once per
@@ -62,6 +62,8 @@ def run_job(request: JobRequest, forked: bool = False) -> Outcome:
             return outcome
         _run_test(job, outcome)
         outcome.status = Status.verdict(not outcome.reason)
+    except GraderProblem as problem:
+        outcome.status, outcome.error = Status.GRADING_FAILED, str(problem)
     except NotHandedIn as absent:
         outcome.status, outcome.reason, outcome.missing = Status.NOT_HANDED_IN, str(absent), absent.names
     except TestFailed as failure:

@@ -178,7 +178,8 @@ def _explain(error) -> tuple[str, str, list]:
     if error.validator == "enum":
         return f"{_short(error.instance)} is not one of {', '.join(map(str, error.validator_value))}", "", path
     if error.validator == "type":
-        return f"{_short(error.instance)} should be of type {error.validator_value}", "", path
+        return (f"{_short(error.instance)} should be of type {error.validator_value}",
+                schema_.get("x-type-hint", ""), path)
     if error.validator in _BOUNDS:
         key = next((p for p in reversed(path) if isinstance(p, str)), "value")
         return (f"`{key}` is {_short(error.instance)}; {_BOUNDS[error.validator]} {_num(error.validator_value)}",
@@ -304,7 +305,8 @@ def _build(data: dict, lines: dict, source: Path) -> Spec:
         ref = role.get("reference")
         ref_path = _reference_path(ref, ("roles", name, "reference"), ctx) if ref else None
         roles[name] = Role(name, tuple([files] if isinstance(files, str) else files),
-                           ref_path, role.get("optional", False), tuple(role.get("args", ())))
+                           ref_path, role.get("optional", False), tuple(role.get("args", ())),
+                           **_role_commands(role, ("roles", name), ctx))
     ctx.networks = data.get("networks", {})
     tests = []
     for i, t in enumerate(data["tests"]):
@@ -321,6 +323,31 @@ def _build(data: dict, lines: dict, source: Path) -> Spec:
                 limits=Limits(**data.get("limits", {})))
     checks.check_spec(spec, ctx)
     return spec
+
+
+COMMAND_VARIABLES = ("file",)
+
+
+def _role_commands(role: dict, path: tuple, ctx: _Context) -> dict:
+    """A role's ``build``, ``run`` and ``build_timeout``, checked: a build needs a run, and a command
+    uses no variable but ``${file}``."""
+    if "build" in role and "run" not in role:
+        raise ctx.error("a role with `build` needs `run`: the command that starts what the build made",
+                        path + ("build",), "e.g. build: [gcc, -o, server, \"${file}\"] and run: [./server]")
+    if "build_timeout" in role and "build" not in role:
+        raise ctx.error("`build_timeout` without `build`", path + ("build_timeout",),
+                        "it is the time the role's `build` command may take")
+    for key in ("build", "run"):
+        for i, arg in enumerate(role.get(key, ())):
+            if i == 0 and not arg.strip():
+                raise ctx.error(f"the program of `{key}` is empty", path + (key, 0),
+                                "the first item is the program to run: gcc, javac, ./server, java ...")
+            unknown = [n for n in names_used(arg) if n not in COMMAND_VARIABLES]
+            if unknown:
+                raise ctx.error(f"${{{unknown[0]}}} is not a variable of a command", path + (key, i),
+                                "a command may use ${file}: the role's file as found in the submission")
+    return {"build": tuple(role.get("build", ())), "run": tuple(role.get("run", ())),
+            "build_timeout": float(role.get("build_timeout", Role.build_timeout))}
 
 
 def reference_folders(source: Path) -> tuple[Path, ...]:

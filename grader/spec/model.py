@@ -238,11 +238,23 @@ class Limits:
 
 @dataclass(frozen=True)
 class Role:
+    """A program of the assignment. ``run`` empty: a Python program, run as ``python -u FILE``; else
+    ``build`` (optional) then ``run``, with ``${file}`` the role's file (``grader.runner.build``)."""
     name: str
     files: tuple[str, ...]
     reference: Path | None = None
     optional: bool = False
     args: tuple[str, ...] = ()
+    build: tuple[str, ...] = ()
+    run: tuple[str, ...] = ()
+    build_timeout: float = 60.0
+    python_students: bool = False     # `grade check`: a saboteur (a Python program) plays the students' side
+
+    def commands(self, students: bool) -> dict | None:
+        """How the worker builds and runs this role's program (students' or reference), None for Python."""
+        if not self.run or (students and self.python_students):
+            return None
+        return {"build": list(self.build), "run": list(self.run), "build_timeout": self.build_timeout}
 
 
 @dataclass(frozen=True)
