@@ -190,7 +190,7 @@ def test_grade_check_passes_for_the_c_spec():
 
 @needs_gcc
 def test_a_saboteur_plays_a_c_role_as_the_python_program_it_is(tmp_path):
-    from grader.commands.check import saboteur_spec, saboteur_submission
+    from grader.grading.check import saboteur_spec, saboteur_submission
     from grader.grading.engine import Engine
     from grader.saboteurs import SABOTEURS
     spec = load_spec(EXAMPLE / "c-echo.yaml")

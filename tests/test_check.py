@@ -5,7 +5,7 @@ import pytest
 
 from conftest import PORT_ARG, threaded_tcp_server
 from grader.cli import main
-from grader.commands.check import check
+from grader.grading.check import check
 from grader.spec import load_spec
 
 
