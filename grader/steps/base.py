@@ -6,7 +6,7 @@ builds a ``Step`` from it, how long it may take, and how it is played on a test-
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from grader.net.peer import Peer, Verdict
 from grader.spec.model import Step
@@ -21,7 +21,6 @@ class Playing:
     outcome: object
     index: int
     on_reply: object = None
-    notes: list[str] = field(default_factory=list)
 
 
 class StepAction:
