@@ -202,6 +202,7 @@ def test_a_reason_from_a_list_names_where_it_was_used(tmp_path, engine):
     ("{expect: {silence: 1}, skip: x}", "tests[0].steps[0].skip", "`skip` cannot go with `silence`"),
     ("{expect: hi, skip: '('}", "tests[0].steps[0].skip", "bad regular expression"),
     ("{send: hi, skip: x}", "tests[0].steps[0].skip", "`skip` does not go with `send`"),
+    ("{send: hi, with: {who: a}}", "tests[0].steps[0].with", "`with` does not go with `send`"),
     ("{use: hello, with: {whom: a}}", "tests[0].steps[0].with.whom", "has no parameter 'whom'"),
     ("{use: hello}", "step_lists.hello[0].client", "has a ${name} that nothing fills in"),
     ("{sleep: 1, send: x}", "tests[0].steps[0]", "several actions (send, sleep)"),

@@ -473,9 +473,10 @@ def _build_step(s: dict, path: tuple, timeout: float, ctx: _Context, origin: str
         raise ctx.error(f"a step has {what}", path,
                         f"each step is exactly one of {', '.join(ACTIONS)} (or `use: NAME`)")
     action = actions[0]
-    for option in sorted(set(s) - set(action.options) - {action.name, "client", "timeout", "use", "with"}):
+    for option in sorted(set(s) - set(action.options) - {action.name, "client", "timeout"}):
+        owners = [a.name for a in ACTIONS.values() if option in a.options] or ["use"]
         raise ctx.error(f"`{option}` does not go with `{action.name}`", path + (option,),
-                        f"it goes with: {', '.join(a.name for a in ACTIONS.values() if option in a.options)}")
+                        f"it goes with: {', '.join(owners)}")
     client = s.get("client", "c1")
     if not CLIENT_NAME.fullmatch(client):
         if "${" in client:
