@@ -72,7 +72,10 @@ def test_the_limit_rises_while_tests_queue_on_an_idle_machine():
     gate.close()
     assert all(admitted) and len(admitted) == 60
     assert gate.peak_running == 40 and max(seen) == 40          # up to the ceiling, never past it
-    assert [limit for _, limit, _, _ in gate.history][0] > 4
+    # On an idle machine it only ever rises (its first sample may come before anybody queued, so the
+    # rise is not asserted at the first one: under a loaded test run the threads start late).
+    limits = [limit for _, limit, _, _ in gate.history]
+    assert limits == sorted(limits) and limits[0] >= 4 and max(limits) == 40
 
 
 def test_the_limit_falls_to_the_floor_on_a_saturated_machine():
