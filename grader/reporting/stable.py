@@ -12,6 +12,8 @@ Some things change from run to run although the student's work did not:
 - the grader's temporary folders (``/tmp/sockgrade-test-k2j4x9_a``, where a
   program below the sandbox runs), shown as ``<scratch>``, and process ids
   ("pid 4711"), shown as ``pid <n>``;
+- whether a program stopped at the end of a test had written its last newline
+  (print writes the text, then the newline): output ends without one;
 - the order in which a program's threads print. When several test-side clients
   talked to a program (a conversation of clients a and b, twenty clients at
   once, a generated conversation of several clients), its threads ran at the
@@ -67,7 +69,7 @@ def _stable_test(test: TestResult) -> TestResult:
     def clean_output(text: str) -> str:
         if text.strip() and concurrent:
             return LEFT_OUT
-        return _BARE.sub(lambda m: port(m.group(1)), clean(text))
+        return _BARE.sub(lambda m: port(m.group(1)), clean(text)).rstrip("\n")
 
     concurrent = len(clients(test)) > 1
     # Conversation first: its order is the order things happened in.

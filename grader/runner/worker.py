@@ -76,8 +76,10 @@ def run_job(request: JobRequest, forked: bool = False) -> Outcome:
             outcome.transcript = job.transcript.to_list()
             shown = job.student_server or (job.programs_started[0] if job.programs_started else None)
             if shown:
-                outcome.server_output = job.plain(
-                    shown.stdout.text() + (f"\n[stderr]\n{shown.stderr.text()}" if shown.stderr.data.strip() else ""))
+                # Without trailing newlines: a program stopped at the end of the test may be between
+                # print's two writes (the text, then its newline), and the record must not depend on it.
+                outcome.server_output = job.plain(shown.stdout.text().rstrip("\n") + (
+                    f"\n[stderr]\n{shown.stderr.text().rstrip()}" if shown.stderr.data.strip() else ""))
         kill_all_descendants()
         shutil.rmtree(workdir, ignore_errors=True)
         outcome.duration = round(time.monotonic() - started, 3)
