@@ -349,7 +349,8 @@ def _verified_outcome(code: int, output: bytes, key: str, stderr: str) -> Outcom
 def _hidden_from_students(spec: Spec, submission: Path | None, more: tuple = ()) -> list[str]:
     """What a student program must not see even where it lies under a folder it can see."""
     shipped = paths.shipped_specs_dir()
-    hidden = {spec.source.parent, shipped, shipped.parent / "reference", Path(cgroups.ROOT), *map(Path, more)}
+    hidden = {spec.source.parent, shipped, shipped.parent / "reference", Path(cgroups.ROOT), *map(Path, more),
+              *map(Path, paths.homes())}
     hidden |= {role.reference.parent for role in spec.roles.values() if role.reference}
     if submission:
         hidden |= {submission, submission.parent}
