@@ -158,3 +158,29 @@ def test_the_user_registry_made_by_another_user_is_refused(tmp_path):
                           capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 2 and "link" in done.stderr, done.stderr
     assert not list((tmp_path / "elsewhere").iterdir())
+
+
+def test_the_environment_of_a_student_program_is_the_graders_own_as_root(tmp_path):
+    """Root's PATH (a pyenv's shims, a cargo folder) and variables reach no student program, at any level."""
+    if os.geteuid() != 0:
+        pytest.skip("the grader runs as root here")
+    import sys
+    from hostile_course import available_levels
+    for level in [lv for lv in available_levels() if lv != "none"]:       # none: the grader's Python only
+        folder = tmp_path / f"env-{level}"
+        folder.mkdir()
+        (folder / "serverudp.py").write_text(
+            "import json, os, socket\nprint('ENV', json.dumps(dict(os.environ)))\n"
+            "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.bind(('127.0.0.1', 9999))\n"
+            "while True:\n    d, a = s.recvfrom(1024)\n    s.sendto(b'Hello, ' + d + b'!', a)\n")
+        out = tmp_path / f"{level}.json"
+        env = {**os.environ, "SOCKGRADE_TEST_LEAK": "leak",
+               "PATH": f"/root/.cargo/bin:{os.path.dirname(sys.executable)}:{os.environ['PATH']}"}
+        done = subprocess.run([sys.executable, "-m", "grader", folder, "--spec", "udp-echo", "--test", STARTUP,
+                               "--isolation", level, "--json", out, "--no-cache"],
+                              capture_output=True, text=True, env=env, timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
+        output = results_of(json.loads(out.read_text())[0])[STARTUP]["server_output"]
+        program_env = json.loads(output.split("ENV ", 1)[1].splitlines()[0])
+        assert "SOCKGRADE_TEST_LEAK" not in program_env, program_env
+        assert "/root/.cargo/bin" not in program_env["PATH"] and "shims" not in program_env["PATH"], program_env
