@@ -184,3 +184,33 @@ def test_the_environment_of_a_student_program_is_the_graders_own_as_root(tmp_pat
         program_env = json.loads(output.split("ENV ", 1)[1].splitlines()[0])
         assert "SOCKGRADE_TEST_LEAK" not in program_env, program_env
         assert "/root/.cargo/bin" not in program_env["PATH"] and "shims" not in program_env["PATH"], program_env
+
+
+def held_within_the_limit(test: dict, limit_mib: int = 64) -> None:
+    """Stopped for its memory, or still holding no more than the limit (the kernel or the worker stopped
+    each child that took more): never 1 GiB of children, segments or files kept."""
+    if not test["passed"]:
+        assert f"used more than {limit_mib} MiB of memory" in test["reason"], test["reason"]
+        return
+    said = [line for line in test["server_output"].splitlines() if line.startswith("still holding")]
+    assert said and int(said[0].split()[2]) <= limit_mib, test["server_output"]
+
+
+@pytest.mark.parametrize("level", ["sandbox", "netns"])
+def test_memory_held_elsewhere_is_bounded_for_an_ordinary_user(teacher, course, level):
+    if level not in levels_for_teacher(teacher):
+        pytest.skip(f"level {level} is not available to an ordinary user here")
+    record = grade_as(teacher, course, "hoards_elsewhere", level, only=[STARTUP])
+    held_within_the_limit(results_of(record)[STARTUP])
+
+
+@pytest.mark.parametrize("level", ["sandbox", "netns"])
+def test_memory_held_elsewhere_is_bounded_as_root(tmp_path, level):
+    from hostile_course import grade_safely, why_not
+    if why_not(level):
+        pytest.skip(why_not(level))
+    course = Course(tmp_path)
+    spec = course.spec("udp-echo", 30, only=[STARTUP])
+    result = grade_safely(course, course.student("hoards_elsewhere"), spec, level)
+    [test] = result.tests
+    held_within_the_limit({"passed": test.passed, "reason": test.reason, "server_output": test.server_output})
