@@ -10,6 +10,7 @@ from rich.text import Text
 from grader.kinds import kind_of
 from grader.spec import catalog
 from grader.commands import UsageError
+from grader.shown import shown
 
 HELP = "list the tests of specs (the shipped ones by default): name, points, kind, bonus and hidden"
 
@@ -47,7 +48,7 @@ def _wanted(name: str, keywords: list[str]) -> bool:
 
 
 def _table(spec, tests, console, details: bool) -> None:
-    table = Table(title=Text(f"{spec.id}: {spec.title}  ({spec.source})"), title_justify="left")
+    table = Table(title=Text(shown(f"{spec.id}: {spec.title}  ({spec.source})")), title_justify="left")
     table.add_column("test", overflow="fold")
     table.add_column("points", justify="right")
     table.add_column("kind")
@@ -59,8 +60,9 @@ def _table(spec, tests, console, details: bool) -> None:
     for test in tests:
         marks = [mark for mark, on in (("bonus", test.bonus), ("hidden", test.hidden)) if on]
         kind = kind_of(test)
-        table.add_row(Text(test.name), f"{test.points:g}", kind.name, test.side, ", ".join(test.tags),
-                      Text(", ".join(marks), style="bold"), *([Text(kind.summary(test))] if details else []))
+        table.add_row(Text(shown(test.name)), f"{test.points:g}", kind.name, test.side,
+                      Text(shown(", ".join(test.tags))), Text(", ".join(marks), style="bold"),
+                      *([Text(shown(kind.summary(test), lines=True))] if details else []))
     console.print(table)
     bonus = sum(t.points for t in spec.tests if t.bonus)
     shown = "" if len(tests) == len(spec.tests) else f"{len(tests)} of "
