@@ -33,7 +33,7 @@ MAX_STUDENT_FILES = 2000
 MAX_CLASS_BYTES = 2 << 30
 MAX_CLASS_FILES = 200_000
 # Moodle names each student's folder "Full Name_123456_assignsubmission_file_".
-_MOODLE_SUFFIX = re.compile(r"_\d+_assignsubmission_\w*$")
+_MOODLE_SUFFIX = re.compile(r"_\d+_assignsubmission_\w*\Z")
 
 
 @dataclass
