@@ -5,7 +5,6 @@ programs and from ``--base`` files (the lecture's code) does not count (``grader
 """
 from __future__ import annotations
 
-import json
 import sys
 import zipfile
 from pathlib import Path
@@ -19,7 +18,7 @@ from grader.input import config
 from grader.commands import UsageError
 from grader.reporting import similarity_report
 from grader.spec import SpecError
-from grader.shown import shown
+from grader.shown import json_shown, shown
 
 HELP = "rank pairs of students by how alike their code is, the code they were given aside; identical files first"
 TOP = 10
@@ -82,7 +81,7 @@ def run(args, console) -> int:
         console = Console(stderr=True)      # stdout holds that output alone
     _show(comparison, pairs, args, console)
     if args.json:
-        _write(args.json, json.dumps([p.to_dict() for p in pairs], ensure_ascii=False, indent=1) + "\n", "--json")
+        _write(args.json, json_shown([p.to_dict() for p in pairs], indent=1) + "\n", "--json")
     if args.report:
         title = args.title or f"Similarity: {path.resolve().name}"
         _write(str(args.report), similarity_report.render(comparison, pairs, title=title, top=args.top), "--report")

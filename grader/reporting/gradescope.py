@@ -10,12 +10,11 @@ texts Gradescope shows (names, outputs) are ``shown`` (``grader.shown``).
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from grader import __version__
 from grader.reporting import isolation_note
-from grader.shown import shown
+from grader.shown import json_shown, shown
 
 
 def results_json(results, wall_seconds: float | None = None) -> dict:
@@ -60,5 +59,5 @@ def results_json(results, wall_seconds: float | None = None) -> dict:
 def write(results, path: Path, wall_seconds: float | None = None) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results_json(results, wall_seconds), ensure_ascii=False, indent=2) + "\n",
+    path.write_text(json_shown(results_json(results, wall_seconds), indent=2) + "\n",
                     encoding="utf-8")
