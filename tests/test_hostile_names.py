@@ -201,6 +201,17 @@ def test_the_html_report_shows_every_name(graded):
     assert "[reverse]m" in text and r"one\ntwo\rcr" in text and r"t\x1b]0;" in text
 
 
+def test_a_student_is_named_as_the_table_shows_them_and_a_mistake_lists_them_on_one_line(graded):
+    wrong = grade(*graded.args(), "--student", "nobody")
+    err = wrong.stderr.decode("utf-8")
+    assert wrong.returncode == 2 and err.count("\n") == 1, err
+    no_raw_controls(err, "the mistake")
+    assert all(visible in err for visible in students().values()), err
+    one = grade(*graded.args(), "--student", shown(NAMES["lines"]))         # from the cache
+    out = one.stdout.decode("utf-8")
+    assert one.returncode == 0 and f"│ {shown(NAMES['lines'])} " in out and "1 student named with --student" in out
+
+
 # -- a real terminal ------------------------------------------------------------------------------
 # CSI sequences rich writes itself: colours and styles (m), and the progress bar's cursor moves.
 OWN_SEQUENCE = re.compile(r"\x1b\[[0-9;]*m|\x1b\[\?25[lh]|\x1b\[[0-9]*[AK]")
