@@ -212,6 +212,19 @@ def test_a_student_is_named_as_the_table_shows_them_and_a_mistake_lists_them_on_
     assert one.returncode == 0 and f"│ {shown(NAMES['lines'])} " in out and "1 student named with --student" in out
 
 
+def test_grade_similar_shows_the_names_too(graded, tmp_path):
+    proc = grade("similar", graded.klass, "--spec", SPEC, "--top", 100, "--json", tmp_path / "similar.json",
+                 "--report", tmp_path / "similar.html")
+    out = proc.stdout.decode("utf-8")
+    assert proc.returncode == 0, proc.stderr
+    no_raw_controls(out + proc.stderr.decode("utf-8"), "grade similar")
+    assert all(shown(name) in out for name in NAMES.values())      # all alike: copies of alice
+    for name in ("similar.json", "similar.html"):
+        no_raw_controls((tmp_path / name).read_text(encoding="utf-8"), name)
+    pairs = json.loads((tmp_path / "similar.json").read_text(encoding="utf-8"))
+    assert {p["a"] for p in pairs} | {p["b"] for p in pairs} >= set(NAMES.values())
+
+
 # -- a real terminal ------------------------------------------------------------------------------
 # CSI sequences rich writes itself: colours and styles (m), and the progress bar's cursor moves.
 OWN_SEQUENCE = re.compile(r"\x1b\[[0-9;]*m|\x1b\[\?25[lh]|\x1b\[[0-9]*[AK]")
