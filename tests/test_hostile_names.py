@@ -114,7 +114,8 @@ def graded(tmp_path_factory) -> Graded:
 
 def no_raw_controls(text: str, where: str) -> None:
     found = RAW.search(text)
-    assert not found, f"{where} holds a raw {found.group(0)!r}: ...{text[max(found.start() - 60, 0):found.end() + 20]!r}"
+    near = text[max(found.start() - 60, 0):found.end() + 20] if found else ""
+    assert not found, f"{where} holds a raw {found.group(0)!r}: ...{near!r}"
 
 
 def test_the_pipe_shows_every_name_and_obeys_none(graded):

@@ -16,8 +16,8 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.reporting import causes, isolation_note
-from grader.shown import shown
 from grader.reporting.gradebook import build
+from grader.shown import shown
 
 
 def _points(value: float) -> str:
