@@ -335,3 +335,32 @@ def test_a_students_own_zip_sets_no_submission_time(tmp_path):
     [sly] = found.students
     sly.prepare(tmp_path / "scratch")
     assert sly.path is not None and sly.submitted_at == ""
+
+
+# -- a course file that cannot be read as text --------------------------------------------------------
+@pytest.mark.parametrize("byte, says", [
+    (b"\x00", r"is \x00, a control character TOML does not allow"),
+    (b"\xff", "is 0xff: the file is not UTF-8 text"),
+    (b"\x1b", r"is \x1b, a control character TOML does not allow"),
+])
+@pytest.mark.parametrize("command", ["grade", "found", "merge", "similar"])
+def test_a_course_file_that_is_not_text_is_one_line_with_its_offset(tmp_path, byte, says, command):
+    data = b'[course]\nname = "Networks"\n'
+    offset = data.index(b"works")
+    path = tmp_path / "sockgrade.toml"
+    path.write_bytes(data[:offset] + byte + data[offset:])
+    shutil.copytree(EXAMPLES / "erin", tmp_path / "class" / "erin")
+    one = res.AssignmentResult("erin", "udp-echo", "UDP echo", tests=[res.TestResult("t", [], 1, 1, res.Status.PASSED)])
+    (tmp_path / "one.json").write_text(json.dumps([one.to_dict()]), encoding="utf-8")
+    args = {"grade": ["class", "--config", path],
+            "found": ["class"],                          # ./sockgrade.toml, where grade runs
+            "merge": ["merge", "one.json", "--config", path],
+            "similar": ["similar", "class"]}[command]
+    proc = subprocess.run([sys.executable, "-m", "grader", *map(str, args)], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr, proc.stderr
+    where = path if command in ("grade", "merge") else path.name
+    column = offset - data.rfind(b"\n", 0, offset)
+    assert f"{where}:2: cannot read the course file as text: byte {offset} (line 2, column {column}) {says}" \
+        in proc.stderr

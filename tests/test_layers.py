@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent / "grader"
 
 # Bottom first. A module belongs to the first entry its dotted name starts with.
 LAYERS = (
-    ("core", ("grader.paths", "grader.files", "grader.saboteurs")),
+    ("core", ("grader.paths", "grader.files", "grader.shown", "grader.textfile", "grader.saboteurs")),
     ("spec", ("grader.spec", "grader.match")),          # match: how text meets a spec's expectation
     ("results", ("grader.results",)),
     ("net", ("grader.net",)),

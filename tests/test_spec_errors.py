@@ -135,3 +135,64 @@ def test_shipped_specs_load():
     from grader.spec import catalog
     ids = {s.id for s in catalog.load_all()}
     assert ids == {"tcp-echo-threaded", "udp-echo", "udp-contacts", "tcp-contacts-threaded"}
+
+
+# -- a spec that cannot be read as text ------------------------------------------------------------
+# A byte in the name of the first test -> what the one line says of it.
+NOT_TEXT = {
+    "nul": (b"\x00", r"is \x00, a control character YAML does not allow"),
+    "not-utf8": (b"\xff", "is 0xff: the file is not UTF-8 text"),
+    "control": (b"\x01", r"is \x01, a control character YAML does not allow"),
+    "del": (b"\x7f", r"is \x7f, a control character YAML does not allow"),
+    "c1": ("\x9b".encode(), r"is \x9b, a control character YAML does not allow"),
+}
+
+
+def not_text_spec(folder, byte: bytes):
+    """GOOD with ``byte`` inside a test's name; the path and where the byte is (offset, line, column)."""
+    data = GOOD.encode()
+    offset = data.index(b"binds") + 2
+    path = folder / "spec.yaml"
+    path.write_bytes(data[:offset] + byte + data[offset:])
+    line = data[:offset].count(b"\n") + 1
+    return path, offset, line, offset - data.rfind(b"\n", 0, offset)
+
+
+def grade_cli(*args, cwd=None):
+    import subprocess
+    import sys
+    return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], capture_output=True, text=True,
+                          errors="backslashreplace", cwd=cwd, timeout=300)
+
+
+def one_line_naming(proc, path, offset, line, column, says):
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert f"{path}:{line}: cannot read the spec as text: byte {offset} (line {line}, column {column}) {says}" \
+        in proc.stderr
+
+
+@pytest.mark.parametrize("kind", NOT_TEXT)
+def test_a_spec_that_is_not_text_is_one_line_with_its_offset(tmp_path, kind):
+    byte, says = NOT_TEXT[kind]
+    path, offset, line, column = not_text_spec(tmp_path, byte)
+    with pytest.raises(SpecError) as caught:
+        load_spec(path)
+    assert caught.value.line == line and f"byte {offset} (line {line}, column {column}) {says}" in str(caught.value)
+    one_line_naming(grade_cli("check", path), path, offset, line, column, says)
+
+
+@pytest.mark.parametrize("command", ["grade", "list", "similar", "gradescope", "specs-dir"])
+def test_every_command_reading_a_spec_says_it_is_not_text_in_one_line(tmp_path, command):
+    byte, says = NOT_TEXT["nul"]
+    (tmp_path / "specs").mkdir()
+    path, offset, line, column = not_text_spec(tmp_path / "specs", byte)
+    (tmp_path / "class" / "alice").mkdir(parents=True)
+    (tmp_path / "class" / "alice" / "s.py").write_text("print('hi')\n", encoding="utf-8")
+    (tmp_path / "autograder" / "submission").mkdir(parents=True)
+    args = {"grade": [tmp_path / "class" / "alice", "--spec", path],
+            "list": ["list", path],
+            "similar": ["similar", tmp_path / "class", "--spec", path],
+            "gradescope": ["--gradescope", "--spec", path, "--autograder-dir", tmp_path / "autograder"],
+            "specs-dir": [tmp_path / "class" / "alice", "--specs-dir", tmp_path / "specs"]}[command]
+    one_line_naming(grade_cli(*args), path, offset, line, column, says)

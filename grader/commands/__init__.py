@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sys
 
+from grader.shown import shown
+
 STDOUT = "-"            # an output file named - is standard output
 
 
@@ -17,8 +19,9 @@ class UsageError(Exception):
 
 
 def error_line(prog: str, message: str, kind: str = "error") -> str:
-    """``grade: error: MESSAGE`` (``kind`` "spec error" for a mistake in a spec file)."""
-    return f"{prog}: {kind}: {message}"
+    """``grade: error: MESSAGE`` (``kind`` "spec error" for a mistake in a spec file); a name quoted in
+    the message is shown, not obeyed (``grader.shown``)."""
+    return f"{prog}: {kind}: {shown(message, lines=True)}"
 
 
 def print_error(prog: str, message: str, kind: str = "error") -> None:

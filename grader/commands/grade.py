@@ -22,6 +22,7 @@ from grader.reporting import (csv_report, feedback, gradebook, gradescope, html_
                               junit_report, lms, progress, terminal)
 from grader.runner import isolation
 from grader.reporting.stable import stable
+from grader.shown import shown
 
 HELP = "grade a student's folder, a class folder, or a zip of either (the default command)"
 AUTOGRADER = "/autograder"
@@ -171,7 +172,7 @@ def run(args, console) -> int:
     if not run_.single or run_.cached or args.regrade or run_.unselected:
         console.print(line, highlight=False)
     for warning in run_.warnings:
-        console.print(warning, style="yellow", markup=False, highlight=False, soft_wrap=True)
+        console.print(shown(warning), style="yellow", markup=False, highlight=False, soft_wrap=True)
     if run_.interrupted:
         console.print("grading was interrupted: the outputs hold the students graded so far; tests that were "
                       "stopped say 'grading failed' (never kept in the cache)", style="yellow", highlight=False)
@@ -300,13 +301,14 @@ def write_outputs(results, args, console, title: str, course: gradebook.Course |
         if low:
             names = ", ".join(f"{row.student} ({row.percent:g}%{'' if row.graded else ', not fully graded'})"
                               for row in low)
-            console.print(f"below {args.fail_under:g}%: {names}", highlight=False)
+            console.print(f"below {args.fail_under:g}%: {shown(names)}", markup=False, highlight=False)
             status = 1
     broken = sorted({r.student for r in results if r.infrastructure_failed})
     if broken and not status:
         console.print(f"grading failed for {len(broken)} student{'s' if len(broken) > 1 else ''} "
-                      f"({', '.join(broken[:10])}{' ...' if len(broken) > 10 else ''}): the grader or the "
-                      "machine failed, not their programs; grade again", style="yellow", highlight=False)
+                      f"({shown(', '.join(broken[:10]))}{' ...' if len(broken) > 10 else ''}): the grader or "
+                      "the machine failed, not their programs; grade again", style="yellow", markup=False,
+                      highlight=False)
         status = 1
     if problems:
         raise UsageError("; ".join(problems) + " (the other outputs were written)")
@@ -316,9 +318,9 @@ def write_outputs(results, args, console, title: str, course: gradebook.Course |
 def _left_out(console, option: str, students: list[str]) -> None:
     if students:
         console.print(f"{option}: left out {len(students)} student{'s' if len(students) > 1 else ''} without "
-                      f"the platform's id ({', '.join(students[:10])}{' ...' if len(students) > 10 else ''}): "
+                      f"the platform's id ({shown(', '.join(students[:10]))}{' ...' if len(students) > 10 else ''}): "
                       "grade the platform's own download, whose names carry the ids", style="yellow",
-                      highlight=False, soft_wrap=True)
+                      markup=False, highlight=False, soft_wrap=True)
 
 
 def _write(option: str, path: Path, writer, folder: bool = False) -> list[str]:

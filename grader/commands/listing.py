@@ -10,6 +10,7 @@ from rich.text import Text
 from grader.kinds import kind_of
 from grader.spec import catalog
 from grader.commands import UsageError
+from grader.shown import shown
 
 HELP = "list the tests of specs (the shipped ones by default): name, points, kind, bonus and hidden"
 
@@ -29,14 +30,14 @@ def add_arguments(parser) -> None:
 def run(args, console) -> int:
     folder = Path(args.specs_dir) if args.specs_dir else None
     specs = catalog.resolve(args.specs, folder) if args.specs else catalog.load_all(folder)
-    shown = [(spec, [t for t in spec.tests if _wanted(t.name, args.keywords)]) for spec in specs]
-    if args.keywords and not any(tests for _, tests in shown):
+    listed = [(spec, [t for t in spec.tests if _wanted(t.name, args.keywords)]) for spec in specs]
+    if args.keywords and not any(tests for _, tests in listed):
         raise UsageError(f"-k {' -k '.join(map(repr, args.keywords))} matches no test of "
                          f"{', '.join(s.id for s in specs)} (a part of a test's name, in any case)")
     if args.names:
-        sys.stdout.write("".join(f"{t.name}\n" for _, tests in shown for t in tests))
+        sys.stdout.write("".join(f"{t.name}\n" for _, tests in listed for t in tests))
         return 0
-    for spec, tests in shown:
+    for spec, tests in listed:
         if tests:
             _table(spec, tests, console, args.details)
     return 0
@@ -47,7 +48,7 @@ def _wanted(name: str, keywords: list[str]) -> bool:
 
 
 def _table(spec, tests, console, details: bool) -> None:
-    table = Table(title=Text(f"{spec.id}: {spec.title}  ({spec.source})"), title_justify="left")
+    table = Table(title=Text(shown(f"{spec.id}: {spec.title}  ({spec.source})")), title_justify="left")
     table.add_column("test", overflow="fold")
     table.add_column("points", justify="right")
     table.add_column("kind")
@@ -59,10 +60,11 @@ def _table(spec, tests, console, details: bool) -> None:
     for test in tests:
         marks = [mark for mark, on in (("bonus", test.bonus), ("hidden", test.hidden)) if on]
         kind = kind_of(test)
-        table.add_row(Text(test.name), f"{test.points:g}", kind.name, test.side, ", ".join(test.tags),
-                      Text(", ".join(marks), style="bold"), *([Text(kind.summary(test))] if details else []))
+        table.add_row(Text(shown(test.name)), f"{test.points:g}", kind.name, test.side,
+                      Text(shown(", ".join(test.tags))), Text(", ".join(marks), style="bold"),
+                      *([Text(shown(kind.summary(test), lines=True))] if details else []))
     console.print(table)
     bonus = sum(t.points for t in spec.tests if t.bonus)
-    shown = "" if len(tests) == len(spec.tests) else f"{len(tests)} of "
-    console.print(f"{shown}{len(spec.tests)} tests; {spec.max_score:g} points"
+    some = "" if len(tests) == len(spec.tests) else f"{len(tests)} of "
+    console.print(f"{some}{len(spec.tests)} tests; {spec.max_score:g} points"
                   + (f" (+{bonus:g} bonus)" if bonus else "") + "\n", highlight=False)

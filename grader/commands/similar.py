@@ -5,7 +5,6 @@ programs and from ``--base`` files (the lecture's code) does not count (``grader
 """
 from __future__ import annotations
 
-import json
 import sys
 import zipfile
 from pathlib import Path
@@ -19,6 +18,7 @@ from grader.input import config
 from grader.commands import UsageError
 from grader.reporting import similarity_report
 from grader.spec import SpecError
+from grader.shown import json_shown, shown
 
 HELP = "rank pairs of students by how alike their code is, the code they were given aside; identical files first"
 TOP = 10
@@ -81,7 +81,7 @@ def run(args, console) -> int:
         console = Console(stderr=True)      # stdout holds that output alone
     _show(comparison, pairs, args, console)
     if args.json:
-        _write(args.json, json.dumps([p.to_dict() for p in pairs], ensure_ascii=False, indent=1) + "\n", "--json")
+        _write(args.json, json_shown([p.to_dict() for p in pairs], indent=1) + "\n", "--json")
     if args.report:
         title = args.title or f"Similarity: {path.resolve().name}"
         _write(str(args.report), similarity_report.render(comparison, pairs, title=title, top=args.top), "--report")
@@ -98,7 +98,7 @@ def _show(comparison, pairs, args, console) -> None:
     alike = [p for p in pairs if p.similarity > 0]
     for rank, pair in enumerate(alike[:args.top], 1):
         score = Text("identical", style="bold red") if pair.identical else _percent(pair.similarity)
-        table.add_row(str(rank), score, Text(pair.a), Text(pair.b), Text(pair.spec), Text(pair.role),
+        table.add_row(str(rank), score, Text(shown(pair.a)), Text(shown(pair.b)), Text(pair.spec), Text(pair.role),
                       f"{_percent(pair.shares[0])} / {_percent(pair.shares[1])}")
     if alike:
         console.print(table)
@@ -118,7 +118,7 @@ def _show(comparison, pairs, args, console) -> None:
     console.print("shares: how much of the first student's code is found in the second's, and of the second's "
                   "in the first's; the similarity is their mean", style="dim", highlight=False, soft_wrap=True)
     for note in comparison.notes:
-        console.print(note, style="yellow", markup=False, highlight=False, soft_wrap=True)
+        console.print(shown(note), style="yellow", markup=False, highlight=False, soft_wrap=True)
 
 
 def _percent(value: float) -> str:

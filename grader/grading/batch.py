@@ -24,6 +24,7 @@ from grader.input import classroom, discover
 from grader.grading.cache import ResultCache, merged
 from grader.results import AssignmentResult, Status
 from grader.spec import Spec
+from grader.shown import shown
 
 NOTHING = ""     # the assignment of a record that says why nothing could be graded
 SHARD = "shard"  # the key of a shard's mark in every record's ``extra``
@@ -120,12 +121,13 @@ def grade_class(path: Path, specs: list[Spec], engine, *, all_specs: bool = Fals
         everyone = found.students
         if only is not None:
             names = {s.name for s in everyone}
-            unknown = [n for n in only if n not in names]
+            unknown = [n for n in only if n not in names | {shown(n) for n in names}]
             if unknown:
-                listed = ", ".join(sorted(names)[:20]) + (" ..." if len(names) > 20 else "")
+                listed = shown(", ".join(sorted(names)[:20])) + (" ..." if len(names) > 20 else "")
                 raise ValueError(f"--student {unknown[0]}: no student of that name in {path}"
                                  f" (the students: {listed or 'none'})")
-            everyone = [s for s in everyone if s.name in only]
+            # a name as the class table shows it (``shown``) is that student's too
+            everyone = [s for s in everyone if s.name in only or shown(s.name) in only]
         names = [s.name for s in found.students]
         mine = dealt(names, shard) if shard else set(names)
         students = [s for s in everyone if s.name in mine]

@@ -55,14 +55,14 @@ def folder_digest(folder: Path) -> str:
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames[:] = sorted(d for d in dirnames if not skipped(dirpath, d))
         for name in dirnames:
-            h.update(b"dir:" + (Path(dirpath) / name).relative_to(folder).as_posix().encode() + b"\0")
+            h.update(b"dir:" + os.fsencode((Path(dirpath) / name).relative_to(folder).as_posix()) + b"\0")
         for name in sorted(filenames):
             if skipped(dirpath, name):
                 continue
             path = Path(dirpath) / name
-            h.update(path.relative_to(folder).as_posix().encode() + b"\0")
+            h.update(os.fsencode(path.relative_to(folder).as_posix()) + b"\0")     # names need not be UTF-8
             if path.is_symlink():
-                h.update(b"link:" + os.readlink(path).encode())
+                h.update(b"link:" + os.fsencode(os.readlink(path)))
             else:
                 h.update(b"x" if executable(path.stat().st_mode) else b"-")
                 with open(path, "rb") as f:

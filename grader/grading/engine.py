@@ -25,6 +25,7 @@ from grader.input import discover
 from grader import paths
 from grader.kinds import kind_of
 from grader.results import AssignmentResult, Status, TestResult, status_of
+from grader.shown import name_text
 from grader.grading.scoring import score_test
 from grader.runner import admission, cgroups, isolation as iso, sandbox, toolchain
 from grader.runner.context import JobRequest, NotHandedIn, Outcome
@@ -133,10 +134,10 @@ class Engine:
         found = discover.misnamed(submission, spec) if misnamed is None else \
             {r: Path(p).resolve() for r, p in misnamed.items() if files.get(r) is None}
         files.update(found)
-        result = AssignmentResult(student=student or submission.name, assignment=spec.id,
+        result = AssignmentResult(student=student or name_text(submission.name), assignment=spec.id,
                                   title=spec.title, tests=[], isolation=self.isolation,
-                                  files={r: str(p.relative_to(submission)) for r, p in files.items() if p},
-                                  misnamed={r: str(p.relative_to(submission)) for r, p in found.items()})
+                                  files={r: name_text(str(p.relative_to(submission))) for r, p in files.items() if p},
+                                  misnamed={r: name_text(str(p.relative_to(submission))) for r, p in found.items()})
         result.extra["limits"] = self.limits_by          # how the test as a whole was bounded
         self.admission.fit_memory(self._memory_per_test(spec))
         seeds = sorted({t.generate.seed for t in spec.tests if t.generate})

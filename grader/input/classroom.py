@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.input import submitted
+from grader.shown import name_text
 from grader.input.unzip import JUNK, Refusal, SubmissionProblem, extract, reason, unpack, zip_entries
 
 MAX_STUDENT_BYTES = 50 << 20      # a homework of a few scripts; a video is not
@@ -32,7 +33,7 @@ MAX_STUDENT_FILES = 2000
 MAX_CLASS_BYTES = 2 << 30
 MAX_CLASS_FILES = 200_000
 # Moodle names each student's folder "Full Name_123456_assignsubmission_file_".
-_MOODLE_SUFFIX = re.compile(r"_\d+_assignsubmission_\w*$")
+_MOODLE_SUFFIX = re.compile(r"_\d+_assignsubmission_\w*\Z")
 
 
 @dataclass
@@ -44,6 +45,9 @@ class Student:
     submitted_at: str = ""         # ISO 8601, where the download says (grader/input/submitted.py)
     lms_id: str = ""               # Moodle's participant id, Canvas's user id, Gradescope's sid
     files: dict[str, Path] = field(default_factory=dict)   # a Canvas download: original name -> its file
+
+    def __post_init__(self):
+        self.name = name_text(self.name)        # a folder's name need not be UTF-8; a student's is text
 
     def prepare(self, scratch: Path) -> None:
         """Make ``path`` a folder to grade (extracting a zip into ``scratch``), or set ``problem``."""
@@ -60,9 +64,9 @@ class Student:
                 extract(self.source, target, MAX_STUDENT_BYTES, MAX_STUDENT_FILES)
                 self.path = target      # its entries' times are the student's to set: never a submission time
         except SubmissionProblem as exc:
-            self.problem = str(exc)
+            self.problem = name_text(str(exc))           # it may quote the zip's or a file's name
         except OSError as exc:
-            self.problem = f"could not read {self.source.name}: {exc.strerror or exc}"
+            self.problem = name_text(f"could not read {self.source.name}: {exc.strerror or exc}")
 
 
 @dataclass

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.runner.isolation import LEVELS, STRICT
+from grader.textfile import TOML_REFUSES, NotText, decoded
 
 DEFAULT = "sockgrade.toml"
 ISOLATION = (*reversed(LEVELS), STRICT)
@@ -84,9 +85,12 @@ def load(path: Path | None = None) -> Config:
         if not path.is_file():
             return Config()
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = decoded(Path(path).read_bytes(), TOML_REFUSES, "TOML")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    except NotText as exc:
+        raise ConfigError(f"{path}:{exc.line}: cannot read the course file as text: {exc}") from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")         # as text mode reads it
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -24,8 +24,10 @@ from pathlib import Path
 
 import yaml
 
-MOODLE_FOLDER = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_\w*$")
-CANVAS_FILE = re.compile(r"^(?P<login>[a-z0-9]+)_(?P<late>LATE_)?(?P<user>\d+)_(?P<submission>\d+)_(?P<name>.+)$")
+# DOTALL and \Z: a name may hold a newline, and is still the whole name.
+MOODLE_FOLDER = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_\w*\Z", re.DOTALL)
+CANVAS_FILE = re.compile(r"^(?P<login>[a-z0-9]+)_(?P<late>LATE_)?(?P<user>\d+)_(?P<submission>\d+)_(?P<name>.+)\Z",
+                         re.DOTALL)
 
 
 def moodle_id(folder_name: str) -> str:
@@ -71,7 +73,7 @@ def gradescope_export(class_folder: Path) -> dict[str, tuple[str, str]]:
     path = Path(class_folder) / "submission_metadata.yml"
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+    except (OSError, ValueError, yaml.YAMLError):       # ValueError: not UTF-8
         return {}
     found = {}
     for folder, meta in (data or {}).items() if isinstance(data, dict) else ():

@@ -7,6 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.reporting import terminal
+from grader.shown import shown
 
 
 def render(report, console: Console, verbose: bool = False) -> None:
@@ -28,7 +29,7 @@ def render(report, console: Console, verbose: bool = False) -> None:
         table.add_column("test", overflow="fold")
         table.add_column("why the reference failed", overflow="fold")
         for test in failures:
-            table.add_row(test.name, test.reason)
+            table.add_row(Text(shown(test.name)), Text(shown(test.reason)))
         console.print(table)
         console.print("  Reference programs run as students get no arguments: they must default to "
                       f"{spec.host}:{spec.port}; run as references they get --port N and must use it.",
@@ -36,18 +37,18 @@ def render(report, console: Console, verbose: bool = False) -> None:
         if verbose:
             for test in failures:
                 terminal.rule(console, test.name)
-                console.print(test.output_text(), markup=False, highlight=False)
+                console.print(shown(test.output_text(), lines=True), markup=False, highlight=False)
     else:
         console.print(Text("  ok ", style="green") + Text(
             f"the reference programs score full marks: {report.reference.score - bonus:g} / "
             f"{report.reference.max_score:g}" + (f" (+{bonus:g} bonus)" if bonus else "")), highlight=False)
     for note in report.notes:
-        console.print(Text("  -- ", style="dim") + Text(note), highlight=False)
+        console.print(Text("  -- ", style="dim") + Text(shown(note)), highlight=False)
     if report.runs:
         _saboteur_table(report, console)
     warnings = report.warnings
     for test_name, problem in warnings:
-        console.print(Text("  warning ", style="bold yellow") + Text(f"{test_name!r}: {problem}"),
+        console.print(Text("  warning ", style="bold yellow") + Text(shown(f"{test_name!r}: {problem}")),
                       highlight=False)
     if failures:
         verdict = Text("NOT READY: the reference programs must score full marks", style="bold red")
@@ -75,7 +76,7 @@ def _saboteur_table(report, console: Console) -> None:
                 cells.append(Text("-", style="dim"))
             else:
                 cells.append(Text("caught", style="green") if caught[label] else Text("PASSED", style="bold red"))
-        table.add_row(test.name, *cells)
+        table.add_row(Text(shown(test.name)), *cells)
     console.print(table)
     console.print(Text("  - : not run: startup tests (any server that binds passes them) and tests "
                        "that do not run this role", style="dim"), highlight=False)

@@ -7,7 +7,9 @@ course's assignments with a course file, else over the run's (see
 gradebook.py); ``bonus`` is apart, ``failed tests`` counts the tests failed
 (bonus tests aside); ``problems`` says what was not handed in, taken off (late,
 misnamed) or could not be graded, and that the student was graded below full
-isolation ("isolation netns (below sandbox)") when that is so.
+isolation ("isolation netns (below sandbox)") when that is so. A name or a
+problem holding a control character (a newline, ESC) has it written visibly
+(``grader.shown``): one student is one line.
 """
 from __future__ import annotations
 
@@ -16,10 +18,12 @@ from pathlib import Path
 
 from grader.reporting import isolation_note
 from grader.reporting.gradebook import build, points
+from grader.shown import shown
 
 
 def _cell(text: str) -> str:
     # A folder named "=HYPERLINK(...)" must stay a name, not become a formula.
+    text = shown(text)
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 

@@ -4,7 +4,8 @@ Each assignment: a table of its tests and points, then for every failed test
 what it checks, what was expected and what happened, the hint, the
 conversation, what the programs printed, and the command that runs that one
 check again. Hidden tests show their name and points, nothing else. Graded
-below full isolation, a line under the title says so.
+below full isolation, a line under the title says so. What a student controls
+is ``shown`` (``grader.shown``): no name or output can start a line of its own.
 """
 from __future__ import annotations
 
@@ -14,18 +15,33 @@ from pathlib import Path
 from grader.results import render
 from grader.reporting import causes, isolation_note
 from grader.reporting.gradebook import build, grading_failed, not_handed_in, points
+from grader.shown import shown
 
 _SPECIAL = re.compile(r"([\\`*<>\[\]|]|(?<!\w)_|_(?!\w))")     # contact_server.py keeps its _
 
 
 def md(text: str) -> str:
-    """Text shown as itself in Markdown (``<data>`` must not become an HTML tag)."""
-    return _SPECIAL.sub(r"\\\1", text).replace("\n", " ")
+    """Text shown as itself in Markdown (``<data>`` must not become an HTML tag), on one line: a line
+    break (a spec's folded description) becomes a space."""
+    return _SPECIAL.sub(r"\\\1", shown(text, lines=True).replace("\n", " "))
+
+
+def _fence(text: str, least: int) -> str:
+    return "`" * max(least, 1 + max((len(m) for m in re.findall(r"`+", text)), default=0))
 
 
 def block(text: str, info: str = "text") -> str:
-    fence = "`" * max(3, 1 + max((len(m) for m in re.findall(r"`+", text)), default=0))
+    text = shown(text, lines=True)
+    fence = _fence(text, 3)
     return f"{fence}{info}\n{text.rstrip()}\n{fence}"
+
+
+def code(text: str) -> str:
+    """Inline code showing ``text`` as itself, whatever backticks it holds."""
+    text = shown(text)
+    fence = _fence(text, 1)
+    pad = " " if text[:1] == "`" or text[-1:] == "`" else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def shell_quote(text: str) -> str:
@@ -33,13 +49,14 @@ def shell_quote(text: str) -> str:
 
 
 def file_name(student: str) -> str:
-    """A file name for any student name (张三 stays 张三); path separators and the like go."""
-    name = re.sub(r'[\x00-\x1f/\\:*?"<>|]', "_", student).strip(" .") or "student"
+    """A file name for any student name (张三 stays 张三); path separators, control characters (as their
+    visible form) and the like go."""
+    name = re.sub(r'[/\\:*?"<>|]', "_", shown(student)).strip(" .") or "student"
     return name[:120]
 
 
 def student_markdown(student: str, results, row, book) -> str:
-    lines = [f"# Feedback for {md(student)}", ""]
+    lines = [f"# Feedback for {md(shown(student))}", ""]
     warning = isolation_note.warning(results)
     if warning:
         lines += [f"**Note:** {md(warning)}", ""]
@@ -107,7 +124,7 @@ def _failed_test(result, test) -> list[str]:
         lines += ["**The client printed:**", "", block(test.client_output), ""]
     lines += ["**Run this check yourself**, from the folder with your files:", "",
               block(f"grade . --spec {result.assignment} --test {shell_quote(test.name)}", "sh"), ""]
-    programs = [f"`python3 {name}`" for name in result.files.values()]
+    programs = [code(f"python3 {name}") for name in result.files.values()]
     if programs:
         lines += ["Or by hand: run your program (" + ", ".join(programs) + ") and do what the "
                   "conversation above shows.", ""]

@@ -5,15 +5,16 @@ Gradescope runs ``run_autograder`` with the student's files in
 ``/autograder/results/results.json``. When the submission covers several
 assignments, each test's name starts with the assignment's id. Hidden tests
 keep Gradescope's ``after_published`` visibility and show no output. Graded
-below full isolation, the output Gradescope shows starts with a warning.
+below full isolation, the output Gradescope shows starts with a warning. The
+texts Gradescope shows (names, outputs) are ``shown`` (``grader.shown``).
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from grader import __version__
 from grader.reporting import isolation_note
+from grader.shown import json_shown, shown
 
 
 def results_json(results, wall_seconds: float | None = None) -> dict:
@@ -25,11 +26,11 @@ def results_json(results, wall_seconds: float | None = None) -> dict:
         for test in result.tests:
             entry = test.to_dict()
             tests.append({
-                "name": f"{result.assignment}: {test.name}" if several else test.name,
+                "name": shown(f"{result.assignment}: {test.name}" if several else test.name),
                 "score": entry["score"],
                 "max_score": entry["max_score"],
                 "status": entry["status"],
-                "output": "" if test.hidden else entry["output"],
+                "output": "" if test.hidden else shown(entry["output"], lines=True),
                 "output_format": "text",
                 "tags": entry["tags"],
                 "visibility": entry["visibility"],
@@ -47,7 +48,7 @@ def results_json(results, wall_seconds: float | None = None) -> dict:
     return {
         "score": round(sum(r.score for r in results), 4),
         "execution_time": int(round(wall_seconds if wall_seconds is not None else tests_seconds)),
-        "output": "\n".join(summary),
+        "output": shown("\n".join(summary), lines=True),
         "output_format": "text",
         "stdout_visibility": "hidden",
         "tests": tests,
@@ -58,5 +59,5 @@ def results_json(results, wall_seconds: float | None = None) -> dict:
 def write(results, path: Path, wall_seconds: float | None = None) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results_json(results, wall_seconds), ensure_ascii=False, indent=2) + "\n",
+    path.write_text(json_shown(results_json(results, wall_seconds), indent=2) + "\n",
                     encoding="utf-8")

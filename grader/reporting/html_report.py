@@ -19,6 +19,7 @@ from urllib.parse import quote
 from grader import __version__
 from grader.reporting import causes, isolation_note, similarity_report
 from grader.reporting.gradebook import build, grading_failed, not_handed_in, points
+from grader.shown import shown
 
 BINS = 10
 STRUGGLE = 0.5        # a test fewer than half the class passes
@@ -27,7 +28,8 @@ HARDEST = 8           # tests listed under "where the class struggled"
 
 
 def _e(value) -> str:
-    return escape(str(value), quote=True)
+    """Text in HTML: escaped, and what a student controls shown (``grader.shown``)."""
+    return escape(shown(value), quote=True)
 
 
 def _bins(percents: list[float]) -> list[int]:

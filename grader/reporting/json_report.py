@@ -4,14 +4,16 @@ A record graded below full isolation carries ``extra_data.isolation_warning``,
 the plain-words warning; a record graded in the sandbox has none. With a course
 file, a record whose points were cut (late work, a file under another name)
 carries ``extra_data.penalties`` (what was taken and why) and
-``extra_data.score_after_penalties``.
+``extra_data.score_after_penalties``. Names and texts are the real ones; a
+character in them that acts on a terminal (ESC, a bidi override) is a JSON
+escape, ``\u001b`` (``grader.shown.json_shown``).
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from grader.reporting import gradebook, isolation_note
+from grader.shown import json_shown
 
 COURSE_KEYS = ("penalties", "score_after_penalties")
 
@@ -36,4 +38,4 @@ def write(results, path: Path, course=None) -> None:
             why, left = cut[result.student, result.assignment]
             d["extra_data"].update(penalties=why, score_after_penalties=left)
         records.append(d)
-    Path(path).write_text(json.dumps(records, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    Path(path).write_text(json_shown(records, indent=2) + "\n", encoding="utf-8")

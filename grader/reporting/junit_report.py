@@ -36,10 +36,11 @@ from pathlib import Path
 
 from grader.reporting import gradebook, isolation_note
 from grader.results import Status
+from grader.shown import shown
 
 STABLE_HOST = "localhost"
-# Characters XML 1.0 cannot carry at all (a student's program may print any byte): shown escaped.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Characters XML 1.0 cannot carry at all that ``shown`` keeps: shown escaped.
+_NOT_XML = re.compile("[\ufffe\uffff]")
 
 
 def now() -> dt.datetime:
@@ -52,9 +53,10 @@ def _stable_time() -> dt.datetime:
     return dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
 
 
-def _text(value) -> str:
-    return _NOT_XML.sub(lambda m: m.group(0).encode("unicode_escape", "backslashreplace").decode("ascii"),
-                        str(value))
+def _text(value, lines: bool = False) -> str:
+    """An attribute's value (``lines``: an element's text, newlines kept): what a student controls shown
+    (``grader.shown``), and nothing XML cannot carry."""
+    return _NOT_XML.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), shown(value, lines))
 
 
 def _seconds(value: float) -> str:
@@ -109,14 +111,14 @@ def build(results, timestamp: dt.datetime | None = None, course=None) -> ET.Elem
         for name, value in _properties(result, cut.get((result.student, result.assignment))):
             ET.SubElement(properties, "property", name=name, value=_text(value))
         suite.extend(cases)
-        ET.SubElement(suite, "system-out").text = _text("\n".join(printed))
+        ET.SubElement(suite, "system-out").text = _text("\n".join(printed), lines=True)
         ET.SubElement(suite, "system-err")
     return root
 
 
 def _add(case: ET.Element, tag: str, kind: str | None, message: str, text: str) -> None:
     element = ET.SubElement(case, tag, {"message": _text(message), **({"type": kind} if kind else {})})
-    element.text = _text(text) if text else None
+    element.text = _text(text, lines=True) if text else None
 
 
 def _properties(result, cut: tuple[list[str], float] | None = None) -> list[tuple[str, object]]:

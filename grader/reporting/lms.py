@@ -11,6 +11,9 @@
   then a column per assignment named ``Title (canvas_id)`` when the course file
   gives Canvas's assignment id (Canvas then updates that column), else ``Title``
   (a new column); a ``Points Possible`` row first. Rows without an ID are left out.
+
+Names and feedback are ``shown`` (``grader.shown``): a control character in them is written
+visibly, and one student stays one line.
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ import csv
 from pathlib import Path
 
 from grader.reporting.gradebook import Gradebook, points
+from grader.shown import shown
 
 MOODLE_HEADER = ["Identifier", "Full name", "Email address", "Status", "Grade", "Maximum Grade",
                  "Grade can be changed", "Last modified (submission)", "Online text", "Last modified (grade)",
@@ -39,10 +43,10 @@ def write_moodle(book: Gradebook, path: Path) -> tuple[list[Path], list[str]]:
                     continue
                 graded = assignment.id in row.scores and assignment.id not in row.absent
                 mine = [p.split(": ", 1)[1] for p in row.problems if p.startswith(assignment.id + ": ")]
-                out.writerow([f"Participant {row.student_id}", row.student, "",
+                out.writerow([shown(f"Participant {row.student_id}"), shown(row.student), "",
                               "Submitted for grading" if graded else "No submission",
                               points(row.scores.get(assignment.id, 0.0)), points(assignment.max_score), "Yes",
-                              "", "", "", "; ".join(mine)])
+                              "", "", "", shown("; ".join(mine))])
         written.append(target)
     return written, skipped
 
@@ -51,13 +55,13 @@ def write_canvas(book: Gradebook, path: Path) -> list[str]:
     """The gradebook import; returns the students left out (no Canvas id)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    titles = [f"{a.title} ({a.canvas_id})" if a.canvas_id else a.title for a in book.assignments]
+    titles = [shown(f"{a.title} ({a.canvas_id})" if a.canvas_id else a.title) for a in book.assignments]
     with path.open("w", encoding="utf-8", newline="") as f:
         out = csv.writer(f)
         out.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", *titles])
         out.writerow(["Points Possible", "", "", "", "", *(points(a.max_score) for a in book.assignments)])
         for row in book.rows:
             if row.student_id:
-                out.writerow([row.student, row.student_id, "", row.student, "",
+                out.writerow([shown(row.student), shown(row.student_id), "", shown(row.student), "",
                               *(points(row.scores.get(a.id, 0.0)) for a in book.assignments)])
     return sorted(r.student for r in book.rows if not r.student_id)

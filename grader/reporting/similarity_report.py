@@ -10,6 +10,7 @@ from html import escape
 from pathlib import Path
 
 from grader import __version__
+from grader.shown import shown
 
 GENERATOR = "sockgrade similar"
 MARKER = f'<meta name="generator" content="{GENERATOR}">'
@@ -18,7 +19,8 @@ MAX_SCANNED = 200         # HTML files looked at beside a class report
 
 
 def _e(value) -> str:
-    return escape(str(value), quote=True)
+    """Text in HTML: escaped, and what a student controls shown (``grader.shown``)."""
+    return escape(shown(value), quote=True)
 
 
 def render(comparison, pairs, *, title: str, top: int) -> str:

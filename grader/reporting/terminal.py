@@ -2,7 +2,10 @@
 
 Names are never cut short: on a narrow terminal a student's or an assignment's
 name folds onto a second line; in a pipe or a file the console is as wide as
-the table (``grader.cli.PIPE_WIDTH``), so each row stays on one line.
+the table (``grader.cli.PIPE_WIDTH``), so each row stays on one line. What a
+student controls (names, reasons, program output) is passed to rich as
+``Text``, never as markup, and ``shown``: a name holding ESC or a newline is
+shown, one row as any other.
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from rich.text import Text
 
 from grader.reporting import causes, isolation_note
 from grader.reporting.gradebook import build
+from grader.shown import shown
 
 
 def _points(value: float) -> str:
@@ -24,13 +28,13 @@ RULE_WIDTH = 100          # a rule spans the terminal, at most this much: a pipe
 
 
 def rule(console: Console, title: str) -> None:
-    console.print(Rule(Text(title)), width=min(console.width, RULE_WIDTH))
+    console.print(Rule(Text(shown(title))), width=min(console.width, RULE_WIDTH))
 
 
 def _warn(console: Console, text: str) -> None:
     """The isolation warning, as one line that stands out (plain text: names may hold brackets)."""
     if text:
-        console.print(Text("WARNING: " + text, style="bold yellow"))
+        console.print(Text("WARNING: " + shown(text), style="bold yellow"))
 
 
 def render(results, console: Console | None = None, verbose: bool = False, warn: bool = True) -> None:
@@ -38,10 +42,10 @@ def render(results, console: Console | None = None, verbose: bool = False, warn:
     console = console or Console()
     for result in results:
         if not result.assignment:            # nothing to grade: say why, no table
-            console.print(Text(f"{result.student}: {result.error}", style="bold red"))
+            console.print(Text(shown(f"{result.student}: {result.error}"), style="bold red"))
             continue
         # Text, not markup: a name or a reason may hold brackets ("expected '[1, 2]'").
-        table = Table(title=Text(f"{result.student} — {result.assignment}: {result.title}"),
+        table = Table(title=Text(shown(f"{result.student} — {result.assignment}: {result.title}")),
                       title_justify="left", expand=False, show_lines=False)
         table.add_column("test", overflow="fold")
         table.add_column("points", justify="right", no_wrap=True)
@@ -51,15 +55,15 @@ def render(results, console: Console | None = None, verbose: bool = False, warn:
         for test in result.tests:
             mark = Text("pass", style="green") if test.passed else Text("FAIL", style="bold red")
             points = f"{_points(test.points)}/{_points(test.max_points)}" + (" bonus" if test.bonus else "")
-            why = test.reason or ("; ".join(test.notes))
+            why = shown(test.reason or ("; ".join(test.notes)))
             if test.name in follows:          # one cause, one explanation: the first test carries it
-                why = causes.pointer(follows[test.name])
+                why = shown(causes.pointer(follows[test.name]))
             elif not test.passed and test.hint:
-                why += f"\nhint: {test.hint}"
-            table.add_row(Text(test.name), points, mark, Text(why))
+                why += f"\nhint: {shown(test.hint)}"
+            table.add_row(Text(shown(test.name)), points, mark, Text(why))
         console.print(table)
         if result.ungraded:
-            console.print(Text(f"grading failed: {result.error}", style="bold red"))
+            console.print(Text(f"grading failed: {shown(result.error)}", style="bold red"))
         bonus = f" (+{_points(result.bonus_score)} bonus)" if result.bonus_score else ""
         seed = f"  seed: {result.extra['seed']}" if "seed" in result.extra else ""
         if len(result.sides) > 1:
@@ -71,7 +75,7 @@ def render(results, console: Console | None = None, verbose: bool = False, warn:
             for test in result.tests:
                 if not test.passed and test.name not in follows:
                     rule(console, test.name)
-                    console.print(test.output_text(), markup=False, highlight=False)
+                    console.print(shown(test.output_text(), lines=True), markup=False, highlight=False)
     if len(results) > 1:
         bonus = sum(r.bonus_score for r in results)
         total = sum(r.score for r in results) - bonus
@@ -106,12 +110,12 @@ def render_class(results, console: Console | None = None, verbose: bool = False,
         scores = [_points(row.scores[a.id]) if a.id in row.scores else Text("–", style="dim")
                   for a in book.assignments]
         style = "red" if row.problems else ("green" if row.percent >= 100 else "")
-        student = Text(row.student)
+        student = Text(shown(row.student))
         if row.student in marks:
-            student = Text(row.student).append(f" ⚠ {marks[row.student]}", style="bold yellow")
+            student.append(f" ⚠ {shown(marks[row.student])}", style="bold yellow")
         table.add_row(student, *scores, _points(row.total), Text(f"{row.percent:.0f}", style=style),
                       *([_points(row.bonus) if row.bonus else ""] if bonus else []),
                       Text(str(row.failed), style="red" if row.failed else "dim"),
-                      Text("; ".join(row.problems), style="red"))
+                      Text(shown("; ".join(row.problems)), style="red"))
     console.print(table)
     _warn(console, isolation_note.warning(results, limit=20))

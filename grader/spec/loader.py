@@ -22,6 +22,7 @@ from grader.spec.model import Expectation, Limits, Role, Spec, Step, Test
 from grader.spec.variables import names_used, substitute_only
 from grader.spec.yaml_marks import MAX_FILE_BYTES, format_path, line_of, load_with_lines, too_large
 from grader.steps import ACTIONS
+from grader.textfile import YAML_REFUSES, NotText, decoded
 
 EXPECTATION_KINDS = tuple(ExpectationKind)
 LINE_KINDS = (ExpectationKind.EQUALS, ExpectationKind.ONE_OF, ExpectationKind.CONTAINS, ExpectationKind.REGEX,
@@ -67,10 +68,9 @@ def read_spec_text(path: Path) -> str:
     if len(data) > MAX_FILE_BYTES:
         raise too_large(path, data)
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise SpecError(path, f"cannot read the spec: {exc}",
-                        line=data[:exc.start].count(b"\n") + 1) from None
+        text = decoded(data, YAML_REFUSES, "YAML")
+    except NotText as exc:
+        raise SpecError(path, f"cannot read the spec as text: {exc}", line=exc.line) from None
     return text.replace("\r\n", "\n").replace("\r", "\n")     # as text mode reads it
 
 
