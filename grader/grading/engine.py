@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -49,7 +50,9 @@ class Engine:
     """Grades submissions against specs: each test of each submission runs in a worker process of its
     own (``grader.runner.worker``), at the isolation level chosen once, as many at a time as the machine
     has room for (``grader.runner.admission``); the results come back signed and are scored here.
-    Use it as a context manager: leaving it stops the fork server and every worker still running."""
+    Use it as a context manager: leaving it stops the fork server and every worker still running.
+    Close it on the thread that made it: the fork server dies with that thread (as every process
+    the engine starts dies with the thread that started it, or with the engine killed)."""
 
     def __init__(self, *, jobs: int | None = None, isolation: str | None = None,
                  python: str = sys.executable, fork_server: bool = True, hide: tuple = ()):
@@ -300,7 +303,10 @@ class Engine:
         with self._lock:
             if self._stopping:
                 return Outcome.grading_failed(INTERRUPTED)
-            worker = Program(argv, cwd="/", env=env, stdin=json.dumps(job.to_dict()).encode(), cap=64 << 20)
+            # It dies with this thread, which waits for it (unshare ends the namespace with it). At level
+            # none, where no namespace would end what the test started, the worker is told to end it.
+            worker = Program(argv, cwd="/", env=env, stdin=json.dumps(job.to_dict()).encode(), cap=64 << 20,
+                             parent_death=signal.SIGTERM if self.isolation == "none" else signal.SIGKILL)
             self._running.add(worker)
         try:
             code = worker.wait(budget)

@@ -6,20 +6,23 @@ was most of the grader's overhead per test. The engine starts this server once
 a trampoline (``trampoline.py``: the interpreter without site, almost no
 imports) that hands its stdin, stdout and stderr to this server over a Unix
 socket and waits. The server forks a child that joins the trampoline's
-namespaces (setns), forks the worker into them and exits. The worker says it
-has started, runs the test as ``python -m grader.runner.worker`` would, and
-sends its exit status to the trampoline, which exits with it.
+namespaces (setns), forks the worker into them and waits for it. The worker
+says it has started, runs the test as ``python -m grader.runner.worker`` would,
+and sends its exit status to the trampoline, which exits with it.
 
 The worker lives in the trampoline's PID namespace, where the trampoline is
 PID 1: killing the trampoline, as the engine does at a test's end or timeout,
-kills the worker and everything it started. The server is the worker's
-subreaper, so it reaps it. When no worker could be forked the trampoline
-becomes the usual worker (exec): the fork server is only a shortcut.
+kills the worker and everything it started. A worker killed alone ends the
+trampoline (it hears nothing more), and so its namespace. The server dies with
+the engine, the child with the server and the worker with the child (parent-death
+signals, which is why the child stays). When no worker could be forked the
+trampoline becomes the usual worker (exec): the fork server is only a shortcut.
 """
 from __future__ import annotations
 
 import functools
 import os
+import select
 import shutil
 import signal
 import socket
@@ -29,7 +32,7 @@ import tempfile
 import time
 
 from grader.runner import linux
-from grader.runner.process import Program, become_subreaper, reap_exited_children
+from grader.runner.process import Program, become_subreaper, dies_with_parent, reap_exited_children
 
 TRAMPOLINE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "trampoline.py")
 ENV_VAR = "SOCKGRADE_FORKSERVER"
@@ -116,6 +119,7 @@ def _start_worker(conn: socket.socket, listener: socket.socket, engine: int, run
     try:
         if uid != os.getuid() or len(fds) != STREAMS or not _engines_trampoline(pid, engine):
             return
+        with_server = dies_with_parent(signal.SIGKILL)
         try:
             child = os.fork()
         except OSError:
@@ -123,7 +127,7 @@ def _start_worker(conn: socket.socket, listener: socket.socket, engine: int, run
         if child == 0:
             try:
                 listener.close()
-                _join_and_fork(pid, fds, conn, run)
+                _join_and_fork(pid, fds, conn, run, with_server)
             finally:
                 os._exit(0)
     finally:
@@ -131,8 +135,11 @@ def _start_worker(conn: socket.socket, listener: socket.socket, engine: int, run
             os.close(fd)
 
 
-def _join_and_fork(trampoline: int, fds: list[int], conn: socket.socket, run) -> None:
-    """In the forked child: enter the trampoline's namespaces and fork the worker into them."""
+def _join_and_fork(trampoline: int, fds: list[int], conn: socket.socket, run, with_server) -> None:
+    """In the forked child: enter the trampoline's namespaces, fork the worker into them and wait for it.
+
+    ``with_server``: makes this child die with the server (after joining: a change of user namespace
+    could clear it)."""
     own = {name: os.readlink(f"/proc/self/ns/{name}") for name, _ in NAMESPACES}
     # Opened before joining any: the mount namespace has a /proc of its own.
     targets = [(os.open(f"/proc/{trampoline}/ns/{name}", os.O_RDONLY), flag) for name, flag in NAMESPACES
@@ -141,8 +148,24 @@ def _join_and_fork(trampoline: int, fds: list[int], conn: socket.socket, run) ->
         linux.setns(fd, flag)
         os.close(fd)
     os.chdir("/")
-    if os.fork() == 0:
+    with_server()
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)        # the worker is reaped here, below
+    alive, alive_w = os.pipe()        # its write end is ours alone: it ends when we die
+    worker = os.fork()
+    if worker == 0:
+        os.close(alive_w)
+        linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+        # Our parent is outside our PID namespace (getppid says 0): the pipe tells whether it died before
+        # the line above, which then has no death left to signal.
+        if select.select([alive], [], [], 0)[0]:
+            os._exit(1)
+        os.close(alive)
         _be_the_worker(fds, conn, run)
+    os.close(alive)
+    for fd in fds:                    # the trampoline hears of the worker's end from the worker alone
+        os.close(fd)
+    conn.close()
+    os.waitpid(worker, 0)
 
 
 def _be_the_worker(fds: list[int], conn: socket.socket, run) -> None:

@@ -11,9 +11,12 @@ import os
 
 CLONE_NEWNET = 0x40000000
 MS_NOSUID, MS_NODEV = 2, 4
-PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 4, 36
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 1, 4, 36
 
 _libc = ctypes.CDLL(None, use_errno=True)
+# Looked up once here: prctl is also called in a child between fork and exec, where a lookup could wait
+# forever on a lock another thread of the parent held when it forked.
+_prctl = _libc.prctl
 
 
 def _call(result: int, what: str) -> None:
@@ -35,4 +38,4 @@ def mount(source: str, target: str, fstype: str, flags: int, data: str) -> None:
 
 
 def prctl(option: int, value: int) -> None:
-    _call(_libc.prctl(option, value, 0, 0, 0), f"prctl {option}")
+    _call(_prctl(option, value, 0, 0, 0), f"prctl {option}")

@@ -34,11 +34,15 @@ class Captured:
 
 
 class Program:
-    """A running child program. ``close()`` is safe to call twice."""
+    """A running child program. ``close()`` is safe to call twice.
+
+    It gets ``parent_death`` (SIGKILL by default) when the thread that started it ends, the grader's
+    process killed included (see ``dies_with_parent``): start it on a thread that outlives it.
+    """
 
     def __init__(self, argv: list[str], *, cwd: str, env: dict | None = None,
                  stdin: bytes | None = None, cap: int = OUTPUT_CAP, preexec=None,
-                 limits=None, wrapped: bool = False, usage=None):
+                 limits=None, wrapped: bool = False, usage=None, parent_death: int = signal.SIGKILL):
         self.argv = argv
         self.cap = cap
         self.limits = limits            # the Limits it runs under (a student program), else None
@@ -51,7 +55,7 @@ class Program:
         self._proc = subprocess.Popen(
             argv, cwd=cwd, env=env, start_new_session=True,
             stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=preexec)
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=dies_with_parent(parent_death, preexec))
         self.pid = self._proc.pid
         self._readers = [self._drain(self._proc.stdout, self.stdout),
                          self._drain(self._proc.stderr, self.stderr)]
@@ -159,6 +163,27 @@ class Program:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def dies_with_parent(signum: int, then=None):
+    """A function for ``Popen(preexec_fn=...)``: the child gets ``signum`` when its parent dies, and
+    then runs ``then`` (another such function), if any.
+
+    The kernel sends it (the parent-death signal) when the *thread* that forked the child ends, not
+    the whole process; it is kept across exec and cleared by a change of user, so a launcher that
+    becomes another user sets its own after (``jail.py``). A parent that died before it was set
+    has no death left to signal: the child then ends at once.
+    """
+    from grader.runner import linux       # ctypes: for the processes that need it only
+    parent = os.getpid()
+
+    def apply() -> None:       # runs between fork and exec
+        linux.prctl(linux.PR_SET_PDEATHSIG, signum)
+        if os.getppid() != parent:
+            os._exit(1)
+        if then is not None:
+            then()
+    return apply
 
 
 def descendants(root: int) -> set[int]:

@@ -7,12 +7,13 @@ is kept, capped like ``Program``'s output, for the output checks.
 """
 from __future__ import annotations
 
+import signal
 import time
 
 import pexpect
 
 from grader import match
-from grader.runner.process import OUTPUT_CAP, Captured, kill_tree
+from grader.runner.process import OUTPUT_CAP, Captured, dies_with_parent, kill_tree
 
 
 class PtyProgram:
@@ -27,7 +28,8 @@ class PtyProgram:
         self.stderr = Captured(bytearray(), cap)   # a terminal has one stream; kept for Program's interface
         self.seen = 0                              # output before this offset was consumed by prompts
         self._child = pexpect.spawn(argv[0], argv[1:], cwd=cwd, env={**env, "TERM": "dumb"},
-                                    echo=True, dimensions=(24, 200), preexec_fn=preexec)
+                                    echo=True, dimensions=(24, 200),
+                                    preexec_fn=dies_with_parent(signal.SIGKILL, preexec))
         self.pid = self._child.pid
         self._closed = False
 

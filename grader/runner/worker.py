@@ -11,6 +11,7 @@ import json
 import os
 import resource
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -120,6 +121,7 @@ def _run_test(job: Job, outcome: Outcome) -> None:
 
 def main(forked: bool = False) -> int:
     """``forked``: started by the fork server (``forkserver.py``) rather than as a program."""
+    signal.signal(signal.SIGTERM, _end_with_the_test)
     make_undumpable()
     request = JobRequest.from_dict(json.load(sys.stdin))
     if request.tmp:
@@ -140,6 +142,13 @@ def main(forked: bool = False) -> int:
     # Signed with the key only the engine and this process know (see engine._verified_outcome).
     sys.stdout.buffer.write(body + b"\n" + hmac.new(key, body, "sha256").hexdigest().encode() + b"\n")
     return 0
+
+
+def _end_with_the_test(signum, _frame) -> None:
+    """SIGTERM: end what the test started, then ourselves. At level ``none`` it is how the engine's
+    death reaches us (the parent-death signal it asks for), and no namespace would end the rest."""
+    kill_all_descendants()
+    os._exit(128 + signum)
 
 
 def make_undumpable() -> None:
