@@ -20,6 +20,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+from grader import files as submission_files
 from grader.grading import cache, diagnose
 from grader.input import discover
 from grader import paths
@@ -136,7 +137,8 @@ class Engine:
         result = AssignmentResult(student=student or submission.name, assignment=spec.id,
                                   title=spec.title, tests=[], isolation=self.isolation,
                                   files={r: str(p.relative_to(submission)) for r, p in files.items() if p},
-                                  misnamed={r: str(p.relative_to(submission)) for r, p in found.items()})
+                                  misnamed={r: str(p.relative_to(submission)) for r, p in found.items()},
+                                  left_out=submission_files.snapshot(submission).problems())
         result.extra["limits"] = self.limits_by          # how the test as a whole was bounded
         seeds = sorted({t.generate.seed for t in spec.tests if t.generate})
         if seeds:

@@ -58,6 +58,8 @@ def render(results, console: Console | None = None, verbose: bool = False, warn:
                 why += f"\nhint: {test.hint}"
             table.add_row(Text(test.name), points, mark, Text(why))
         console.print(table)
+        for why in result.left_out:
+            console.print(Text(why, style="yellow"))
         if result.ungraded:
             console.print(Text(f"grading failed: {result.error}", style="bold red"))
         bonus = f" (+{_points(result.bonus_score)} bonus)" if result.bonus_score else ""
