@@ -75,10 +75,10 @@ def snapshot(root, visit: Callable[[Entry, int | None], None] | None = None) -> 
         _walk(top, "", found, deep, visit)
     finally:
         os.close(top)
-    left_out = {path: f"{_shown(path)}: folders nested more than {MAX_DEPTH} deep were left out" for path in deep}
+    left_out = {path: f"{shown(path)}: folders nested more than {MAX_DEPTH} deep were left out" for path in deep}
     for entry in found.values():
         if entry.kind == LINK and (why := _judged(entry, found.get)[1]):
-            left_out[entry.path] = f"{_shown(entry.path)}: {why} was left out"
+            left_out[entry.path] = f"{shown(entry.path)}: {why} was left out"
     return Snapshot([e for e in found.values() if e.path not in left_out], left_out)
 
 
@@ -227,7 +227,7 @@ def _judged(link: Entry, lookup: Callable[[str], Entry | None]) -> tuple[str | N
     """The link rule: (the kind, DIR or FILE, of what ``link`` leads to inside the submission, "") or
     (None, why it is left out). ``lookup(path)`` gives the submission's entry at a path, or None. Only
     links' texts are read, each from its link's own folder: never anything outside the submission."""
-    to = f"(to {_shown(link.target, SHOWN_CHARS)})"
+    to = f"(to {shown(link.target, SHOWN_CHARS)})"
     out, nowhere = f"a link leading out of the submission {to}", f"a link to nothing in the submission {to}"
     folder, kind = link.path.split("/")[:-1], DIR
     pending, hops = [(link.target, None)], 0     # (a link's text, from its folder) or (None, parts left)
@@ -263,7 +263,7 @@ def _judged(link: Entry, lookup: Callable[[str], Entry | None]) -> tuple[str | N
     return kind, ""
 
 
-def _shown(text: str, limit: int | None = None) -> str:
+def shown(text: str, limit: int | None = None) -> str:
     """A name as the student may see it: control characters and backslashes escaped as repr does."""
     shown = "".join(c if c.isprintable() and c != "\\" else repr(c)[1:-1] for c in text)
     return shown if limit is None or len(shown) <= limit else shown[:limit - 3] + "..."

@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -267,6 +268,33 @@ def test_a_links_target_outside_is_part_of_the_cache_key_and_is_never_read(targe
     assert graded["ann"][0] == (0, [f"data: {OUT} (to {targets.private}) was left out"])
     assert graded["bo"] == [(0, [f"data: {OUT} (to {other}) was left out"])]       # not ann's verdict
     assert graded["ann"][1] == (1, graded["ann"][0][1])                        # the cache does work
+    assert targets.state() == before
+
+
+def test_a_students_folder_read_as_a_class_takes_no_link_for_a_student(targets, tmp_path):
+    """A student whose files lie in a subfolder is read as a class, each subfolder and zip a student:
+    a link there is no student (its own problem says so), and nothing it points to is read."""
+    level = next((lv for lv in LEVELS if not why_not(lv)), None)
+    if level is None:
+        pytest.skip("no isolation level here")
+    with zipfile.ZipFile(targets.private / "theirs.zip", "w") as z:     # another student's, say
+        z.writestr("serverudp.py", f"print({targets.secret!r})\nraise SystemExit(1)\n")
+    mallory = tmp_path / "mallory"
+    (mallory / "hw").mkdir(parents=True)
+    shutil.copy(REFERENCE / "udp_echo_server.py", mallory / "hw" / "serverudp.py")
+    (mallory / "data").symlink_to(targets.private)
+    (mallory / "theirs.zip").symlink_to(targets.private / "theirs.zip")
+    (mallory / "submission_metadata.yml").symlink_to(targets.private / "secret.h")
+    before = targets.state()
+    out = tmp_path / "out"
+    done = grade(level, mallory, "--spec", "udp-echo", "--test", "server binds UDP 9999",
+                 "--cache-dir", targets.cache, "--json", out / "results.json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    records = {r["student"]: r for r in json.loads((out / "results.json").read_text(encoding="utf-8"))}
+    assert records["hw"]["score"] == records["hw"]["max_score"]
+    assert records["data"]["extra_data"]["error"] == "data is a link: not graded"
+    assert records["theirs"]["extra_data"]["error"] == "theirs.zip is a link: not graded"
+    assert targets.secret not in outputs(done, out)
     assert targets.state() == before
 
 

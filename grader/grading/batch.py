@@ -306,7 +306,7 @@ def _plan(student, specs, all_specs, scratch, isolation) -> tuple[list[tuple[Spe
 
 def nothing_found(folder: Path, specs: list[Spec]) -> str:
     handed = files.snapshot(folder)
-    names = sorted(e.path for e in handed.entries
+    names = sorted(files.shown(e.path) for e in handed.entries
                    if e.kind != files.DIR and not set(e.path.split("/")) & set(classroom.JUNK))
     expected = sorted({role.files[0] for spec in specs for role in spec.roles.values()})
     listed = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
