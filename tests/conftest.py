@@ -145,3 +145,18 @@ def processes_with(marker: str) -> list[int]:
         except OSError:
             pass
     return found
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory) -> Path:
+    """The wheel of the repository's tracked files, built once for the session's test processes."""
+    from installs import shared_wheel
+    return shared_wheel(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def teacher(wheel):
+    """An ordinary user with a home and a virtualenv of their own, who grades (tests/teacher.py)."""
+    from teacher import Teacher
+    with Teacher.made(wheel) as made:
+        yield made

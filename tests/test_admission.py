@@ -163,6 +163,23 @@ def test_the_engine_runs_no_more_workers_than_minus_j(specs, reference_submissio
 def test_by_default_the_engine_follows_the_machine(specs, reference_submission):
     with CountingEngine() as eng:
         result = eng.grade(reference_submission("udp-echo"), specs["udp-echo"])
-        assert eng.admission.adaptive and eng.jobs == eng.admission.ceiling >= eng.admission.limit
+        assert eng.admission.adaptive and eng.jobs >= eng.admission.ceiling >= eng.admission.limit
     assert all(t.passed for t in result.tests)
     assert 1 <= eng.most <= eng.admission.peak_running
+
+
+def test_the_limits_of_a_class_never_add_up_to_more_memory_than_is_free(specs, reference_submission):
+    """A spec whose tests may each take a third of the free memory: at most two at once, whatever the
+    machine's cores would allow; a limit the teacher set (-j) stays theirs."""
+    import dataclasses
+    spec = specs["udp-echo"]
+    third = (admission.available_memory() - admission.memory_reserve()) // 3 >> 20
+    greedy = dataclasses.replace(spec, limits=dataclasses.replace(spec.limits, memory_mib=third),
+                                 tests=spec.tests[:1])
+    with Engine() as engine:
+        before = engine.admission.ceiling
+        engine.grade(reference_submission("udp-echo"), greedy)
+        assert before > 2 and engine.admission.ceiling <= 2 and engine.admission.limit <= 2
+    with Engine(jobs=5) as engine:
+        engine.grade(reference_submission("udp-echo"), greedy)
+        assert engine.admission.ceiling == 5

@@ -23,7 +23,9 @@ from hostile_course import HOSTILE, Course, grade_safely, startup_output, why_no
 SANDBOX = isolation.available_level() == "sandbox"
 # Folders of tests/hostile/ graded elsewhere: the fairness test's helper, the attacks on the isolation
 # itself (tests/test_isolation_attacks.py), the generated conversations' oracle (tests/test_oracle_isolation.py).
-GRADED_ELSEWHERE = {"cpu_burner", "forger", "worker_killer", "forkserver_client", "pyc_trick", "oracle_tamper"}
+# homebody: a teacher who is not root (tests/test_not_root.py).
+GRADED_ELSEWHERE = {"cpu_burner", "forger", "worker_killer", "forkserver_client", "pyc_trick", "oracle_tamper",
+                    "homebody"}
 
 ECHO_TESTS = [t.name for t in load_spec(SPECS / "udp-echo.yaml").tests]
 ECHO_SERVER = [t.name for t in load_spec(SPECS / "udp-echo.yaml").tests if t.side == "server"]

@@ -11,72 +11,17 @@ an idle 2-core machine, most of it grading; several minutes under a busy suite.
 """
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
-import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLES, REFERENCE, ROOT, SPECS
+from conftest import EXAMPLES, REFERENCE, SPECS
+from installs import run, said, system_python, user_env
 from test_example_students import EXPECTED
-
-INSTALL_TIMEOUT = 600      # a safety net for a hung download, not a measure
-
-
-def run(argv: list, cwd: Path, env: dict, timeout: float = INSTALL_TIMEOUT) -> subprocess.CompletedProcess:
-    return subprocess.run([str(a) for a in argv], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=timeout)
-
-
-def said(proc: subprocess.CompletedProcess) -> str:
-    return f"exit {proc.returncode}\n--- stdout\n{proc.stdout[-4000:]}\n--- stderr\n{proc.stderr[-4000:]}"
-
-
-def user_env(**extra) -> dict:
-    """The environment of a user outside the checkout: no virtualenv of ours on the PATH, no PYTHONPATH."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "PYTHONUSERBASE", "PYTHONNOUSERSITE")}
-    ours = {Path(sys.prefix).resolve(), ROOT.resolve()}
-    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep)
-                                  if p and not any(Path(p).resolve().is_relative_to(o) for o in ours))
-    env["COLUMNS"] = "200"          # the whole table, assignment ids unshortened
-    # pip's cache where the user has it: conftest moves XDG_CACHE_HOME, where pip looks, into tmp, and a
-    # cold cache triples an install's time (45 s against 16 s here).
-    env.setdefault("PIP_CACHE_DIR", str(Path.home() / ".cache" / "pip"))
-    return {**env, **extra}
-
-
-@pytest.fixture(scope="session")
-def wheel(tmp_path_factory) -> Path:
-    """``python -m build`` on a copy of the tracked files: the sdist, then the wheel built from it. Built
-    once for the session's test processes (pytest-xdist), in the folder they share."""
-    shared = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        shared = shared.parent
-    with open(shared / "wheel.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        dist = shared / "wheel-dist"
-        if not list(dist.glob("sockgrade-*.whl")):
-            build_wheel(shared / "wheel-source", dist)
-    wheels = list(dist.glob("sockgrade-*.whl"))
-    assert len(wheels) == 1, sorted(p.name for p in dist.iterdir())
-    return wheels[0]
-
-
-def build_wheel(source: Path, dist: Path) -> None:
-    shutil.rmtree(source, ignore_errors=True)
-    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
-    for name in filter(None, listed.decode().split("\0")):
-        if (ROOT / name).is_file():             # not deleted in the work tree
-            (source / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, source / name, follow_symlinks=False)
-    built = run([sys.executable, "-m", "build", "--outdir", dist, source], cwd=source, env=user_env())
-    assert built.returncode == 0, said(built)
-
 
 def test_the_wheel_carries_the_shipped_specs_and_reference_programs(wheel):
     names = zipfile.ZipFile(wheel).namelist()
@@ -127,17 +72,6 @@ def test_a_venv_install_grades_the_example_class_from_elsewhere(wheel, tmp_path)
                  if a not in ("student", "total", "%", "bonus", "failed", "problems") and cell not in ("–", "-", "")}
         assert shown == scores, (student, row)
         assert int(row["total"]) == sum(scores.values()), (student, row)
-
-
-def system_python() -> str | None:
-    """A Python >= 3.11 of the machine's own, outside any virtualenv: where ``pip install --user`` goes."""
-    for python in ("/usr/bin/python3", "/usr/local/bin/python3"):
-        if os.path.exists(python):
-            version = subprocess.run([python, "-c", "import sys; print(sys.version_info >= (3, 11))"],
-                                     capture_output=True, text=True)
-            if version.stdout.strip() == "True":
-                return python
-    return None
 
 
 def test_a_user_install_finds_the_shipped_specs(wheel, tmp_path):

@@ -27,7 +27,7 @@ from grader import paths
 from grader.kinds import kind_of
 from grader.results import AssignmentResult, Status, TestResult, status_of
 from grader.grading.scoring import score_test
-from grader.runner import admission, cgroups, isolation as iso, toolchain
+from grader.runner import admission, cgroups, isolation as iso, sandbox, toolchain
 from grader.runner.context import JobRequest, NotHandedIn, Outcome
 from grader.runner.forkserver import ENV_VAR as FORK_SERVER_VAR, ForkServer
 from grader.runner.process import Program
@@ -140,6 +140,7 @@ class Engine:
                                   misnamed={r: str(p.relative_to(submission)) for r, p in found.items()},
                                   left_out=submission_files.snapshot(submission).problems())
         result.extra["limits"] = self.limits_by          # how the test as a whole was bounded
+        self.admission.fit_memory(self._memory_per_test(spec))
         seeds = sorted({t.generate.seed for t in spec.tests if t.generate})
         if seeds:
             result.extra["seed"] = seeds[0] if len(seeds) == 1 else seeds
@@ -169,6 +170,16 @@ class Engine:
         for f in tests:
             f.add_done_callback(finished)
         return done
+
+    def _memory_per_test(self, spec: Spec) -> int:
+        """The most memory one test of ``spec`` may take: its student programs' limit, and where no
+        cgroup charges them to it, the tmpfs mounts they may fill (their copy, and each program's
+        temporary folders), beside the grader's own part."""
+        limits, mib = spec.limits, 1 << 20
+        held = limits.memory_mib * mib
+        if self.cgroups is None:
+            held += limits.disk_mib * mib + len(spec.roles) * 4 * sandbox.TMP_SIZE
+        return held + admission.MEMORY_PER_TEST
 
     def _grade_test(self, submission: Path, spec: Spec, test: Test, files: dict,
                     budget: "_Budget") -> TestResult:
@@ -351,7 +362,8 @@ def _verified_outcome(code: int, output: bytes, key: str, stderr: str) -> Outcom
 def _hidden_from_students(spec: Spec, submission: Path | None, more: tuple = ()) -> list[str]:
     """What a student program must not see even where it lies under a folder it can see."""
     shipped = paths.shipped_specs_dir()
-    hidden = {spec.source.parent, shipped, shipped.parent / "reference", Path(cgroups.ROOT), *map(Path, more)}
+    hidden = {spec.source.parent, shipped, shipped.parent / "reference", Path(cgroups.ROOT), *map(Path, more),
+              *map(Path, paths.homes())}
     hidden |= {role.reference.parent for role in spec.roles.values() if role.reference}
     if submission:
         hidden |= {submission, submission.parent}

@@ -239,6 +239,17 @@ class Admission:
         late.sort()
         return round(late[int(len(late) * 0.9)] * 1000, 2) if late else 0.0
 
+    def fit_memory(self, per_test: int) -> None:
+        """Never more tests at once than the machine's free memory holds when each takes ``per_test``
+        bytes (all its limits let its programs hold). A limit the teacher set (-j N) stays."""
+        if not self.adaptive:
+            return
+        most = max(1, (available_memory() - memory_reserve()) // per_test)
+        with self._lock:
+            self.ceiling = min(self.ceiling, most)
+            self.floor = min(self.floor, self.ceiling)
+            self.limit = min(self.limit, self.ceiling)
+
     def next_limit(self, sample: Sample, waiting: int) -> int:
         """The limit after one sample: up by one test per core while tests are queued behind it and
         the cores have time to spare; down by a tenth when tasks wake late (the cores being merely

@@ -11,7 +11,8 @@ from dataclasses import asdict, dataclass, field, fields
 from grader.net.transcript import Transcript
 from grader.results import Status
 from grader.runner import cgroups, sandbox
-from grader.runner.limits import TestUsage, preexec
+from grader.runner.limits import MIB, TestUsage, preexec
+from grader.runner.memory_watch import MemoryWatch
 from grader.runner.process import Program
 from grader.spec.model import Limits, Test
 
@@ -156,6 +157,7 @@ class Job:
     variables: dict[str, str] = field(default_factory=dict)   # captured by expectations, used as ${name}
     student_server: Program | None = None     # the latest one started, whose output is shown
     first_start: float | None = None          # time.monotonic() when the first program was started
+    memory_watch: MemoryWatch | None = None   # the students' memory together, where no cgroup counts it
 
     @classmethod
     def from_request(cls, r: JobRequest, workdir: str, uid: int | None = None) -> "Job":
@@ -165,7 +167,8 @@ class Job:
                    spec_file=r.spec_file, toolchain=r.toolchain or {}, refdir=r.refdir)
 
     def env(self) -> dict:
-        return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
+        """Every program's environment, built here: nothing of the grader's own is inherited."""
+        return {"PATH": sandbox.program_path(self.python, self.toolchain.get("path", ())), "LANG": "C.UTF-8",
                 "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1",
                 "PYTHONIOENCODING": "utf-8", "HOME": self.workdir,
                 "MALLOC_ARENA_MAX": "2"}        # threads' malloc arenas would use up a bounded address space
@@ -205,13 +208,19 @@ class Job:
             sandboxed = self.isolation == "sandbox"
             if sandboxed:
                 command = sandbox.bwrap_argv(self.bwrap, self.workdir, self.python, self.hide, self.uid,
-                                             self.toolchain) + command
+                                             self.toolchain, processes=self.limits.processes) + command
             else:
                 command = self.jail_argv() + command
-            own_user = sandboxed or self.uid is not None
+            # A root grader bounds the processes of the test's user of its own; otherwise the sandbox or
+            # the jail bounds them in a user namespace of the program's own (level none is refused then).
+            own_user = self.uid is not None
             join = cgroups.join(self.cgroup) if self.cgroup else None
+            if join is None and self.memory_watch is None:
+                self.memory_watch = MemoryWatch(self.limits.memory_mib * MIB)
             usage = TestUsage(cgroups.Usage(self.cgroup) if self.cgroup else None,
-                              disk=self.workdir if self.disk_tmpfs else None, processes_limited=own_user)
+                              disk=self.workdir if self.disk_tmpfs else None,
+                              processes_limited=own_user or self.isolation != "none",
+                              watch=self.memory_watch)
             sandbox_env = sandbox.env(self.python, self.toolchain.get("path", ())) if sandboxed else {}
             options = {"env": {**self.env(), **sandbox_env},
                        "preexec": preexec(self.limits, processes=own_user, group=join is not None, join=join),
@@ -223,14 +232,18 @@ class Job:
             program = Program(command, cwd=cwd, stdin=stdin, **options)
         if keep:
             self.programs_started.append(program)
+        if students and self.memory_watch is not None:
+            self.memory_watch.watch(program.pid)
         return program
 
     def jail_argv(self) -> list[str]:
         """The launcher of a student program below level sandbox (``jail.py``)."""
-        binds, _ = sandbox.runtime_binds(self.python)
+        binds, links, masks = sandbox.runtime_binds(self.python)
         binds += [tuple(pair) for pair in self.toolchain.get("binds", ())]
+        links += [tuple(pair) for pair in self.toolchain.get("links", ())]
         config = {"namespaces": self.isolation == "netns", "uid": self.uid, "hide": self.hide,
-                  "keep": sorted({p for pair in binds for p in pair}), "workdir": self.workdir,
+                  "processes": self.limits.processes if self.uid is None else None,
+                  "binds": binds, "links": links, "masks": masks, "workdir": self.workdir,
                   "tmp": os.path.dirname(self.workdir), "tmp_size": sandbox.TMP_SIZE}
         return [self.python, "-S", "-I", JAIL, json.dumps(config), "--"]
 

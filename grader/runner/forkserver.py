@@ -35,7 +35,8 @@ TRAMPOLINE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "trampolin
 ENV_VAR = "SOCKGRADE_FORKSERVER"
 # Joined in this order: the user namespace first (a grader that is not root has its
 # capabilities over the others there), the PID namespace last (it applies to children).
-NAMESPACES = (("user", 0x10000000), ("net", 0x40000000), ("mnt", 0x00020000), ("pid", 0x20000000))
+NAMESPACES = (("user", 0x10000000), ("net", 0x40000000), ("ipc", 0x08000000), ("mnt", 0x00020000),
+              ("pid", 0x20000000))
 STREAMS = 3          # the trampoline's stdin, stdout and stderr
 READY_WITHIN = 10.0  # seconds
 HANDOVER_WITHIN = 5.0

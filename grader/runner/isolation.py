@@ -42,7 +42,7 @@ class IsolationUnavailable(Exception):
 
 
 def _unshare(user: bool) -> list[str]:
-    argv = ["unshare", "--net", "--pid", "--fork", "--mount-proc", "--kill-child"]
+    argv = ["unshare", "--net", "--ipc", "--pid", "--fork", "--mount-proc", "--kill-child"]
     return argv[:1] + ["--user", "--map-root-user"] + argv[1:] if user else argv
 
 
@@ -111,6 +111,10 @@ def none_problem(python: str = sys.executable) -> str:
     program run as root, even without capabilities, could read the grader's
     files and kill its processes: so that is refused rather than done.
     """
+    if os.geteuid() != 0:
+        return ("at level 'none' student programs would run as your own user, with nothing between them and "
+                "your files: they could read your home, change your virtual environment and leave code you "
+                "would run. Grade at level 'sandbox' (the default) or 'netns', or as root")
     if not sandbox.real_root():
         return ""
     from grader.runner.jail import blocking
@@ -123,6 +127,16 @@ def none_problem(python: str = sys.executable) -> str:
 
 
 def choose(requested: str | None, python: str = sys.executable) -> str:
+    level = _choose(requested, python)
+    if sandbox.real_root():       # every level hands each test a user of its own
+        try:
+            sandbox.users_registry()
+        except sandbox.UnsafeFolder as exc:
+            raise IsolationUnavailable(str(exc)) from None
+    return level
+
+
+def _choose(requested: str | None, python: str = sys.executable) -> str:
     """The level to grade at.
 
     ``None`` or ``strict``: ``sandbox``, or IsolationUnavailable saying why and how
@@ -152,6 +166,19 @@ def choose(requested: str | None, python: str = sys.executable) -> str:
 def wrapper(level: str) -> list[str]:
     """The argv prefix that puts a worker into ``level``."""
     return unshare_argv() if level in ("netns", "sandbox") else []
+
+
+# System V IPC of the test's namespace, shared by its programs: a shared memory segment nobody has
+# attached is removed at once (so what one holds is counted in its processes' memory), and a handful
+# of small message queues (32,000 of 16 KiB each otherwise: memory no limit sees).
+IPC_LIMITS = {"kernel/shm_rmid_forced": "1", "kernel/msgmni": "8", "kernel/msgmnb": "16384"}
+
+
+def limit_ipc() -> None:
+    """Set ``IPC_LIMITS`` in this process's IPC namespace (a test's own, where the worker is root)."""
+    for name, value in IPC_LIMITS.items():
+        with open(f"/proc/sys/{name}", "w") as f:
+            f.write(value)
 
 
 def bring_loopback_up() -> None:

@@ -72,13 +72,16 @@ def preexec(limits: Limits, *, processes: bool, group: bool = False, join=None):
 class TestUsage:
     """What the test's limits saw, beyond one program's exit: read when naming why a program stopped."""
 
-    def __init__(self, group=None, disk: str | None = None, processes_limited: bool = False):
+    def __init__(self, group=None, disk: str | None = None, processes_limited: bool = False, watch=None):
         self.group = group          # cgroups.Usage, or None
         self.disk = disk            # the student's writable folder when it is a tmpfs of its own
         self.processes_limited = processes_limited or group is not None
+        self.watch = watch          # memory_watch.MemoryWatch where no group counts the memory
 
     def oom_kills(self) -> int:
-        return self.group.oom_kills() if self.group else 0
+        if self.group:
+            return self.group.oom_kills()
+        return self.watch.kills if self.watch else 0
 
     def disk_full(self) -> str:
         """'files' or 'bytes' when the student's tmpfs is full, else ''."""

@@ -70,6 +70,8 @@ def run_job(request: JobRequest, forked: bool = False) -> Outcome:
     finally:
         verdict = time.monotonic()
         if job is not None:
+            if job.memory_watch is not None:
+                job.memory_watch.stop()
             for program in job.programs_started:
                 program.close()
             outcome.transcript = job.transcript.to_list()
@@ -111,6 +113,7 @@ def main(forked: bool = False) -> int:
     key, request.key = request.key.encode(), ""
     if request.isolation in ("netns", "sandbox"):
         isolation.bring_loopback_up()
+        isolation.limit_ipc()
     become_subreaper()
     try:
         outcome = run_job(request, forked)
