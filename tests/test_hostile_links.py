@@ -10,7 +10,8 @@ The folders links point to here lie outside ``tmp_path``, in a folder other user
 is), so that a link the grader followed would reach them: a root-owned 0700 folder with a secret
 inside (as ``/root``), a 1777 folder, the result cache, a root-only 0600 file. Before and after
 grading, at every isolation level this machine offers, their modes, owners and contents are the
-same, and no output holds a secret.
+same, and no output holds a secret. The same holds for a teacher grading as an ordinary user
+(``tests/teacher.py``), whose own files the links then point to.
 """
 from __future__ import annotations
 
@@ -35,13 +36,7 @@ from conftest import REFERENCE, ROOT, SPECS, loopback_lock, python_for
 from grader import files
 from grader.grading import api, cache
 from hostile_course import LEVELS, fingerprint, why_not
-
-try:
-    from teacher import teacher  # noqa: F401  (a session fixture: an ordinary user with sockgrade installed)
-except ModuleNotFoundError:
-    @pytest.fixture(scope="session")
-    def teacher():
-        pytest.skip("tests/teacher.py (an ordinary user to grade as) is not in this checkout")
+from teacher import SECRET as TEACHERS_SECRET
 
 C_SPEC = ROOT / "examples" / "c-echo" / "c-echo.yaml"
 C_SERVER = ROOT / "examples" / "c-echo" / "students" / "correct" / "server.c"
@@ -67,6 +62,7 @@ class Targets:
 
     @classmethod
     def make(cls, base: Path) -> "Targets":
+        base.mkdir(exist_ok=True)
         base.chmod(0o755)
         targets = cls(base, "SECRET-" + uuid.uuid4().hex)
         targets.private.mkdir(mode=0o700)
@@ -382,41 +378,44 @@ def test_similar_reads_no_file_through_a_link(targets, tmp_path):
 
 
 # -- as an ordinary user ------------------------------------------------------------------------------
-def test_as_an_ordinary_user_links_to_the_teachers_files_are_left_out(teacher, level, tmp_path):
-    """The grader as a teacher's own user: a link to the teacher's 0700 folder, 0600 file and cache is
-    left out, and nothing of them changes or shows."""
-    base = Path(tempfile.mkdtemp(prefix="pytest-sockgrade-links-", dir="/var/tmp" if os.path.isdir("/var/tmp") else None))
-    try:
-        targets = Targets.make(base)
-        submission = base / "class" / "mallory"
-        links = linked_student(submission, targets)
-        klass = base / "c-class"
-        (klass / "through_file").mkdir(parents=True)
-        (klass / "through_file" / "server.c").write_text('#include "secret.h"\n' + C_SERVER.read_text())
-        (klass / "through_file" / "secret.h").symlink_to(targets.root_only)
-        out = base / "out"
-        out.mkdir()
-        teacher.give(base)
-        targets.sticky.chmod(0o1777)
-        before, student = targets.state(), fingerprint(submission)
-        done = teacher.run([str(submission), "--spec", "udp-echo", *[a for t in ECHO_TESTS for a in ("--test", t)],
-                            "--isolation", level, "--cache-dir", str(targets.cache), "--json", str(out / "results.json"),
-                            "--feedback", str(out / "feedback")], cwd=base, timeout=600)
-        if done.returncode == 2 and "isolation" in done.stderr:
-            pytest.skip(f"level {level} is not available to an ordinary user here: {done.stderr.strip()}")
-        assert done.returncode == 0, done.stdout + done.stderr
-        assert targets.state() == before and fingerprint(submission) == student
-        record, = json.loads((out / "results.json").read_text(encoding="utf-8"))
-        assert record["score"] == record["max_score"], record
-        check_told(record["extra_data"]["left_out"], links, targets)
-        assert targets.secret not in outputs(done, out)
-        if shutil.which("gcc"):
-            built = teacher.run([str(klass), "--spec", str(C_SPEC), "--test", "server listens on TCP 9999",
-                                 "--isolation", level, "--no-cache", "--cache-dir", str(targets.cache),
-                                 "--json", str(out / "c.json")], cwd=base, timeout=600)
-            (c_record,) = json.loads((out / "c.json").read_text(encoding="utf-8"))
-            assert "secret.h: No such file or directory" in c_record["tests"][0]["output"], c_record
-            assert targets.secret not in built.stdout + built.stderr + (out / "c.json").read_text(encoding="utf-8")
-            assert targets.state() == before
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
+@pytest.mark.parametrize("level", ["sandbox", "netns"])
+def test_as_an_ordinary_user_links_to_the_teachers_files_are_left_out(teacher, level):
+    """The grader as a teacher's own user (tests/teacher.py): links to the teacher's 0700 folder, 0600
+    file, cache and home are left out, nothing of them changes or shows, and a C program includes
+    nothing through them."""
+    done = teacher.python("from grader.runner import isolation; print(' '.join(isolation.available_levels()))")
+    if level not in done.stdout.split():
+        pytest.skip(f"level {level} is not available to an ordinary user here")
+    work = teacher.workspace()
+    targets = Targets.make(work / "targets")
+    submission = work / "class" / "mallory"
+    links = linked_student(submission, targets)
+    (submission / "home").symlink_to(teacher.home)
+    links["home"] = (str(teacher.home), OUT)
+    klass = work / "c-class"
+    (klass / "through_file").mkdir(parents=True)
+    (klass / "through_file" / "server.c").write_text('#include "secret.h"\n' + C_SERVER.read_text())
+    (klass / "through_file" / "secret.h").symlink_to(targets.root_only)       # the teacher's own 0600 file
+    out = work / "out"
+    out.mkdir()
+    teacher.give(work)
+    targets.sticky.chmod(0o1777)          # lchown kept it; said again for the reader
+    before, student = targets.state(), fingerprint(submission)
+    done = teacher.run([submission, "--spec", "udp-echo", *[a for t in ECHO_TESTS for a in ("--test", t)],
+                        "--isolation", level, "--cache-dir", targets.cache, "--json", out / "results.json",
+                        "--feedback", out / "feedback"], cwd=work)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert targets.state() == before and fingerprint(submission) == student
+    record, = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert record["score"] == record["max_score"], record
+    check_told(record["extra_data"]["left_out"], links, targets)
+    if shutil.which("gcc"):
+        built = teacher.run([klass, "--spec", C_SPEC, "--test", "server listens on TCP 9999", "--isolation", level,
+                             "--no-cache", "--cache-dir", targets.cache, "--json", out / "c.json"], cwd=work)
+        assert built.returncode == 0, built.stdout + built.stderr
+        (c_record,) = json.loads((out / "c.json").read_text(encoding="utf-8"))
+        assert "secret.h: No such file or directory" in c_record["tests"][0]["output"], c_record
+        done.stdout += built.stdout + built.stderr
+    everything = outputs(done, out)
+    assert targets.secret not in everything and TEACHERS_SECRET not in everything
+    assert targets.state() == before
