@@ -27,7 +27,7 @@ from typing import Callable
 SKIPPED = ("__pycache__", ".DS_Store", "__MACOSX")
 MAX_HOPS = 40            # links followed in one link's text, as the kernel follows at most
 MAX_DEPTH = 64           # folders within folders; deeper ones are left out
-SHOWN_CHARS = 120        # of a link's text, in the reason it was left out
+SHOWN_CHARS = 120        # of a name or a link's text, in the reason it was left out
 
 DIR, FILE, LINK = "dir", "file", "link"
 OPEN_FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC     # NONBLOCK: a FIFO never hangs us
@@ -75,10 +75,11 @@ def snapshot(root, visit: Callable[[Entry, int | None], None] | None = None) -> 
         _walk(top, "", found, deep, visit)
     finally:
         os.close(top)
-    left_out = {path: f"{shown(path)}: folders nested more than {MAX_DEPTH} deep were left out" for path in deep}
+    left_out = {path: f"{shown(path, SHOWN_CHARS)}: folders nested more than {MAX_DEPTH} deep were left out"
+                for path in deep}
     for entry in found.values():
         if entry.kind == LINK and (why := _judged(entry, found.get)[1]):
-            left_out[entry.path] = f"{shown(entry.path)}: {why} was left out"
+            left_out[entry.path] = f"{shown(entry.path, SHOWN_CHARS)}: {why} was left out"
     return Snapshot([e for e in found.values() if e.path not in left_out], left_out)
 
 
@@ -265,5 +266,5 @@ def _judged(link: Entry, lookup: Callable[[str], Entry | None]) -> tuple[str | N
 
 def shown(text: str, limit: int | None = None) -> str:
     """A name as the student may see it: control characters and backslashes escaped as repr does."""
-    shown = "".join(c if c.isprintable() and c != "\\" else repr(c)[1:-1] for c in text)
-    return shown if limit is None or len(shown) <= limit else shown[:limit - 3] + "..."
+    visible = "".join(c if c.isprintable() and c != "\\" else repr(c)[1:-1] for c in text)
+    return visible if limit is None or len(visible) <= limit else visible[:limit - 3] + "..."
