@@ -192,6 +192,7 @@ class AssignmentResult:
     extra: dict = field(default_factory=dict)
     status: Status = Status.GRADED
     misnamed: dict[str, str] = field(default_factory=dict)   # role -> the file graded for it under another name
+    left_out: list[str] = field(default_factory=list)        # links of the submission not graded, and why
     submitted_at: str = ""        # ISO 8601, when the submission was handed in, where known
     student_id: str = ""          # the LMS's id for the student (Moodle's participant, Canvas's user), where known
 
@@ -247,6 +248,7 @@ class AssignmentResult:
                            "error": self.error, "bonus_score": self.bonus_score, "sides": self.sides,
                            "status": self.status.value,
                            **({"misnamed": self.misnamed} if self.misnamed else {}),
+                           **({"left_out": self.left_out} if self.left_out else {}),
                            **({"submitted_at": self.submitted_at} if self.submitted_at else {}),
                            **({"student_id": self.student_id} if self.student_id else {}), **self.extra},
         }
@@ -262,6 +264,6 @@ class AssignmentResult:
         return cls(student=d["student"], assignment=d["assignment"], title=known["title"],
                    tests=[TestResult.from_dict(t) for t in d.get("tests", [])], isolation=known["isolation"],
                    files=known["files"], error=known["error"], duration=d.get("execution_time", 0.0), extra=x,
-                   status=status, misnamed=x.pop("misnamed", {}),
+                   status=status, misnamed=x.pop("misnamed", {}), left_out=x.pop("left_out", []),
                    submitted_at=x.pop("submitted_at", ""), student_id=x.pop("student_id", ""))
 

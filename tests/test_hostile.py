@@ -15,6 +15,7 @@ import pytest
 
 from conftest import REFERENCE, SPECS, processes_with  # noqa: F401 (processes_with: test_fairness)
 from grader.grading.engine import Engine
+from grader.results import Status
 from grader.runner import isolation
 from grader.spec import SpecError, load_spec
 from hostile_course import HOSTILE, Course, grade_safely, startup_output, why_not
@@ -186,7 +187,10 @@ def test_a_link_to_the_reference_runs_nothing(tmp_path):
     result = grade_safely(course, submission, course.spec("udp-contacts", 3))
     assert result.score == 0
     startup = next(t for t in result.tests if t.name == "server binds UDP 9999")
-    assert "before binding a port" in startup.reason and "No such file" in startup.reason
+    assert startup.status is Status.NOT_HANDED_IN      # links leading out are left out (grader/files.py)
+    assert result.left_out == [f"{name}: a link leading out of the submission (to {course.root}/reference/{ref}) "
+                               "was left out" for name, ref in (("contactclientudp.py", "udp_contact_client.py"),
+                                                                ("contactserverudp.py", "udp_contact_server.py"))]
 
 
 def test_the_submission_time_limit_stops_further_tests(tmp_path):

@@ -20,6 +20,7 @@ from concurrent.futures import Future, as_completed
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from grader import files
 from grader.input import classroom, discover
 from grader.grading.cache import ResultCache, merged
 from grader.results import AssignmentResult, Status
@@ -306,9 +307,11 @@ def _plan(student, specs, all_specs, scratch, isolation) -> tuple[list[tuple[Spe
 
 
 def nothing_found(folder: Path, specs: list[Spec]) -> str:
-    handed = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
-                    if p.is_file() and not set(p.parts) & set(classroom.JUNK))
+    handed = files.snapshot(folder)
+    names = sorted(files.shown(e.path) for e in handed.entries
+                   if e.kind != files.DIR and not set(e.path.split("/")) & set(classroom.JUNK))
     expected = sorted({role.files[0] for spec in specs for role in spec.roles.values()})
-    listed = ", ".join(handed[:8]) + (f" and {len(handed) - 8} more" if len(handed) > 8 else "")
-    return ("no assignment found: none of the specs' file names are there "
-            f"(handed in: {listed or 'nothing'}; expected names such as {', '.join(expected)})")
+    listed = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+    return "; ".join(["no assignment found: none of the specs' file names are there "
+                      f"(handed in: {listed or 'nothing'}; expected names such as {', '.join(expected)})",
+                      *handed.problems()])

@@ -25,7 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from grader import __version__
-from grader.files import executable, skipped
+from grader import files
 from grader.results import AssignmentResult, status_of
 
 FORMAT = 2        # 2: results carry their Status (extra_data.status) instead of a grader_error flag
@@ -48,27 +48,24 @@ def grader_digest() -> str:
 
 
 def folder_digest(folder: Path) -> str:
-    """Names and contents of every file under ``folder`` (links by their target), its folders, and
-    which files are executable: all that the copy the programs run can differ by (``files.py``)."""
+    """Names and contents of every file under ``folder``, its folders, which files are executable, and
+    its links' texts (never what they point to): all that the copy the programs run can differ by, and
+    the links left out of it (``files.py``)."""
     h = hashlib.sha256()
-    folder = Path(folder)
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if not skipped(dirpath, d))
-        for name in dirnames:
-            h.update(b"dir:" + os.fsencode((Path(dirpath) / name).relative_to(folder).as_posix()) + b"\0")
-        for name in sorted(filenames):
-            if skipped(dirpath, name):
-                continue
-            path = Path(dirpath) / name
-            h.update(os.fsencode(path.relative_to(folder).as_posix()) + b"\0")     # names need not be UTF-8
-            if path.is_symlink():
-                h.update(b"link:" + os.fsencode(os.readlink(path)))
-            else:
-                h.update(b"x" if executable(path.stat().st_mode) else b"-")
-                with open(path, "rb") as f:
-                    for chunk in iter(lambda: f.read(1 << 20), b""):
-                        h.update(chunk)
-            h.update(b"\0")
+
+    def add(entry: files.Entry, fd: int | None) -> None:
+        h.update(entry.kind.encode() + b":" + os.fsencode(entry.path) + b"\0")
+        if entry.kind == files.LINK:
+            h.update(os.fsencode(entry.target))
+        elif entry.kind == files.FILE:
+            content = hashlib.sha256()        # a digest of its own: no content passes for more entries
+            while chunk := os.read(fd, 1 << 20):
+                content.update(chunk)
+            h.update((b"x" if files.executable(entry.mode) else b"-") + content.digest())
+        h.update(b"\0")
+
+    for why in files.snapshot(folder, add).problems():      # what the student is told, as the result says it
+        h.update(b"left out:" + why.encode() + b"\0")
     return h.hexdigest()
 
 

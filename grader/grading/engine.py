@@ -21,6 +21,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+from grader import files as submission_files
 from grader.grading import cache, diagnose
 from grader.input import discover
 from grader import paths
@@ -140,7 +141,8 @@ class Engine:
         result = AssignmentResult(student=student or name_text(submission.name), assignment=spec.id,
                                   title=spec.title, tests=[], isolation=self.isolation,
                                   files={r: name_text(str(p.relative_to(submission))) for r, p in files.items() if p},
-                                  misnamed={r: name_text(str(p.relative_to(submission))) for r, p in found.items()})
+                                  misnamed={r: name_text(str(p.relative_to(submission))) for r, p in found.items()},
+                                  left_out=submission_files.snapshot(submission).problems())
         result.extra["limits"] = self.limits_by          # how the test as a whole was bounded
         self.admission.fit_memory(self._memory_per_test(spec))
         seeds = sorted({t.generate.seed for t in spec.tests if t.generate})

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import os
 from html import escape
 import shutil
 import tempfile
@@ -27,6 +28,7 @@ from copydetect.utils import highlight_overlap
 from pygments.lexers import get_lexer_for_filename
 from pygments.util import ClassNotFound
 
+from grader import files
 from grader.input import classroom, discover
 from grader.spec import Spec
 
@@ -141,7 +143,11 @@ def read(path: Path) -> tuple[bytes, str]:
     """A file's bytes with line endings normalised to \\n, and its text: UTF-8 (with or without BOM),
     else GBK, else UTF-8 with bad bytes replaced. ValueError for a file too big to be homework."""
     with open(path, "rb") as f:
-        data = f.read(MAX_FILE_BYTES + 1)
+        return decoded(f.read(MAX_FILE_BYTES + 1))
+
+
+def decoded(data: bytes) -> tuple[bytes, str]:
+    """``read``'s result for a file's first bytes."""
     if len(data) > MAX_FILE_BYTES:
         raise ValueError(f"larger than {MAX_FILE_BYTES >> 10} KiB")
     data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
@@ -170,7 +176,8 @@ def _read_student(student, specs, chosen, scratch, hashes, comparison) -> None:
                     comparison.notes.append(f"{student.name}: {name} is a link, not a file: not compared")
                     continue
                 try:
-                    data, text = read(path)
+                    with os.fdopen(files.open_file(student.path, name), "rb") as f:     # never through a link
+                        data, text = decoded(f.read(MAX_FILE_BYTES + 1))
                 except ValueError as exc:
                     comparison.notes.append(f"{student.name}: {name} is {exc}: not compared")
                     continue

@@ -24,6 +24,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader import files as submission_files
 from grader.input import submitted
 from grader.shown import name_text
 from grader.input.unzip import JUNK, Refusal, SubmissionProblem, extract, reason, unpack, zip_entries
@@ -77,9 +78,11 @@ class Class:
 
 
 def own_files_match(folder: Path, specs) -> bool:
-    """True when a file directly in ``folder`` is one of the specs' role files."""
+    """True when a file directly in ``folder`` is one of the specs' role files (a link counts as one only
+    where it leads to a file of the folder, as in the copy graded)."""
     wanted = _wanted(specs)
-    return any(p.is_file() and p.name.lower() in wanted for p in _entries(folder))
+    return any(e.name.lower() in wanted and submission_files.is_file(folder, e)
+               for e in submission_files.listing(folder))
 
 
 def open_class(path: Path, specs, scratch: Path, *, single: bool = False, skip=()) -> Class:
@@ -122,6 +125,8 @@ def _students_in(folder: Path, skip=()) -> list[Student]:
             name, sid = canvas["login"], canvas["user"]
         students[name] = Student(name, entry, submitted_at=when,
                                  lms_id=sid or submitted.moodle_id(entry.stem if entry.is_file() else entry.name))
+        if entry.is_symlink():        # never followed: the "class" may be a student's own folder
+            students[name].problem = f"{submission_files.shown(entry.name)} is a link: not graded"
     for student in _canvas_students(folder, skipped):
         students.setdefault(student.name, student)
     return sorted(students.values(), key=lambda s: s.name)

@@ -11,22 +11,27 @@ is never taken.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from pathlib import Path
+
+from grader import files as submission_files
 
 MAX_DEPTH = 2    # a zip often wraps the files in one or two folders
 MAX_SOURCE_BYTES = 256 << 10
 
 
-def find_role_file(submission: Path, names) -> Path | None:
-    """The shallowest file whose name matches one of ``names`` (case-insensitive)."""
+def find_role_file(submission: Path, names, handed=None) -> Path | None:
+    """The shallowest file whose name matches one of ``names`` (case-insensitive); ``handed``: the
+    submission's ``_files``, when already listed."""
     wanted = {n.lower() for n in names}
-    found = [p for p in _files(submission) if p.name.lower() in wanted]
+    found = [p for p in (handed if handed is not None else _files(submission)) if p.name.lower() in wanted]
     return found[0] if found else None
 
 
 def role_files(submission: Path, spec) -> dict[str, Path | None]:
-    return {name: find_role_file(submission, role.files) for name, role in spec.roles.items()}
+    handed = _files(submission)
+    return {name: find_role_file(submission, role.files, handed) for name, role in spec.roles.items()}
 
 
 def applies(submission: Path, spec) -> bool:
@@ -49,8 +54,8 @@ def misnamed_across(submission: Path, specs, taken=()) -> dict[str, dict[str, Pa
     bind); among fitting ones, the closest by name and by likeness to the role's reference wins.
     """
     taken = {n.lower() for n in taken} | {n.lower() for s in specs for r in s.roles.values() for n in r.files}
-    # never through a link: a link to a folder elsewhere would have the grader read files that are not the student's
-    sources = {p: _source(p) for p in _files(submission, links=False)
+    # never a link's: reading through one could read files that are not the student's
+    sources = {p: _source(submission, p) for p in _files(submission, links=False)
                if p.suffix.lower() == ".py" and p.name.lower() not in taken}
     sources = {p: text for p, text in sources.items() if text is not None}
     words = {p: _words(text) for p, text in sources.items()}
@@ -76,13 +81,15 @@ def misnamed_across(submission: Path, specs, taken=()) -> dict[str, dict[str, Pa
 
 
 def _files(submission: Path, links: bool = True) -> list[Path]:
-    """Files, shallowest first and by name within a level, down to MAX_DEPTH folders (``links``: through
-    symbolic links too)."""
-    found, level = [], [submission]
+    """Files, shallowest first and by name within a level, down to MAX_DEPTH folders, never through a
+    link (``links``: a link to a file of the submission counts as one, as it does in the copy graded)."""
+    found, level = [], [""]
     for _ in range(MAX_DEPTH + 1):
-        found += sorted(p for d in level for p in d.iterdir() if p.is_file() and (links or not p.is_symlink()))
-        level = sorted(p for d in level for p in d.iterdir() if p.is_dir() and not p.name.startswith((".", "__"))
-                       and (links or not p.is_symlink()))
+        entries = [e for folder in level for e in submission_files.listing(submission, folder)]
+        found += sorted(Path(submission, e.path) for e in entries
+                        if (submission_files.is_file(submission, e) if links else e.kind == submission_files.FILE))
+        level = sorted(e.path for e in entries if e.kind == submission_files.DIR
+                       and not e.name.startswith((".", "__")))
     return found
 
 
@@ -90,14 +97,14 @@ def _is_server(name: str, role) -> bool:
     return "server" in name.lower() or any("server" in f.lower() for f in role.files)
 
 
-def _source(path: Path) -> str | None:
+def _source(submission: Path, path: Path) -> str | None:
     """A program's text, or None when it cannot be read or is too large to be one."""
     try:
-        if Path(path).stat().st_size > MAX_SOURCE_BYTES:
-            return None
-        return Path(path).read_text(encoding="utf-8", errors="replace")
+        with os.fdopen(submission_files.open_file(submission, path.relative_to(submission).as_posix()), "rb") as f:
+            data = f.read(MAX_SOURCE_BYTES + 1)
     except OSError:
         return None
+    return None if len(data) > MAX_SOURCE_BYTES else data.decode("utf-8", errors="replace")
 
 
 def _reference_words(reference: Path | None) -> set[str]:

@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 from pathlib import Path
 
 import yaml
+
+from grader import files
 
 # DOTALL and \Z: a name may hold a newline, and is still the whole name.
 MOODLE_FOLDER = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_\w*\Z", re.DOTALL)
@@ -70,10 +73,10 @@ def gradescope_single(submission: Path) -> tuple[str, str]:
 
 def gradescope_export(class_folder: Path) -> dict[str, tuple[str, str]]:
     """folder name -> (created_at, sid) from a Gradescope export's ``submission_metadata.yml``."""
-    path = Path(class_folder) / "submission_metadata.yml"
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, yaml.YAMLError):       # ValueError: not UTF-8
+    try:       # never through a link: the "class" may be a student's own folder
+        with os.fdopen(files.open_file(class_folder, "submission_metadata.yml"), encoding="utf-8") as f:
+            data = yaml.safe_load(f)
+    except (OSError, ValueError, yaml.YAMLError):
         return {}
     found = {}
     for folder, meta in (data or {}).items() if isinstance(data, dict) else ():

@@ -9,6 +9,7 @@ Names from Chinese Windows zips (GBK, unmarked) are read right.
 """
 from __future__ import annotations
 
+import os
 import re
 import stat
 import zipfile
@@ -156,7 +157,8 @@ def _write(zf: zipfile.ZipFile, entry: Entry, destination: Path, room: int) -> t
     written = 0
     try:
         destination.parent.mkdir(parents=True, exist_ok=True)
-        dst = open(destination, "wb")
+        # never through a link: none is unpacked, so one there is not ours
+        dst = open(os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644), "wb")
     except (OSError, ValueError) as exc:
         return 0, Refusal(Why.WRITE, entry.name, detail=getattr(exc, "strerror", None) or str(exc))
     refusal = None

@@ -39,6 +39,7 @@ def results_json(results, wall_seconds: float | None = None) -> dict:
     summary = [f"Warning: {warning}"] if warning else []
     for result in results:
         summary.append(result.to_dict()["output"])
+        summary += result.left_out
     tests_seconds = sum(r.duration for r in results)
     # tests_seconds: the tests' own durations added up, more than the wall time when they ran side by side.
     extra = {"grader": f"sockgrade {__version__}", "isolation": sorted({r.isolation for r in results}),

@@ -21,7 +21,7 @@ import time
 # own import path, appended here after the worker's as site would have appended them.
 sys.path += [p for p in os.environ.get("SOCKGRADE_SITE_PATH", "").split(os.pathsep) if p and p not in sys.path]
 
-from grader.files import ignore as skipped_files, normalise_modes  # noqa: E402
+from grader import files  # noqa: E402
 from grader.kinds import kind_of  # noqa: E402
 from grader.runner import isolation, linux, sandbox  # noqa: E402
 from grader.results import Status  # noqa: E402
@@ -42,12 +42,11 @@ def run_job(request: JobRequest, forked: bool = False) -> Outcome:
         if disk:       # in the test's own mount namespace: the host's disk never sees what the student writes
             # What the programs may write comes on top of what the submission already holds.
             limits = request.limits
-            held, entries = _size(request.submission) if request.submission else (0, 0)
+            held, entries = files.snapshot(request.submission).size() if request.submission else (0, 0)
             linux.mount("tmpfs", workdir, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV,
                         f"size={(limits.disk_mib << 20) + held},nr_inodes={limits.files + entries + 1},mode=0700")
         if request.submission:
-            shutil.copytree(request.submission, workdir, dirs_exist_ok=True, symlinks=True, ignore=skipped_files)
-            normalise_modes(workdir)
+            files.copy(request.submission, workdir)     # never following a link the student handed in
         uid = None
         if sandbox.real_root():         # at every level, student programs run as a user of their own
             uid = sandbox.claim_user()
@@ -89,21 +88,6 @@ def run_job(request: JobRequest, forked: bool = False) -> Outcome:
         if job is not None and job.first_start is not None:
             outcome.timing = _timing(job.first_start, verdict, forked)
     return outcome
-
-
-def _size(folder: str) -> tuple[int, int]:
-    """Bytes (rounded up to pages) and entries of what will be copied of ``folder``."""
-    total = entries = 0
-    for root, dirs, files in os.walk(folder):
-        skipped = skipped_files(root, dirs + files)
-        dirs[:] = [d for d in dirs if d not in skipped]
-        for name in [*dirs, *(f for f in files if f not in skipped)]:
-            entries += 1
-            try:
-                total += -(-os.lstat(os.path.join(root, name)).st_size // 4096) * 4096
-            except OSError:
-                pass
-    return total, entries
 
 
 def _timing(first_program: float, verdict: float, forked: bool) -> dict[str, float]:
