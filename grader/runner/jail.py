@@ -133,7 +133,8 @@ def cover(config: dict) -> None:
         if os.path.isfile(path) and not _inside(workdir, path):
             _mount("/dev/null", path, None, MS_BIND)
     _read_only_everywhere()
-    for folder in writable:       # empty ones of its own, as in the sandbox
+    # Empty ones of its own, as in the sandbox; one inside another (TMPDIR=/tmp/x) is no mount of its own.
+    for folder in (w for w in writable if w in covered):
         _mount(None, folder, None, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV)
         os.chmod(folder, 0o1777)
     _mount(None, workdir, None, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV)
