@@ -184,7 +184,7 @@ def run(args, console) -> int:
 
 def _command_hint(typed: str | None) -> str:
     """" (did you mean `grade list`?)" when a path that does not exist looks like a command's name."""
-    from grader.cli import SUBCOMMANDS
+    from grader.commands.parser import SUBCOMMANDS
     close = difflib.get_close_matches(str(typed or ""), list(SUBCOMMANDS), n=1, cutoff=0.75)
     return f" (did you mean `grade {close[0]}`?)" if close else ""
 

@@ -52,7 +52,7 @@ class TestKind:
         return self.name
 
     def run(self, job, outcome) -> None:
-        """Run the test in its worker; fail it by raising ``grader.runner.context.TestFailed``."""
+        """Run the test in its worker; fail it by raising ``grader.job.errors.TestFailed``."""
         raise NotImplementedError
 
 
@@ -63,8 +63,8 @@ def _needs_answers(test: Test) -> bool:
 def against_server(job, outcome, converse) -> None:
     """Start the test's server, then ``converse(address)`` with it, through a relay that plays the
     test's lossy network if it has one. A server bound elsewhere is tested where it bound, with a note."""
-    from grader.runner.context import free_port
-    from grader.runner.servers import start_server
+    from grader.job.context import free_port
+    from grader.job.servers import start_server
     test = job.test
     server = start_server(job, test.server_role, test.server)
     outcome.bound = str(server.socket)

@@ -1,5 +1,5 @@
 """``client: {...}``: run a client program (the student's or the reference) against a server (the
-reference or the student's) and check what it sent and printed (``grader.runner.client_check``)."""
+reference or the student's) and check what it sent and printed (``grader.kinds.runners.client_check``)."""
 from __future__ import annotations
 
 import yaml
@@ -143,7 +143,7 @@ class Client(TestKind):
         return f"{run.program}'s {run.role} against the {run.server}'s {test.server_role}"
 
     def run(self, job, outcome):
-        from grader.runner.client_check import run_client
+        from grader.kinds.runners.client_check import run_client
         run_client(job, outcome)
 
 

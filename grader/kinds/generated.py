@@ -1,5 +1,5 @@
 """``generate: {...}``: seeded random conversations from command templates, each checked against the
-reference server's answers, a failure shrunk to a shortest one (``grader.runner.generated``)."""
+reference server's answers, a failure shrunk to a shortest one (``grader.kinds.runners.generated``)."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -72,5 +72,5 @@ class Generated(TestKind):
                 f"{g.clients} clients, seed {g.seed}")
 
     def run(self, job, outcome):
-        from grader.runner.generated import run_generated
+        from grader.kinds.runners.generated import run_generated
         run_generated(job, outcome, SHRINK_SECONDS)

@@ -43,7 +43,7 @@ class Peer:
                  opener: Callable[[int, int], socket.socket] | None = None,
                  watch: Callable[[], bool] | None = None):
         """``opener(family, kind)`` makes the socket (default ``socket.socket``): the reference's
-        clients make theirs in its network namespace (``grader.runner.oracle``).
+        clients make theirs in its network namespace (``grader.kinds.runners.oracle``).
         ``watch()``: True once the server can send nothing more (it has exited); waiting stops then."""
         self.name, self.transport, self.address = name, transport, address
         self.framing, self.transcript = framing, transcript

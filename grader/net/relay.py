@@ -4,7 +4,7 @@ It listens where the client expects the server (the course's 127.0.0.1:9999)
 and forwards to where the server really is, so the grader sees exactly what
 the client sent, message by message (a TCP chunk or a UDP datagram). The
 server may be in another network namespace (the reference's, see
-``grader.runner.oracle``): the relay then makes its upstream sockets there
+``grader.kinds.runners.oracle``): the relay then makes its upstream sockets there
 (``upstream_socket``) while listening in the client's. Over UDP
 it can also play a seeded ``NetworkProfile``: lose, duplicate, delay and
 reorder datagrams.

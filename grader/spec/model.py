@@ -125,7 +125,7 @@ class Swarm:
 
     ``at_once``: how many clients the server must serve at the same time (0: all of them). A client
     counts as served at its *measured reply* (``measured_reply``): it waits there, connection open,
-    until enough clients are served together or the others have failed (``grader.runner.swarm``).
+    until enough clients are served together or the others have failed (``grader.kinds.runners.swarm``).
     """
     per_client: tuple[tuple[Step, ...], ...]
     then: tuple[Step, ...] = ()
@@ -239,7 +239,7 @@ class Limits:
 @dataclass(frozen=True)
 class Role:
     """A program of the assignment. ``run`` empty: a Python program, run as ``python -u FILE``; else
-    ``build`` (optional) then ``run``, with ``${file}`` the role's file (``grader.runner.build``)."""
+    ``build`` (optional) then ``run``, with ``${file}`` the role's file (``grader.job.build``)."""
     name: str
     files: tuple[str, ...]
     reference: Path | None = None

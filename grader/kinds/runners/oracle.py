@@ -47,9 +47,9 @@ from typing import Any, Callable
 from grader.net.peer import Peer
 from grader.net.transcript import Transcript
 from grader.runner import linux
-from grader.runner.context import Job, free_port
+from grader.job.context import Job, free_port
 from grader.runner.isolation import bring_loopback_up
-from grader.runner.servers import Server, start_server
+from grader.job.servers import Server, start_server
 
 READY_WITHIN = 10.0          # seconds for the thread to make its namespace
 

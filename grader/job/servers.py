@@ -6,7 +6,9 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from grader.runner.context import Job, NotHandedIn, TestFailed, crash_summary
+from grader.job.context import Job, crash_summary
+
+from grader.job.errors import NotHandedIn, TestFailed
 from grader.runner.limits import stop_reason
 from grader.runner.process import Program, descendants
 from grader.runner.sockets import BoundSocket, bound_sockets, port_in_use

@@ -12,12 +12,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from grader.runner import generate
+from grader.kinds.runners import generate
 from grader.net.peer import Peer
 from grader.net.transcript import Transcript, escape
-from grader.runner.context import Job, Outcome, TestFailed
-from grader.runner.oracle import Oracle
-from grader.runner.servers import start_server
+from grader.job.context import Job, Outcome
+from grader.job.errors import TestFailed
+from grader.kinds.runners.oracle import Oracle
+from grader.job.servers import start_server
 from grader.spec.expectation_kind import ExpectationKind
 from grader.spec.model import Expectation
 

@@ -16,7 +16,7 @@ from grader.runner.memory_watch import MemoryWatch
 from grader.runner.process import Program
 from grader.spec.model import Limits, Test
 
-JAIL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "jail.py")
+JAIL = os.path.join(os.path.dirname(os.path.abspath(sandbox.__file__)), "jail.py")
 
 
 @dataclass
@@ -67,23 +67,6 @@ class Outcome:
                       "wire": [tuple(m) for m in d.get("wire", [])]})
 
 
-class TestFailed(Exception):
-    """The student's program did not do what the test needs; carries the reason."""
-
-
-class GraderProblem(RuntimeError):
-    """The grader or the machine failed, not the student (a reference that does not build, a compiler
-    missing here): the test is GRADING_FAILED, with this as its error."""
-
-
-class NotHandedIn(TestFailed):
-    """A program the test needs was not handed in; ``names`` are the file names it may have."""
-
-    def __init__(self, names: str):
-        super().__init__(f"{names} was not handed in")
-        self.names = names
-
-
 @dataclass
 class JobRequest:
     """What the engine asks of a worker: run one test of one submission (or record the reference's
@@ -96,7 +79,7 @@ class JobRequest:
     signs the outcome (the worker drops it from the request once read). ``tmp``: the engine's
     temporary folder. ``cgroup``: the test's control group (``cgroups.TestGroup.to_job``), if any.
     ``hide``: paths a sandboxed program must not see. ``refdir`` and ``toolchain``: for roles with
-    ``build``/``run`` commands (``grader.runner.build``, ``grader.runner.toolchain``).
+    ``build``/``run`` commands (``grader.job.build``, ``grader.runner.toolchain``).
     """
     test: Test
     transport: str
@@ -190,7 +173,7 @@ class Job:
         commands = self.programs[role].get("student_commands" if students else "reference_commands") \
             if role else None
         if commands:
-            from grader.runner.build import prepare
+            from grader.job.build import prepare
             command, cwd = prepare(self, role, path, commands)
         else:
             command, cwd = [self.python, "-u", path], self.workdir

@@ -25,9 +25,10 @@ import time
 
 from grader.net.peer import Peer
 from grader.net.transcript import Transcript
-from grader.runner.context import Job, Outcome, TestFailed
-from grader.runner.conversation import play
-from grader.runner.servers import Server
+from grader.job.context import Job, Outcome
+from grader.job.errors import TestFailed
+from grader.kinds.runners.conversation import play
+from grader.job.servers import Server
 from grader.steps import action_of
 
 # A served client waits for the others at most as long as their steps up to the measured reply may take

@@ -1,4 +1,4 @@
-"""Run one test and print its outcome as JSON: ``python -m grader.runner.worker``.
+"""Run one test and print its outcome as JSON: ``python -m grader.worker.worker``.
 
 The engine starts this module inside the test's namespace (see
 ``isolation.py``) and writes the job as JSON on stdin. Everything the test
@@ -6,7 +6,6 @@ starts is killed in ``finally`` before the outcome is written.
 """
 from __future__ import annotations
 
-import hmac
 import json
 import os
 import resource
@@ -25,7 +24,9 @@ from grader import files  # noqa: E402
 from grader.kinds import kind_of  # noqa: E402
 from grader.runner import isolation, linux, sandbox  # noqa: E402
 from grader.results import Status  # noqa: E402
-from grader.runner.context import GraderProblem, Job, JobRequest, NotHandedIn, Outcome, TestFailed  # noqa: E402
+from grader.job.context import Job, JobRequest, Outcome  # noqa: E402
+from grader.job.errors import GraderProblem, NotHandedIn, TestFailed
+from grader.worker import protocol  # noqa: E402
 from grader.runner.process import become_subreaper, kill_all_descendants  # noqa: E402
 from grader.runner.sockets import port_in_use  # noqa: E402
 # A kind's runner (grader.kinds) imports what it needs when it runs: every import is paid once per
@@ -123,8 +124,8 @@ def main(forked: bool = False) -> int:
         import traceback
         outcome = Outcome.grading_failed(f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
     body = json.dumps(outcome.to_dict()).encode()
-    # Signed with the key only the engine and this process know (see engine._verified_outcome).
-    sys.stdout.buffer.write(body + b"\n" + hmac.new(key, body, "sha256").hexdigest().encode() + b"\n")
+    # Signed with the key only the engine and this process know (protocol.verified_outcome checks it).
+    sys.stdout.buffer.write(protocol.signed(body, key))
     return 0
 
 

@@ -12,12 +12,13 @@ from grader import match
 from grader.net.capture import Capture
 from grader.net.relay import Relay
 from grader.net.transcript import decode, escape
-from grader.runner.context import Job, NotHandedIn, Outcome, TestFailed, crash_summary
-from grader.runner.conversation import play
+from grader.job.context import Job, Outcome, crash_summary
+from grader.job.errors import NotHandedIn, TestFailed
+from grader.kinds.runners.conversation import play
 from grader.runner.limits import stop_reason
-from grader.runner.oracle import Oracle
+from grader.kinds.runners.oracle import Oracle
 from grader.runner.process import Program
-from grader.runner.servers import start_server
+from grader.job.servers import start_server
 from grader.spec.variables import resolve, substitute
 from grader.steps.terminal import TERMINAL_ACTIONS
 
