@@ -20,6 +20,7 @@ from rich.console import Console
 
 from grader import __version__
 from grader.commands import UsageError, is_stdout, print_error
+from grader.reporting.formats import MAY_BE_STDOUT
 from grader.spec import SpecError
 
 USAGE_ERROR = 2
@@ -35,8 +36,6 @@ SUBCOMMANDS: dict[str, str] = {     # name -> module in grader.commands
     "list": "listing",
     "help": "help",
 }
-# Options of `grade` and `grade merge` whose FILE may be -, standard output (grade.add_output_arguments).
-DATA_OPTIONS = ("json", "csv", "junit", "report")
 
 
 def _command(name: str):
@@ -74,7 +73,7 @@ def _on_signal(signum, frame) -> None:
 
 def console_for(args) -> Console:
     """Where the tables and messages for a person go: stdout, or stderr when an output is written there."""
-    console = Console(stderr=any(is_stdout(getattr(args, name, None)) for name in DATA_OPTIONS))
+    console = Console(stderr=any(is_stdout(getattr(args, name, None)) for name in MAY_BE_STDOUT))
     if not console.is_terminal:
         console.width = PIPE_WIDTH
     return console
