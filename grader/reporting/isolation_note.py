@@ -13,12 +13,12 @@ FULL = Level.SANDBOX
 
 # What a student program had less of than in the sandbox (true whatever weaker jail the level adds).
 _WHAT_IT_MEANS = {
-    Level.NETNS: ("student programs ran in the grader's jail instead of bubblewrap's sandbox (their own network, "
-              "process and mount namespaces, the specs, reference programs, class folder and cache covered), "
-              "so they could read the grading machine's other files that their user may read"),
+    Level.NETNS: ("student programs ran in the grader's jail instead of bubblewrap's sandbox (their own "
+                  "network, process and mount namespaces, the specs, reference programs, class folder and cache "
+                  "covered), so they could read the grading machine's other files that their user may read"),
     Level.NONE: ("student programs ran on the machine's own loopback, without namespaces or bubblewrap, so they "
-             "could read the machine's files that their user may read (the specs and reference programs "
-             "when those are readable by all), see its processes and reach its network"),
+                 "could read the machine's files that their user may read (the specs and reference programs "
+                 "when those are readable by all), see its processes and reach its network"),
 }
 
 

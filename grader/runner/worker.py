@@ -25,7 +25,8 @@ from grader import files  # noqa: E402
 from grader.kinds import kind_of  # noqa: E402
 from grader.runner import isolation, linux, sandbox  # noqa: E402
 from grader.results import Status  # noqa: E402
-from grader.runner.context import GraderProblem, Job, JobMode, JobRequest, NotHandedIn, Outcome, TestFailed  # noqa: E402
+from grader.runner.context import (GraderProblem, Job, JobMode, JobRequest, NotHandedIn, Outcome,  # noqa: E402
+                                   TestFailed)
 from grader.runner.process import become_subreaper, kill_all_descendants  # noqa: E402
 from grader.runner.sockets import port_in_use  # noqa: E402
 # A kind's runner (grader.kinds) imports what it needs when it runs: every import is paid once per
