@@ -17,7 +17,8 @@ import threading
 from rich.console import Console
 
 from grader.commands import UsageError, is_stdout, print_error
-from grader.commands.parser import DATA_OPTIONS, SUBCOMMANDS, build_parser, command_module
+from grader.commands.parser import SUBCOMMANDS, build_parser, command_module
+from grader.reporting.formats import MAY_BE_STDOUT
 from grader.spec import SpecError
 
 USAGE_ERROR = 2
@@ -38,7 +39,7 @@ def _on_signal(signum, frame) -> None:
 
 def console_for(args) -> Console:
     """Where the tables and messages for a person go: stdout, or stderr when an output is written there."""
-    console = Console(stderr=any(is_stdout(getattr(args, name, None)) for name in DATA_OPTIONS))
+    console = Console(stderr=any(is_stdout(getattr(args, name, None)) for name in MAY_BE_STDOUT))
     if not console.is_terminal:
         console.width = PIPE_WIDTH
     return console

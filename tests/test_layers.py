@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent / "grader"
 LAYERS = (
     ("core", ("grader.paths", "grader.files", "grader.shown", "grader.textfile", "grader.saboteurs")),
     ("spec", ("grader.spec", "grader.match")),          # match: how text meets a spec's expectation
-    ("results", ("grader.results",)),
+    # The names of the output formats import nothing: the course file's reader checks its [outputs] by them.
+    ("results", ("grader.results", "grader.reporting.formats")),
     ("net", ("grader.net",)),
     ("runner", ("grader.runner",)),             # running and supervising processes, nothing else
     ("job", ("grader.job",)),                   # one test's run: its request, context and outcome

@@ -16,8 +16,6 @@ SUBCOMMANDS: dict[str, str] = {     # name -> module in grader.commands
     "list": "listing",
     "help": "help",
 }
-# Options of `grade` and `grade merge` whose FILE may be -, standard output (grade.add_output_arguments).
-DATA_OPTIONS = ("json", "csv", "junit", "report")
 
 
 def _command(name: str):

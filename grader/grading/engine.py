@@ -28,12 +28,13 @@ from grader.results import AssignmentResult, Status, TestResult, status_of
 from grader.shown import name_text
 from grader.grading.scoring import score_test
 from grader.runner import admission, cgroups, isolation as iso, sandbox, toolchain
-from grader.job.context import JobRequest, Outcome
+from grader.job.context import JobMode, JobRequest, Outcome
 from grader.job.errors import NotHandedIn
 from grader.worker import protocol
 from grader.worker.forkserver import ForkServer
 from grader.runner.process import Program
 from grader.spec.model import Spec, Test
+from grader.spec.modes import Player, Side
 
 WORKER_MARGIN = 15.0
 
@@ -58,10 +59,10 @@ class Engine:
         ``netns`` or ``none`` accept less; ``best``, the best this machine allows (see isolation.choose).
         ``hide``: more folders no student program may see (a result cache)."""
         self.isolation = iso.choose(isolation, python)
-        self.bwrap = iso.bwrap_path() if self.isolation == "sandbox" else None
+        self.bwrap = iso.bwrap_path() if self.isolation == iso.Level.SANDBOX else None
         # -j N: N tests at once; by default as many as the machine has room for (one at level none:
         # the tests share the machine's port).
-        self.admission = admission.Admission(jobs or (1 if self.isolation == "none" else None))
+        self.admission = admission.Admission(jobs or (1 if self.isolation == iso.Level.NONE else None))
         self.jobs = self.admission.ceiling
         self.python = python
         self.hide = tuple(str(h) for h in hide) + (str(cache.default_dir().parent),)
@@ -70,8 +71,8 @@ class Engine:
         self._lock = threading.Lock()
         # Workers are forked from a process with the grader imported; it needs the test's namespaces
         # to join, so not at level none (one test at a time there anyway).
-        self._fork_server = ForkServer(python, protocol.worker_env(_bytecode())) if fork_server and self.isolation != "none" \
-            else None
+        self._fork_server = ForkServer(python, protocol.worker_env(_bytecode())) \
+            if fork_server and self.isolation != iso.Level.NONE else None
         self._pool = ThreadPoolExecutor(self.jobs)
         backend, self.cgroups_why = cgroups.detect()      # limits for each test as a whole
         try:
@@ -236,25 +237,25 @@ class Engine:
             lock = self._reference_locks.setdefault(key, threading.Lock())
         with lock:
             if key not in self._reference_runs:
-                self._reference_runs[key] = self.run_worker(spec, test, None, {}, mode="record")
+                self._reference_runs[key] = self.run_worker(spec, test, None, {}, mode=JobMode.RECORD)
             return self._reference_runs[key]
 
     # -- one worker -------------------------------------------------------
     def run_worker(self, spec: Spec, test: Test, submission: Path | None, files: dict,
-                   mode: str = "grade") -> Outcome:
+                   mode: JobMode = JobMode.GRADE) -> Outcome:
         programs = {}
         for name, role in spec.roles.items():
             student = files.get(name)
             programs[name] = {
-                "student": str(student.relative_to(submission)) if student and submission else None,
-                "reference": str(role.reference) if role.reference else None,
+                Player.STUDENT: str(student.relative_to(submission)) if student and submission else None,
+                Player.REFERENCE: str(role.reference) if role.reference else None,
                 "args": list(role.args),
                 "names": " or ".join(role.files),
                 "student_commands": role.commands(students=True),       # None: a Python program
                 "reference_commands": role.commands(students=False),
             }
-            if mode == "record":
-                programs[name]["student"] = programs[name]["reference"]
+            if mode == JobMode.RECORD:
+                programs[name][Player.STUDENT] = programs[name][Player.REFERENCE]
                 programs[name]["args"] = ["--port", str(spec.port)]
                 programs[name]["student_commands"] = programs[name]["reference_commands"]
         with self.admission.slot() as admitted:
@@ -269,7 +270,7 @@ class Engine:
         refdir = tempfile.mkdtemp(prefix="sockgrade-ref-") if any(r.run for r in spec.roles.values()) else ""
         group = None
         try:
-            if self.cgroups and mode == "grade":
+            if self.cgroups and mode == JobMode.GRADE:
                 try:
                     group = self.cgroups.test_group(f"test-{next(self._numbers)}",
                                                     spec.limits.memory_mib << 20, spec.limits.processes)
@@ -301,7 +302,7 @@ class Engine:
             # It dies with this thread, which waits for it (unshare ends the namespace with it). At level
             # none, where no namespace would end what the test started, the worker is told to end it.
             worker = Program(argv, cwd="/", env=env, stdin=json.dumps(job.to_dict()).encode(), cap=64 << 20,
-                             parent_death=signal.SIGTERM if self.isolation == "none" else signal.SIGKILL)
+                             parent_death=signal.SIGTERM if self.isolation == iso.Level.NONE else signal.SIGKILL)
             self._running.add(worker)
         try:
             code = worker.wait(budget)
@@ -362,11 +363,11 @@ PAIR_NOTE = "Where your pair parts from the reference client with the reference 
 
 def _note_disagreement(result: AssignmentResult) -> None:
     """A pair that fails although each side passes against the reference disagrees with itself."""
-    sides_pass = all(t.passed for t in result.tests if t.side in ("server", "client") and not t.bonus)
+    sides_pass = all(t.passed for t in result.tests if t.side in (Side.SERVER, Side.CLIENT) and not t.bonus)
     if not sides_pass:
         return
     for test in result.tests:
-        if test.side == "pair" and not test.passed and any(n.startswith(PAIR_NOTE) for n in test.notes):
+        if test.side == Side.PAIR and not test.passed and any(n.startswith(PAIR_NOTE) for n in test.notes):
             test.notes.insert(0, "Your client and your server each pass against the reference, "
                                  "so they disagree on an assumption between themselves.")
 
