@@ -19,9 +19,11 @@ LAYERS = (
     # A test kind (grader.kinds) and a step action (grader.steps) each own their key's schema, builder,
     # checks and runner, so they sit beside the runner whose parts they drive ...
     ("runner", ("grader.runner", "grader.steps", "grader.kinds")),
-    # ... and reading a spec file (the loader, the checks, the catalog) sits above them all: it builds
-    # the model with their help. The model itself (grader.spec.model, errors, ...) is at the bottom.
-    ("plan", ("grader.spec.loader", "grader.spec.checks", "grader.spec.catalog", "grader.spec.__init__")),
+    # ... and reading a spec file (the loader; the schema, its errors explained, the builders and checks;
+    # the catalog) sits above them all: it builds the model with their help. The model itself
+    # (grader.spec.model, errors, ...) is at the bottom.
+    ("plan", ("grader.spec.loader", "grader.spec.schema", "grader.spec.explain", "grader.spec.build",
+              "grader.spec.checks", "grader.spec.catalog", "grader.spec.__init__")),
     ("input", ("grader.input",)),
     ("reporting", ("grader.reporting",)),
     ("grading", ("grader.grading",)),
