@@ -63,6 +63,11 @@ def test_the_commented_course_file_loads_and_says_every_policy(tmp_path):
      ":4: extensions.bob.udp-contacts:", "none of the course's assignments (udp-echo)"),
     ("colour = 'blue'\n", ":1: colour:", "unknown setting"),
     ("[outputs]\nhtml = 'x.html'\n", ":2: outputs.html:", "[outputs] takes"),
+    ("[late]\nper_days = 10\n", ":2: late.per_days:", "did you mean per_day?"),
+    ("[late]\nmax_days = inf\n", ":2: late.max_days:", "0 or more, not inf"),          # TOML's inf is no limit
+    ('assignment = [1, 2]\n', ":1: assignment[1]:", "must be a table ([[assignment]]), not 1"),
+    ('[[assignment]]\nspec = "udp-echo"\n[[assignment]]\nspec = "udp-echo"\n', ":4: assignment[2].spec:",
+     "declared twice"),
 ])
 def test_a_mistake_in_the_course_file_names_its_line_and_key(tmp_path, body, where, says):
     path = course_file(tmp_path, body)
