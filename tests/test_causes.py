@@ -4,6 +4,7 @@ from __future__ import annotations
 from rich.console import Console
 
 from grader import results as res
+from grader.grading import marking
 from grader.reporting import causes, feedback, html_report, terminal
 from grader.results import AssignmentResult
 
@@ -44,8 +45,8 @@ def test_the_terminal_feedback_and_report_give_the_explanation_once(tmp_path):
     shown = console.export_text()
     assert shown.count("KeyError") == 1 and shown.count("hint for") == 1
     assert shown.count("same cause as “binds” (see there)") == 2
-    (path,) = feedback.write([r], tmp_path)
+    (path,) = feedback.write([r], marking.build([r]), tmp_path)
     text = path.read_text(encoding="utf-8")
     assert text.count("KeyError") == 1 and text.count("Same cause as “binds” (see there).") == 2
-    report = html_report.render([r])
+    report = html_report.render([r], marking.build([r]))
     assert "same cause as “binds” (see there)" in report

@@ -18,6 +18,7 @@ import pytest
 from conftest import EXAMPLES
 from grader.spec import catalog
 from grader.input import config, discover
+from grader.grading import marking
 from grader.reporting import gradebook, lms
 from grader import results as res
 
@@ -62,6 +63,11 @@ def test_the_commented_course_file_loads_and_says_every_policy(tmp_path):
      ":4: extensions.bob.udp-contacts:", "none of the course's assignments (udp-echo)"),
     ("colour = 'blue'\n", ":1: colour:", "unknown setting"),
     ("[outputs]\nhtml = 'x.html'\n", ":2: outputs.html:", "[outputs] takes"),
+    ("[late]\nper_days = 10\n", ":2: late.per_days:", "did you mean per_day?"),
+    ("[late]\nmax_days = inf\n", ":2: late.max_days:", "0 or more, not inf"),          # TOML's inf is no limit
+    ('assignment = [1, 2]\n', ":1: assignment[1]:", "must be a table ([[assignment]]), not 1"),
+    ('[[assignment]]\nspec = "udp-echo"\n[[assignment]]\nspec = "udp-echo"\n', ":4: assignment[2].spec:",
+     "declared twice"),
 ])
 def test_a_mistake_in_the_course_file_names_its_line_and_key(tmp_path, body, where, says):
     path = course_file(tmp_path, body)
@@ -88,47 +94,47 @@ def test_percent_is_over_the_course_and_bonus_is_capped_apart():
     results = [result("ann", "a", {**one_failed, "extra": True}, bonus={"extra"}, points=1.0),
                result("ann", "b", full),
                result("bo", "a", full)]                                        # bo handed in one of four
-    course = gradebook.Course(columns("a", "b", "c", "d"))
-    book = gradebook.build(results, course)
+    course = marking.Course(columns("a", "b", "c", "d"))
+    book = marking.build(results, course)
     rows = {r.student: r for r in book.rows}
     assert book.over == "course" and "the course's 4 assignments" in book.basis
     assert rows["bo"].percent == 25.0 and rows["bo"].total == 10                # its points / the course's total
     assert "not handed in: b, c, d" in rows["bo"].problems and rows["bo"].absent == {"b", "c", "d"}
     assert rows["ann"].bonus == 1 and rows["ann"].failed == 1                   # a failed test is never hidden
-    capped = gradebook.build([result("cy", "a", {**full, "extra": True}, bonus={"extra"})],
-                             gradebook.Course(columns("a")))
+    capped = marking.build([result("cy", "a", {**full, "extra": True}, bonus={"extra"})],
+                           marking.Course(columns("a")))
     assert capped.rows[0].percent == 100.0 and capped.rows[0].bonus == 1       # 11 / 10 capped
-    counted = gradebook.build([result("cy", "a", {**full, "extra": True}, bonus={"extra"})],
-                              gradebook.Course(columns("a"), bonus="count"))
+    counted = marking.build([result("cy", "a", {**full, "extra": True}, bonus={"extra"})],
+                            marking.Course(columns("a"), bonus="count"))
     assert counted.rows[0].percent == 110.0
-    ignored = gradebook.build([result("cy", "a", {**one_failed, "extra": True}, bonus={"extra"})],
-                              gradebook.Course(columns("a"), bonus="ignore"))
+    ignored = marking.build([result("cy", "a", {**one_failed, "extra": True}, bonus={"extra"})],
+                            marking.Course(columns("a"), bonus="ignore"))
     assert ignored.rows[0].percent == 90.0
 
 
 def test_weights_and_the_run_without_a_course():
     full, half = {f"t{i}": True for i in range(10)}, {f"t{i}": i < 5 for i in range(10)}
-    weighed = gradebook.Course((gradebook.Assignment("a", "a", 10.0, weight=3),
-                                gradebook.Assignment("b", "b", 40.0, weight=1)))
-    book = gradebook.build([result("ann", "a", full), result("ann", "b", half, points=4.0)], weighed)
+    weighed = marking.Course((gradebook.Assignment("a", "a", 10.0, weight=3),
+                              gradebook.Assignment("b", "b", 40.0, weight=1)))
+    book = marking.build([result("ann", "a", full), result("ann", "b", half, points=4.0)], weighed)
     assert book.rows[0].percent == round(100 * (3 * 1 + 1 * 0.5) / 4, 2)
-    run = gradebook.build([result("ann", "a", full), result("bo", "b", half)])
+    run = marking.build([result("ann", "a", full), result("bo", "b", half)])
     assert run.over == "run" and "this run's 2 assignments" in run.basis
 
 
 def test_late_work_loses_its_share_per_day_and_an_extension_moves_the_date():
     due = dt.datetime(2026, 10, 9, 23, 59, tzinfo=UTC8)
-    course = gradebook.Course((gradebook.Assignment("a", "a", 10.0, due=due),),
-                              late=config.LatePolicy(per_day=10, max_days=3, grace_minutes=15),
-                              extensions={"cy": {"a": due + dt.timedelta(days=2)}})
+    course = marking.Course((gradebook.Assignment("a", "a", 10.0, due=due),),
+                            late=config.LatePolicy(per_day=10, max_days=3, grace_minutes=15),
+                            extensions={"cy": {"a": due + dt.timedelta(days=2)}})
     full = {f"t{i}": True for i in range(10)}
 
     def handed(student, when):
         return result(student, "a", full, submitted_at=when.isoformat())
-    book = gradebook.build([handed("on-time", due + dt.timedelta(minutes=10)),       # within the grace
-                            handed("two-days", due + dt.timedelta(days=1, hours=3)),
-                            handed("too-late", due + dt.timedelta(days=4)),
-                            handed("cy", due + dt.timedelta(days=1))], course)
+    book = marking.build([handed("on-time", due + dt.timedelta(minutes=10)),       # within the grace
+                          handed("two-days", due + dt.timedelta(days=1, hours=3)),
+                          handed("too-late", due + dt.timedelta(days=4)),
+                          handed("cy", due + dt.timedelta(days=1))], course)
     rows = {r.student: r for r in book.rows}
     assert rows["on-time"].percent == 100 and not rows["on-time"].penalties
     assert rows["two-days"].percent == 80 and "2 days late" in rows["two-days"].penalties["a"][0]
@@ -173,7 +179,7 @@ def graded_term(tmp_path_factory) -> Term:
     results = [res.AssignmentResult.from_dict(r)
                for r in json.loads((root / "out" / "results.json").read_text(encoding="utf-8"))]
     specs = catalog.resolve(FOUR)
-    book = gradebook.build(results, gradebook.course_from(config.load(path), specs))
+    book = marking.build(results, marking.course_from(config.load(path), specs))
     return Term(results, book, specs, proc, root / "out")
 
 

@@ -15,6 +15,7 @@ from rich.console import Console
 
 from conftest import EXAMPLES, NONE_PYTHON, ROOT, loopback_lock
 from grader.commands.grade import write_outputs
+from grader.grading import marking
 from grader.reporting import gradebook, gradescope, isolation_note, terminal
 from grader.runner import isolation
 from grader import results as res         # res.TestResult: a name pytest does not try to collect
@@ -48,7 +49,7 @@ def terminal_text(results, single: bool) -> str:
     if single:
         terminal.render(results, console)
     else:
-        terminal.render_class(results, console)
+        terminal.render_class(results, marking.build(results), console)
     return console.export_text()
 
 
@@ -57,7 +58,7 @@ def write_everything(results, out) -> dict[str, str]:
     args = SimpleNamespace(json=out / "results.json", csv=out / "grades.csv", junit=out / "junit.xml",
                            feedback=out / "feedback", report=out / "report.html", title=None, stable=False,
                            fail_under=None)
-    assert write_outputs(results, args, Console(record=True), title="Class report") == 0
+    assert write_outputs(results, marking.build(results), args, Console(record=True), title="Class report") == 0
     feedback = {p.stem: p.read_text(encoding="utf-8") for p in sorted((out / "feedback").iterdir())}
     gradescope.write(results, out / "gs" / "results.json")
     return {
@@ -150,7 +151,7 @@ def test_each_format_says_it_where_it_belongs(level, tmp_path):
 def test_the_note_is_no_grading_problem(tmp_path):
     """--fail-under and 'could not be graded' ignore the level: it is a warning, not a failure to grade."""
     full = [AssignmentResult("alice", "udp-echo", "UDP echo", [res.TestResult("t", [], 2, 2, res.Status.PASSED)], isolation="none")]
-    book = gradebook.build(full)
+    book = marking.build(full)
     assert book.rows[0].problems == [] and gradebook.below(book, 100) == []
     outputs = write_everything(full, tmp_path)
     assert '<div class="value">0</div><div class="label">could not be graded</div>' in outputs["html"]
@@ -241,7 +242,7 @@ def test_mixed_levels_name_who_was_graded_below(tmp_path):
 def test_a_long_list_of_names_is_cut_in_the_terminal():
     results = [result(f"s{i:02}", "netns") for i in range(30)] + [result("top", "sandbox")]
     console = Console(record=True, width=200, color_system=None)
-    terminal.render_class(results, console)
+    terminal.render_class(results, marking.build(results), console)
     line = flat(console.export_text())
     assert "s19 (udp-echo), and 10 more." in line and "s20 (udp-echo)" not in line.split("WARNING")[1]
     assert "s29 (udp-echo)" in isolation_note.warning(results)             # elsewhere, everyone is named
@@ -256,10 +257,11 @@ def grade(*args, python: str = sys.executable) -> subprocess.CompletedProcess:
 
 
 def test_merged_shards_keep_the_warning(tmp_path):
-    write_outputs([result("alice", "sandbox")], SimpleNamespace(
+    alice, bob = [result("alice", "sandbox")], [result("bob", "netns")]
+    write_outputs(alice, marking.build(alice), SimpleNamespace(
         json=tmp_path / "shard1.json", csv=None, junit=None, feedback=None, report=None, stable=False,
         fail_under=None, title=None), Console(record=True), title="x")
-    write_outputs([result("bob", "netns")], SimpleNamespace(
+    write_outputs(bob, marking.build(bob), SimpleNamespace(
         json=tmp_path / "shard2.json", csv=None, junit=None, feedback=None, report=None, stable=False,
         fail_under=None, title=None), Console(record=True), title="x")
     # a record of an older grader: no isolation at all (taken as 'none'), and a warning text long out of date

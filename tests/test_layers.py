@@ -24,9 +24,11 @@ LAYERS = (
     ("steps", ("grader.steps",)),
     ("kinds", ("grader.kinds",)),
     ("worker", ("grader.worker",)),             # the process that runs a test, above the kinds it dispatches to
-    # ... and reading a spec file (the loader, the checks, the catalog) sits above them all: it builds
-    # the model with their help. The model itself (grader.spec.model, errors, ...) is at the bottom.
-    ("plan", ("grader.spec.loader", "grader.spec.checks", "grader.spec.catalog", "grader.spec.__init__")),
+    # ... and reading a spec file (the loader; the schema, its errors explained, the builders and checks;
+    # the catalog) sits above them all: it builds the model with their help. The model itself
+    # (grader.spec.model, errors, ...) is at the bottom.
+    ("plan", ("grader.spec.loader", "grader.spec.schema", "grader.spec.explain", "grader.spec.build",
+              "grader.spec.checks", "grader.spec.catalog", "grader.spec.__init__")),
     ("input", ("grader.input",)),
     ("reporting", ("grader.reporting",)),
     ("grading", ("grader.grading",)),

@@ -218,7 +218,7 @@ def test_errors_point_at_the_key(tmp_path, step, where, message):
 
 
 def test_every_action_is_in_the_schema_and_the_guide():
-    from grader.spec.loader import schema
+    from grader.spec.schema import schema
     guide = open("docs/spec-guide.md", encoding="utf-8").read()
     for name in ACTIONS:
         assert name in schema()["$defs"]["step"]["properties"]

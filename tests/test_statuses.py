@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLES, ROOT, SPECS
-from grader.grading import api
+from grader.grading import api, marking
 from grader.grading.cache import ResultCache, storable
 from grader.grading.engine import Engine
-from grader.reporting import feedback, gradebook, junit_report
+from grader.reporting import feedback, junit_report
 from grader import results as res         # res.TestResult: a name pytest does not try to collect
 from grader.results import AssignmentResult, Status
 from grader.job.context import JobRequest, Outcome
@@ -86,9 +86,9 @@ def test_a_submission_not_handed_in_at_all(graded):
     assert nina.status is Status.NOT_HANDED_IN and nina.tests and not nina.error
     assert {t.status for t in nina.tests} == {Status.NOT_HANDED_IN}
     assert {t.missing for t in nina.tests} == {SERVER_FILES, CLIENT_FILES}
-    row = {r.student: r for r in gradebook.build(graded[0].results).rows}["nina"]
+    row = {r.student: r for r in marking.build(graded[0].results).rows}["nina"]
     assert row.absent == {"udp-echo"} and row.scores == {"udp-echo": 0.0}
-    assert f"{gradebook.NOT_HANDED_IN}: udp-echo" in row.problems
+    assert f"{marking.NOT_HANDED_IN}: udp-echo" in row.problems
 
 
 def test_a_submission_that_cannot_be_graded(graded):
@@ -101,10 +101,10 @@ def test_a_submission_that_cannot_be_graded(graded):
 
 def test_the_reporters_say_what_the_statuses_say(graded, tmp_path):
     first = graded[0]
-    written = {p.stem: p.read_text(encoding="utf-8") for p in feedback.write(first.results, tmp_path)}
+    written = {p.stem: p.read_text(encoding="utf-8") for p in feedback.write(first.results, marking.build(first.results), tmp_path)}
     assert f"**Not handed in:** {CLIENT_FILES}. The tests that need it score 0." in written["sam"]
     assert "**Not handed in:**" not in written["mallory"]
-    rows = {r.student: r for r in gradebook.build(first.results).rows}
+    rows = {r.student: r for r in marking.build(first.results).rows}
     assert rows["sam"].absent == set() and rows["sam"].failed == len(CLIENT_TESTS)
     assert rows["oscar"].incomplete and not rows["mallory"].incomplete
 
@@ -167,7 +167,7 @@ def test_grading_fails_for_a_whole_submission_when_the_grader_does(tmp_path, mon
     assert result.status is Status.GRADING_FAILED and result.ungraded and result.infrastructure_failed
     assert result.error.startswith("grading failed: the grader itself failed: RuntimeError: a bug of the grader")
     assert not list(cache.glob("*.json"))
-    row = gradebook.build(run.results).rows[0]
+    row = marking.build(run.results).rows[0]
     assert row.incomplete and not row.graded
     assert junit_report.build(run.results).find("testsuite/testcase/failure").get("type") == "grading failed"
 

@@ -13,7 +13,7 @@ from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 
-from grader.grading import api, cache
+from grader.grading import api, cache, marking
 from grader.spec import catalog
 from grader.input import config
 from grader.commands import UsageError, is_stdout
@@ -21,6 +21,7 @@ from grader.commands.options import SEED_MAX, at_least_one, percent, seed, shard
 from grader.reporting import (csv_report, feedback, gradebook, gradescope, html_report, json_report,
                               junit_report, lms, progress, terminal)
 from grader.reporting.formats import MAY_BE_STDOUT, OutputFormat
+from grader.reporting.gradebook import Gradebook
 from grader.runner import isolation
 from grader.reporting.stable import stable
 from grader.shown import shown
@@ -122,16 +123,7 @@ def add_arguments(parser) -> None:
 
 def run(args, console) -> int:
     check_outputs(args)
-    if args.gradescope:
-        path = Path(args.path) if args.path else args.autograder_dir / "submission"
-    elif args.path:
-        path = Path(args.path)
-    else:
-        raise UsageError("which folder? give a student's folder, a class folder or a zip (or --gradescope)")
-    if not path.exists():
-        raise UsageError(f"{path} does not exist" + _command_hint(args.path))
-    if not path.is_dir() and path.suffix.lower() != ".zip" and not zipfile.is_zipfile(path):
-        raise UsageError(f"{path} is neither a folder nor a zip file")
+    path = _class_path(args)
     settings = course_settings(args)
     specs = args.specs or ([a.spec for a in settings.assignments] if settings.is_course else None)
     course = course_of(settings, args.specs_dir, args.similar)
@@ -150,6 +142,7 @@ def run(args, console) -> int:
     except (ValueError, isolation.IsolationUnavailable) as exc:
         raise UsageError(str(exc)) from None
     results = run_.results
+    book = marking.build(results, course)
     if args.gradescope:
         # --stable: no wall time either (Gradescope's execution_time), so that two runs write the same file.
         gradescope.write(stable(results) if args.stable else results, args.autograder_dir / "results" / "results.json",
@@ -157,7 +150,37 @@ def run(args, console) -> int:
     if run_.single:
         terminal.render(results, console, verbose=args.verbose)
     else:
-        terminal.render_class(results, console, verbose=args.verbose, course=course)
+        terminal.render_class(results, book, console, verbose=args.verbose)
+    if not run_.single or run_.cached or args.regrade or run_.unselected:
+        console.print(_summary(run_, args), highlight=False)
+    for warning in run_.warnings:
+        console.print(shown(warning), style="yellow", markup=False, highlight=False, soft_wrap=True)
+    if run_.interrupted:
+        console.print("grading was interrupted: the outputs hold the students graded so far; tests that were "
+                      "stopped say 'grading failed' (never kept in the cache)", style="yellow", highlight=False)
+    status = write_outputs(results, book, args, console, title=f"Class report: {path.resolve().name}")
+    if run_.interrupted:
+        raise run_.interrupted              # exit 130 (Ctrl-C) or 143 (SIGTERM), once the outputs are written
+    return status
+
+
+def _class_path(args) -> Path:
+    """What to grade: PATH, or Gradescope's submission folder."""
+    if args.gradescope:
+        path = Path(args.path) if args.path else args.autograder_dir / "submission"
+    elif args.path:
+        path = Path(args.path)
+    else:
+        raise UsageError("which folder? give a student's folder, a class folder or a zip (or --gradescope)")
+    if not path.exists():
+        raise UsageError(f"{path} does not exist" + _command_hint(args.path))
+    if not path.is_dir() and path.suffix.lower() != ".zip" and not zipfile.is_zipfile(path):
+        raise UsageError(f"{path} is neither a folder nor a zip file")
+    return path
+
+
+def _summary(run_, args) -> str:
+    """The line under the table: how many students, graded now or from the cache."""
     line = f"{len(run_.students)} student{'s' if len(run_.students) != 1 else ''}"
     if run_.skipped:
         line += f" in shard {args.shard} ({len(run_.skipped)} in other shards)"
@@ -169,17 +192,7 @@ def run(args, console) -> int:
         if run_.merged:
             line += f" ({run_.merged} cached record{'s' if run_.merged != 1 else ''} of whole assignments " \
                     "updated with the tests graded now)"
-    if not run_.single or run_.cached or args.regrade or run_.unselected:
-        console.print(line, highlight=False)
-    for warning in run_.warnings:
-        console.print(shown(warning), style="yellow", markup=False, highlight=False, soft_wrap=True)
-    if run_.interrupted:
-        console.print("grading was interrupted: the outputs hold the students graded so far; tests that were "
-                      "stopped say 'grading failed' (never kept in the cache)", style="yellow", highlight=False)
-    status = write_outputs(results, args, console, title=f"Class report: {path.resolve().name}", course=course)
-    if run_.interrupted:
-        raise run_.interrupted              # exit 130 (Ctrl-C) or 143 (SIGTERM), once the outputs are written
-    return status
+    return line
 
 
 def _command_hint(typed: str | None) -> str:
@@ -235,25 +248,25 @@ def course_settings(args) -> config.Config:
 def add_similar_argument(parser) -> None:
     parser.add_argument("--similar", type=Path, metavar="FILE.json",
                         help="what `grade similar --json` wrote: the students whose code is alike (identical, or "
-                             f"{round(gradebook.SIMILAR_FLAG * 100)}%% or more) are named in each other's problems (default: "
+                             f"{round(marking.SIMILAR_FLAG * 100)}%% or more) are named in each other's problems (default: "
                              "the course file's [outputs] similar, when that file exists)")
 
 
-def course_of(settings: config.Config, specs_dir=None, similar: Path | None = None) -> gradebook.Course | None:
+def course_of(settings: config.Config, specs_dir=None, similar: Path | None = None) -> marking.Course | None:
     """The gradebook's course: the course file's assignments (its specs loaded) and policies, and the
     students alike from a `grade similar --json` file."""
     alike = _alike(similar)
     if not settings.source:
-        return gradebook.Course(similar=alike) if alike else None
+        return marking.Course(similar=alike) if alike else None
     folder = Path(specs_dir) if specs_dir else None
     try:
         specs = catalog.resolve([a.spec for a in settings.assignments], folder) if settings.is_course else []
     except ValueError as exc:
         raise UsageError(f"{settings.source}: {exc}") from None
     if not specs:
-        return gradebook.Course(bonus=settings.bonus, misnamed_penalty=settings.misnamed_penalty,
+        return marking.Course(bonus=settings.bonus, misnamed_penalty=settings.misnamed_penalty,
                                 late=settings.late, similar=alike)
-    return replace(gradebook.course_from(settings, specs), similar=alike)
+    return replace(marking.course_from(settings, specs), similar=alike)
 
 
 def _alike(path: Path | None) -> dict[str, list[str]]:
@@ -262,31 +275,28 @@ def _alike(path: Path | None) -> dict[str, list[str]]:
         return {}
     try:
         pairs = json.loads(path.read_text(encoding="utf-8"))
-        return gradebook.similar_from(pairs)
+        return marking.similar_from(pairs)
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         raise UsageError(f"--similar {path}: not a file written by `grade similar --json`") from None
 
 
-def write_outputs(results, args, console, title: str, course: gradebook.Course | None = None) -> int:
+def write_outputs(results, book: Gradebook, args, console, title: str) -> int:
     """Write every output asked for; the exit status: 1 when the grader or the machine failed a test
     (it must be graded again: such results are never cached) or ``--fail-under`` says so, else 0.
 
-    ``title`` is the report's title unless ``--title`` says otherwise. A FILE of ``-`` is written to
+    ``book`` is the run's gradebook (``marking.build``). ``title`` is the report's title unless ``--title`` says otherwise. A FILE of ``-`` is written to
     stdout. An output that cannot be written is a UsageError once the others are written."""
     check_outputs(args)
     if args.stable:
         results = stable(results)
     written_at = None if args.stable else junit_report.now()
     writers = {
-        OutputFormat.JSON: lambda path: json_report.write(results, path, course),
-        OutputFormat.CSV: lambda path: csv_report.write(results, path, course),
-        OutputFormat.JUNIT: lambda path: junit_report.write(results, path, timestamp=written_at, course=course),
-        OutputFormat.REPORT: lambda path: html_report.write(results, path, title=args.title or title,
-                                                            course=course),
-        OutputFormat.MOODLE: lambda path: _left_out(console, "--moodle",
-                                                    lms.write_moodle(gradebook.build(results, course), path)[1]),
-        OutputFormat.CANVAS: lambda path: _left_out(console, "--canvas",
-                                                    lms.write_canvas(gradebook.build(results, course), path)),
+        OutputFormat.JSON: lambda path: json_report.write(results, path, book),
+        OutputFormat.CSV: lambda path: csv_report.write(results, book, path),
+        OutputFormat.JUNIT: lambda path: junit_report.write(results, path, timestamp=written_at, book=book),
+        OutputFormat.REPORT: lambda path: html_report.write(results, book, path, title=args.title or title),
+        OutputFormat.MOODLE: lambda path: _left_out(console, "--moodle", lms.write_moodle(book, path)[1]),
+        OutputFormat.CANVAS: lambda path: _left_out(console, "--canvas", lms.write_canvas(book, path)),
     }
     problems = []
     for name, writer in writers.items():
@@ -294,11 +304,11 @@ def write_outputs(results, args, console, title: str, course: gradebook.Course |
         if path:
             problems += _write(f"--{name}", path, writer)
     if args.feedback:
-        problems += _write("--feedback", args.feedback, lambda folder: feedback.write(results, folder, course),
+        problems += _write("--feedback", args.feedback, lambda folder: feedback.write(results, book, folder),
                            folder=True)
     status = 0
     if args.fail_under is not None:
-        low = gradebook.below(gradebook.build(results, course), args.fail_under)
+        low = gradebook.below(book, args.fail_under)
         if low:
             names = ", ".join(f"{row.student} ({row.percent:g}%{'' if row.graded else ', not fully graded'})"
                               for row in low)

@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 from grader.input import config
+from grader.grading import marking
 from grader.grading.batch import SHARD, shard_sizes
 from grader.commands import UsageError, print_error
 from grader.commands.grade import (add_output_arguments, add_similar_argument, course_of, course_settings,
@@ -176,6 +177,6 @@ def run(args, console) -> int:
         print(f"{PROG}: nothing was merged and no output was written", file=sys.stderr, flush=True)
         return REFUSED
     settings = course_settings(args)
-    course = course_of(settings, similar=args.similar)
-    terminal.render_class(results, console, course=course)
-    return write_outputs(results, args, console, title="Class report", course=course)
+    book = marking.build(results, course_of(settings, similar=args.similar))
+    terminal.render_class(results, book, console)
+    return write_outputs(results, book, args, console, title="Class report")

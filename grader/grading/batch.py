@@ -118,97 +118,136 @@ def grade_class(path: Path, specs: list[Spec], engine, *, all_specs: bool = Fals
     progress = progress or Progress()
     scratch = Path(tempfile.mkdtemp(prefix="sockgrade-class-"))
     try:
-        found = classroom.open_class(Path(path), specs, scratch, single=single, skip=skip)
-        everyone = found.students
-        if only is not None:
-            names = {s.name for s in everyone}
-            unknown = [n for n in only if n not in names | {shown(n) for n in names}]
-            if unknown:
-                listed = shown(", ".join(sorted(names)[:20])) + (" ..." if len(names) > 20 else "")
-                raise ValueError(f"--student {unknown[0]}: no student of that name in {path}"
-                                 f" (the students: {listed or 'none'})")
-            # a name as the class table shows it (``shown``) is that student's too
-            everyone = [s for s in everyone if s.name in only or shown(s.name) in only]
-        names = [s.name for s in found.students]
-        mine = dealt(names, shard) if shard else set(names)
-        students = [s for s in everyone if s.name in mine]
-        run = BatchRun(results=[], students=[s.name for s in students], single=found.single,
-                       skipped=[s.name for s in everyone if s.name not in mine],
-                       unselected=sorted({s.name for s in found.students} - {s.name for s in everyone}),
-                       warnings=list(found.notes), shard=shard_mark(names, shard) if shard else None)
+        run, students = _select(Path(path), specs, scratch, single=single, skip=skip, only=only, shard=shard)
+        batch = _Batch(run, engine, cache or ResultCache(None), progress, regrade=regrade, whole=whole)
         progress.start(len(students))
-        done: dict[str, list[AssignmentResult]] = {s.name: [] for s in students}
-        waiting: dict[str, int] = {}
-        futures: dict[Future, list[_Wanted]] = {}
-        by_key: dict[str, Future] = {}       # identical submissions are graded once per run
-        keys = cache or ResultCache(None)
-        keeping = keys.folder is not None    # until the cache cannot be written
-        for student in students:
-            plan, misnamed = _plan(student, specs, all_specs, scratch, engine.isolation)
-            for spec, result in plan:
-                want = _Wanted(student.name, spec)
-                if result is None:
-                    want.key = _key(keys, student, spec, engine.isolation)
-                    if regrade:
-                        want = _regrading(want, keys, student, _whole_of(spec, whole), engine.isolation)
-                    else:
-                        result = keys.get(want.key, student.name) if want.key else None
-                        run.cached += result is not None
-                if result is None:
-                    future = by_key.get(want.key) if want.key else None
-                    if future is None:
-                        future = _submit(engine, student, spec, misnamed.get(spec.id, {}))
-                        if want.key:
-                            by_key[want.key] = future
-                    futures.setdefault(future, []).append(want)
-                    waiting[student.name] = waiting.get(student.name, 0) + 1
-                else:
-                    done[student.name].append(result)
-            if not waiting.get(student.name):
-                progress.student_done(student.name, done[student.name])
-
-        def collect(future: Future) -> None:
-            nonlocal keeping
-            for want in futures[future]:
-                name, spec = want.student, want.spec
-                try:
-                    result = replace(future.result(), student=name)
-                except Exception as exc:     # the grader's own failure: this student only
-                    result = failed(name, f"grading failed: the grader itself failed: {type(exc).__name__}: "
-                                          f"{exc}", spec, engine.isolation, Status.GRADING_FAILED)
-                else:
-                    run.graded += 1
-                    for key, kept in want.entries(result):
-                        if key is not None and keeping:
-                            keeping = _keep(keys, key, kept, run)
-                    if want.record is not None:
-                        run.merged += 1
-                    result = want.shown(result)
-                done[name].append(result)
-                waiting[name] -= 1
-                if not waiting[name]:
-                    progress.student_done(name, done[name])
-
-        pending = set(futures)
-        try:
-            for future in as_completed(futures):
-                pending.discard(future)
-                collect(future)
-        except KeyboardInterrupt as stop:
-            # The running tests are killed and the queued ones come back at once as "grading failed":
-            # the students that finished keep their results, the others are marked, nothing is cached.
-            run.interrupted = stop
-            engine.stop()
-            for future in as_completed(pending):
-                collect(future)
-        known = {s.name: s for s in students}
-        run.results = sorted((_with_submission(r, known.get(r.student)) for rs in done.values() for r in rs),
-                             key=lambda r: (r.student, r.assignment))
-        if run.shard:      # on the run's results only: the cache holds what any run may reuse
-            run.results = [replace(r, extra={**r.extra, SHARD: run.shard}) for r in run.results]
+        for student in students:        # each student's tests start while the next one is planned
+            batch.submit(student, batch.plan(student, specs, all_specs, scratch))
+        batch.collect()
+        run.results = _reported(run, students, batch.done)
         return run
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _select(path: Path, specs: list[Spec], scratch: Path, *, single: bool, skip, only: list[str] | None,
+            shard: tuple[int, int] | None) -> tuple[BatchRun, list]:
+    """The students to grade now (those ``only`` names, in this shard), and the run that will hold their results."""
+    found = classroom.open_class(path, specs, scratch, single=single, skip=skip)
+    everyone = _named(found.students, only, path) if only is not None else found.students
+    names = [s.name for s in found.students]
+    mine = dealt(names, shard) if shard else set(names)
+    students = [s for s in everyone if s.name in mine]
+    run = BatchRun(results=[], students=[s.name for s in students], single=found.single,
+                   skipped=[s.name for s in everyone if s.name not in mine],
+                   unselected=sorted(set(names) - {s.name for s in everyone}),
+                   warnings=list(found.notes), shard=shard_mark(names, shard) if shard else None)
+    return run, students
+
+
+def _named(students: list, only: list[str], path: Path) -> list:
+    """The students ``only`` names; a name as the class table shows it (``shown``) is that student's too."""
+    names = {s.name for s in students}
+    unknown = [n for n in only if n not in names | {shown(n) for n in names}]
+    if unknown:
+        listed = shown(", ".join(sorted(names)[:20])) + (" ..." if len(names) > 20 else "")
+        raise ValueError(f"--student {unknown[0]}: no student of that name in {path}"
+                         f" (the students: {listed or 'none'})")
+    return [s for s in students if s.name in only or shown(s.name) in only]
+
+
+def _reported(run: BatchRun, students: list, done: dict[str, list[AssignmentResult]]) -> list[AssignmentResult]:
+    """The run's results, sorted, with when each was handed in and (graded as a shard) the shard's mark."""
+    known = {s.name: s for s in students}
+    results = sorted((_with_submission(r, known.get(r.student)) for rs in done.values() for r in rs),
+                     key=lambda r: (r.student, r.assignment))
+    if run.shard:      # on the run's results only: the cache holds what any run may reuse
+        results = [replace(r, extra={**r.extra, SHARD: run.shard}) for r in results]
+    return results
+
+
+class _Batch:
+    """A class being graded: each student's results so far, and the engine's work they wait for."""
+
+    def __init__(self, run: BatchRun, engine, cache: ResultCache, progress: Progress, *, regrade: bool,
+                 whole: list[Spec] | None):
+        self.run, self.engine, self.cache, self.progress = run, engine, cache, progress
+        self.regrade, self.whole = regrade, whole
+        self.keeping = cache.folder is not None     # until the cache cannot be written
+        self.done: dict[str, list[AssignmentResult]] = {}
+        self.waiting: dict[str, int] = {}
+        self.futures: dict[Future, list[_Wanted]] = {}
+        self.by_key: dict[str, Future] = {}         # identical submissions are graded once per run
+
+    def plan(self, student, specs: list[Spec], all_specs: bool, scratch: Path) -> list[AssignmentResult | _Wanted]:
+        """For each of the student's assignments: its result when it is known without grading (why
+        nothing can be graded, or the cache's), else what grading it takes."""
+        chosen, misnamed = _assignments(student, specs, all_specs, scratch, self.engine.isolation)
+        return [result if result is not None else self._lookup(student, spec, misnamed.get(spec.id, {}))
+                for spec, result in chosen]
+
+    def _lookup(self, student, spec: Spec, misnamed: dict) -> AssignmentResult | _Wanted:
+        """The cache's result of the student's assignment, or what grading it takes."""
+        isolation = self.engine.isolation
+        want = _Wanted(student.name, spec, misnamed, key=_key(self.cache, student, spec, isolation))
+        if self.regrade:
+            return _regrading(want, self.cache, student, _whole_of(spec, self.whole), isolation)
+        result = self.cache.get(want.key, student.name) if want.key else None
+        self.run.cached += result is not None
+        return result if result is not None else want
+
+    def submit(self, student, planned: list[AssignmentResult | _Wanted]) -> None:
+        """Queue what the student's assignments need graded; a student with nothing to wait for is done."""
+        self.done[student.name] = [p for p in planned if isinstance(p, AssignmentResult)]
+        wanted = [p for p in planned if isinstance(p, _Wanted)]
+        for want in wanted:
+            future = self.by_key.get(want.key) if want.key else None
+            if future is None:
+                future = _submit(self.engine, student, want.spec, want.misnamed)
+                if want.key:
+                    self.by_key[want.key] = future
+            self.futures.setdefault(future, []).append(want)
+        self.waiting[student.name] = len(wanted)
+        if not wanted:
+            self.progress.student_done(student.name, self.done[student.name])
+
+    def collect(self) -> None:
+        """Every result, as it comes."""
+        pending = set(self.futures)
+        try:
+            for future in as_completed(self.futures):
+                pending.discard(future)
+                self._collected(future)
+        except KeyboardInterrupt as stop:
+            # The running tests are killed and the queued ones come back at once as "grading failed":
+            # the students that finished keep their results, the others are marked, nothing is cached.
+            self.run.interrupted = stop
+            self.engine.stop()
+            for future in as_completed(pending):
+                self._collected(future)
+
+    def _collected(self, future: Future) -> None:
+        for want in self.futures[future]:
+            name = want.student
+            self.done[name].append(self._result(want, future))
+            self.waiting[name] -= 1
+            if not self.waiting[name]:
+                self.progress.student_done(name, self.done[name])
+
+    def _result(self, want: _Wanted, future: Future) -> AssignmentResult:
+        """What the run reports of a graded assignment; a fresh result is kept in the cache."""
+        try:
+            result = replace(future.result(), student=want.student)
+        except Exception as exc:     # the grader's own failure: this student only
+            return failed(want.student, f"grading failed: the grader itself failed: {type(exc).__name__}: {exc}",
+                          want.spec, self.engine.isolation, Status.GRADING_FAILED)
+        self.run.graded += 1
+        for key, kept in want.entries(result):
+            if key is not None and self.keeping:
+                self.keeping = _keep(self.cache, key, kept, self.run)
+        if want.record is not None:
+            self.run.merged += 1
+        return want.shown(result)
 
 
 @dataclass
@@ -216,6 +255,7 @@ class _Wanted:
     """One (student, assignment) to grade, and where its fresh result goes in the cache."""
     student: str
     spec: Spec                                 # what the run asked for (cut down with --test)
+    misnamed: dict[str, Path]                  # files under other names that fit the spec's roles
     key: str | None = None                     # the cache entry of ``spec``
     whole_key: str | None = None               # regrading a cut spec: the entry of the whole spec
     record: AssignmentResult | None = None     # ... the cached record the fresh tests go into
@@ -284,8 +324,8 @@ def _submit(engine, student, spec, misnamed: dict):
         return future
 
 
-def _plan(student, specs, all_specs, scratch, isolation) -> tuple[list[tuple[Spec | None, AssignmentResult | None]],
-                                                                   dict[str, dict[str, Path]]]:
+def _assignments(student, specs, all_specs, scratch, isolation) -> tuple[
+        list[tuple[Spec | None, AssignmentResult | None]], dict[str, dict[str, Path]]]:
     """(spec, None) for each assignment to grade, or (None, result) saying why there is none; and the files
     under other names that fit the specs' roles (``discover.misnamed_across``: matched for all the run's
     specs at once, so that no file is graded for two assignments)."""

@@ -190,23 +190,7 @@ def _open_class_zip(path: Path, specs, root: Path, skip=()) -> Class:
     with zf:
         entries = zip_entries(zf)
         base, single = _layout(entries, _wanted(specs))
-        n = len(base)
-        if single:
-            def owner_of(entry):
-                return () if entry.parts[:n] == base else None
-            caps = dict(max_bytes=MAX_STUDENT_BYTES, max_files=MAX_STUDENT_FILES)
-        else:
-            def owner_of(entry):
-                if entry.parts[:n] != base or len(entry.parts) <= n or entry.parts[n].startswith("."):
-                    return None
-                # a student is a folder, or a zip in the class's folder, or (Canvas) loose files named for
-                # them; other loose files are no one's
-                if len(entry.parts) > n + 1 or entry.folder or entry.parts[n].lower().endswith(".zip"):
-                    return entry.parts[:n + 1]
-                canvas = submitted.canvas_file(entry.parts[n])
-                return ("canvas", canvas["login"]) if canvas else None
-            caps = dict(max_bytes=MAX_STUDENT_BYTES, max_files=MAX_STUDENT_FILES,
-                        class_bytes=MAX_CLASS_BYTES, class_files=MAX_CLASS_FILES)
+        owner_of, caps = _owners(base, single)
         troubles, outside = unpack(zf, entries, root.resolve(), owner_of, **caps)
     notes = [_skipped(path, r) for r in outside]
     folder = root.joinpath(*base)
@@ -216,7 +200,35 @@ def _open_class_zip(path: Path, specs, root: Path, skip=()) -> Class:
         if () in troubles:
             student.problem = reason(troubles[()], hint=True)
         return Class([student], single=True, notes=notes)
-    for owner, refusal in troubles.items():     # a student whose every entry was refused is still one
+    _keep_places(root, troubles)
+    students = _students_in(folder, skip)
+    found = _mark(students, root, base, entries, troubles)
+    notes += [_skipped(path, r) for owner, r in troubles.items() if owner not in found]
+    return Class(students, single=False, notes=notes)
+
+
+def _owners(base: tuple[str, ...], single: bool):
+    """Whose each entry of the zip is (``unpack``'s ``owner_of``), and the caps on what they unpack:
+    everything under ``base`` is one student's, or each student is a folder, a zip or (Canvas) loose
+    files named for them in ``base``; other loose files are no one's."""
+    n = len(base)
+    caps = dict(max_bytes=MAX_STUDENT_BYTES, max_files=MAX_STUDENT_FILES)
+    if single:
+        return (lambda entry: () if entry.parts[:n] == base else None), caps
+
+    def owner_of(entry):
+        if entry.parts[:n] != base or len(entry.parts) <= n or entry.parts[n].startswith("."):
+            return None
+        if len(entry.parts) > n + 1 or entry.folder or entry.parts[n].lower().endswith(".zip"):
+            return entry.parts[:n + 1]
+        canvas = submitted.canvas_file(entry.parts[n])
+        return ("canvas", canvas["login"]) if canvas else None
+    return owner_of, {**caps, "class_bytes": MAX_CLASS_BYTES, "class_files": MAX_CLASS_FILES}
+
+
+def _keep_places(root: Path, troubles: dict[tuple, Refusal]) -> None:
+    """A student whose every entry was refused is still one: their folder (or zip) is made, empty."""
+    for owner, refusal in troubles.items():
         place = root.joinpath(*owner)
         try:
             if refusal.folder:
@@ -225,7 +237,12 @@ def _open_class_zip(path: Path, specs, root: Path, skip=()) -> Class:
                 place.touch()
         except OSError:
             pass
-    students = _students_in(folder, skip)
+
+
+def _mark(students: list[Student], root: Path, base: tuple[str, ...], entries,
+          troubles: dict[tuple, Refusal]) -> set[tuple]:
+    """Give each student when they handed in (the latest time of their entries: the platform's download
+    says when each file was handed in) and their refused entry's reason; the owners found among them."""
     found = set()
     for student in students:
         try:
@@ -237,13 +254,11 @@ def _open_class_zip(path: Path, specs, root: Path, skip=()) -> Class:
             mine = [e.info for e in entries if not e.bad and e.parts[:-1] == base and e.parts[-1] in names]
         else:
             mine = [e.info for e in entries if not e.bad and e.parts[:len(owner)] == owner]
-        # the platform's download: its entries' times are when each file was handed in
         student.submitted_at = student.submitted_at or submitted.latest_zip_time(mine)
         if owner in troubles:
             student.problem = reason(troubles[owner], hint=True)
             found.add(owner)
-    notes += [_skipped(path, r) for owner, r in troubles.items() if owner not in found]
-    return Class(students, single=False, notes=notes)
+    return found
 
 
 def _skipped(archive: Path, refusal: Refusal) -> str:

@@ -3,29 +3,32 @@
 It says what a teacher would otherwise repeat on every run: the course's
 assignments (shipped spec ids or spec files) with their weights and due dates,
 extensions per student, the late, bonus and misnamed-file policies, the default
-outputs, ``jobs`` and ``isolation``. Flags on the command line override it. A
-mistake is reported with the file, the line and the key. ``grade new-course``
-writes a commented one (``COMMENTED`` below).
+outputs, ``jobs`` and ``isolation``. Flags on the command line override it. It
+is checked against its schema (``course_schema.yaml``), as a spec is against
+its own; a mistake is reported with the file, the line and the key. ``grade
+new-course`` writes a commented one (``COMMENTED`` below).
 """
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
+
+import yaml
 
 from grader.reporting.formats import OutputFormat
 from grader.runner.isolation import CHOICES
+from grader.spec.schema import validator_for
 from grader.textfile import TOML_REFUSES, NotText, decoded
 
 DEFAULT = "sockgrade.toml"
-TOP_KEYS = ("isolation", "jobs", "course", "late", "outputs", "assignment", "extensions")
-
-
-class ConfigError(Exception):
-    """A mistake in the course file: the message names the file, line and key."""
 
 
 class BonusPolicy(StrEnum):
@@ -33,6 +36,11 @@ class BonusPolicy(StrEnum):
     CAP = "cap"                # the percent never above 100
     COUNT = "count"            # bonus adds past it
     IGNORE = "ignore"          # bonus not counted
+
+
+
+class ConfigError(Exception):
+    """A mistake in the course file: the message names the file, line and key."""
 
 
 @dataclass(frozen=True)
@@ -101,125 +109,131 @@ def load(path: Path | None = None) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from None
-    return _Reader(Path(path), text).config(data)
+    reader = _Reader(Path(path), text)
+    reader.validate(data)
+    return reader.config(data)
 
 
 class _Reader:
+    """The course file's settings, its mistakes pointed at with the file, the line and the key."""
+
     def __init__(self, path: Path, text: str):
         self.path, self.text = path, text
 
-    def fail(self, keys: tuple, message: str):
+    def error(self, keys: tuple, message: str) -> ConfigError:
         where = "".join(f"[{k + 1}]" if isinstance(k, int) else f".{k}" for k in keys).lstrip(".")
-        raise ConfigError(f"{self.path}:{_line(self.text, keys)}: {where}: {message}")
+        return ConfigError(f"{self.path}:{_line(self.text, keys)}: {where}: {message}")
+
+    def validate(self, data: dict) -> None:
+        """The first mistake in the file against the schema (``course_schema.yaml``), if any."""
+        found = [_explained(error) for error in _validator().iter_errors(data)]
+        if found:
+            keys, message = min(found, key=lambda f: (_line(self.text, f[0]), -len(f[0])))
+            raise self.error(keys, message)
 
     def config(self, data: dict) -> Config:
-        for key in data:
-            if key not in TOP_KEYS:
-                self.fail((key,), f"unknown setting; the settings are: {', '.join(TOP_KEYS)}")
-        course = self.table(data, "course", {"name": str, "bonus": str, "misnamed_penalty": (int, float)})
-        late = self.table(data, "late", {"per_day": (int, float), "max_days": (int, float),
-                                         "grace_minutes": (int, float)})
-        outputs = self.table(data, "outputs", {k: str for k in OutputFormat})
-        isolation = data.get("isolation")
-        if isolation is not None and isolation not in CHOICES:
-            self.fail(("isolation",), f"{isolation!r} is not one of {', '.join(CHOICES)}")
-        jobs = data.get("jobs")
-        if jobs is not None and (type(jobs) is not int or jobs < 1):
-            self.fail(("jobs",), "must be a whole number, at least 1 (leave it out to follow the machine)")
-        bonus = course.get("bonus", BonusPolicy.CAP)
-        if bonus not in tuple(BonusPolicy):
-            self.fail(("course", "bonus"), f"{bonus!r} is not one of {', '.join(BonusPolicy)}")
-        self.percent(("course", "misnamed_penalty"), course.get("misnamed_penalty", 0))
-        self.percent(("late", "per_day"), late.get("per_day", 0))
-        for key in ("max_days", "grace_minutes"):
-            if late.get(key, 0) < 0:
-                self.fail(("late", key), "must not be negative")
+        """The settings of a file the schema accepts."""
+        course, late = data.get("course", {}), data.get("late", {})
         assignments = self.assignments(data.get("assignment", []))
-        return Config(source=self.path, isolation=isolation, jobs=jobs, name=course.get("name", ""),
-                      bonus=BonusPolicy(bonus),
+        return Config(source=self.path, isolation=data.get("isolation"), jobs=data.get("jobs"),
+                      name=course.get("name", ""), bonus=BonusPolicy(course.get("bonus", BonusPolicy.CAP)),
                       misnamed_penalty=float(course.get("misnamed_penalty", 0)),
                       late=LatePolicy(float(late.get("per_day", 0)), late.get("max_days"),
                                       float(late.get("grace_minutes", 0))),
-                      outputs={k: self.relative(v) for k, v in outputs.items()}, assignments=assignments,
-                      extensions=self.extensions(data.get("extensions", {}), assignments))
-
-    def table(self, data: dict, name: str, keys: dict) -> dict:
-        table = data.get(name, {})
-        if not isinstance(table, dict):
-            self.fail((name,), "must be a table ([" + name + "])")
-        for key, value in table.items():
-            if key not in keys:
-                self.fail((name, key), f"unknown setting; [{name}] takes: {', '.join(keys)}")
-            if not isinstance(value, keys[key]) or isinstance(value, bool):
-                kind = "text" if keys[key] is str else "a number"
-                self.fail((name, key), f"must be {kind}, not {value!r}")
-        return table
-
-    def percent(self, keys: tuple, value) -> None:
-        if not 0 <= value <= 100:
-            self.fail(keys, f"is a percentage of the assignment's points: 0 to 100, not {value}")
+                      outputs={k: self.relative(v) for k, v in data.get("outputs", {}).items()},
+                      assignments=assignments, extensions=self.extensions(data.get("extensions", {}), assignments))
 
     def relative(self, value: str) -> Path:
         path = Path(value)
         return path if path.is_absolute() else self.path.parent / path
 
-    def assignments(self, entries) -> tuple[Assignment, ...]:
-        if not isinstance(entries, list):
-            self.fail(("assignment",), "must be a list of tables, each starting [[assignment]]")
+    def assignments(self, entries: list[dict]) -> tuple[Assignment, ...]:
         found, seen = [], set()
         for number, entry in enumerate(entries):
-            keys = ("assignment", number)
-            for key in entry:
-                if key not in ("spec", "weight", "due", "title", "canvas_id"):
-                    self.fail(keys + (key,), "unknown setting; [[assignment]] takes: spec, weight, due, title, "
-                                             "canvas_id")
-            spec = entry.get("spec")
-            if not isinstance(spec, str) or not spec:
-                self.fail(keys + ("spec",), "each [[assignment]] needs spec = a shipped spec's id or a spec file")
+            spec = entry["spec"]
             if spec.endswith((".yaml", ".yml")):
                 spec = str(self.relative(spec).resolve())
             if spec in seen:
-                self.fail(keys + ("spec",), f"{entry['spec']} is declared twice")
+                raise self.error(("assignment", number, "spec"), f"{entry['spec']} is declared twice")
             seen.add(spec)
             weight = entry.get("weight")
-            if weight is not None and (isinstance(weight, bool) or not isinstance(weight, (int, float))
-                                       or weight <= 0):
-                self.fail(keys + ("weight",), "must be a number above 0 (leave it out to weigh the assignment "
-                                              "by its points)")
-            for key in ("title", "canvas_id"):
-                if not isinstance(entry.get(key, ""), (str, int)) or isinstance(entry.get(key), bool):
-                    self.fail(keys + (key,), "must be text")
-            found.append(Assignment(spec, float(weight) if weight is not None else None,
-                                    self.date(keys + ("due",), entry.get("due")), str(entry.get("title", "")),
-                                    str(entry.get("canvas_id", ""))))
+            found.append(Assignment(spec, float(weight) if weight is not None else None, _due(entry.get("due")),
+                                    str(entry.get("title", "")), str(entry.get("canvas_id", ""))))
         return tuple(found)
 
-    def extensions(self, table, assignments) -> dict:
-        if not isinstance(table, dict):
-            self.fail(("extensions",), "must be a table: student = { assignment = new due date }")
+    def extensions(self, table: dict, assignments) -> dict[str, dict[int, dt.datetime]]:
         ids = {}
         for number, a in enumerate(assignments):
             ids.update({a.spec: number, Path(a.spec).name: number, Path(a.spec).stem: number})
         result: dict[str, dict[int, dt.datetime]] = {}
         for student, dues in table.items():
-            if not isinstance(dues, dict):
-                self.fail(("extensions", student), "must be a table: { assignment = new due date }")
             for spec, due in dues.items():
-                keys = ("extensions", student, spec)
                 if spec not in ids:
                     names = ", ".join(Path(a.spec).stem for a in assignments) or "none declared"
-                    self.fail(keys, f"{spec} is none of the course's assignments ({names})")
-                result.setdefault(student, {})[ids[spec]] = self.date(keys, due)
+                    raise self.error(("extensions", student, spec),
+                                     f"{spec} is none of the course's assignments ({names})")
+                result.setdefault(student, {})[ids[spec]] = _due(due)
         return result
 
-    def date(self, keys: tuple, value) -> dt.datetime | None:
-        if value is None:
-            return None
-        if isinstance(value, dt.datetime):
-            return value if value.tzinfo else value.astimezone()
-        if isinstance(value, dt.date):
-            return dt.datetime.combine(value, dt.time(23, 59, 59)).astimezone()
-        self.fail(keys, f"must be a date and time, e.g. 2026-10-09T23:59:00+08:00 (TOML, no quotes), not {value!r}")
+
+def _due(value: dt.date | None) -> dt.datetime | None:
+    """A due date, aware: a date alone ends at its last second; without an offset, it is the machine's time."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.astimezone()
+    return dt.datetime.combine(value, dt.time(23, 59, 59)).astimezone()
+
+
+@lru_cache(maxsize=1)
+def _validator():
+    """``course_schema.yaml``'s validator, the isolation levels, bonus policies and output formats put in; TOML's dates
+    are a type of their own, and a number is finite."""
+    text = resources.files("grader.input").joinpath("course_schema.yaml").read_text(encoding="utf-8")
+    schema = yaml.safe_load(text)
+    schema["properties"]["isolation"]["enum"] = [c.value for c in CHOICES]
+    schema["properties"]["course"]["properties"]["bonus"]["enum"] = [b.value for b in BonusPolicy]
+    schema["properties"]["outputs"]["properties"] = {f.value: {"type": "string"} for f in OutputFormat}
+    return validator_for(schema, {
+        "datetime": lambda value: isinstance(value, dt.date),
+        "number": lambda value: isinstance(value, (int, float)) and not isinstance(value, bool)
+        and (isinstance(value, int) or math.isfinite(value))})
+
+
+_NOUNS = {"string": "text", "number": "a number", "integer": "a whole number", "object": "a table",
+          "array": "a list", "datetime": "a date and time, e.g. 2026-10-09T23:59:00+08:00 (TOML, no quotes)"}
+
+
+def _explained(error) -> tuple[tuple, str]:
+    """A schema error as the key it is at and what is wrong there, in the words of the schema's
+    ``x-message`` when the key has one."""
+    keys, schema, value = tuple(error.absolute_path), error.schema, error.instance
+    if error.validator == "additionalProperties":
+        allowed = list(schema.get("properties", {}))
+        key = next(k for k in value if k not in allowed)
+        close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.75)
+        takes = f"{_header(keys)} takes" if keys else "the settings are"
+        return keys + (key,), (f"unknown setting{f' (did you mean {close[0]}?)' if close else ''}; "
+                               f"{takes}: {', '.join(allowed)}")
+    if error.validator == "required":
+        key = next(k for k in error.validator_value if k not in value)
+        return keys + (key,), schema["properties"][key].get("x-message", "is missing")
+    if "x-message" in schema:
+        return keys, schema["x-message"].replace("{value}", repr(value))
+    if error.validator == "enum":
+        return keys, f"{value!r} is not one of {', '.join(map(str, error.validator_value))}"
+    if error.validator == "type":
+        wanted = [error.validator_value] if isinstance(error.validator_value, str) else error.validator_value
+        noun = " or ".join(_NOUNS.get(t, t) for t in wanted)
+        table = f" ({_header(keys)})" if "object" in wanted else ""
+        return keys, f"must be {noun}{table}, not {value!r}"
+    return keys, error.message
+
+
+def _header(keys: tuple) -> str:
+    """The TOML header of the table at ``keys``: [late], or [[assignment]] for an entry of a list."""
+    name = ".".join(k for k in keys if isinstance(k, str))
+    return f"[[{name}]]" if keys and isinstance(keys[-1], int) else f"[{name}]"
 
 
 def _line(text: str, keys: tuple) -> int:

@@ -87,6 +87,14 @@ def zip_entries(zf: zipfile.ZipFile) -> list[Entry]:
     return entries
 
 
+@dataclass(frozen=True)
+class _Caps:
+    max_bytes: int                 # each owner's
+    max_files: int
+    class_bytes: int | None        # all owners' together
+    class_files: int | None
+
+
 def unpack(zf: zipfile.ZipFile, entries: list[Entry], root: Path, owner_of, *, max_bytes: int,
             max_files: int, class_bytes: int | None = None, class_files: int | None = None):
     """Unpack each entry with an owner (``owner_of``: a key, or None) under ``root``.
@@ -95,6 +103,7 @@ def unpack(zf: zipfile.ZipFile, entries: list[Entry], root: Path, owner_of, *, m
     ``class_bytes`` and ``class_files``. The first entry of an owner that cannot be unpacked
     stops that owner's unpacking; the others go on. Returns ({owner: refusal}, [refusals of
     bad entries with no owner])."""
+    caps = _Caps(max_bytes, max_files, class_bytes, class_files)
     troubles: dict[tuple, Refusal] = {}
     outside: list[Refusal] = []
     used: dict[tuple, list[int]] = {}          # owner -> [bytes, files]
@@ -107,47 +116,60 @@ def unpack(zf: zipfile.ZipFile, entries: list[Entry], root: Path, owner_of, *, m
             continue
         if owner in troubles:
             continue
-        refusal = None
-        if entry.bad:
-            refusal = Refusal(entry.bad, entry.name)
-        elif entry.folder:
-            try:
-                root.joinpath(*entry.parts).mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                refusal = Refusal(Why.WRITE, entry.name, detail=exc.strerror or str(exc))
-        else:
-            mine = used.setdefault(owner, [0, 0])
-            declared = entry.info.file_size
-            if mine[1] + 1 > max_files:
-                refusal = Refusal(Why.FILES, entry.name, limit=max_files)
-            elif class_files is not None and total[1] + 1 > class_files:
-                refusal = Refusal(Why.CLASS, entry.name, detail=f"{class_files} files", limit=class_files)
-            elif declared > max_bytes:
-                refusal = Refusal(Why.ENTRY_SIZE, entry.name, limit=max_bytes)
-            elif mine[0] + declared > max_bytes:
-                refusal = Refusal(Why.SIZE, entry.name, limit=max_bytes)
-            elif class_bytes is not None and total[0] + declared > class_bytes:
-                refusal = Refusal(Why.CLASS, entry.name, detail=_size(class_bytes), limit=class_bytes)
-            else:
-                room = max_bytes - mine[0]
-                if class_bytes is not None:
-                    room = min(room, class_bytes - total[0])
-                written, refusal = _write(zf, entry, root.joinpath(*entry.parts), room)
-                if refusal and refusal.kind is Why.TOO_BIG:     # the header said less than it holds
-                    if written > max_bytes:
-                        refusal = Refusal(Why.ENTRY_SIZE, entry.name, limit=max_bytes)
-                    elif room == max_bytes - mine[0]:
-                        refusal = Refusal(Why.SIZE, entry.name, limit=max_bytes)
-                    else:
-                        refusal = Refusal(Why.CLASS, entry.name, detail=_size(class_bytes), limit=class_bytes)
-                mine[0] += written
-                mine[1] += 1
-                total[0] += written
-                total[1] += 1
+        refusal = _unpack_entry(zf, entry, root, used.setdefault(owner, [0, 0]), total, caps)
         if refusal is not None:
             refusal.folder = len(entry.parts) > len(owner) or entry.folder
             troubles[owner] = refusal
     return troubles, outside
+
+
+def _unpack_entry(zf: zipfile.ZipFile, entry: Entry, root: Path, mine: list[int], total: list[int],
+                  caps: _Caps) -> Refusal | None:
+    """Unpack one entry of an owner whose unpacking goes on; ``mine`` and ``total``: the [bytes, files]
+    its owner and all owners have unpacked so far. None, or why it was not unpacked."""
+    if entry.bad:
+        return Refusal(entry.bad, entry.name)
+    if entry.folder:
+        try:
+            root.joinpath(*entry.parts).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            return Refusal(Why.WRITE, entry.name, detail=exc.strerror or str(exc))
+        return None
+    refusal = _over_a_cap(entry, mine, total, caps)
+    if refusal is not None:
+        return refusal
+    room = caps.max_bytes - mine[0]
+    if caps.class_bytes is not None:
+        room = min(room, caps.class_bytes - total[0])
+    written, refusal = _write(zf, entry, root.joinpath(*entry.parts), room)
+    if refusal and refusal.kind is Why.TOO_BIG:     # the header said less than it holds
+        if written > caps.max_bytes:
+            refusal = Refusal(Why.ENTRY_SIZE, entry.name, limit=caps.max_bytes)
+        elif room == caps.max_bytes - mine[0]:
+            refusal = Refusal(Why.SIZE, entry.name, limit=caps.max_bytes)
+        else:
+            refusal = Refusal(Why.CLASS, entry.name, detail=_size(caps.class_bytes), limit=caps.class_bytes)
+    mine[0] += written
+    mine[1] += 1
+    total[0] += written
+    total[1] += 1
+    return refusal
+
+
+def _over_a_cap(entry: Entry, mine: list[int], total: list[int], caps: _Caps) -> Refusal | None:
+    """Why a file would pass a cap, by the count of files and the size its header says."""
+    declared = entry.info.file_size
+    if mine[1] + 1 > caps.max_files:
+        return Refusal(Why.FILES, entry.name, limit=caps.max_files)
+    if caps.class_files is not None and total[1] + 1 > caps.class_files:
+        return Refusal(Why.CLASS, entry.name, detail=f"{caps.class_files} files", limit=caps.class_files)
+    if declared > caps.max_bytes:
+        return Refusal(Why.ENTRY_SIZE, entry.name, limit=caps.max_bytes)
+    if mine[0] + declared > caps.max_bytes:
+        return Refusal(Why.SIZE, entry.name, limit=caps.max_bytes)
+    if caps.class_bytes is not None and total[0] + declared > caps.class_bytes:
+        return Refusal(Why.CLASS, entry.name, detail=_size(caps.class_bytes), limit=caps.class_bytes)
+    return None
 
 
 def _write(zf: zipfile.ZipFile, entry: Entry, destination: Path, room: int) -> tuple[int, Refusal | None]:

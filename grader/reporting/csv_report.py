@@ -4,7 +4,7 @@ UTF-8 with a byte-order mark and CRLF line ends, which is what makes Excel
 open it with Chinese names intact. An assignment a student did not hand in is
 an empty cell (one whose files were missing, 0); the percent is over the
 course's assignments with a course file, else over the run's (see
-gradebook.py); ``bonus`` is apart, ``failed tests`` counts the tests failed
+grader/grading/marking.py); ``bonus`` is apart, ``failed tests`` counts the tests failed
 (bonus tests aside); ``problems`` says what was not handed in, taken off (late,
 misnamed) or could not be graded, and that the student was graded below full
 isolation ("isolation netns (below sandbox)") when that is so. A name or a
@@ -17,7 +17,7 @@ import csv
 from pathlib import Path
 
 from grader.reporting import isolation_note
-from grader.reporting.gradebook import build, points
+from grader.reporting.gradebook import points
 from grader.shown import shown
 
 
@@ -27,8 +27,7 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
-def write(results, path: Path, course=None) -> None:
-    book = build(results, course)
+def write(results, book, path: Path) -> None:
     isolation = isolation_note.student_notes(results)
     with open(path, "w", encoding="utf-8-sig", newline="") as f:
         out = csv.writer(f)

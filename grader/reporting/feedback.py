@@ -14,7 +14,7 @@ from pathlib import Path
 
 from grader.results import render
 from grader.reporting import causes, isolation_note
-from grader.reporting.gradebook import build, grading_failed, not_handed_in, points
+from grader.reporting.gradebook import grading_failed, not_handed_in, points
 from grader.shown import shown
 
 _SPECIAL = re.compile(r"([\\`*<>\[\]|]|(?<!\w)_|_(?!\w))")     # contact_server.py keeps its _
@@ -133,10 +133,9 @@ def _failed_test(result, test) -> list[str]:
     return lines
 
 
-def write(results, folder: Path, course=None) -> list[Path]:
+def write(results, book, folder: Path) -> list[Path]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    book = build(results, course)
     rows = {row.student: row for row in book.rows}
     by_student: dict[str, list] = {}
     for r in sorted(results, key=lambda r: (r.student, r.assignment)):

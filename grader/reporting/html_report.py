@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from grader import __version__
 from grader.reporting import causes, isolation_note, similarity_report
-from grader.reporting.gradebook import build, grading_failed, not_handed_in, points
+from grader.reporting.gradebook import grading_failed, not_handed_in, points
 from grader.shown import shown
 
 BINS = 10
@@ -105,9 +105,8 @@ def _rate_class(rate: float) -> str:
     return "struggle" if rate < STRUGGLE else ("watch" if rate < WATCH else "fine")
 
 
-def render(results, title: str = "Class report", similarity=(), course=None) -> str:
+def render(results, book, title: str = "Class report", similarity=()) -> str:
     """``similarity``: file names of `grade similar` reports beside this one, linked from the header."""
-    book = build(results, course)
     stats = _test_stats(results)
     warning = isolation_note.warning(results)
     failed_rows = [row for row in book.rows if row.problems]
@@ -254,9 +253,9 @@ def _slowest_and_failed(results, failed_rows) -> list[str]:
     return html
 
 
-def write(results, path: Path, title: str | None = None, course=None) -> None:
+def write(results, book, path: Path, title: str | None = None) -> None:
     beside = [page.name for page in similarity_report.beside(path)]
-    Path(path).write_text(render(results, title or "Class report", similarity=beside, course=course),
+    Path(path).write_text(render(results, book, title or "Class report", similarity=beside),
                           encoding="utf-8")
 
 

@@ -29,8 +29,9 @@ def record(result) -> dict:
     return d
 
 
-def write(results, path: Path, course=None) -> None:
-    cut = gradebook.penalised(gradebook.build(results, course)) if course else {}
+def write(results, path: Path, book=None) -> None:
+    """``book``: the run's gradebook, whose penalties the records carry."""
+    cut = gradebook.penalised(book) if book else {}
     records = []
     for result in results:
         d = record(result)

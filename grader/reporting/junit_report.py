@@ -68,9 +68,9 @@ def _part(name: str) -> str:
     return name.replace(".", "_")
 
 
-def build(results, timestamp: dt.datetime | None = None, course=None) -> ET.Element:
-    """``course``: the course file's gradebook course; a suite whose points were cut says so in properties."""
-    cut = gradebook.penalised(gradebook.build(results, course)) if course else {}
+def build(results, timestamp: dt.datetime | None = None, book=None) -> ET.Element:
+    """``book``: the run's gradebook; a suite whose points were cut says so in properties."""
+    cut = gradebook.penalised(book) if book else {}
     when = (timestamp or _stable_time()).astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
     host = (socket.gethostname() or STABLE_HOST) if timestamp else STABLE_HOST
     root = ET.Element("testsuites")
@@ -134,12 +134,12 @@ def _properties(result, cut: tuple[list[str], float] | None = None) -> list[tupl
     return found
 
 
-def text(results, timestamp: dt.datetime | None = None, course=None) -> str:
-    root = build(results, timestamp, course)
+def text(results, timestamp: dt.datetime | None = None, book=None) -> str:
+    root = build(results, timestamp, book)
     ET.indent(root, space="\t")
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def write(results, path: Path, timestamp: dt.datetime | None = None, course=None) -> None:
+def write(results, path: Path, timestamp: dt.datetime | None = None, book=None) -> None:
     """``timestamp``: when the results were written (``now()``); None: a fixed one (``--stable``)."""
-    Path(path).write_text(text(results, timestamp, course), encoding="utf-8")
+    Path(path).write_text(text(results, timestamp, book), encoding="utf-8")

@@ -16,7 +16,6 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.reporting import causes, isolation_note
-from grader.reporting.gradebook import build
 from grader.shown import shown
 
 
@@ -88,13 +87,12 @@ def render(results, console: Console | None = None, verbose: bool = False, warn:
         _warn(console, isolation_note.warning(results))
 
 
-def render_class(results, console: Console | None = None, verbose: bool = False, course=None) -> None:
+def render_class(results, book, console: Console | None = None, verbose: bool = False) -> None:
     """A class: one row per student: a column per assignment, the total, the percent (over the course's
     assignments with a course file), bonus apart, failed tests, what was missing or taken off."""
     console = console or Console()
     if verbose:
         render(results, console, verbose=True, warn=False)
-    book = build(results, course)
     table = Table(title=f"{len(book.rows)} students; {book.basis}", title_justify="left")
     table.add_column("student", overflow="fold")
     for a in book.assignments:
