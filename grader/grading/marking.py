@@ -13,7 +13,8 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 
-from grader.input.config import BonusPolicy, Config, LatePolicy
+from grader.input.config import Config, LatePolicy
+from grader.input.course_schema import BonusPolicy
 from grader.reporting.gradebook import Assignment, Gradebook, Row, grading_failed
 from grader.results import Status
 

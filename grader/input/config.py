@@ -4,39 +4,21 @@ It says what a teacher would otherwise repeat on every run: the course's
 assignments (shipped spec ids or spec files) with their weights and due dates,
 extensions per student, the late, bonus and misnamed-file policies, the default
 outputs, ``jobs`` and ``isolation``. Flags on the command line override it. It
-is checked against its schema (``course_schema.yaml``), as a spec is against
+is checked against its schema (``course_schema.py``), as a spec is against
 its own; a mistake is reported with the file, the line and the key. ``grade
 new-course`` writes a commented one (``COMMENTED`` below).
 """
 from __future__ import annotations
 
 import datetime as dt
-import difflib
-import math
-import re
 import tomllib
 from dataclasses import dataclass, field
-from enum import StrEnum
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
-import yaml
-
-from grader.reporting.formats import OutputFormat
-from grader.runner.isolation import CHOICES
-from grader.spec.schema import validator_for
+from grader.input.course_schema import BonusPolicy, first_mistake, located
 from grader.textfile import TOML_REFUSES, NotText, decoded
 
 DEFAULT = "sockgrade.toml"
-
-
-class BonusPolicy(StrEnum):
-    """How bonus points count in a percent (``[course] bonus``)."""
-    CAP = "cap"                # the percent never above 100
-    COUNT = "count"            # bonus adds past it
-    IGNORE = "ignore"          # bonus not counted
-
 
 
 class ConfigError(Exception):
@@ -121,15 +103,13 @@ class _Reader:
         self.path, self.text = path, text
 
     def error(self, keys: tuple, message: str) -> ConfigError:
-        where = "".join(f"[{k + 1}]" if isinstance(k, int) else f".{k}" for k in keys).lstrip(".")
-        return ConfigError(f"{self.path}:{_line(self.text, keys)}: {where}: {message}")
+        return ConfigError(located(self.path, self.text, keys, message))
 
     def validate(self, data: dict) -> None:
-        """The first mistake in the file against the schema (``course_schema.yaml``), if any."""
-        found = [_explained(error) for error in _validator().iter_errors(data)]
-        if found:
-            keys, message = min(found, key=lambda f: (_line(self.text, f[0]), -len(f[0])))
-            raise self.error(keys, message)
+        """The file's first mistake against its schema, if any."""
+        mistake = first_mistake(data, self.text)
+        if mistake:
+            raise self.error(*mistake)
 
     def config(self, data: dict) -> Config:
         """The settings of a file the schema accepts."""
@@ -183,80 +163,6 @@ def _due(value: dt.date | None) -> dt.datetime | None:
     if isinstance(value, dt.datetime):
         return value if value.tzinfo else value.astimezone()
     return dt.datetime.combine(value, dt.time(23, 59, 59)).astimezone()
-
-
-@lru_cache(maxsize=1)
-def _validator():
-    """``course_schema.yaml``'s validator, the isolation levels, bonus policies and output formats put in; TOML's dates
-    are a type of their own, and a number is finite."""
-    text = resources.files("grader.input").joinpath("course_schema.yaml").read_text(encoding="utf-8")
-    schema = yaml.safe_load(text)
-    schema["properties"]["isolation"]["enum"] = [c.value for c in CHOICES]
-    schema["properties"]["course"]["properties"]["bonus"]["enum"] = [b.value for b in BonusPolicy]
-    schema["properties"]["outputs"]["properties"] = {f.value: {"type": "string"} for f in OutputFormat}
-    return validator_for(schema, {
-        "datetime": lambda value: isinstance(value, dt.date),
-        "number": lambda value: isinstance(value, (int, float)) and not isinstance(value, bool)
-        and (isinstance(value, int) or math.isfinite(value))})
-
-
-_NOUNS = {"string": "text", "number": "a number", "integer": "a whole number", "object": "a table",
-          "array": "a list", "datetime": "a date and time, e.g. 2026-10-09T23:59:00+08:00 (TOML, no quotes)"}
-
-
-def _explained(error) -> tuple[tuple, str]:
-    """A schema error as the key it is at and what is wrong there, in the words of the schema's
-    ``x-message`` when the key has one."""
-    keys, schema, value = tuple(error.absolute_path), error.schema, error.instance
-    if error.validator == "additionalProperties":
-        allowed = list(schema.get("properties", {}))
-        key = next(k for k in value if k not in allowed)
-        close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.75)
-        takes = f"{_header(keys)} takes" if keys else "the settings are"
-        return keys + (key,), (f"unknown setting{f' (did you mean {close[0]}?)' if close else ''}; "
-                               f"{takes}: {', '.join(allowed)}")
-    if error.validator == "required":
-        key = next(k for k in error.validator_value if k not in value)
-        return keys + (key,), schema["properties"][key].get("x-message", "is missing")
-    if "x-message" in schema:
-        return keys, schema["x-message"].replace("{value}", repr(value))
-    if error.validator == "enum":
-        return keys, f"{value!r} is not one of {', '.join(map(str, error.validator_value))}"
-    if error.validator == "type":
-        wanted = [error.validator_value] if isinstance(error.validator_value, str) else error.validator_value
-        noun = " or ".join(_NOUNS.get(t, t) for t in wanted)
-        table = f" ({_header(keys)})" if "object" in wanted else ""
-        return keys, f"must be {noun}{table}, not {value!r}"
-    return keys, error.message
-
-
-def _header(keys: tuple) -> str:
-    """The TOML header of the table at ``keys``: [late], or [[assignment]] for an entry of a list."""
-    name = ".".join(k for k in keys if isinstance(k, str))
-    return f"[[{name}]]" if keys and isinstance(keys[-1], int) else f"[{name}]"
-
-
-def _line(text: str, keys: tuple) -> int:
-    """The line of ``keys`` in the TOML text: the table (or the n-th [[array]] entry) first, then the key."""
-    lines = text.splitlines()
-    start, end = 0, len(lines)
-    head, rest = keys[0], list(keys[1:])
-    headers = [i for i, line in enumerate(lines) if re.match(rf"\s*\[\[?\s*{re.escape(str(head))}\s*\]\]?", line)]
-    if rest and isinstance(rest[0], int) and headers:
-        start = headers[min(rest.pop(0), len(headers) - 1)]
-    elif headers and rest:
-        start = headers[0]
-    else:
-        rest = [head] + rest
-    following = [i for i in range(start + 1, end) if re.match(r"\s*\[", lines[i])]
-    if following and start:
-        end = following[0]
-    for key in rest[-1:]:
-        for i in range(start, end):
-            if re.match(rf"\s*\"?{re.escape(str(key))}\"?\s*=", lines[i]) or \
-                    re.search(rf"[{{,]\s*\"?{re.escape(str(key))}\"?\s*=", lines[i]):
-                return i + 1
-    return start + 1
 
 
 COMMENTED = '''\

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from grader.input.config import BonusPolicy
+from grader.input.course_schema import BonusPolicy
 from grader.results import Status
 
 
