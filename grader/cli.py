@@ -18,7 +18,7 @@ from rich.console import Console
 
 from grader.commands import UsageError, is_stdout, print_error
 from grader.commands.parser import SUBCOMMANDS, build_parser, command_module
-from grader.reporting.formats import MAY_BE_STDOUT
+from grader.formats import MAY_BE_STDOUT
 from grader.spec import SpecError
 
 USAGE_ERROR = 2

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.spec import catalog
+from grader.specfile import catalog
 from grader.grading.engine import Engine
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -25,7 +25,7 @@ import yaml
 from conftest import REFERENCE, ROOT, SPECS, loopback_lock, processes_with, python_for
 from grader.grading.engine import Engine
 from grader.runner import isolation
-from grader.spec import load_spec
+from grader.specfile import load_spec
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 LIMITS = {"cpu_seconds": 1, "memory_mib": 64, "processes": 8, "file_size_mib": 1, "open_files": 64,

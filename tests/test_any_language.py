@@ -23,7 +23,7 @@ import yaml
 from conftest import ROOT, loopback_lock, python_for
 from grader.grading import api
 from grader.results import Status
-from grader.spec import load_spec
+from grader.specfile import load_spec
 from grader.spec.errors import SpecError
 from hostile_course import LEVELS, PLANTED_ENTRY, fingerprint, why_not
 

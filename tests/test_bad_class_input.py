@@ -20,7 +20,7 @@ import pytest
 
 from classbuild import EXAMPLES, JOBS, ROOT, grade
 from grader.grading import api
-from grader.spec import catalog
+from grader.specfile import catalog
 from grader.input import classroom
 from grader.grading import cache as cache_module
 from grader.input.classroom import open_class

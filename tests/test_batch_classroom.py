@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from classbuild import EXAMPLES, ROOT, zip_folder
-from grader.spec import catalog
+from grader.specfile import catalog
 from grader.input import classroom
 from grader.grading.batch import class_digest, dealt, parse_shard, shard_sizes
 from grader.input.classroom import open_class

@@ -8,7 +8,7 @@ import sys
 from conftest import ROOT
 from bench import run as bench
 from grader.grading import cache
-from grader.spec import catalog
+from grader.specfile import catalog
 
 TESTS = ["server binds UDP 9999", "add replies NAME added"]
 

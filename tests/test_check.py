@@ -6,7 +6,7 @@ import pytest
 from conftest import PORT_ARG, threaded_tcp_server
 from grader.cli import main
 from grader.grading.check import check
-from grader.spec import load_spec
+from grader.specfile import load_spec
 
 
 PING_SERVER = threaded_tcp_server("""\

@@ -11,9 +11,9 @@ import time
 from dataclasses import replace
 
 from conftest import EXAMPLES, PORT_ARG, REFERENCE, make_submission, threaded_tcp_server
-from grader.spec import catalog
+from grader.specfile import catalog
 from grader.grading.engine import Engine
-from grader.spec import load_spec
+from grader.specfile import load_spec
 
 TIMEOUT = 20     # every step's timeout: a test that waited one out would take longer than its half
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLES
-from grader.spec import catalog
+from grader.specfile import catalog
 from grader.input import config, discover
 from grader.grading import marking
 from grader.reporting import gradebook, lms

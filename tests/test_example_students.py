@@ -101,7 +101,7 @@ EXPECTED = {
 @pytest.fixture(scope="module")
 def graded():
     from grader.grading.engine import Engine
-    from grader.spec import catalog
+    from grader.specfile import catalog
     specs = catalog.load_all()
     items = [(EXAMPLES / student, spec, None) for student in [*EXPECTED, "ivan"]
              for spec in api.pick_specs(EXAMPLES / student, specs)]

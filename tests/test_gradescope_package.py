@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from grader.spec import load_spec
+from grader.specfile import load_spec
 
 MAKE_ZIP = ROOT / "gradescope" / "make_zip.py"
 

@@ -17,7 +17,7 @@ from conftest import REFERENCE, SPECS, processes_with  # noqa: F401 (processes_w
 from grader.grading.engine import Engine
 from grader.results import Status
 from grader.runner import isolation
-from grader.spec import SpecError, load_spec
+from grader.specfile import SpecError, load_spec
 from hostile_course import HOSTILE, Course, grade_safely, startup_output, why_not
 
 SANDBOX = isolation.available_level() == "sandbox"

@@ -2,7 +2,7 @@
 words the schema takes are the members' words, every place the schema names one of them."""
 from __future__ import annotations
 
-from grader.spec import loader
+from grader.specfile import loader
 from grader.spec.modes import Framing, MatchMode, Player, Transport
 
 MODES = {"transport": Transport, "framing": Framing, "match": MatchMode, "server": Player, "program": Player}

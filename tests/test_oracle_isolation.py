@@ -24,7 +24,7 @@ from grader.net.relay import Relay
 from grader.net.transcript import Transcript
 from grader.runner import isolation
 from grader.kinds.runners.oracle import Oracle, OracleUnavailable
-from grader.spec import load_spec
+from grader.specfile import load_spec
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 AVAILABLE = isolation.available_level()

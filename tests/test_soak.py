@@ -8,7 +8,7 @@ import sys
 from conftest import ROOT
 from bench import soak
 from grader.grading import cache
-from grader.spec import catalog
+from grader.specfile import catalog
 
 
 def test_the_copies_are_unique_and_hold_at_least_the_runs_asked(tmp_path):

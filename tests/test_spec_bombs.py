@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.spec import SpecError, load_spec
+from grader.specfile import SpecError, load_spec
 from grader.spec import yaml_marks
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,7 +83,7 @@ import json, sys
 from grader.spec import SpecError, yaml_marks
 if sys.argv[2] == "pure":
     yaml_marks._Loader = yaml_marks._PurePythonLoader
-from grader.spec.loader import load_spec
+from grader.specfile.loader import load_spec
 try:
     load_spec(sys.argv[1])
 except SpecError as exc:

@@ -4,7 +4,7 @@ import textwrap
 import pytest
 
 from grader.cli import main
-from grader.spec import SpecError, load_spec
+from grader.specfile import SpecError, load_spec
 
 GOOD = """\
 id: demo
@@ -132,7 +132,7 @@ def test_cli_unknown_spec_id(tmp_path, capsys):
 
 
 def test_shipped_specs_load():
-    from grader.spec import catalog
+    from grader.specfile import catalog
     ids = {s.id for s in catalog.load_all()}
     assert ids == {"tcp-echo-threaded", "udp-echo", "udp-contacts", "tcp-contacts-threaded"}
 

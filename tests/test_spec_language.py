@@ -5,7 +5,7 @@ import textwrap
 import pytest
 
 from conftest import PORT_ARG, make_submission, threaded_tcp_server
-from grader.spec import SpecError, load_spec
+from grader.specfile import SpecError, load_spec
 
 
 LINE_SERVER = threaded_tcp_server("""\

@@ -4,7 +4,7 @@ and failure reasons that name the step as the spec wrote it."""
 import pytest
 
 from conftest import make_submission, threaded_tcp_server
-from grader.spec import SpecError, load_spec
+from grader.specfile import SpecError, load_spec
 from grader.steps import ACTIONS
 
 # A line server: `ask` gets two notices, then the answer; `how` tells how the previous client left
@@ -218,7 +218,7 @@ def test_errors_point_at_the_key(tmp_path, step, where, message):
 
 
 def test_every_action_is_in_the_schema_and_the_guide():
-    from grader.spec.schema import schema
+    from grader.specfile.schema import schema
     guide = open("docs/spec-guide.md", encoding="utf-8").read()
     for name in ACTIONS:
         assert name in schema()["$defs"]["step"]["properties"]

@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 
 from conftest import EXAMPLES, PORT_ARG, make_submission
-from grader.spec import SpecError, load_spec
+from grader.specfile import SpecError, load_spec
 
 # One connection at a time: accept, serve that client until it closes (or sends exit), then the next.
 SERIAL = PORT_ARG + textwrap.dedent("""

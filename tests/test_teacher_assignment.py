@@ -15,7 +15,7 @@ import pytest
 from conftest import make_submission
 from grader.cli import main
 from grader.grading.engine import Engine
-from grader.spec import load_spec
+from grader.specfile import load_spec
 
 SPEC = r"""
 # The UDP mail service (after lecture 16).

@@ -29,7 +29,7 @@ def test_the_wheel_carries_the_shipped_specs_and_reference_programs(wheel):
         shipped = {p.name for p in folder.glob(pattern)}
         carried = {Path(n).name for n in names if Path(n).parent.parts[-3:] == ("share", "sockgrade", folder.name)}
         assert shipped and carried == shipped, (folder.name, sorted(carried))
-    assert "grader/spec/schema.yaml" in names and "grader/input/course_schema.yaml" in names
+    assert "grader/specfile/schema.yaml" in names and "grader/input/course_schema.yaml" in names
 
 
 def table_rows(output: str) -> dict[str, dict[str, str]]:

@@ -25,8 +25,9 @@ from grader.commands.options import at_least_one
 from grader.grading.check import READY, REFERENCE_FAILED, SPEC_ERROR, check
 from grader.reporting.check_report import render
 from grader.runner.isolation import Level, Request
-from grader.spec import Spec, catalog
-from grader.spec.loader import find_errors, load_spec
+from grader.spec import Spec
+from grader.specfile import catalog
+from grader.specfile.loader import find_errors, load_spec
 
 PROG = "grade check"
 HELP = "check a spec you wrote: validate it, then grade its reference programs and built-in saboteurs with it"

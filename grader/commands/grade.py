@@ -14,13 +14,13 @@ from dataclasses import replace
 from pathlib import Path
 
 from grader.grading import api, cache, marking
-from grader.spec import catalog
+from grader.specfile import catalog
 from grader.input import config
 from grader.commands import UsageError, is_stdout
 from grader.commands.options import SEED_MAX, at_least_one, percent, seed, shard
 from grader.reporting import (csv_report, feedback, gradebook, gradescope, html_report, json_report,
                               junit_report, lms, progress, terminal)
-from grader.reporting.formats import MAY_BE_STDOUT, OutputFormat
+from grader.formats import MAY_BE_STDOUT, OutputFormat
 from grader.reporting.gradebook import Gradebook
 from grader.runner import isolation
 from grader.reporting.stable import stable

@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.kinds import kind_of
-from grader.spec import catalog
+from grader.specfile import catalog
 from grader.commands import UsageError
 from grader.shown import shown
 

@@ -6,7 +6,7 @@ import argparse
 import math
 import re
 
-SEED_MAX = 4294967295        # as a spec's `seed:` (grader/spec/schema.yaml)
+SEED_MAX = 4294967295        # as a spec's `seed:` (grader/specfile/schema.yaml)
 
 
 def _number(text: str, kind, wanted: str):

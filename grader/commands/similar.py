@@ -13,11 +13,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from grader.spec import catalog
+from grader.specfile import catalog
 from grader.input import config
 from grader.commands import UsageError
 from grader.reporting import similarity_report
-from grader.reporting.formats import OutputFormat
+from grader.formats import OutputFormat
 from grader.spec import SpecError
 from grader.shown import json_shown, shown
 

@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from grader.grading import batch, cache
-from grader.spec import catalog
+from grader.specfile import catalog
 from grader.input import discover
 from grader.grading.cache import ResultCache
 from grader.grading.engine import Engine

@@ -1,4 +1,4 @@
-"""The course file's schema, ``course_schema.yaml`` (as ``grader/spec/schema.py`` is the spec's), and
+"""The course file's schema, ``course_schema.yaml`` (as ``grader/specfile/schema.py`` is the spec's), and
 its mistakes explained: the first one in the file, at its line and key, in a teacher's words."""
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from importlib import resources
 
 import yaml
 
-from grader.reporting.formats import OutputFormat
+from grader.formats import OutputFormat
 from grader.runner.isolation import CHOICES
-from grader.spec.schema import validator_for
+from grader.specfile.schema import validator_for
 
 
 

@@ -1,13 +1,6 @@
-"""Spec loading and validation: YAML in, ``grader.spec.model`` objects out."""
+"""A spec as data: the model every part of the grader reads (``model.py``), its modes, expectations,
+variables and errors. Reading a spec file is ``grader.specfile``'s."""
 from grader.spec.errors import SpecError
 from grader.spec.model import ClientRun, Expectation, Role, Spec, Step, Test
 
-__all__ = ["SpecError", "load_spec", "Spec", "Role", "Test", "Step", "ClientRun", "Expectation"]
-
-
-def __getattr__(name: str):
-    # The loader pulls in yaml and jsonschema; a test's worker needs only the model, so it loads on first use.
-    if name == "load_spec":
-        from grader.spec.loader import load_spec
-        return load_spec
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__all__ = ["SpecError", "Spec", "Role", "Test", "Step", "ClientRun", "Expectation"]

@@ -6,11 +6,11 @@ import fcntl
 import os
 from pathlib import Path
 
-from grader.spec.build import build_spec
+from grader.specfile.build import build_spec
 from grader.spec.errors import SpecError
-from grader.spec.explain import most_useful, spec_error
+from grader.specfile.explain import most_useful, spec_error
 from grader.spec.model import Spec
-from grader.spec.schema import validator
+from grader.specfile.schema import validator
 from grader.spec.yaml_marks import MAX_FILE_BYTES, load_with_lines, too_large
 from grader.textfile import YAML_REFUSES, NotText, decoded
 

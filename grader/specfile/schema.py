@@ -15,7 +15,7 @@ from grader.steps import ACTIONS
 @lru_cache(maxsize=1)
 def schema() -> dict:
     """schema.yaml, with every kind's and action's part in it."""
-    text = resources.files("grader.spec").joinpath("schema.yaml").read_text(encoding="utf-8")
+    text = resources.files("grader.specfile").joinpath("schema.yaml").read_text(encoding="utf-8")
     whole = yaml.safe_load(text)
     defs = whole["$defs"]
     for kind in KINDS:

@@ -11,7 +11,7 @@ import yaml
 
 from grader import paths
 from grader.kinds import kind_in
-from grader.spec import checks
+from grader.specfile import checks
 from grader.spec.errors import SpecError
 from grader.spec.expectation_kind import ExpectationKind
 from grader.spec.network import NetworkProfile

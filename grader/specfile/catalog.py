@@ -4,7 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from grader.paths import shipped_specs_dir
-from grader.spec import Spec, SpecError, load_spec
+from grader.spec import Spec
+from grader.specfile import SpecError, load_spec
 
 
 def spec_files(folder: Path) -> list[Path]:
