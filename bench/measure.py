@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))      # this checkout's grader, not an installed one
 
 from grader.grading import api, batch  # noqa: E402
-from grader.spec import catalog
+from grader.specfile import catalog
 from grader.grading.engine import Engine  # noqa: E402
 from grader.results import Status  # noqa: E402
 
