@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))      # this checkout's grader, not an installed one
 
 from bench.proctree import PeakSampler  # noqa: E402
-from grader.spec import catalog  # noqa: E402
+from grader.specfile import catalog  # noqa: E402
 from grader.input import discover
 from grader.grading import engine
 from grader.runner import isolation  # noqa: E402

@@ -48,7 +48,7 @@ from bench.measure import TimedEngine  # noqa: E402
 from bench.proctree import PeakSampler  # noqa: E402
 from bench.run import add_student, machine, overhead, write_copy  # noqa: E402
 from grader.grading import batch  # noqa: E402
-from grader.spec import catalog
+from grader.specfile import catalog
 from grader.results import Status  # noqa: E402
 from grader.runner import admission, isolation  # noqa: E402
 

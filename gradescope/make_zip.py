@@ -83,8 +83,8 @@ def spec_files(spec_path: Path) -> tuple[str, dict[str, Path]]:
     when reading it): the spec and its files keep that layout under ``assignment/``, from the
     lowest folder that holds them all (``../reference/x.py`` keeps the folder above the spec).
     """
-    from grader.spec import SpecError, load_spec
-    from grader.spec.loader import read_spec_text
+    from grader.specfile import SpecError, load_spec
+    from grader.specfile.loader import read_spec_text
     from grader.spec.yaml_marks import format_path, line_of, load_with_lines
 
     spec = load_spec(spec_path)         # a missing reference program: SpecError at its line and key
@@ -108,7 +108,7 @@ def spec_files(spec_path: Path) -> tuple[str, dict[str, Path]]:
 
 
 def shipped_ids() -> set[str]:
-    from grader.spec import catalog
+    from grader.specfile import catalog
     return {spec.id for spec in catalog.load_all(PROJECT / "specs")}
 
 
@@ -182,7 +182,7 @@ def check_unpacked(zip_path: Path, specs: list[str]) -> None:
     """Each spec loads from the zip's own copy and finds its reference programs inside it."""
     if not specs:
         return
-    from grader.spec import SpecError, load_spec
+    from grader.specfile import SpecError, load_spec
     with tempfile.TemporaryDirectory(prefix="sockgrade-zip-") as tmp:
         source = Path(tmp).resolve()
         with zipfile.ZipFile(zip_path) as z:
