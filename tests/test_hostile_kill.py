@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLES, ROOT, loopback_lock, python_for
+from grader.runner import cgroups
 from hostile_course import LEVELS, why_not
 
 GONE_WITHIN = 2.0        # seconds: the feature
@@ -81,9 +82,9 @@ class Run:
         for n in range(STUDENTS):
             student = folder / "class" / f"student{n}"
             shutil.copytree(EXAMPLES / "alice", student)
-            server = (student / "serverudp.py").read_text()
+            prelude = SERVER.format(marker=self.marker, binds_after=BINDS_AFTER)
             # Each differs (identical folders would be graded once).
-            (student / "serverudp.py").write_text(SERVER.format(marker=self.marker, binds_after=BINDS_AFTER) + server + f"\n# {n}\n")
+            (student / "serverudp.py").write_text(prelude + (student / "serverudp.py").read_text() + f"\n# {n}\n")
         args = [folder / "class", "--spec", "udp-echo", "--no-cache", "-j", "4", "--isolation", level,
                 "--json", self.out] + [a for name in TESTS for a in ("--test", name)]
         if teacher:
@@ -118,8 +119,8 @@ class Run:
 
     def output(self) -> str:
         """What ``grade`` said, and the reasons of its JSON output when it has ended."""
-        reasons = [t["output"] for tests in self.results().values() for t in tests.values()] if self.out.exists() else []
-        return self.log.read_text(errors="replace") + "\n".join(reasons)
+        tests = [t for r in self.results().values() for t in r.values()] if self.out.exists() else []
+        return self.log.read_text(errors="replace") + "\n".join(t["output"] for t in tests)
 
     def results(self) -> dict[str, dict[str, dict]]:
         """student -> test -> its record in the JSON output."""
@@ -133,6 +134,13 @@ class Run:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
         shutil.rmtree(self.scratch, ignore_errors=True)
+        # A grader killed outright leaves its (empty) control groups: no process, but kept by the kernel.
+        backend, _ = cgroups.detect()
+        for base in {backend.memory, backend.pids} if backend else ():
+            for folder in Path(base).glob(f"sockgrade-{self.grade.pid}-*"):
+                for group in [*folder.glob("*/"), folder]:
+                    with contextlib.suppress(OSError):
+                        group.rmdir()
 
 
 @pytest.fixture
@@ -180,6 +188,7 @@ def test_a_killed_fork_server_takes_its_workers_and_the_class_is_still_graded(le
         run = run_at(level)
         run.wait_for_students()
         server = run.fork_server()
+        assert server, "no fork server: " + run.output()
         workers = [pid for pid in _descendants(server) if _namespaced(pid)]
         assert workers, f"no test's worker was forked by the fork server {server}: {_describe(run.processes())}"
         started = _snapshot({server} | _descendants(server) | {p for w in workers for p in _test_of(w, server)})
@@ -248,12 +257,16 @@ def _descendants(root: int) -> set[int]:
     return found
 
 
+def _pid_ns(pid: int) -> str:
+    try:
+        return os.readlink(f"/proc/{pid}/ns/pid")
+    except OSError:
+        return ""
+
+
 def _namespaced(pid: int) -> bool:
     """In a PID namespace other than ours (a test's)."""
-    try:
-        return os.readlink(f"/proc/{pid}/ns/pid") != os.readlink("/proc/self/ns/pid")
-    except OSError:
-        return False
+    return _pid_ns(pid) not in ("", _pid_ns(os.getpid()))
 
 
 def _test_of(worker: int, fork_server: int | None) -> set[int]:
@@ -261,9 +274,9 @@ def _test_of(worker: int, fork_server: int | None) -> set[int]:
     fork server's child that forked the worker."""
     found = {worker} | _descendants(worker)
     if _namespaced(worker):
-        ns = os.readlink(f"/proc/{worker}/ns/pid")
+        ns = _pid_ns(worker)
         table = _table()
-        members = {pid for pid in table if _namespaced(pid) and os.readlink(f"/proc/{pid}/ns/pid") == ns}
+        members = {pid for pid in table if _pid_ns(pid) == ns}
         found |= members | {p for m in members for p in _descendants(m)}
         found |= {table[m][0] for m in members if m in table}          # unshare, the fork server's child
     return found - {fork_server}
