@@ -51,6 +51,7 @@ from grader.spec import catalog  # noqa: E402
 from grader.input import discover
 from grader.grading import engine
 from grader.runner import isolation  # noqa: E402
+from grader.worker import protocol  # noqa: E402
 
 EXAMPLES = ROOT / "submissions_example"
 CORRECT = "alice"
@@ -395,11 +396,11 @@ def startup_costs(level: str, repeat: int = 10) -> dict:
     The worker is started as the engine starts it (``python -S``, the engine's
     environment); a student's program starts with ``site``, as a student's does.
     """
-    env = engine._worker_env()
+    env = protocol.worker_env()
     cases = {"python -S, nothing imported": [sys.executable, "-S", "-c", "pass"],
              "trampoline: python -S and _socket": [sys.executable, "-S", "-c", "import _socket, array"],
-             "worker as a program (no fork server)": [sys.executable, *getattr(engine, "WORKER_FLAGS", ()), "-c",
-                                                      "import grader.runner.worker"],
+             "worker as a program (no fork server)": [sys.executable, *protocol.WORKER_FLAGS, "-c",
+                                                      "import grader.worker.worker"],
              "python with site, as a student's program starts": [sys.executable, "-c", "pass"]}
     if level != "none":
         cases["unshare: the test's namespaces"] = isolation.wrapper(level) + ["true"]

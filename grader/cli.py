@@ -9,8 +9,6 @@ everything meant for a person goes to stderr.
 """
 from __future__ import annotations
 
-import argparse
-import importlib
 import os
 import signal
 import sys
@@ -18,48 +16,15 @@ import threading
 
 from rich.console import Console
 
-from grader import __version__
 from grader.commands import UsageError, is_stdout, print_error
+from grader.commands.parser import SUBCOMMANDS, build_parser, command_module
+from grader.reporting.formats import MAY_BE_STDOUT
 from grader.spec import SpecError
 
 USAGE_ERROR = 2
 BROKEN_PIPE = 1        # `grade list | head`: the reader left (rich's console exits so on its own)
 # Not on a terminal (a pipe, a file, CI), tables are as wide as their content: no name cut to 80 columns.
 PIPE_WIDTH = 1000
-SUBCOMMANDS: dict[str, str] = {     # name -> module in grader.commands
-    "merge": "merge",
-    "check": "check",
-    "new": "new",
-    "similar": "similar",
-    "new-course": "new_course",
-    "list": "listing",
-    "help": "help",
-}
-# Options of `grade` and `grade merge` whose FILE may be -, standard output (grade.add_output_arguments).
-DATA_OPTIONS = ("json", "csv", "junit", "report")
-
-
-def _command(name: str):
-    return importlib.import_module(f"grader.commands.{name}")
-
-
-def build_parser(command: str = "grade") -> argparse.ArgumentParser:
-    """The parser of ``grade`` or of the subcommand named ``command`` (as typed: ``list``, ``check``...)."""
-    module = _command(SUBCOMMANDS.get(command, command))
-    prog = "grade" if command == "grade" else f"grade {command}"
-    epilog = None
-    if command == "grade":
-        width = max(map(len, SUBCOMMANDS)) + len("grade ")
-        epilog = "other commands (grade help COMMAND for each one's options):\n" + "\n".join(
-            f"  {'grade ' + name:<{width}}  {_command(module_name).HELP}"
-            for name, module_name in SUBCOMMANDS.items())
-    parser = argparse.ArgumentParser(prog=prog, description=module.HELP, epilog=epilog,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    module.add_arguments(parser)
-    parser.add_argument("--version", action="version", version=f"sockgrade {__version__}")
-    return parser
-
-
 class Terminated(KeyboardInterrupt):
     """SIGTERM, handled as Ctrl-C is: running tests killed, scratch removed, exit 143."""
 
@@ -74,7 +39,7 @@ def _on_signal(signum, frame) -> None:
 
 def console_for(args) -> Console:
     """Where the tables and messages for a person go: stdout, or stderr when an output is written there."""
-    console = Console(stderr=any(is_stdout(getattr(args, name, None)) for name in DATA_OPTIONS))
+    console = Console(stderr=any(is_stdout(getattr(args, name, None)) for name in MAY_BE_STDOUT))
     if not console.is_terminal:
         console.width = PIPE_WIDTH
     return console
@@ -91,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     prog = "grade" if command == "grade" else f"grade {command}"
     try:
         args = build_parser(command).parse_args(argv)
-        return _command(SUBCOMMANDS.get(command, command)).run(args, console_for(args))
+        return command_module(command).run(args, console_for(args))
     except SpecError as exc:
         print_error(prog, str(exc), kind="spec error")
         return USAGE_ERROR

@@ -13,8 +13,8 @@ its text leads, from the link's own folder and through links of the submission
 judged the same way, to a file or folder of the submission that counts. Any
 other link (absolute, leading out by ``..``, through a link leading out, to
 nothing, in a loop) is left out of the copy, and the student is told why in one
-line (``Snapshot.left_out``). A link's text is hashed into the cache key, never
-what it points to.
+line (``Snapshot.left_out``: a sentence for people, its names already written
+visibly). A link's text is hashed into the cache key, never what it points to.
 """
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ import shutil
 import stat
 from dataclasses import dataclass, field
 from typing import Callable
+
+from grader.shown import name_text, shown
 
 SKIPPED = ("__pycache__", ".DS_Store", "__MACOSX")
 MAX_HOPS = 40            # links followed in one link's text, as the kernel follows at most
@@ -75,11 +77,11 @@ def snapshot(root, visit: Callable[[Entry, int | None], None] | None = None) -> 
         _walk(top, "", found, deep, visit)
     finally:
         os.close(top)
-    left_out = {path: f"{shown(path, SHOWN_CHARS)}: folders nested more than {MAX_DEPTH} deep were left out"
+    left_out = {path: f"{_named(path)}: folders nested more than {MAX_DEPTH} deep were left out"
                 for path in deep}
     for entry in found.values():
         if entry.kind == LINK and (why := _judged(entry, found.get)[1]):
-            left_out[entry.path] = f"{shown(entry.path, SHOWN_CHARS)}: {why} was left out"
+            left_out[entry.path] = f"{_named(entry.path)}: {why} was left out"
     return Snapshot([e for e in found.values() if e.path not in left_out], left_out)
 
 
@@ -228,7 +230,7 @@ def _judged(link: Entry, lookup: Callable[[str], Entry | None]) -> tuple[str | N
     """The link rule: (the kind, DIR or FILE, of what ``link`` leads to inside the submission, "") or
     (None, why it is left out). ``lookup(path)`` gives the submission's entry at a path, or None. Only
     links' texts are read, each from its link's own folder: never anything outside the submission."""
-    to = f"(to {shown(link.target, SHOWN_CHARS)})"
+    to = f"(to {_named(link.target)})"
     out, nowhere = f"a link leading out of the submission {to}", f"a link to nothing in the submission {to}"
     folder, kind = link.path.split("/")[:-1], DIR
     pending, hops = [(link.target, None)], 0     # (a link's text, from its folder) or (None, parts left)
@@ -264,7 +266,7 @@ def _judged(link: Entry, lookup: Callable[[str], Entry | None]) -> tuple[str | N
     return kind, ""
 
 
-def shown(text: str, limit: int | None = None) -> str:
-    """A name as the student may see it: control characters and backslashes escaped as repr does."""
-    visible = "".join(c if c.isprintable() and c != "\\" else repr(c)[1:-1] for c in text)
-    return visible if limit is None or len(visible) <= limit else visible[:limit - 3] + "..."
+def _named(text: str) -> str:
+    """A name or a link's text in a reason: as every output shows names (``grader.shown``), cut short."""
+    visible = shown(name_text(text))
+    return visible if len(visible) <= SHOWN_CHARS else visible[:SHOWN_CHARS - 3] + "..."

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from grader.spec.expectation_kind import ExpectationKind
+from grader.spec.modes import MatchMode
 
 TRAILING_PUNCTUATION = "!.;,:。！；，"
 
@@ -19,14 +20,14 @@ def tolerant_form(text: str) -> str:
     return collapsed.rstrip(TRAILING_PUNCTUATION + " ")
 
 
-def _same(expected: str, got: str, mode: str) -> bool:
-    if mode == "exact":
+def _same(expected: str, got: str, mode: MatchMode) -> bool:
+    if mode == MatchMode.EXACT:
         return expected == got
     return tolerant_form(expected) == tolerant_form(got)
 
 
-def _contains(expected: str, got: str, mode: str) -> bool:
-    if mode == "exact":
+def _contains(expected: str, got: str, mode: MatchMode) -> bool:
+    if mode == MatchMode.EXACT:
         return expected in got
     return tolerant_form(expected) in " ".join(got.split()).casefold()
 
@@ -71,16 +72,16 @@ def captures(expectation, got: str) -> dict[str, str]:
 
 
 def _flags(expectation) -> int:
-    return re.IGNORECASE if expectation.match == "tolerant" else 0
+    return re.IGNORECASE if expectation.match == MatchMode.TOLERANT else 0
 
 
 # -- replies of several lines --------------------------------------------------
-def reply_lines(text: str, mode: str = "tolerant") -> list[str]:
+def reply_lines(text: str, mode: MatchMode = MatchMode.TOLERANT) -> list[str]:
     """A reply's lines; a final newline ends the last line. Tolerant: blank lines dropped."""
     lines = text.replace("\r\n", "\n").split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    return [l for l in lines if l.strip()] if mode == "tolerant" else lines
+    return [l for l in lines if l.strip()] if mode == MatchMode.TOLERANT else lines
 
 
 def _assign(expectation, lines: list[str]) -> list[int] | None:
@@ -146,7 +147,7 @@ def find_prompt(expectation, text: str) -> tuple[int, dict[str, str]] | None:
     for value in expectation.values:
         if expectation.kind is ExpectationKind.REGEX:
             pattern = value
-        elif expectation.match == "tolerant":
+        elif expectation.match == MatchMode.TOLERANT:
             words = tolerant_form(value).split()
             pattern = r"\s+".join(re.escape(w) for w in words) if words else re.escape(value)
         else:

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from grader.spec.modes import Side
+
 
 class Status(Enum):
     """What became of one test, or of one submission for one assignment.
@@ -97,7 +99,7 @@ class TestResult:
     duration: float = 0.0
     description: str = ""
     metrics: dict = field(default_factory=dict)    # e.g. served_at_once
-    side: str = "server"                           # whose work it judges: server, client or pair
+    side: Side = Side.SERVER                       # whose work it judges
     missing: str = ""                              # NOT_HANDED_IN: the file names it needed
 
     def __post_init__(self):
@@ -162,7 +164,7 @@ class TestResult:
                    notes=x.get("notes", []), hint=x.get("hint", ""), transcript=x.get("transcript", []),
                    server_output=x.get("server_output", ""), client_output=x.get("client_output", ""),
                    duration=x.get("duration", 0.0), description=x.get("description", ""),
-                   metrics=x.get("metrics", {}), side=x.get("side", "server"), missing=x.get("missing", ""))
+                   metrics=x.get("metrics", {}), side=x.get("side", Side.SERVER), missing=x.get("missing", ""))
 
 
 def _tail(text: str, lines: int = 30) -> str:

@@ -152,8 +152,8 @@ def test_the_fork_server_forks_nothing_for_a_process_that_is_not_a_tests_trampol
     import socket
     import subprocess
     import sys
-    from grader.runner.forkserver import ForkServer
-    from grader.grading.engine import _worker_env
+    from grader.worker.forkserver import ForkServer
+    from grader.worker.protocol import worker_env as _worker_env
     server = ForkServer(sys.executable, _worker_env())
     try:
         job = tmp_path / "job.json"

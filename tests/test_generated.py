@@ -3,7 +3,7 @@ import json
 import re
 
 from conftest import EXAMPLES, REFERENCE, make_submission
-from grader.runner import generate
+from grader.kinds.runners import generate
 from grader.grading.engine import Engine
 
 COMMANDS = ("add;{name};{phone}", "remove;{name}", "find;{name}")

@@ -108,7 +108,7 @@ class Run:
 
     def fork_server(self) -> int | None:
         found = [pid for pid, (ppid, *_) in _table().items()
-                 if ppid == self.grade.pid and b"grader.runner.forkserver" in _read(pid, "cmdline")]
+                 if ppid == self.grade.pid and b"grader.worker.forkserver" in _read(pid, "cmdline")]
         return found[0] if found else None
 
     def students_running(self) -> list[int]:
@@ -288,8 +288,8 @@ def _a_students_worker(run: Run) -> int | None:
     students = {pid for pid in run.students_running() if _age(pid) < BINDS_AFTER - 0.5}
     for pid in run.processes():
         cmdline = _read(pid, "cmdline")
-        forked = b"grader.runner.forkserver" in cmdline and _namespaced(pid)
-        if (forked or b"grader.runner.worker" in cmdline) and _descendants(pid) & students:
+        forked = b"grader.worker.forkserver" in cmdline and _namespaced(pid)
+        if (forked or b"grader.worker.worker" in cmdline) and _descendants(pid) & students:
             return pid
     return None
 

@@ -44,7 +44,7 @@ ECHO_TESTS = ["server binds UDP 9999", "server answers Hello, <data>!",
               "client sends message1..message5 and prints the replies"]
 CONTROL = "bell\x07\x1b[2J"        # a link's name a terminal would obey
 NOT_UTF8 = os.fsdecode(b"bad\xff")   # a name no UTF-8 output can hold as it is
-SHOWN = {CONTROL: "bell\\x07\\x1b[2J", NOT_UTF8: "bad\\udcff"}      # as the student is told them
+SHOWN = {CONTROL: "bell\\x07\\x1b[2J", NOT_UTF8: "bad\\xff"}      # as the student is told them (grader.shown)
 OUT, NOWHERE, LOOP = "a link leading out of the submission", "a link to nothing in the submission", "a link in a loop"
 
 
@@ -179,7 +179,7 @@ def check_told(left_out: list[str], links: dict, targets: Targets) -> None:
     assert said["private"] == f"private: {OUT} (to {targets.private}) was left out"
     assert said[SHOWN[CONTROL]] == "bell\\x07\\x1b[2J: a link to nothing in the submission " \
                                           "(to \\x1b]0;title\\x07) was left out"
-    assert said[SHOWN[NOT_UTF8]].endswith("(to nowhere\\udcfe) was left out")
+    assert said[SHOWN[NOT_UTF8]].endswith("(to nowhere\\xfe) was left out")
 
 
 def test_links_leading_out_are_left_out_and_nothing_they_point_to_changes(level, targets, tmp_path):

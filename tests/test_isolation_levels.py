@@ -12,9 +12,9 @@ import sys
 import pytest
 
 from conftest import EXAMPLES, ROOT
-from grader.grading.engine import _verified_outcome
+from grader.worker.protocol import verified_outcome as _verified_outcome
 from grader.results import Status
-from grader.runner.context import Outcome
+from grader.job.context import Outcome
 from grader.runner import isolation
 
 LEVELS = isolation.available_levels()

@@ -14,11 +14,16 @@ ROOT = Path(__file__).resolve().parent.parent / "grader"
 LAYERS = (
     ("core", ("grader.paths", "grader.files", "grader.shown", "grader.textfile", "grader.saboteurs")),
     ("spec", ("grader.spec", "grader.match")),          # match: how text meets a spec's expectation
-    ("results", ("grader.results",)),
+    # The names of the output formats import nothing: the course file's reader checks its [outputs] by them.
+    ("results", ("grader.results", "grader.reporting.formats")),
     ("net", ("grader.net",)),
-    # A test kind (grader.kinds) and a step action (grader.steps) each own their key's schema, builder,
-    # checks and runner, so they sit beside the runner whose parts they drive ...
-    ("runner", ("grader.runner", "grader.steps", "grader.kinds")),
+    ("runner", ("grader.runner",)),             # running and supervising processes, nothing else
+    ("job", ("grader.job",)),                   # one test's run: its request, context and outcome
+    # A step action (grader.steps) and a test kind (grader.kinds, with how each runs) own their key's
+    # schema, builder, checks and play ...
+    ("steps", ("grader.steps",)),
+    ("kinds", ("grader.kinds",)),
+    ("worker", ("grader.worker",)),             # the process that runs a test, above the kinds it dispatches to
     # ... and reading a spec file (the loader, the checks, the catalog) sits above them all: it builds
     # the model with their help. The model itself (grader.spec.model, errors, ...) is at the bottom.
     ("plan", ("grader.spec.loader", "grader.spec.checks", "grader.spec.catalog", "grader.spec.__init__")),
@@ -50,9 +55,22 @@ def modules():
         yield ".".join(path.relative_to(ROOT.parent).with_suffix("").parts), path
 
 
+def _type_checking_only(tree) -> set[int]:
+    """The ids of import nodes under ``if TYPE_CHECKING:``: read by type checkers only, never run."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", getattr(node.test, "attr", "")) == "TYPE_CHECKING":
+            found |= {id(n) for stmt in node.body for n in ast.walk(stmt)}
+    return found
+
+
 def grader_imports(path: Path, module: str):
     package = module.rsplit(".", 1)[0] if not path.name == "__init__.py" else module
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skipped = _type_checking_only(tree)
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
         if isinstance(node, ast.Import):
             targets = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -85,3 +103,56 @@ def test_imports_point_only_downstream(module, path):
     upward = [(target, LAYERS[layer_of(target)][0]) for target in grader_imports(path, module)
               if layer_of(target) > mine]
     assert not upward, f"{module} ({LAYERS[mine][0]}) imports from a layer above it: {upward}"
+
+
+def _graph(key) -> dict[str, set[str]]:
+    """Who imports whom, by ``key`` (the module itself, or its package), a module's own package aside."""
+    edges: dict[str, set[str]] = {}
+    for module, path in modules():
+        if module.startswith(STANDALONE):
+            continue
+        mine = key(module)
+        edges.setdefault(mine, set()).update(key(t) for t in grader_imports(path, module) if key(t) != mine)
+    return edges
+
+
+def _cycle(edges: dict[str, set[str]]) -> list[str]:
+    """One circle of imports in ``edges``, or []."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str]:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(edges.get(node, ())):
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt):] + [nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        state[node] = 2
+        stack.pop()
+        return []
+
+    for node in sorted(edges):
+        if node not in state and (found := visit(node)):
+            return found
+    return []
+
+
+def _module(name: str) -> str:
+    return name.removesuffix(".__init__")
+
+
+def _package(name: str) -> str:
+    """grader.runner for grader.runner.process; a top-level module (grader.match) is its own."""
+    return ".".join(_module(name).split(".")[:2])
+
+
+def test_no_circle_of_imports_between_modules():
+    """No module of grader/ reaches itself through its imports (lazy ones included)."""
+    assert _cycle(_graph(_module)) == []
+
+
+def test_the_circle_check_finds_a_circle():
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set(), "c": {"a", "b"}}) == []

@@ -10,7 +10,7 @@ from grader.net.relay import Relay
 from grader.net.shaping import Shaper
 from grader.spec.network import DirectionRules, NetworkProfile
 from grader.net.transcript import Transcript
-from grader.runner.context import free_port
+from grader.job.context import free_port
 from grader.runner.process import Program
 
 

@@ -2,7 +2,7 @@
 
 Where the reference answers while a student program runs (generated
 conversations, client tests against the reference server), it runs in a
-network namespace of its own (``grader/runner/oracle.py``): a student server
+network namespace of its own (``grader/kinds/runners/oracle.py``): a student server
 that finds the reference's port cannot change its answers, and a student
 client cannot talk to it behind the recording relay's back.
 """
@@ -18,12 +18,12 @@ from pathlib import Path
 import pytest
 
 from conftest import REFERENCE, REFERENCE_AS_STUDENT, SPECS, loopback_lock, make_submission, python_for
-from grader.runner import generate
+from grader.kinds.runners import generate
 from grader.grading.engine import Engine
 from grader.net.relay import Relay
 from grader.net.transcript import Transcript
 from grader.runner import isolation
-from grader.runner.oracle import Oracle, OracleUnavailable
+from grader.kinds.runners.oracle import Oracle, OracleUnavailable
 from grader.spec import load_spec
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"

@@ -23,7 +23,7 @@ from grader.grading.engine import Engine
 from grader.reporting import feedback, gradebook, junit_report
 from grader import results as res         # res.TestResult: a name pytest does not try to collect
 from grader.results import AssignmentResult, Status
-from grader.runner.context import JobRequest, Outcome
+from grader.job.context import JobRequest, Outcome
 
 ECHO = SPECS / "udp-echo.yaml"
 CLIENT_FILES = "clientudp.py or client_udp.py"

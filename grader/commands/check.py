@@ -24,6 +24,7 @@ from grader.commands import print_error
 from grader.commands.options import at_least_one
 from grader.grading.check import READY, REFERENCE_FAILED, SPEC_ERROR, check
 from grader.reporting.check_report import render
+from grader.runner.isolation import Level, Request
 from grader.spec import Spec, catalog
 from grader.spec.loader import find_errors, load_spec
 
@@ -41,7 +42,7 @@ def add_arguments(parser) -> None:
                         help="warnings fail the check too (exit status 1)")
     parser.add_argument("-j", "--jobs", type=at_least_one,
                         help="tests run at the same time (default: as many as the machine has room for)")
-    parser.add_argument("--isolation", choices=["none", "netns"],
+    parser.add_argument("--isolation", choices=[Level.NONE.value, Level.NETNS.value],
                         help="force an isolation level (default: the best available: `grade check` runs "
                              "only your reference programs and the grader's saboteurs)")
     parser.add_argument("-v", "--verbose", action="store_true",
@@ -55,7 +56,7 @@ def run(args, console: Console) -> int:
         if spec is None:
             worst = max(worst, SPEC_ERROR)
             continue
-        report = check(spec, jobs=args.jobs, isolation=args.isolation or "best",
+        report = check(spec, jobs=args.jobs, isolation=args.isolation or Request.BEST,
                        saboteurs=not args.no_saboteurs)
         render(report, console, verbose=args.verbose)
         status = report.status

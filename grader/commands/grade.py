@@ -20,13 +20,13 @@ from grader.commands import UsageError, is_stdout
 from grader.commands.options import SEED_MAX, at_least_one, percent, seed, shard
 from grader.reporting import (csv_report, feedback, gradebook, gradescope, html_report, json_report,
                               junit_report, lms, progress, terminal)
+from grader.reporting.formats import MAY_BE_STDOUT, OutputFormat
 from grader.runner import isolation
 from grader.reporting.stable import stable
 from grader.shown import shown
 
 HELP = "grade a student's folder, a class folder, or a zip of either (the default command)"
 AUTOGRADER = "/autograder"
-FILE_OUTPUTS = ("json", "csv", "junit", "report")       # may be -: standard output
 
 
 def _defaults(func) -> dict:
@@ -81,7 +81,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("-j", "--jobs", type=at_least_one, default=d["jobs"],
                         help="tests run at the same time, across all students (default: as many as the machine "
                              "has room for, measured as it grades: busy cores, late wake-ups and memory)")
-    parser.add_argument("--isolation", choices=[*reversed(isolation.LEVELS), isolation.STRICT],
+    parser.add_argument("--isolation", choices=[c.value for c in isolation.CHOICES],  # words: argparse repr()s them
                         default=d["isolation"],
                         help="the isolation student programs run under. Default (and strict): sandbox, full "
                              "isolation, or refuse to grade; netns or none grade with less, and every output "
@@ -135,7 +135,7 @@ def run(args, console) -> int:
     settings = course_settings(args)
     specs = args.specs or ([a.spec for a in settings.assignments] if settings.is_course else None)
     course = course_of(settings, args.specs_dir, args.similar)
-    level = args.isolation or settings.isolation or (isolation.BEST if args.gradescope else None)
+    level = args.isolation or settings.isolation or (isolation.Request.BEST if args.gradescope else None)
     tests = selected_tests(args)
     bar = progress.Bar(console) if progress.wanted(console) and not args.gradescope else None
     started = time.monotonic()
@@ -184,7 +184,7 @@ def run(args, console) -> int:
 
 def _command_hint(typed: str | None) -> str:
     """" (did you mean `grade list`?)" when a path that does not exist looks like a command's name."""
-    from grader.cli import SUBCOMMANDS
+    from grader.commands.parser import SUBCOMMANDS
     close = difflib.get_close_matches(str(typed or ""), list(SUBCOMMANDS), n=1, cutoff=0.75)
     return f" (did you mean `grade {close[0]}`?)" if close else ""
 
@@ -214,7 +214,7 @@ def check_outputs(args) -> None:
     """Before grading: at most one output on stdout, and never a folder there."""
     if is_stdout(args.feedback):
         raise UsageError("--feedback writes a folder of files, so it cannot be - (stdout): give a folder")
-    on_stdout = [f"--{name}" for name in FILE_OUTPUTS if is_stdout(getattr(args, name))]
+    on_stdout = [f"--{name}" for name in MAY_BE_STDOUT if is_stdout(getattr(args, name))]
     if len(on_stdout) > 1:
         raise UsageError(f"{' and '.join(on_stdout)} each say - (stdout), where only one output fits: "
                          "give the others a file")
@@ -278,14 +278,15 @@ def write_outputs(results, args, console, title: str, course: gradebook.Course |
         results = stable(results)
     written_at = None if args.stable else junit_report.now()
     writers = {
-        "json": lambda path: json_report.write(results, path, course),
-        "csv": lambda path: csv_report.write(results, path, course),
-        "junit": lambda path: junit_report.write(results, path, timestamp=written_at, course=course),
-        "report": lambda path: html_report.write(results, path, title=args.title or title, course=course),
-        "moodle": lambda path: _left_out(console, "--moodle", lms.write_moodle(gradebook.build(results, course),
-                                                                               path)[1]),
-        "canvas": lambda path: _left_out(console, "--canvas", lms.write_canvas(gradebook.build(results, course),
-                                                                               path)),
+        OutputFormat.JSON: lambda path: json_report.write(results, path, course),
+        OutputFormat.CSV: lambda path: csv_report.write(results, path, course),
+        OutputFormat.JUNIT: lambda path: junit_report.write(results, path, timestamp=written_at, course=course),
+        OutputFormat.REPORT: lambda path: html_report.write(results, path, title=args.title or title,
+                                                            course=course),
+        OutputFormat.MOODLE: lambda path: _left_out(console, "--moodle",
+                                                    lms.write_moodle(gradebook.build(results, course), path)[1]),
+        OutputFormat.CANVAS: lambda path: _left_out(console, "--canvas",
+                                                    lms.write_canvas(gradebook.build(results, course), path)),
     }
     problems = []
     for name, writer in writers.items():

@@ -11,13 +11,15 @@ from pathlib import Path
 
 from grader.commands import UsageError
 from grader.commands.options import port
+from grader.spec.modes import Transport
 
 HELP = "start a new assignment: write a commented skeleton spec and reference programs"
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("id", help="the assignment's id: lowercase letters, digits, - and _ (e.g. udp-mail)")
-    parser.add_argument("--transport", choices=["tcp", "udp"], default="tcp", help="default: tcp")
+    parser.add_argument("--transport", choices=[t.value for t in Transport], default=Transport.TCP,
+                        help="default: tcp")
     parser.add_argument("--port", type=port, default=9999,
                         help="the port students' programs use, 1 to 65535 (default 9999)")
     parser.add_argument("--dir", default=".", metavar="DIR", help="where to write the files (default: here)")
@@ -31,7 +33,8 @@ def run(args, console) -> int:
     return 0
 
 
-def write_skeleton(assignment: str, folder: Path, *, transport: str = "tcp", port: int = 9999) -> list[Path]:
+def write_skeleton(assignment: str, folder: Path, *, transport: Transport = Transport.TCP,
+                   port: int = 9999) -> list[Path]:
     """Write the spec and its reference folder; refuse to overwrite anything."""
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", assignment):
         raise UsageError(f"{assignment!r} is not a valid id: use lowercase letters, digits, - and _")
@@ -43,8 +46,8 @@ def write_skeleton(assignment: str, folder: Path, *, transport: str = "tcp", por
               "@SERVER_FILE@": f"{stem}_server.py", "@CLIENT_FILE@": f"{stem}_client.py"}
     files = {
         folder / f"{assignment}.yaml": SPEC,
-        folder / f"{assignment}-reference" / "server.py": TCP_SERVER if transport == "tcp" else UDP_SERVER,
-        folder / f"{assignment}-reference" / "client.py": TCP_CLIENT if transport == "tcp" else UDP_CLIENT,
+        folder / f"{assignment}-reference" / "server.py": TCP_SERVER if transport == Transport.TCP else UDP_SERVER,
+        folder / f"{assignment}-reference" / "client.py": TCP_CLIENT if transport == Transport.TCP else UDP_CLIENT,
     }
     existing = [str(p) for p in files if p.exists()]
     if existing:

@@ -17,6 +17,7 @@ from grader.spec import catalog
 from grader.input import config
 from grader.commands import UsageError
 from grader.reporting import similarity_report
+from grader.reporting.formats import OutputFormat
 from grader.spec import SpecError
 from grader.shown import json_shown, shown
 
@@ -55,7 +56,7 @@ def run(args, console) -> int:
         raise UsageError("--json - and --report -: only one output can go to standard output")
     if args.json is None:              # the course file's: `grade` then names the students alike
         try:
-            args.json = config.load().outputs.get("similar")
+            args.json = config.load().outputs.get(OutputFormat.SIMILAR)
         except config.ConfigError as exc:
             raise UsageError(str(exc)) from None
     path = Path(args.path)

@@ -25,7 +25,7 @@ from grader.input import classroom, discover
 from grader.grading.cache import ResultCache, merged
 from grader.results import AssignmentResult, Status
 from grader.spec import Spec
-from grader.shown import shown
+from grader.shown import name_text, shown
 
 NOTHING = ""     # the assignment of a record that says why nothing could be graded
 SHARD = "shard"  # the key of a shard's mark in every record's ``extra``
@@ -308,7 +308,7 @@ def _plan(student, specs, all_specs, scratch, isolation) -> tuple[list[tuple[Spe
 
 def nothing_found(folder: Path, specs: list[Spec]) -> str:
     handed = files.snapshot(folder)
-    names = sorted(files.shown(e.path) for e in handed.entries
+    names = sorted(name_text(e.path) for e in handed.entries
                    if e.kind != files.DIR and not set(e.path.split("/")) & set(classroom.JUNK))
     expected = sorted({role.files[0] for spec in specs for role in spec.roles.values()})
     listed = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")

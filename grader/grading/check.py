@@ -15,6 +15,7 @@ from grader.kinds import kind_of
 from grader.results import AssignmentResult
 from grader.saboteurs import SABOTEURS, Saboteur, write_config
 from grader.spec.model import Spec
+from grader.runner.isolation import Request
 
 READY, REFERENCE_FAILED, SPEC_ERROR = 0, 1, 2          # grade check's exit statuses
 
@@ -115,7 +116,7 @@ def _roles_played(spec: Spec, plays: str) -> list[str]:
 
 
 # -- the check ---------------------------------------------------------------
-def check(spec: Spec, *, jobs: int | None = None, isolation: str | None = "best",
+def check(spec: Spec, *, jobs: int | None = None, isolation: str | None = Request.BEST,
           saboteurs: bool = True) -> CheckReport:
     """Grade the reference programs and, if they score full marks, every saboteur."""
     workdir = Path(tempfile.mkdtemp(prefix="sockgrade-check-"))

@@ -3,6 +3,7 @@ conversation parts from the reference client's with the reference server's."""
 from __future__ import annotations
 
 from grader.match import tolerant_form
+from grader.spec.modes import Side
 
 Wire = list  # [(side, text)], side "client" or "server": who sent it
 
@@ -21,7 +22,7 @@ def first_difference(ours: Wire, theirs: Wire) -> str:
 def _explain(number: int, mine, ref) -> str:
     if ref is None:
         return f"message {number}: your {mine[0]} sent {mine[1]!r}, where the reference pair had finished"
-    other = "client" if ref[0] == "server" else "server"
+    other = Side.CLIENT if ref[0] == Side.SERVER else Side.SERVER
     if mine is None:
         return (f"message {number}: the reference {ref[0]} sends {ref[1]!r} here; "
                 f"your {ref[0]} sent nothing, so your {other} was left waiting")

@@ -1,17 +1,15 @@
 """Grade submissions: spec + submission -> jobs -> workers -> results.
 
-Each test runs in its own worker process (``grader.runner.worker``, forked from
+Each test runs in its own worker process (``grader.worker.worker``, forked from
 the engine's fork server when it can be), inside a private namespace when the
 machine allows, so tests run side by side. The
 reference's answers to a test are recorded once per engine and reused.
 """
 from __future__ import annotations
 
-import hmac
 import itertools
 import json
 import os
-import secrets
 import shutil
 import signal
 import sys
@@ -30,15 +28,15 @@ from grader.results import AssignmentResult, Status, TestResult, status_of
 from grader.shown import name_text
 from grader.grading.scoring import score_test
 from grader.runner import admission, cgroups, isolation as iso, sandbox, toolchain
-from grader.runner.context import JobRequest, NotHandedIn, Outcome
-from grader.runner.forkserver import ENV_VAR as FORK_SERVER_VAR, ForkServer
+from grader.job.context import JobMode, JobRequest, Outcome
+from grader.job.errors import NotHandedIn
+from grader.worker import protocol
+from grader.worker.forkserver import ForkServer
 from grader.runner.process import Program
 from grader.spec.model import Spec, Test
+from grader.spec.modes import Player, Side
 
 WORKER_MARGIN = 15.0
-# site's .pth files are not worth running for every test: the worker finds the grader on
-# PYTHONPATH and other packages on SOCKGRADE_SITE_PATH (see _worker_env).
-WORKER_FLAGS = ("-S",)
 
 
 def default_jobs() -> int:
@@ -49,7 +47,7 @@ def default_jobs() -> int:
 
 class Engine:
     """Grades submissions against specs: each test of each submission runs in a worker process of its
-    own (``grader.runner.worker``), at the isolation level chosen once, as many at a time as the machine
+    own (``grader.worker.worker``), at the isolation level chosen once, as many at a time as the machine
     has room for (``grader.runner.admission``); the results come back signed and are scored here.
     Use it as a context manager: leaving it stops the fork server and every worker still running.
     Close it on the thread that made it: the fork server dies with that thread (as every process
@@ -61,10 +59,10 @@ class Engine:
         ``netns`` or ``none`` accept less; ``best``, the best this machine allows (see isolation.choose).
         ``hide``: more folders no student program may see (a result cache)."""
         self.isolation = iso.choose(isolation, python)
-        self.bwrap = iso.bwrap_path() if self.isolation == "sandbox" else None
+        self.bwrap = iso.bwrap_path() if self.isolation == iso.Level.SANDBOX else None
         # -j N: N tests at once; by default as many as the machine has room for (one at level none:
         # the tests share the machine's port).
-        self.admission = admission.Admission(jobs or (1 if self.isolation == "none" else None))
+        self.admission = admission.Admission(jobs or (1 if self.isolation == iso.Level.NONE else None))
         self.jobs = self.admission.ceiling
         self.python = python
         self.hide = tuple(str(h) for h in hide) + (str(cache.default_dir().parent),)
@@ -73,7 +71,8 @@ class Engine:
         self._lock = threading.Lock()
         # Workers are forked from a process with the grader imported; it needs the test's namespaces
         # to join, so not at level none (one test at a time there anyway).
-        self._fork_server = ForkServer(python, _worker_env()) if fork_server and self.isolation != "none" else None
+        self._fork_server = ForkServer(python, protocol.worker_env(_bytecode())) \
+            if fork_server and self.isolation != iso.Level.NONE else None
         self._pool = ThreadPoolExecutor(self.jobs)
         backend, self.cgroups_why = cgroups.detect()      # limits for each test as a whole
         try:
@@ -238,25 +237,25 @@ class Engine:
             lock = self._reference_locks.setdefault(key, threading.Lock())
         with lock:
             if key not in self._reference_runs:
-                self._reference_runs[key] = self.run_worker(spec, test, None, {}, mode="record")
+                self._reference_runs[key] = self.run_worker(spec, test, None, {}, mode=JobMode.RECORD)
             return self._reference_runs[key]
 
     # -- one worker -------------------------------------------------------
     def run_worker(self, spec: Spec, test: Test, submission: Path | None, files: dict,
-                   mode: str = "grade") -> Outcome:
+                   mode: JobMode = JobMode.GRADE) -> Outcome:
         programs = {}
         for name, role in spec.roles.items():
             student = files.get(name)
             programs[name] = {
-                "student": str(student.relative_to(submission)) if student and submission else None,
-                "reference": str(role.reference) if role.reference else None,
+                Player.STUDENT: str(student.relative_to(submission)) if student and submission else None,
+                Player.REFERENCE: str(role.reference) if role.reference else None,
                 "args": list(role.args),
                 "names": " or ".join(role.files),
                 "student_commands": role.commands(students=True),       # None: a Python program
                 "reference_commands": role.commands(students=False),
             }
-            if mode == "record":
-                programs[name]["student"] = programs[name]["reference"]
+            if mode == JobMode.RECORD:
+                programs[name][Player.STUDENT] = programs[name][Player.REFERENCE]
                 programs[name]["args"] = ["--port", str(spec.port)]
                 programs[name]["student_commands"] = programs[name]["reference_commands"]
         with self.admission.slot() as admitted:
@@ -265,13 +264,13 @@ class Engine:
             return self._run_admitted(spec, test, submission, programs, mode)
 
     def _run_admitted(self, spec, test, submission, programs, mode) -> Outcome:
-        key = secrets.token_hex(32)      # the worker signs its outcome with it; no student program sees it
+        key = protocol.new_key()
         workdir = tempfile.mkdtemp(prefix="sockgrade-test-")     # the student's copy; ours to remove
         # Where reference programs with a `build` command are built: never the student's copy.
         refdir = tempfile.mkdtemp(prefix="sockgrade-ref-") if any(r.run for r in spec.roles.values()) else ""
         group = None
         try:
-            if self.cgroups and mode == "grade":
+            if self.cgroups and mode == JobMode.GRADE:
                 try:
                     group = self.cgroups.test_group(f"test-{next(self._numbers)}",
                                                     spec.limits.memory_mib << 20, spec.limits.processes)
@@ -295,12 +294,7 @@ class Engine:
                          hide=_hidden_from_students(spec, submission, self.hide + ((refdir,) if refdir else ())),
                          refdir=refdir, toolchain=toolchain.find(toolchain.commands_of(spec.roles.values()),
                                                                  os.environ.get("PATH", os.defpath)))
-        env = _worker_env()
-        if self._fork_server:
-            argv = iso.wrapper(self.isolation) + self._fork_server.worker_argv(self.python)
-            env[FORK_SERVER_VAR] = self._fork_server.path
-        else:
-            argv = iso.wrapper(self.isolation) + [self.python, *WORKER_FLAGS, "-m", "grader.runner.worker"]
+        argv, env = protocol.launch(self.python, iso.wrapper(self.isolation), self._fork_server, _bytecode())
         budget = _budget(test) + sum(2 * r.build_timeout for r in spec.roles.values() if r.build)
         with self._lock:
             if self._stopping:
@@ -308,7 +302,7 @@ class Engine:
             # It dies with this thread, which waits for it (unshare ends the namespace with it). At level
             # none, where no namespace would end what the test started, the worker is told to end it.
             worker = Program(argv, cwd="/", env=env, stdin=json.dumps(job.to_dict()).encode(), cap=64 << 20,
-                             parent_death=signal.SIGTERM if self.isolation == "none" else signal.SIGKILL)
+                             parent_death=signal.SIGTERM if self.isolation == iso.Level.NONE else signal.SIGKILL)
             self._running.add(worker)
         try:
             code = worker.wait(budget)
@@ -316,7 +310,7 @@ class Engine:
                 return Outcome.grading_failed(INTERRUPTED)
             if code is None:
                 return Outcome.grading_failed(f"the test did not finish within {budget:g} s and was stopped")
-            return _verified_outcome(code, bytes(worker.stdout.data), key, worker.stderr.text())
+            return protocol.verified_outcome(code, bytes(worker.stdout.data), key, worker.stderr.text())
         finally:
             worker.close()
             with self._lock:
@@ -344,28 +338,6 @@ class _Budget:
             self.used += seconds
 
 
-def _verified_outcome(code: int, output: bytes, key: str, stderr: str) -> Outcome:
-    """The worker's outcome, if the worker exited by itself and signed it with this test's key.
-
-    A student program can neither see the key nor sign anything with it, so
-    whatever it writes into the worker's output, or a worker it kills, gives
-    "grading failed" (never kept in the cache), never a grade.
-    """
-    if code != 0:
-        how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
-        return Outcome.grading_failed(f"the test's worker ended abnormally ({how}); the test is not graded: "
-                                      + (stderr.strip()[-1500:] or "it said nothing"))
-    body, _, signature = output.rstrip(b"\n").rpartition(b"\n")
-    expected = hmac.new(key.encode(), body, "sha256").hexdigest().encode()
-    if not body or not hmac.compare_digest(signature, expected):
-        return Outcome.grading_failed("the test's outcome did not come from its worker (its signature does not "
-                                      "match); the test is not graded")
-    try:
-        return Outcome.from_dict(json.loads(body))
-    except (ValueError, TypeError, KeyError, AttributeError):
-        return Outcome.grading_failed("the test's worker wrote something that is not an outcome")
-
-
 def _hidden_from_students(spec: Spec, submission: Path | None, more: tuple = ()) -> list[str]:
     """What a student program must not see even where it lies under a folder it can see."""
     shipped = paths.shipped_specs_dir()
@@ -377,21 +349,8 @@ def _hidden_from_students(spec: Spec, submission: Path | None, more: tuple = ())
     return sorted(str(p) for p in hidden)
 
 
-# The only variables of the grader's environment a worker gets: the rest (a CI token, say) stays out of
-# reach of every process of a test.
-WORKER_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "PYTHONPYCACHEPREFIX", "PYTHONHASHSEED")
-
-
-def _worker_env() -> dict:
-    env = {k: v for k, v in os.environ.items() if k in WORKER_ENV}
-    root = str(Path(__file__).resolve().parents[2])      # the folder holding grader/
-    paths_ = [root] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-    env["PYTHONPATH"] = os.pathsep.join(paths_)
-    env["SOCKGRADE_SITE_PATH"] = os.pathsep.join(p for p in sys.path if p)    # the engine's, with site's
-    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
-        # Every worker would compile the grader again; keep its byte code out of the source tree instead.
-        env.setdefault("PYTHONPYCACHEPREFIX", str(cache.default_dir().parent / "bytecode"))
-    return env
+def _bytecode() -> Path:
+    return cache.default_dir().parent / "bytecode"
 
 
 def _budget(test: Test) -> float:
@@ -404,11 +363,11 @@ PAIR_NOTE = "Where your pair parts from the reference client with the reference 
 
 def _note_disagreement(result: AssignmentResult) -> None:
     """A pair that fails although each side passes against the reference disagrees with itself."""
-    sides_pass = all(t.passed for t in result.tests if t.side in ("server", "client") and not t.bonus)
+    sides_pass = all(t.passed for t in result.tests if t.side in (Side.SERVER, Side.CLIENT) and not t.bonus)
     if not sides_pass:
         return
     for test in result.tests:
-        if test.side == "pair" and not test.passed and any(n.startswith(PAIR_NOTE) for n in test.notes):
+        if test.side == Side.PAIR and not test.passed and any(n.startswith(PAIR_NOTE) for n in test.notes):
             test.notes.insert(0, "Your client and your server each pass against the reference, "
                                  "so they disagree on an assumption between themselves.")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from grader.kinds import kind_of
 from grader.results import Status, TestResult
-from grader.runner.context import Outcome
+from grader.job.context import Outcome
 from grader.spec.model import Test
 
 

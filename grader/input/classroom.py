@@ -126,7 +126,7 @@ def _students_in(folder: Path, skip=()) -> list[Student]:
         students[name] = Student(name, entry, submitted_at=when,
                                  lms_id=sid or submitted.moodle_id(entry.stem if entry.is_file() else entry.name))
         if entry.is_symlink():        # never followed: the "class" may be a student's own folder
-            students[name].problem = f"{submission_files.shown(entry.name)} is a link: not graded"
+            students[name].problem = f"{name_text(entry.name)} is a link: not graded"
     for student in _canvas_students(folder, skipped):
         students.setdefault(student.name, student)
     return sorted(students.values(), key=lambda s: s.name)

@@ -13,20 +13,26 @@ import datetime as dt
 import re
 import tomllib
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
-from grader.runner.isolation import LEVELS, STRICT
+from grader.reporting.formats import OutputFormat
+from grader.runner.isolation import CHOICES
 from grader.textfile import TOML_REFUSES, NotText, decoded
 
 DEFAULT = "sockgrade.toml"
-ISOLATION = (*reversed(LEVELS), STRICT)
-BONUS_POLICIES = ("cap", "count", "ignore")
-OUTPUTS = ("json", "csv", "junit", "report", "feedback", "moodle", "canvas", "similar")
 TOP_KEYS = ("isolation", "jobs", "course", "late", "outputs", "assignment", "extensions")
 
 
 class ConfigError(Exception):
     """A mistake in the course file: the message names the file, line and key."""
+
+
+class BonusPolicy(StrEnum):
+    """How bonus points count in a percent (``[course] bonus``)."""
+    CAP = "cap"                # the percent never above 100
+    COUNT = "count"            # bonus adds past it
+    IGNORE = "ignore"          # bonus not counted
 
 
 @dataclass(frozen=True)
@@ -51,7 +57,7 @@ class Config:
     isolation: str | None = None
     jobs: int | None = None
     name: str = ""
-    bonus: str = "cap"                  # cap: percent never above 100; count: bonus adds past it; ignore
+    bonus: BonusPolicy = BonusPolicy.CAP
     misnamed_penalty: float = 0.0       # percent of an assignment's points, for a file found under another name
     late: LatePolicy = LatePolicy()
     outputs: dict[str, Path] = field(default_factory=dict)
@@ -113,23 +119,24 @@ class _Reader:
         course = self.table(data, "course", {"name": str, "bonus": str, "misnamed_penalty": (int, float)})
         late = self.table(data, "late", {"per_day": (int, float), "max_days": (int, float),
                                          "grace_minutes": (int, float)})
-        outputs = self.table(data, "outputs", {k: str for k in OUTPUTS})
+        outputs = self.table(data, "outputs", {k: str for k in OutputFormat})
         isolation = data.get("isolation")
-        if isolation is not None and isolation not in ISOLATION:
-            self.fail(("isolation",), f"{isolation!r} is not one of {', '.join(ISOLATION)}")
+        if isolation is not None and isolation not in CHOICES:
+            self.fail(("isolation",), f"{isolation!r} is not one of {', '.join(CHOICES)}")
         jobs = data.get("jobs")
         if jobs is not None and (type(jobs) is not int or jobs < 1):
             self.fail(("jobs",), "must be a whole number, at least 1 (leave it out to follow the machine)")
-        bonus = course.get("bonus", "cap")
-        if bonus not in BONUS_POLICIES:
-            self.fail(("course", "bonus"), f"{bonus!r} is not one of {', '.join(BONUS_POLICIES)}")
+        bonus = course.get("bonus", BonusPolicy.CAP)
+        if bonus not in tuple(BonusPolicy):
+            self.fail(("course", "bonus"), f"{bonus!r} is not one of {', '.join(BonusPolicy)}")
         self.percent(("course", "misnamed_penalty"), course.get("misnamed_penalty", 0))
         self.percent(("late", "per_day"), late.get("per_day", 0))
         for key in ("max_days", "grace_minutes"):
             if late.get(key, 0) < 0:
                 self.fail(("late", key), "must not be negative")
         assignments = self.assignments(data.get("assignment", []))
-        return Config(source=self.path, isolation=isolation, jobs=jobs, name=course.get("name", ""), bonus=bonus,
+        return Config(source=self.path, isolation=isolation, jobs=jobs, name=course.get("name", ""),
+                      bonus=BonusPolicy(bonus),
                       misnamed_penalty=float(course.get("misnamed_penalty", 0)),
                       late=LatePolicy(float(late.get("per_day", 0)), late.get("max_days"),
                                       float(late.get("grace_minutes", 0))),

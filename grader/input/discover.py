@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 
 from grader import files as submission_files
+from grader.spec.modes import Transport
 
 MAX_DEPTH = 2    # a zip often wraps the files in one or two folders
 MAX_SOURCE_BYTES = 256 << 10
@@ -121,7 +122,7 @@ def _fits(text: str, spec, server: bool) -> bool:
     if "socket" not in code:
         return False
     udp = "SOCK_DGRAM" in code
-    if udp != (spec.transport == "udp"):
+    if udp != (spec.transport == Transport.UDP):
         return False
     binds = re.search(r"\.bind\s*\(", code) is not None
     if not server:

@@ -8,6 +8,7 @@ and how a listing describes it. ``grader.kinds`` registers every kind; nothing e
 from __future__ import annotations
 
 from grader.spec.model import Test
+from grader.spec.modes import Player, Side
 
 
 class TestKind:
@@ -28,13 +29,13 @@ class TestKind:
 
     def roles(self, test: Test) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(the student roles it runs, the roles whose reference program it runs)."""
-        student = (test.server_role,) if test.server == "student" else ()
-        reference = (test.server_role,) if test.server == "reference" or _needs_answers(test) else ()
+        student = (test.server_role,) if test.server == Player.STUDENT else ()
+        reference = (test.server_role,) if test.server == Player.REFERENCE or _needs_answers(test) else ()
         return student, reference
 
-    def side(self, test: Test, student_roles: tuple[str, ...]) -> str:
+    def side(self, test: Test, student_roles: tuple[str, ...]) -> Side:
         """Whose work it judges: server, client, or the pair of them."""
-        return "server"
+        return Side.SERVER
 
     def check(self, test: Test, spec, path: tuple, ctx, known: set) -> None:
         """What the schema cannot say about this kind's part of a test (``known``: names captured so far)."""
@@ -43,16 +44,16 @@ class TestKind:
         """The longest the test may take in its worker, in seconds, before the grader's margin."""
         return test.startup_timeout
 
-    def could_catch(self, test: Test, plays: str, role: str) -> bool:
+    def could_catch(self, test: Test, plays: Side, role: str) -> bool:
         """Whether a saboteur (``grade check``) playing ``role`` as a ``plays`` (server | client) must fail it."""
-        return plays == "server" and test.server_role == role and test.server == "student"
+        return plays == Side.SERVER and test.server_role == role and test.server == Player.STUDENT
 
     def summary(self, test: Test) -> str:
         """A few words for listings: what the test does."""
         return self.name
 
     def run(self, job, outcome) -> None:
-        """Run the test in its worker; fail it by raising ``grader.runner.context.TestFailed``."""
+        """Run the test in its worker; fail it by raising ``grader.job.errors.TestFailed``."""
         raise NotImplementedError
 
 
@@ -63,8 +64,8 @@ def _needs_answers(test: Test) -> bool:
 def against_server(job, outcome, converse) -> None:
     """Start the test's server, then ``converse(address)`` with it, through a relay that plays the
     test's lossy network if it has one. A server bound elsewhere is tested where it bound, with a note."""
-    from grader.runner.context import free_port
-    from grader.runner.servers import start_server
+    from grader.job.context import free_port
+    from grader.job.servers import start_server
     test = job.test
     server = start_server(job, test.server_role, test.server)
     outcome.bound = str(server.socket)

@@ -1,11 +1,12 @@
 """``client: {...}``: run a client program (the student's or the reference) against a server (the
-reference or the student's) and check what it sent and printed (``grader.runner.client_check``)."""
+reference or the student's) and check what it sent and printed (``grader.kinds.runners.client_check``)."""
 from __future__ import annotations
 
 import yaml
 
 from grader.kinds.base import TestKind
 from grader.spec.model import ClientRun, Step
+from grader.spec.modes import Player, Side
 from grader.spec.yaml_marks import format_path, line_of
 from grader.steps import action_of
 from grader.steps.terminal import TERMINAL_ACTIONS
@@ -80,8 +81,8 @@ class Client(TestKind):
             raise ctx.error("a client has both `stdin` and `interact`", cpath + ("interact",),
                             "`interact` types its answers at a terminal; give the input one way")
         return {"client": ClientRun(
-            role=c.get("role", "client"), program=c.get("program", "student"),
-            server=c.get("server", "reference"), argv=tuple(str(a) for a in c.get("argv", ())),
+            role=c.get("role", "client"), program=Player(c.get("program", Player.STUDENT)),
+            server=Player(c.get("server", Player.REFERENCE)), argv=tuple(str(a) for a in c.get("argv", ())),
             stdin=c.get("stdin"),
             before=ctx.steps(c.get("before", ()), cpath + ("before",), timeout),
             interact=tuple(ctx.spend(_interaction(s, cpath + ("interact", i), timeout, ctx), cpath + ("interact", i))
@@ -93,19 +94,19 @@ class Client(TestKind):
 
     def roles(self, test):
         run = test.client
-        student = [run.role] if run.program == "student" else []
-        reference = [run.role] if run.program == "reference" else []
-        (student if run.server == "student" else reference).append(test.server_role)
+        student = [run.role] if run.program == Player.STUDENT else []
+        reference = [run.role] if run.program == Player.REFERENCE else []
+        (student if run.server == Player.STUDENT else reference).append(test.server_role)
         return tuple(dict.fromkeys(student)), tuple(dict.fromkeys(reference))
 
     def side(self, test, student_roles):
         if test.client.role in student_roles:
-            return "pair" if test.server_role in student_roles else "client"
-        return "server"
+            return Side.PAIR if test.server_role in student_roles else Side.CLIENT
+        return Side.SERVER
 
     def check(self, test, spec, path, ctx, known):
         client = test.client
-        if test.network and client.server != "reference":
+        if test.network and client.server != Player.REFERENCE:
             raise ctx.error("a network profile needs a relay: use it in a conversation or in a client "
                             "run against the reference server", path + ("network",))
         for step in client.before:
@@ -134,16 +135,16 @@ class Client(TestKind):
 
     def could_catch(self, test, plays, role):
         run = test.client
-        if plays == "client":
-            return run.program == "student" and run.role == role
-        return test.server_role == role and run.server == "student"
+        if plays == Side.CLIENT:
+            return run.program == Player.STUDENT and run.role == role
+        return test.server_role == role and run.server == Player.STUDENT
 
     def summary(self, test):
         run = test.client
         return f"{run.program}'s {run.role} against the {run.server}'s {test.server_role}"
 
     def run(self, job, outcome):
-        from grader.runner.client_check import run_client
+        from grader.kinds.runners.client_check import run_client
         run_client(job, outcome)
 
 

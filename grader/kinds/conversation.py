@@ -21,6 +21,6 @@ class Conversation(TestKind):
         return f"{len(test.steps)} steps, {clients} client{'s' * (clients != 1)}"
 
     def run(self, job, outcome):
-        from grader.runner.conversation import play
+        from grader.kinds.runners.conversation import play
         against_server(job, outcome, lambda server, address: play(job, job.test.steps, server, outcome,
                                                                   address=address))

@@ -1,5 +1,5 @@
 """``generate: {...}``: seeded random conversations from command templates, each checked against the
-reference server's answers, a failure shrunk to a shortest one (``grader.runner.generated``)."""
+reference server's answers, a failure shrunk to a shortest one (``grader.kinds.runners.generated``)."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -8,6 +8,7 @@ import yaml
 
 from grader.kinds.base import TestKind
 from grader.spec.model import Generation
+from grader.spec.modes import Player, Transport
 
 # Shrinking a failing conversation runs it again and again, within this many seconds at most.
 SHRINK_SECONDS = 60.0
@@ -55,10 +56,10 @@ class Generated(TestKind):
                              generate=replace(test.generate, index=i)) for i in range(count))
 
     def roles(self, test):
-        return ((test.server_role,) if test.server == "student" else ()), (test.server_role,)
+        return ((test.server_role,) if test.server == Player.STUDENT else ()), (test.server_role,)
 
     def check(self, test, spec, path, ctx, known):
-        if spec.transport == "udp" and test.generate.welcome:
+        if spec.transport == Transport.UDP and test.generate.welcome:
             raise ctx.error("`welcome` is for TCP: a UDP server greets nobody", path + ("generate", "welcome"))
 
     def budget(self, test):
@@ -72,5 +73,5 @@ class Generated(TestKind):
                 f"{g.clients} clients, seed {g.seed}")
 
     def run(self, job, outcome):
-        from grader.runner.generated import run_generated
+        from grader.kinds.runners.generated import run_generated
         run_generated(job, outcome, SHRINK_SECONDS)

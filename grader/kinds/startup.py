@@ -22,7 +22,7 @@ class Startup(TestKind):
         return "the server binds its address"
 
     def run(self, job, outcome):
-        from grader.runner.servers import start_server
+        from grader.job.servers import start_server
         server = start_server(job, job.test.server_role, job.test.server)
         outcome.bound = str(server.socket)
         if server.port_problem:

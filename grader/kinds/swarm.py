@@ -1,5 +1,5 @@
 """``swarm: {...}``: many clients at once, each playing its own copy of the steps (``${i}`` is its
-number), then a checker client plays ``then`` (``grader.runner.swarm`` runs and measures it)."""
+number), then a checker client plays ``then`` (``grader.kinds.runners.swarm`` runs and measures it)."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -76,7 +76,7 @@ class SwarmKind(TestKind):
         return f"{len(swarm.per_client)} clients at once, {swarm.needed} served together"
 
     def run(self, job, outcome):
-        from grader.runner.swarm import run_swarm
+        from grader.kinds.runners.swarm import run_swarm
         against_server(job, outcome, lambda server, address: run_swarm(job, server, outcome, address))
 
 

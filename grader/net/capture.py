@@ -13,18 +13,19 @@ import struct
 import threading
 
 from grader.net.transcript import Transcript
+from grader.spec.modes import Side, Transport
 
 ETH_P_ALL = 0x0003
 PACKET_HOST = 0          # each loopback packet is seen twice: as outgoing and as received
 ETHERNET_HEADER = 14
-PROTOCOLS = {"tcp": 6, "udp": 17}
+PROTOCOLS = {Transport.TCP: 6, Transport.UDP: 17}
 
 
 class Capture:
-    def __init__(self, transport: str, port: int, transcript: Transcript, client: str = "client program"):
+    def __init__(self, transport: Transport, port: int, transcript: Transcript, client: str = "client program"):
         """Raises OSError where raw sockets are not allowed (no namespace of our own)."""
         self.protocol, self.port, self.transcript, self.client = PROTOCOLS[transport], port, transcript, client
-        self.wire: list[tuple[str, bytes]] = []          # ("client" | "server", payload)
+        self.wire: list[tuple[Side, bytes]] = []         # (who sent it, payload)
         self._seen: set[tuple[int, int, int]] = set()    # TCP (source port, sequence, length): retransmissions
         self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
         self.sock.bind(("lo", 0))
@@ -52,7 +53,7 @@ class Capture:
         source, destination = struct.unpack("!HH", ip[header:header + 4])
         if self.port not in (source, destination):
             return
-        if self.protocol == PROTOCOLS["udp"]:
+        if self.protocol == PROTOCOLS[Transport.UDP]:
             payload = ip[header + 8:total]
         else:
             sequence = struct.unpack("!I", ip[header + 4:header + 8])[0]
@@ -62,11 +63,11 @@ class Capture:
             self._seen.add((source, sequence, len(payload)))
         if not payload:
             return
-        side = "server" if source == self.port else "client"
+        side = Side.SERVER if source == self.port else Side.CLIENT
         self.wire.append((side, payload))
-        self.transcript.add("server" if side == "server" else self.client, "sent", payload)
+        self.transcript.add("server" if side == Side.SERVER else self.client, "sent", payload)
 
-    def close(self) -> list[tuple[str, bytes]]:
+    def close(self) -> list[tuple[Side, bytes]]:
         self._stop.set()
         self._thread.join(2)
         self.sock.close()

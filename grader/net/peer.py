@@ -20,6 +20,7 @@ from typing import Callable
 from grader import match
 from grader.net.transcript import Transcript, decode, escape
 from grader.spec.expectation_kind import ExpectationKind
+from grader.spec.modes import Framing, Transport
 
 QUIET_AFTER_MISMATCH = 0.3
 MAX_DATAGRAM = 65535
@@ -38,12 +39,12 @@ class Peer:
     """One named test-side client: a socket to the server under test, which sends messages and waits
     for replies that match an expectation, recording both in the transcript (see the module's notes)."""
 
-    def __init__(self, name: str, transport: str, address: tuple[str, int],
-                 framing: str, transcript: Transcript,
+    def __init__(self, name: str, transport: Transport, address: tuple[str, int],
+                 framing: Framing, transcript: Transcript,
                  opener: Callable[[int, int], socket.socket] | None = None,
                  watch: Callable[[], bool] | None = None):
         """``opener(family, kind)`` makes the socket (default ``socket.socket``): the reference's
-        clients make theirs in its network namespace (``grader.runner.oracle``).
+        clients make theirs in its network namespace (``grader.kinds.runners.oracle``).
         ``watch()``: True once the server can send nothing more (it has exited); waiting stops then."""
         self.name, self.transport, self.address = name, transport, address
         self.framing, self.transcript = framing, transcript
@@ -58,7 +59,7 @@ class Peer:
         self._ran_out = False       # the last wait ended at its deadline
 
     def connect(self, timeout: float) -> Verdict:
-        if self.transport == "udp":
+        if self.transport == Transport.UDP:
             self.sock = self._open(socket.AF_INET, socket.SOCK_DGRAM)
             self.sock.bind(("127.0.0.1", 0))
             return Verdict(True)
@@ -82,13 +83,13 @@ class Peer:
         # Recorded before sending, so it precedes whatever a relay notes about it.
         self.transcript.add(self.name, "sent", data)
         try:
-            if self.transport == "udp":
+            if self.transport == Transport.UDP:
                 self.sock.sendto(data, self.address)
             else:
                 self.sock.sendall(data)
         except OSError as exc:
             self.transcript.add(self.name, "note", f"send failed: {exc.strerror or exc}")
-            if self.transport == "udp":
+            if self.transport == Transport.UDP:
                 why = "nothing is bound there (port unreachable)" if isinstance(exc, ConnectionRefusedError) \
                     else (exc.strerror or str(exc))
             else:
@@ -134,14 +135,14 @@ class Peer:
             self.unreachable = True
             return None
         except OSError as exc:
-            if self.transport == "udp":
+            if self.transport == Transport.UDP:
                 self.transcript.add(self.name, "note", f"receive failed: {exc.strerror or exc}")
                 return None
             self._end(_how_it_ended(exc))
             return b""
         if data:
             self.transcript.add(self.name, "received", data)
-        elif self.transport == "tcp":
+        elif self.transport == Transport.TCP:
             self._end("the server closed the connection")
         return data
 
@@ -168,7 +169,7 @@ class Peer:
             verdict = self._expect_closed(timeout)
         elif expectation.kind is ExpectationKind.LINES:
             verdict = self._expect_lines(expectation, timeout)
-        elif self.transport == "udp":
+        elif self.transport == Transport.UDP:
             verdict = self._expect_datagram(expectation, timeout)
         else:
             verdict = self._expect_stream(expectation, timeout)
@@ -202,12 +203,12 @@ class Peer:
         deadline = time.monotonic() + timeout
         buffer = b"".join(self.pending)
         self.pending.clear()
-        if self.framing == "newline" and b"\n" in buffer:
+        if self.framing == Framing.NEWLINE and b"\n" in buffer:
             line, rest = buffer.split(b"\n", 1)
             self.pending = [rest] if rest else []
             return self._judge(expectation, line, timeout)
         while True:
-            if buffer and (self.framing != "newline" or buffer.endswith(b"\n")):
+            if buffer and (self.framing != Framing.NEWLINE or buffer.endswith(b"\n")):
                 if match.text_matches(expectation, _message(decode(buffer), self.framing)):
                     break
                 deadline = min(deadline, time.monotonic() + QUIET_AFTER_MISMATCH)
@@ -215,11 +216,11 @@ class Peer:
             if data is None:
                 break
             buffer += data
-            if self.framing == "newline" and b"\n" in buffer:
+            if self.framing == Framing.NEWLINE and b"\n" in buffer:
                 line, rest = buffer.split(b"\n", 1)
                 self.pending = [rest] if rest else []
                 return self._judge(expectation, line, timeout)
-        if self.framing == "newline" and buffer and not self.eof:
+        if self.framing == Framing.NEWLINE and buffer and not self.eof:
             more = "before the server exited" if self.stopped else f"within {timeout:g} s"
             return Verdict(False, _message(decode(buffer), self.framing),
                            f"expected {match.describe(expectation)}, got {escape(buffer)!r} "
@@ -262,11 +263,11 @@ class Peer:
 
     def _lines_so_far(self, chunks: list[bytes], wanted: int) -> tuple[str, list[bytes]]:
         """The reply text gathered from ``chunks`` and what is left for later steps."""
-        if self.transport == "udp":
+        if self.transport == Transport.UDP:
             texts = [decode(c) for c in chunks]
             return "".join(t if t.endswith("\n") else t + "\n" for t in texts), []
         data = b"".join(chunks)
-        if self.framing != "newline":
+        if self.framing != Framing.NEWLINE:
             return decode(data), []
         lines = data.split(b"\n")
         complete = lines[:-1]          # the last piece has no newline yet
@@ -294,7 +295,7 @@ class Peer:
 
     def reset(self) -> None:
         """Close abruptly: a TCP connection ends with an RST (no FIN), as when a client is killed."""
-        if self.sock is not None and self.transport == "tcp":
+        if self.sock is not None and self.transport == Transport.TCP:
             try:
                 self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             except OSError:
@@ -325,5 +326,5 @@ def _how_it_ended(exc: OSError) -> str:
     return f"the connection failed ({exc.strerror or exc})"
 
 
-def _message(text: str, framing: str) -> str:
-    return text.rstrip("\r\n") if framing == "newline" else text
+def _message(text: str, framing: Framing) -> str:
+    return text.rstrip("\r\n") if framing == Framing.NEWLINE else text

@@ -4,7 +4,7 @@ It listens where the client expects the server (the course's 127.0.0.1:9999)
 and forwards to where the server really is, so the grader sees exactly what
 the client sent, message by message (a TCP chunk or a UDP datagram). The
 server may be in another network namespace (the reference's, see
-``grader.runner.oracle``): the relay then makes its upstream sockets there
+``grader.kinds.runners.oracle``): the relay then makes its upstream sockets there
 (``upstream_socket``) while listening in the client's. Over UDP
 it can also play a seeded ``NetworkProfile``: lose, duplicate, delay and
 reorder datagrams.
@@ -28,6 +28,7 @@ from typing import Callable
 
 from grader.net.shaping import Shaper
 from grader.spec.network import NetworkProfile
+from grader.spec.modes import Transport
 from grader.net.transcript import Transcript, escape
 
 MAX_DATAGRAM = 65535
@@ -44,7 +45,7 @@ class Relay:
 
     _listening: dict[tuple[str, int], "Relay"] = {}     # this process's open relays, by address
 
-    def __init__(self, transport: str, listen: tuple[str, int], upstream: tuple[str, int],
+    def __init__(self, transport: Transport, listen: tuple[str, int], upstream: tuple[str, int],
                  transcript: Transcript, who: str | None = "client", profile: NetworkProfile | None = None,
                  upstream_socket: Callable[[int, int], socket.socket] | None = None):
         """``who`` names the client side in the transcript; None records no messages
@@ -62,17 +63,17 @@ class Relay:
         self._held: dict[str, list] = {"to_server": [], "to_client": []}
         self._order = itertools.count()
         self._closing: float | None = None   # set by close(): when to stop waiting for the client's ends
-        kind = socket.SOCK_STREAM if transport == "tcp" else socket.SOCK_DGRAM
+        kind = socket.SOCK_STREAM if transport == Transport.TCP else socket.SOCK_DGRAM
         self.sock = socket.socket(socket.AF_INET, kind)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(listen)
-        if transport == "tcp":
+        if transport == Transport.TCP:
             self.sock.listen(16)
         self._sockets: list[socket.socket] = [self.sock]
         self._upstream_ends: list[socket.socket] = []     # the relay's sockets towards the server
         self._address = tuple(self.sock.getsockname()[:2])
         Relay._listening[self._address] = self
-        self._thread = threading.Thread(target=self._run_tcp if transport == "tcp" else self._run_udp,
+        self._thread = threading.Thread(target=self._run_tcp if transport == Transport.TCP else self._run_udp,
                                         daemon=True)
         self._thread.start()
 

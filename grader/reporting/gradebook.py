@@ -15,7 +15,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 
-from grader.input.config import Config, LatePolicy
+from grader.input.config import BonusPolicy, Config, LatePolicy
 from grader.results import Status
 
 
@@ -37,7 +37,7 @@ class Assignment:
 class Course:
     """What the gradebook needs of the course file, its specs resolved."""
     columns: tuple[Assignment, ...] = ()    # empty: the run's assignments
-    bonus: str = "cap"
+    bonus: BonusPolicy = BonusPolicy.CAP
     misnamed_penalty: float = 0.0
     late: LatePolicy = LatePolicy()
     extensions: dict = field(default_factory=dict)      # student -> assignment id -> due
@@ -98,7 +98,7 @@ class Gradebook:
     assignments: list[Assignment]
     rows: list[Row]
     over: str = "run"                      # "course": the course file's assignments; "run": this run's
-    bonus: str = "cap"
+    bonus: BonusPolicy = BonusPolicy.CAP
 
     @property
     def maximum(self) -> float:
@@ -109,8 +109,8 @@ class Gradebook:
         """What the percent is taken over, for a header."""
         where = "the course's" if self.over == "course" else "this run's"
         weighed = "by weight" if any(a.weight is not None for a in self.assignments) else "by points"
-        capped = {"cap": "bonus capped at 100%", "count": "bonus counted past 100%",
-                  "ignore": "bonus not counted"}[self.bonus]
+        capped = {BonusPolicy.CAP: "bonus capped at 100%", BonusPolicy.COUNT: "bonus counted past 100%",
+                  BonusPolicy.IGNORE: "bonus not counted"}[self.bonus]
         return f"percent over {where} {len(self.assignments)} assignments, {weighed}, {capped}"
 
 
@@ -181,7 +181,7 @@ def _add(row: Row, r, course: Course, errors: dict[str, list[str]]) -> None:
     if late:
         taken.append(late)
     share = min(100.0, sum(percent for percent, _ in taken))
-    earned = base + (0 if course.bonus == "ignore" else bonus)
+    earned = base + (0 if course.bonus == BonusPolicy.IGNORE else bonus)
     row.scores[r.assignment] = round(max(0.0, earned - r.max_score * share / 100), 4)
     if taken:
         row.penalties[r.assignment] = [why for _, why in taken]
@@ -214,13 +214,13 @@ def _late(r, course: Course) -> tuple[float, str] | None:
     return percent, f"{days} day{'s' if days > 1 else ''} late ({when}; -{percent:g}%)"
 
 
-def _percent(row: Row, columns: list[Assignment], bonus: str) -> float:
+def _percent(row: Row, columns: list[Assignment], bonus: BonusPolicy) -> float:
     weights = sum(a.counts for a in columns)
     if not weights:
         return 0.0
     share = sum(a.counts * row.scores.get(a.id, 0.0) / a.max_score for a in columns if a.max_score)
     percent = 100 * share / weights
-    return round(min(percent, 100.0) if bonus == "cap" else percent, 2)
+    return round(min(percent, 100.0) if bonus == BonusPolicy.CAP else percent, 2)
 
 
 def _merged(problems: list[str]) -> list[str]:

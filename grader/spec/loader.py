@@ -19,6 +19,7 @@ from grader.spec.errors import SpecError
 from grader.spec.expectation_kind import ExpectationKind
 from grader.spec.network import NetworkProfile
 from grader.spec.model import Expectation, Limits, Role, Spec, Step, Test
+from grader.spec.modes import Framing, MatchMode, Player, Transport
 from grader.spec.variables import names_used, substitute_only
 from grader.spec.yaml_marks import MAX_FILE_BYTES, format_path, line_of, load_with_lines, too_large
 from grader.steps import ACTIONS
@@ -29,7 +30,7 @@ LINE_KINDS = (ExpectationKind.EQUALS, ExpectationKind.ONE_OF, ExpectationKind.CO
               ExpectationKind.ANY)
 CLIENT_NAME = re.compile(r"([A-Za-z0-9_-]|\$\{i\})+")      # once a step list's parameters are filled in
 FALLBACK_DEFAULTS = {"points": 1, "timeout": 5.0, "startup_timeout": 5.0,
-                     "client_timeout": 10.0, "match": "tolerant"}
+                     "client_timeout": 10.0, "match": MatchMode.TOLERANT}
 
 
 @lru_cache(maxsize=1)
@@ -316,9 +317,9 @@ def _build(data: dict, lines: dict, source: Path) -> Spec:
             raise ctx.error(f"the spec has more than {MAX_TESTS} tests (each generated conversation counts)",
                             ("tests", i), "a spec is a few dozen tests")
     tests = tuple(tests)
-    spec = Spec(id=data["id"], title=data.get("title", data["id"]), transport=data["transport"],
+    spec = Spec(id=data["id"], title=data.get("title", data["id"]), transport=Transport(data["transport"]),
                 host=address.get("host", "127.0.0.1"), port=address.get("port", 9999),
-                framing=data.get("framing", "none"), roles=roles, tests=tests,
+                framing=Framing(data.get("framing", Framing.NONE)), roles=roles, tests=tests,
                 source=source, description=data.get("description", ""),
                 limits=Limits(**data.get("limits", {})))
     checks.check_spec(spec, ctx)
@@ -392,7 +393,7 @@ def _build_test(t: dict, path: tuple, ctx: _Context) -> Test:
     test = Test(name=t["name"], kind=kind.name, points=t.get("points", ctx.defaults["points"]),
                 tags=tuple(tags), bonus=t.get("bonus", False), hidden=t.get("hidden", False),
                 description=t.get("description", ""), hint=t.get("hint", ""),
-                server_role=t.get("server_role", "server"), server=t.get("server", "student"),
+                server_role=t.get("server_role", "server"), server=Player(t.get("server", Player.STUDENT)),
                 startup_timeout=t.get("startup_timeout", ctx.defaults["startup_timeout"]),
                 network=network, line=line_of(ctx.lines, path) or 0, **fields)
     student, reference = kind.roles(test)

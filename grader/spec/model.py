@@ -11,6 +11,7 @@ from pathlib import Path
 
 from grader.spec.variables import substitute
 from grader.spec.expectation_kind import ExpectationKind
+from grader.spec.modes import Framing, MatchMode, Player, Side, Transport
 from grader.spec.network import NetworkProfile
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class Expectation:
     """
     kind: ExpectationKind
     values: tuple[str, ...] = ()
-    match: str = "tolerant"
+    match: MatchMode = MatchMode.TOLERANT
     seconds: float | None = None
     capture: str | None = None
     items: tuple["Expectation", ...] = ()
@@ -51,10 +52,11 @@ class Expectation:
 
     def __post_init__(self):
         object.__setattr__(self, "kind", ExpectationKind(self.kind))
+        object.__setattr__(self, "match", MatchMode(self.match))
 
     @classmethod
     def from_dict(cls, d: dict) -> "Expectation":
-        return cls(d["kind"], tuple(d.get("values", ())), d.get("match", "tolerant"), d.get("seconds"),
+        return cls(d["kind"], tuple(d.get("values", ())), d.get("match", MatchMode.TOLERANT), d.get("seconds"),
                    d.get("capture"), tuple(cls.from_dict(i) for i in d.get("items", ())),
                    d.get("any_order", False))
 
@@ -80,11 +82,11 @@ class Step:
     skip: str | None = None
     origin: str = ""                  # "step list `join` used at line 40 with nick=bob", for a list's step
 
-    def payload(self, framing: str, values: dict[str, str] | None = None) -> bytes:
+    def payload(self, framing: Framing, values: dict[str, str] | None = None) -> bytes:
         """The bytes to send, with ``${name}`` replaced from ``values``."""
         text = substitute(self.text or "", values or {})
         data = bytes.fromhex(self.hex) if self.hex is not None else text.encode("utf-8")
-        return data + b"\n" if framing == "newline" else data
+        return data + b"\n" if framing == Framing.NEWLINE else data
 
     @classmethod
     def from_dict(cls, d: dict) -> "Step":
@@ -96,8 +98,8 @@ class Step:
 class ClientRun:
     """Run a client program against a server and check the wire and its output."""
     role: str = "client"
-    program: str = "student"          # student | reference
-    server: str = "reference"         # the server it talks to: reference | student
+    program: Player = Player.STUDENT
+    server: Player = Player.REFERENCE     # the server it talks to
     argv: tuple[str, ...] = ()
     stdin: str | None = None
     before: tuple[Step, ...] = ()     # steps played against the server first
@@ -125,7 +127,7 @@ class Swarm:
 
     ``at_once``: how many clients the server must serve at the same time (0: all of them). A client
     counts as served at its *measured reply* (``measured_reply``): it waits there, connection open,
-    until enough clients are served together or the others have failed (``grader.runner.swarm``).
+    until enough clients are served together or the others have failed (``grader.kinds.runners.swarm``).
     """
     per_client: tuple[tuple[Step, ...], ...]
     then: tuple[Step, ...] = ()
@@ -146,9 +148,6 @@ class Swarm:
                    d.get("measured_reply"))
 
 
-PAIR = "pair"
-
-
 @dataclass(frozen=True)
 class Test:
     """One test of a spec, as its kind (``grader.kinds``, named by ``kind``) built it: the fields of
@@ -162,7 +161,7 @@ class Test:
     description: str = ""
     hint: str = ""
     server_role: str = "server"
-    server: str = "student"            # which server a conversation talks to
+    server: Player = Player.STUDENT    # which server a conversation talks to
     steps: tuple[Step, ...] = ()
     client: ClientRun | None = None
     startup_timeout: float = 5.0
@@ -173,12 +172,12 @@ class Test:
     # Filled in by the test's kind (grader.kinds) when the spec is loaded:
     roles_used: tuple[str, ...] = ()          # the student roles it runs, which must be handed in
     reference_roles: tuple[str, ...] = ()     # the roles whose reference program it runs
-    side: str = "server"                      # whose work it judges: server, client or pair
+    side: Side = Side.SERVER                  # whose work it judges
 
     @property
     def is_pairing(self) -> bool:
         """The student's client against the student's server."""
-        return self.side == PAIR
+        return self.side == Side.PAIR
 
     def needs_reference_answers(self) -> bool:
         steps = self.steps + (self.client.before if self.client else ())
@@ -239,7 +238,7 @@ class Limits:
 @dataclass(frozen=True)
 class Role:
     """A program of the assignment. ``run`` empty: a Python program, run as ``python -u FILE``; else
-    ``build`` (optional) then ``run``, with ``${file}`` the role's file (``grader.runner.build``)."""
+    ``build`` (optional) then ``run``, with ``${file}`` the role's file (``grader.job.build``)."""
     name: str
     files: tuple[str, ...]
     reference: Path | None = None
@@ -261,10 +260,10 @@ class Role:
 class Spec:
     id: str
     title: str
-    transport: str                     # tcp | udp
+    transport: Transport
     host: str
     port: int
-    framing: str                       # none | newline
+    framing: Framing
     roles: dict[str, Role]
     tests: tuple[Test, ...]
     source: Path

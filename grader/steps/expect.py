@@ -48,9 +48,10 @@ class Expect(StepAction):
         return step.expect.kind is ExpectationKind.CLOSED
 
     def play(self, step, peer, playing):
+        from grader.job.context import JobMode      # the worker's: reading a spec imports no runner
         job = playing.job
         expectation = resolve(step.expect, job.variables)
-        if job.mode == "record" and expectation.kind is ExpectationKind.REFERENCE:
+        if job.mode == JobMode.RECORD and expectation.kind is ExpectationKind.REFERENCE:
             expectation = replace(expectation, kind=ExpectationKind.ANY)
         verdict = (peer.expect(expectation, step.timeout) if step.skip is None
                    else _skipping(peer, expectation, step))

@@ -1,7 +1,7 @@
 # Hostile: a UDP server that never binds: it forges a "passed" outcome into the test worker's stdout, then SIGKILLs every other process it can see, and sleeps.
 # Where to look comes from probe.json, which the test writes into the student's folder. The
 # forged outcome is what the engine read from a worker before outcomes were signed: the JSON of
-# grader.runner.context.Outcome. It is written once into every distinct pipe that is fd 1 of a
+# grader.job.context.Outcome. It is written once into every distinct pipe that is fd 1 of a
 # process it can see (its parent's first), as a second copy would spoil the JSON.
 import json
 import os

@@ -12,12 +12,15 @@ from grader import match
 from grader.net.capture import Capture
 from grader.net.relay import Relay
 from grader.net.transcript import decode, escape
-from grader.runner.context import Job, NotHandedIn, Outcome, TestFailed, crash_summary
-from grader.runner.conversation import play
+from grader.job.context import Job, Outcome, crash_summary
+from grader.job.errors import NotHandedIn, TestFailed
+from grader.runner.isolation import Level
+from grader.kinds.runners.conversation import play
 from grader.runner.limits import stop_reason
-from grader.runner.oracle import Oracle
+from grader.kinds.runners.oracle import Oracle
 from grader.runner.process import Program
-from grader.runner.servers import start_server
+from grader.job.servers import start_server
+from grader.spec.modes import Framing, Player, Transport
 from grader.spec.variables import resolve, substitute
 from grader.steps.terminal import TERMINAL_ACTIONS
 
@@ -29,7 +32,7 @@ def run_client(job: Job, outcome: Outcome) -> None:
     relay = capture = oracle = reference = None
     try:
         peers = {}
-        if run.server == "reference":
+        if run.server == Player.REFERENCE:
             # The reference listens in its own namespace; the relay takes its place on the
             # address the client hard-codes, and records what the client sends.
             oracle = Oracle(job)
@@ -39,7 +42,7 @@ def run_client(job: Job, outcome: Outcome) -> None:
             peers = {step.client: oracle.peer(step.client, server.address, job.transcript)
                      for step in run.before}
         else:
-            server = start_server(job, job.test.server_role, "student")
+            server = start_server(job, job.test.server_role, Player.STUDENT)
             capture = _capture(job, server.socket.port)
         if run.before:
             play(job, run.before, server, outcome, label="setup step", peers=peers)
@@ -78,7 +81,7 @@ def run_client(job: Job, outcome: Outcome) -> None:
 
 def _capture(job: Job, port: int) -> Capture | None:
     """The wire between two programs that both hard-code the port; only in a namespace of our own."""
-    if job.isolation == "none":
+    if job.isolation == Level.NONE:
         return None
     try:
         return Capture(job.transport, port, job.transcript)
@@ -93,13 +96,13 @@ def _start_client(job: Job, run, port: int):
         raise NotHandedIn(info.get('names', run.role))
     args = [substitute(a, job.variables) for a in run.argv]
     shown = " ".join(args)
-    if run.program == "reference":
+    if run.program == Player.REFERENCE:
         args = ["--port", str(port), *args]
     else:
         args = list(info.get("args", [])) + args
     stdin = substitute(run.stdin, job.variables).encode("utf-8") if run.stdin is not None else None
     job.transcript.add("client program", "note",
-                       "started " + ("your client" if run.program == "student" else "the reference client")
+                       "started " + ("your client" if run.program == Player.STUDENT else "the reference client")
                        + (" on a terminal" if run.interact else "") + (" with " + shown if shown else ""))
     return job.start(path, args, stdin=stdin, terminal=bool(run.interact), role=run.role)
 
@@ -116,7 +119,7 @@ def _interact(job: Job, run, program) -> None:
 
 def _exit_problem(job: Job, run, program, code) -> str:
     if code is None and run.exits:
-        who = "your client" if run.program == "student" else "the reference client"
+        who = "your client" if run.program == Player.STUDENT else "the reference client"
         return f"{who} was still running after {run.timeout:g} s and was stopped (it should exit by itself)"
     if code in (0, None):
         return ""
@@ -155,10 +158,10 @@ def _in_order(expectations, items: list[str]) -> tuple[int, int]:
 
 
 def _sent_problem(job: Job, run, sent: list[bytes]) -> str:
-    if job.framing == "newline" and job.transport == "tcp":
+    if job.framing == Framing.NEWLINE and job.transport == Transport.TCP:
         texts = decode(b"".join(sent)).splitlines()     # a message is a line, however it was chunked
     else:
-        texts = [decode(m).rstrip("\r\n") if job.framing == "newline" else decode(m) for m in sent]
+        texts = [decode(m).rstrip("\r\n") if job.framing == Framing.NEWLINE else decode(m) for m in sent]
     expectations = [resolve(e, job.variables) for e in run.sent]
     _, missing = _in_order(expectations, texts)
     if missing < 0:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from grader.net.peer import Peer
-from grader.runner.context import Job, Outcome, TestFailed
-from grader.runner.servers import Server
+from grader.job.context import Job, Outcome
+from grader.job.errors import TestFailed
+from grader.job.servers import Server
 from grader.steps import Playing, action_of
 
 

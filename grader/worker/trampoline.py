@@ -24,7 +24,7 @@ def main() -> int:
     except (OSError, KeyError):
         started = False
     if not started:       # no worker was forked, and none has read the job: be the worker
-        os.execv(sys.executable, [sys.executable, "-S", "-m", "grader.runner.worker"])
+        os.execv(sys.executable, [sys.executable, "-S", "-m", "grader.worker.worker"])
     status = server.recv(1)
     if not status:
         print("the test's worker ended without saying how (it was killed)", file=sys.stderr)

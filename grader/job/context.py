@@ -7,16 +7,19 @@ import re
 import socket
 import time
 from dataclasses import asdict, dataclass, field, fields
+from enum import StrEnum
 
 from grader.net.transcript import Transcript
 from grader.results import Status
 from grader.runner import cgroups, sandbox
+from grader.runner.isolation import Level
 from grader.runner.limits import MIB, TestUsage, preexec
 from grader.runner.memory_watch import MemoryWatch
 from grader.runner.process import Program
 from grader.spec.model import Limits, Test
+from grader.spec.modes import Framing, Transport
 
-JAIL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "jail.py")
+JAIL = os.path.join(os.path.dirname(os.path.abspath(sandbox.__file__)), "jail.py")
 
 
 @dataclass
@@ -67,21 +70,10 @@ class Outcome:
                       "wire": [tuple(m) for m in d.get("wire", [])]})
 
 
-class TestFailed(Exception):
-    """The student's program did not do what the test needs; carries the reason."""
-
-
-class GraderProblem(RuntimeError):
-    """The grader or the machine failed, not the student (a reference that does not build, a compiler
-    missing here): the test is GRADING_FAILED, with this as its error."""
-
-
-class NotHandedIn(TestFailed):
-    """A program the test needs was not handed in; ``names`` are the file names it may have."""
-
-    def __init__(self, names: str):
-        super().__init__(f"{names} was not handed in")
-        self.names = names
+class JobMode(StrEnum):
+    """What a worker does with a test."""
+    GRADE = "grade"            # grade a submission
+    RECORD = "record"          # record the reference's answers (the reference programs play every role)
 
 
 @dataclass
@@ -96,18 +88,18 @@ class JobRequest:
     signs the outcome (the worker drops it from the request once read). ``tmp``: the engine's
     temporary folder. ``cgroup``: the test's control group (``cgroups.TestGroup.to_job``), if any.
     ``hide``: paths a sandboxed program must not see. ``refdir`` and ``toolchain``: for roles with
-    ``build``/``run`` commands (``grader.runner.build``, ``grader.runner.toolchain``).
+    ``build``/``run`` commands (``grader.job.build``, ``grader.runner.toolchain``).
     """
     test: Test
-    transport: str
+    transport: Transport
     host: str
     port: int
-    framing: str
+    framing: Framing
     programs: dict
     python: str
-    mode: str = "grade"           # grade | record
+    mode: JobMode = JobMode.GRADE
     submission: str | None = None
-    isolation: str = "none"
+    isolation: Level = Level.NONE
     bwrap: str | None = None
     limits: Limits = Limits()
     key: str = ""
@@ -133,15 +125,15 @@ class JobRequest:
 class Job:
     """A test being run in the worker: the request's settings and what the test has started so far."""
     test: Test
-    transport: str
+    transport: Transport
     host: str
     port: int
-    framing: str
+    framing: Framing
     programs: dict            # role -> {"student": path|None, "reference": path|None, "args": [...]}
     workdir: str              # a private copy of the submission, the student's cwd
     python: str
-    mode: str = "grade"       # grade | record (record the reference's answers)
-    isolation: str = "none"
+    mode: JobMode = JobMode.GRADE
+    isolation: Level = Level.NONE
     limits: Limits = Limits()
     hide: list[str] = field(default_factory=list)   # paths a sandboxed program must not see
     uid: int | None = None    # the students' user when the grader is root (sandbox.claim_user)
@@ -190,7 +182,7 @@ class Job:
         commands = self.programs[role].get("student_commands" if students else "reference_commands") \
             if role else None
         if commands:
-            from grader.runner.build import prepare
+            from grader.job.build import prepare
             command, cwd = prepare(self, role, path, commands)
         else:
             command, cwd = [self.python, "-u", path], self.workdir
@@ -205,7 +197,7 @@ class Job:
         options: dict = {"env": {**self.env(), "HOME": cwd}}     # a reference built in its own folder lives there
         if students:
             cwd = self.workdir
-            sandboxed = self.isolation == "sandbox"
+            sandboxed = self.isolation == Level.SANDBOX
             if sandboxed:
                 command = sandbox.bwrap_argv(self.bwrap, self.workdir, self.python, self.hide, self.uid,
                                              self.toolchain, processes=self.limits.processes) + command
@@ -219,7 +211,7 @@ class Job:
                 self.memory_watch = MemoryWatch(self.limits.memory_mib * MIB)
             usage = TestUsage(cgroups.Usage(self.cgroup) if self.cgroup else None,
                               disk=self.workdir if self.disk_tmpfs else None,
-                              processes_limited=own_user or self.isolation != "none",
+                              processes_limited=own_user or self.isolation != Level.NONE,
                               watch=self.memory_watch)
             sandbox_env = sandbox.env(self.python, self.toolchain.get("path", ())) if sandboxed else {}
             options = {"env": {**self.env(), **sandbox_env},
@@ -241,7 +233,7 @@ class Job:
         binds, links, masks = sandbox.runtime_binds(self.python)
         binds += [tuple(pair) for pair in self.toolchain.get("binds", ())]
         links += [tuple(pair) for pair in self.toolchain.get("links", ())]
-        config = {"namespaces": self.isolation == "netns", "uid": self.uid, "hide": self.hide,
+        config = {"namespaces": self.isolation == Level.NETNS, "uid": self.uid, "hide": self.hide,
                   "processes": self.limits.processes if self.uid is None else None,
                   "binds": binds, "links": links, "masks": masks, "workdir": self.workdir,
                   "tmp": os.path.dirname(self.workdir), "tmp_size": sandbox.TMP_SIZE}

@@ -11,7 +11,7 @@ seconds (students sleep 1 s per message), so its generate-and-shrink loop
 would take minutes per student, and its example database would make two runs
 of the same seed differ. A seeded ``random.Random`` per conversation gives the
 same conversation for the same seed on every machine; shrinking is done by
-``grader.runner.generated`` within a fixed budget of runs.
+``grader.kinds.runners.generated`` within a fixed budget of runs.
 """
 from __future__ import annotations
 

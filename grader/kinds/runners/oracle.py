@@ -47,9 +47,10 @@ from typing import Any, Callable
 from grader.net.peer import Peer
 from grader.net.transcript import Transcript
 from grader.runner import linux
-from grader.runner.context import Job, free_port
-from grader.runner.isolation import bring_loopback_up
-from grader.runner.servers import Server, start_server
+from grader.job.context import Job, free_port
+from grader.runner.isolation import Level, bring_loopback_up
+from grader.job.servers import Server, start_server
+from grader.spec.modes import Player, Transport
 
 READY_WITHIN = 10.0          # seconds for the thread to make its namespace
 
@@ -77,7 +78,7 @@ class Oracle:
 
     def __init__(self, job: Job):
         self.job = job
-        self.isolated = job.isolation != "none"
+        self.isolated = job.isolation != Level.NONE
         self.net = "/proc/net"           # the socket tables of the oracle's namespace
         self._calls: queue.SimpleQueue[_Call | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -154,7 +155,7 @@ class Oracle:
 
     def start_reference(self, role: str) -> Server:
         """The reference server for ``role``, started in the oracle's namespace and bound there."""
-        return self.call(start_server, self.job, role, "reference", port=self.reference_port(), net=self.net)
+        return self.call(start_server, self.job, role, Player.REFERENCE, port=self.reference_port(), net=self.net)
 
     def peer(self, name: str, address: tuple[str, int], transcript: Transcript) -> Peer:
         """A test-side client of the reference server at ``address``, its socket made in the oracle's namespace."""
@@ -176,8 +177,8 @@ class Oracle:
         self.close()
 
 
-def _bindable(transport: str, port: int) -> bool:
-    kind = socket.SOCK_STREAM if transport == "tcp" else socket.SOCK_DGRAM
+def _bindable(transport: Transport, port: int) -> bool:
+    kind = socket.SOCK_STREAM if transport == Transport.TCP else socket.SOCK_DGRAM
     with socket.socket(socket.AF_INET, kind) as probe:
         try:
             probe.bind(("127.0.0.1", port))

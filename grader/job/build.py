@@ -22,11 +22,15 @@ import os
 import re
 import shlex
 import shutil
+from typing import TYPE_CHECKING
 
-from grader.runner.context import GraderProblem, Job, TestFailed
+from grader.job.errors import GraderProblem, TestFailed
 from grader.runner.limits import stop_reason
 from grader.runner.toolchain import locate
 from grader.spec.variables import substitute
+
+if TYPE_CHECKING:        # the job starts its programs through prepare(): no import back at run time
+    from grader.job.context import Job
 
 QUOTED_LINES = 3        # of the compiler's message, in the reason, from its first error
 QUOTED_WIDTH = 200      # characters of each

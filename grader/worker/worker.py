@@ -1,4 +1,4 @@
-"""Run one test and print its outcome as JSON: ``python -m grader.runner.worker``.
+"""Run one test and print its outcome as JSON: ``python -m grader.worker.worker``.
 
 The engine starts this module inside the test's namespace (see
 ``isolation.py``) and writes the job as JSON on stdin. Everything the test
@@ -6,7 +6,6 @@ starts is killed in ``finally`` before the outcome is written.
 """
 from __future__ import annotations
 
-import hmac
 import json
 import os
 import resource
@@ -25,7 +24,9 @@ from grader import files  # noqa: E402
 from grader.kinds import kind_of  # noqa: E402
 from grader.runner import isolation, linux, sandbox  # noqa: E402
 from grader.results import Status  # noqa: E402
-from grader.runner.context import GraderProblem, Job, JobRequest, NotHandedIn, Outcome, TestFailed  # noqa: E402
+from grader.job.context import Job, JobMode, JobRequest, Outcome  # noqa: E402
+from grader.job.errors import GraderProblem, NotHandedIn, TestFailed  # noqa: E402
+from grader.worker import protocol  # noqa: E402
 from grader.runner.process import become_subreaper, kill_all_descendants  # noqa: E402
 from grader.runner.sockets import port_in_use  # noqa: E402
 # A kind's runner (grader.kinds) imports what it needs when it runs: every import is paid once per
@@ -38,7 +39,7 @@ def run_job(request: JobRequest, forked: bool = False) -> Outcome:
     workdir = request.workdir or tempfile.mkdtemp(prefix="sockgrade-")   # the engine removes its own
     job = None
     try:
-        disk = request.isolation in ("netns", "sandbox")
+        disk = request.isolation in (isolation.Level.NETNS, isolation.Level.SANDBOX)
         if disk:       # in the test's own mount namespace: the host's disk never sees what the student writes
             # What the programs may write comes on top of what the submission already holds.
             limits = request.limits
@@ -53,7 +54,7 @@ def run_job(request: JobRequest, forked: bool = False) -> Outcome:
             sandbox.give_to(workdir, uid)
         job = Job.from_request(request, workdir, uid)
         job.disk_tmpfs = disk
-        if job.isolation == "none" and job.mode == "grade" and port_in_use(job.transport, job.port):
+        if job.isolation == isolation.Level.NONE and job.mode == JobMode.GRADE and port_in_use(job.transport, job.port):
             # On the machine's own loopback a program outside the test holds the port: not the student's doing.
             outcome.status = Status.GRADING_FAILED
             outcome.error = (f"{job.transport.upper()} port {job.port} is taken by another program on this "
@@ -113,7 +114,7 @@ def main(forked: bool = False) -> int:
         # stays behind when the test is stopped at that moment.
         tempfile.tempdir = request.tmp
     key, request.key = request.key.encode(), ""
-    if request.isolation in ("netns", "sandbox"):
+    if request.isolation in (isolation.Level.NETNS, isolation.Level.SANDBOX):
         isolation.bring_loopback_up()
         isolation.limit_ipc()
     become_subreaper()
@@ -123,8 +124,8 @@ def main(forked: bool = False) -> int:
         import traceback
         outcome = Outcome.grading_failed(f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
     body = json.dumps(outcome.to_dict()).encode()
-    # Signed with the key only the engine and this process know (see engine._verified_outcome).
-    sys.stdout.buffer.write(body + b"\n" + hmac.new(key, body, "sha256").hexdigest().encode() + b"\n")
+    # Signed with the key only the engine and this process know (protocol.verified_outcome checks it).
+    sys.stdout.buffer.write(protocol.signed(body, key))
     return 0
 
 

@@ -6,10 +6,13 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from grader.runner.context import Job, NotHandedIn, TestFailed, crash_summary
+from grader.job.context import Job, crash_summary
+
+from grader.job.errors import NotHandedIn, TestFailed
 from grader.runner.limits import stop_reason
 from grader.runner.process import Program, descendants
 from grader.runner.sockets import BoundSocket, bound_sockets, port_in_use
+from grader.spec.modes import Player
 
 POLL = 0.01
 EXIT_GRACE = 0.3
@@ -69,7 +72,7 @@ def _as_ipv4(host: str) -> str:
     return str(mapped) if mapped else host
 
 
-def start_server(job: Job, role: str, which: str, port: int | None = None,
+def start_server(job: Job, role: str, which: Player, port: int | None = None,
                  net: str = "/proc/net") -> Server:
     """Start the student's or the reference program for ``role`` and wait for its socket.
 
@@ -80,12 +83,12 @@ def start_server(job: Job, role: str, which: str, port: int | None = None,
     """
     program_info = job.programs[role]
     path = program_info[which]
-    who = "your server" if which == "student" else "the reference server"
+    who = "your server" if which == Player.STUDENT else "the reference server"
     if path is None:
         raise NotHandedIn(program_info.get('names', role))
-    args = list(program_info.get("args", [])) if which == "student" else ["--port", str(port or job.port)]
+    args = list(program_info.get("args", [])) if which == Player.STUDENT else ["--port", str(port or job.port)]
     program = job.start(path, args, role=role)
-    if which == "student":
+    if which == Player.STUDENT:
         job.student_server = program
     job.transcript.add("server", "note", f"started {who}")
     deadline = time.monotonic() + job.test.startup_timeout

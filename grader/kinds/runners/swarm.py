@@ -25,9 +25,11 @@ import time
 
 from grader.net.peer import Peer
 from grader.net.transcript import Transcript
-from grader.runner.context import Job, Outcome, TestFailed
-from grader.runner.conversation import play
-from grader.runner.servers import Server
+from grader.job.context import Job, Outcome
+from grader.job.errors import TestFailed
+from grader.kinds.runners.conversation import play
+from grader.job.servers import Server
+from grader.spec.modes import Transport
 from grader.steps import action_of
 
 # A served client waits for the others at most as long as their steps up to the measured reply may take
@@ -219,7 +221,7 @@ class _Gathering:
         sock = peer.sock if peer is not None else None
         if sock is None:
             return False
-        if self.transport != "tcp" or not hasattr(socket, "TCP_INFO"):
+        if self.transport != Transport.TCP or not hasattr(socket, "TCP_INFO"):
             return True
         try:
             return sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0] == TCP_ESTABLISHED

@@ -7,7 +7,7 @@ a trampoline (``trampoline.py``: the interpreter without site, almost no
 imports) that hands its stdin, stdout and stderr to this server over a Unix
 socket and waits. The server forks a child that joins the trampoline's
 namespaces (setns), forks the worker into them and waits for it. The worker
-says it has started, runs the test as ``python -m grader.runner.worker`` would,
+says it has started, runs the test as ``python -m grader.worker.worker`` would,
 and sends its exit status to the trampoline, which exits with it.
 
 The worker lives in the trampoline's PID namespace, where the trampoline is
@@ -35,7 +35,6 @@ from grader.runner import linux
 from grader.runner.process import Program, become_subreaper, dies_with_parent, reap_exited_children
 
 TRAMPOLINE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "trampoline.py")
-ENV_VAR = "SOCKGRADE_FORKSERVER"
 # Joined in this order: the user namespace first (a grader that is not root has its
 # capabilities over the others there), the PID namespace last (it applies to children).
 NAMESPACES = (("user", 0x10000000), ("net", 0x40000000), ("ipc", 0x08000000), ("mnt", 0x00020000),
@@ -52,7 +51,7 @@ class ForkServer:
     def __init__(self, python: str, env: dict):
         self._folder = tempfile.mkdtemp(prefix="sockgrade-forkserver-")     # 0700: ours only
         self.path = os.path.join(self._folder, "socket")
-        argv = [python, "-S", "-m", "grader.runner.forkserver", self.path, str(os.getpid())]
+        argv = [python, "-S", "-m", "grader.worker.forkserver", self.path, str(os.getpid())]
         self._program = Program(argv, cwd="/", env=env)
         # Tests started before it listens would not be forked (they would still run): wait a moment.
         deadline = time.monotonic() + READY_WITHIN
@@ -70,7 +69,7 @@ class ForkServer:
 
 
 def serve(path: str, engine: int) -> None:
-    from grader.runner import worker     # imported here once, inherited by every forked worker
+    from grader.worker import worker     # imported here once, inherited by every forked worker
     # Found once here: finding it writes a probe file, which a worker killed at that moment would leave.
     tempfile.gettempdir()
     run = functools.partial(worker.main, forked=True)

@@ -12,14 +12,16 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from grader.runner import generate
+from grader.kinds.runners import generate
 from grader.net.peer import Peer
 from grader.net.transcript import Transcript, escape
-from grader.runner.context import Job, Outcome, TestFailed
-from grader.runner.oracle import Oracle
-from grader.runner.servers import start_server
+from grader.job.context import Job, Outcome
+from grader.job.errors import TestFailed
+from grader.kinds.runners.oracle import Oracle
+from grader.job.servers import start_server
 from grader.spec.expectation_kind import ExpectationKind
 from grader.spec.model import Expectation
+from grader.spec.modes import Framing, MatchMode, Player
 
 SHRINK_RUNS = 16
 ANY = Expectation(ExpectationKind.ANY)
@@ -82,7 +84,7 @@ def _play(job: Job, oracle: Oracle, rounds: list[generate.Round]) -> Run:
     quiet = Transcript()
     timeout = gen.timeout
     try:
-        student = start_server(job, job.test.server_role, "student")
+        student = start_server(job, job.test.server_role, Player.STUDENT)
         for number, round_ in enumerate(rounds):
             for client, _ in round_:
                 if client not in ours:
@@ -122,7 +124,7 @@ class _Mismatch(Exception):
 
 
 def _newline(job: Job) -> bytes:
-    return b"\n" if job.framing == "newline" else b""
+    return b"\n" if job.framing == Framing.NEWLINE else b""
 
 
 def _answer(peer: Peer, command: str, timeout: float) -> str:
@@ -134,7 +136,7 @@ def _answer(peer: Peer, command: str, timeout: float) -> str:
 
 
 def _judge(peer: Peer, exchange: Exchange, timeout: float) -> Exchange:
-    verdict = peer.expect(Expectation(ExpectationKind.EQUALS, (exchange.expected,), "tolerant"), timeout)
+    verdict = peer.expect(Expectation(ExpectationKind.EQUALS, (exchange.expected,), MatchMode.TOLERANT), timeout)
     exchange.got = verdict.got if verdict.got or verdict.ok else None
     exchange.matches = verdict.ok
     return exchange
