@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLES, ROOT, loopback_lock, python_for
+from grader.runner import cgroups
 from hostile_course import LEVELS, why_not
 
 GONE_WITHIN = 2.0        # seconds: the feature
@@ -32,7 +33,8 @@ ENDS_WITHIN = 240.0      # seconds for the rest of the class once a fork server 
 STUDENTS = 4
 TESTS = ("server binds UDP 9999", "server answers Hello, <data>!", "server keeps answering after many datagrams")
 
-SERVER = """import os, signal, sys
+BINDS_AFTER = 1.5       # seconds: a test whose server started less than a second ago is still running
+SERVER = """import os, signal, sys, time
 MARKER = "{marker}"
 if MARKER not in sys.argv:           # found by the marker in its command line
     os.execv(sys.executable, [sys.executable, "-u", os.path.abspath(sys.argv[0]), *sys.argv[1:], MARKER])
@@ -44,6 +46,7 @@ if os.fork() == 0:                   # a daemon: out of its session, its parent 
         os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(600)", MARKER])
     os._exit(0)
 os.wait()
+time.sleep({binds_after})
 """
 
 # Level none runs student programs with an interpreter other users can reach, which the command line
@@ -65,33 +68,37 @@ def level(request):
 
 
 class Run:
-    """``grade`` on a class of four, in its own session, with a temporary folder of its own."""
+    """``grade`` on a class of four in ``folder``, in its own session, with a temporary folder of its own;
+    as ``teacher`` (tests/teacher.py) when given."""
 
-    def __init__(self, tmp_path: Path, level: str):
+    def __init__(self, folder: Path, level: str, teacher=None):
         self.marker = f"sockgrade-kill-{uuid.uuid4().hex}"
         # Not in tmp_path: the fork server's socket path would be too long for a Unix socket under
         # pytest-xdist's folders, and at level none the students' users could not reach their copies.
         self.scratch = Path(tempfile.mkdtemp(prefix="sockgrade-kill-"))
         self.scratch.chmod(0o711)
-        self.out = tmp_path / "out.json"
-        folder = tmp_path / "class"
+        self.out = folder / "out.json"
+        self.log = folder / "grade.log"
         for n in range(STUDENTS):
-            student = folder / f"student{n}"
+            student = folder / "class" / f"student{n}"
             shutil.copytree(EXAMPLES / "alice", student)
-            server = (student / "serverudp.py").read_text()
+            prelude = SERVER.format(marker=self.marker, binds_after=BINDS_AFTER)
             # Each differs (identical folders would be graded once).
-            (student / "serverudp.py").write_text(SERVER.format(marker=self.marker) + server + f"\n# {n}\n")
-        if level == "none":
-            argv = [sys.executable, "-c", API_GRADER, str(folder), python_for("none"), str(self.out), *TESTS]
+            (student / "serverudp.py").write_text(prelude + (student / "serverudp.py").read_text() + f"\n# {n}\n")
+        args = [folder / "class", "--spec", "udp-echo", "--no-cache", "-j", "4", "--isolation", level,
+                "--json", self.out] + [a for name in TESTS for a in ("--test", name)]
+        if teacher:
+            teacher.give(folder)
+            teacher.give(self.scratch)
+            argv, cwd, env = teacher.argv(args), teacher.home, teacher.env(TMPDIR=str(self.scratch))
+        elif level == "none":
+            argv, cwd, env = [sys.executable, "-c", API_GRADER, folder / "class", python_for("none"), self.out,
+                              *TESTS], ROOT, {**os.environ, "TMPDIR": str(self.scratch)}
         else:
-            argv = [sys.executable, "-m", "grader", str(folder), "--spec", "udp-echo", "--no-cache", "-j", "4",
-                    "--isolation", level, "--json", str(self.out)]
-            for name in TESTS:
-                argv += ["--test", name]
-        self.log = tmp_path / "grade.log"
+            argv, cwd, env = [sys.executable, "-m", "grader", *args], ROOT, {**os.environ, "TMPDIR": str(self.scratch)}
         with open(self.log, "wb") as log:
-            self.grade = subprocess.Popen(argv, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                          env={**os.environ, "TMPDIR": str(self.scratch)}, start_new_session=True)
+            self.grade = subprocess.Popen(list(map(str, argv)), cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                                          stdout=log, stderr=log, start_new_session=True)
 
     def processes(self) -> list[int]:
         """The run's live processes: the marker in the command line, the run's folder in it or in the
@@ -111,7 +118,9 @@ class Run:
         assert _wait(self.students_running, STARTED_WITHIN), "no student program started: " + self.output()
 
     def output(self) -> str:
-        return self.log.read_text(errors="replace")
+        """What ``grade`` said, and the reasons of its JSON output when it has ended."""
+        tests = [t for r in self.results().values() for t in r.values()] if self.out.exists() else []
+        return self.log.read_text(errors="replace") + "\n".join(t["output"] for t in tests)
 
     def results(self) -> dict[str, dict[str, dict]]:
         """student -> test -> its record in the JSON output."""
@@ -125,6 +134,13 @@ class Run:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
         shutil.rmtree(self.scratch, ignore_errors=True)
+        # A grader killed outright leaves its (empty) control groups: no process, but kept by the kernel.
+        backend, _ = cgroups.detect()
+        for base in {backend.memory, backend.pids} if backend else ():
+            for folder in Path(base).glob(f"sockgrade-{self.grade.pid}-*"):
+                for group in [*folder.glob("*/"), folder]:
+                    with contextlib.suppress(OSError):
+                        group.rmdir()
 
 
 @pytest.fixture
@@ -141,12 +157,27 @@ def run_at(tmp_path):
 
 def test_a_killed_grader_leaves_nothing_behind(level, run_at):
     with loopback_lock(level):
-        run = run_at(level)
-        run.wait_for_students()
-        before = run.processes()
-        os.kill(run.grade.pid, signal.SIGKILL)
-        run.grade.wait()
-        left = _wait_for_none(run.processes)
+        _kill_the_grader(run_at(level))
+
+
+@pytest.mark.parametrize("level", ["sandbox", "netns"])
+def test_a_killed_grader_of_an_ordinary_user_leaves_nothing_behind(teacher, level):
+    done = teacher.python("from grader.runner import isolation; print(' '.join(isolation.available_levels()))")
+    if level not in done.stdout.split():
+        pytest.skip(f"isolation level {level} is not available to an ordinary user here")
+    run = Run(teacher.workspace(), level, teacher)
+    try:
+        _kill_the_grader(run)
+    finally:
+        run.clean_up()
+
+
+def _kill_the_grader(run: Run) -> None:
+    run.wait_for_students()
+    before = run.processes()
+    os.kill(run.grade.pid, signal.SIGKILL)
+    run.grade.wait()
+    left = _wait_for_none(run.processes)
     assert left == [], f"{len(left)} of {len(before)} processes left: {_describe(left)}"
 
 
@@ -157,6 +188,7 @@ def test_a_killed_fork_server_takes_its_workers_and_the_class_is_still_graded(le
         run = run_at(level)
         run.wait_for_students()
         server = run.fork_server()
+        assert server, "no fork server: " + run.output()
         workers = [pid for pid in _descendants(server) if _namespaced(pid)]
         assert workers, f"no test's worker was forked by the fork server {server}: {_describe(run.processes())}"
         started = _snapshot({server} | _descendants(server) | {p for w in workers for p in _test_of(w, server)})
@@ -170,9 +202,10 @@ def test_a_killed_fork_server_takes_its_workers_and_the_class_is_still_graded(le
               if t["extra_data"]["status"] == "grading_failed"]
     assert failed and all("ended abnormally" in t["output"] or "reference program failed" in t["output"]
                           for t in failed), failed
-    # The tests after it ran in the usual worker, started from scratch.
-    for student, tests in results.items():
-        assert any(t["extra_data"]["status"] != "grading_failed" for t in tests.values()), student
+    # The last student's tests were still queued: they ran in the usual worker, started from scratch
+    # (but one that used the reference's answers, if their recording was among the tests stopped).
+    last = results[f"student{STUDENTS - 1}"].values()
+    assert [t for t in last if t["extra_data"]["status"] != "grading_failed"], failed
     assert _wait_for_none(run.processes) == []
 
 
@@ -183,7 +216,7 @@ def test_a_killed_worker_takes_its_test_and_the_class_is_still_graded(level, run
         worker = _wait(lambda: _a_students_worker(run), STARTED_WITHIN)
         assert worker, "no worker with a student program found: " + run.output()
         started = _snapshot(_test_of(worker, run.fork_server()))
-        os.kill(worker, signal.SIGKILL)
+        os.kill(worker, signal.SIGKILL)       # its server has not even bound yet: it is running
         left = _wait_for_none(lambda: _alive(started))
         assert left == [], _describe(left)
         code = run.grade.wait(ENDS_WITHIN)
@@ -224,12 +257,16 @@ def _descendants(root: int) -> set[int]:
     return found
 
 
+def _pid_ns(pid: int) -> str:
+    try:
+        return os.readlink(f"/proc/{pid}/ns/pid")
+    except OSError:
+        return ""
+
+
 def _namespaced(pid: int) -> bool:
     """In a PID namespace other than ours (a test's)."""
-    try:
-        return os.readlink(f"/proc/{pid}/ns/pid") != os.readlink("/proc/self/ns/pid")
-    except OSError:
-        return False
+    return _pid_ns(pid) not in ("", _pid_ns(os.getpid()))
 
 
 def _test_of(worker: int, fork_server: int | None) -> set[int]:
@@ -237,23 +274,32 @@ def _test_of(worker: int, fork_server: int | None) -> set[int]:
     fork server's child that forked the worker."""
     found = {worker} | _descendants(worker)
     if _namespaced(worker):
-        ns = os.readlink(f"/proc/{worker}/ns/pid")
+        ns = _pid_ns(worker)
         table = _table()
-        members = {pid for pid in table if _namespaced(pid) and os.readlink(f"/proc/{pid}/ns/pid") == ns}
+        members = {pid for pid in table if _pid_ns(pid) == ns}
         found |= members | {p for m in members for p in _descendants(m)}
         found |= {table[m][0] for m in members if m in table}          # unshare, the fork server's child
     return found - {fork_server}
 
 
 def _a_students_worker(run: Run) -> int | None:
-    """A test's worker (forked or not) with a student program of the run below it."""
-    students = set(run.students_running())
+    """A test's worker (forked or not) with a student program of the run below it that started less
+    than a second ago."""
+    students = {pid for pid in run.students_running() if _age(pid) < BINDS_AFTER - 0.5}
     for pid in run.processes():
         cmdline = _read(pid, "cmdline")
         forked = b"grader.worker.forkserver" in cmdline and _namespaced(pid)
         if (forked or b"grader.worker.worker" in cmdline) and _descendants(pid) & students:
             return pid
     return None
+
+
+def _age(pid: int) -> float:
+    """Seconds since ``pid`` started (as good as forever when it is gone)."""
+    fields = _read(pid, "stat").rsplit(b")", 1)[-1].split()
+    start = int(fields[19]) / os.sysconf("SC_CLK_TCK") if len(fields) > 19 else 0.0
+    with open("/proc/uptime") as f:
+        return float(f.read().split()[0]) - start
 
 
 def _snapshot(pids) -> set[tuple[int, int]]:
