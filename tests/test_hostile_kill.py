@@ -330,3 +330,23 @@ def _wait_for_none(found) -> list[int]:
 def _describe(pids) -> str:
     return "; ".join(f"{pid}: {_read(pid, 'cmdline').replace(bytes(1), b' ').decode(errors='replace')[:150]}"
                      for pid in pids)
+
+
+def test_the_control_groups_a_killed_grader_left_are_swept_by_the_next(tmp_path):
+    """A grader killed outright leaves its (empty) control groups behind; the next engine removes those of
+    engines no longer alive, and its own never collide with them even when its pid comes round again."""
+    backend, why = cgroups.detect()
+    if backend is None:
+        pytest.skip(f"no control groups here: {why}")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    left = [Path(base) / f"sockgrade-{dead}-1" for base in dict.fromkeys([backend.memory, backend.pids])]
+    for folder in left:
+        (folder / "test-1").mkdir(parents=True)
+    mine = backend.open()
+    try:
+        assert not any(folder.exists() for folder in left)
+        assert Path(mine.memory).is_dir() and Path(mine.memory).name.startswith(f"sockgrade-{os.getpid()}-")
+    finally:
+        mine.close()
+    assert not Path(mine.memory).exists()

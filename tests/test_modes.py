@@ -2,7 +2,7 @@
 words the schema takes are the members' words, every place the schema names one of them."""
 from __future__ import annotations
 
-from grader.specfile import loader
+from grader.specfile import schema
 from grader.spec.modes import Framing, MatchMode, Player, Transport
 
 MODES = {"transport": Transport, "framing": Framing, "match": MatchMode, "server": Player, "program": Player}
@@ -22,7 +22,7 @@ def _enums(schema, found: dict):
 
 
 def test_the_schema_takes_the_words_of_the_modes():
-    found = _enums(loader.schema(), {})
+    found = _enums(schema.schema(), {})
     assert set(found) == set(MODES)
     for key, lists in found.items():
         for words in lists:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import secrets
 import signal
 import time
 from dataclasses import dataclass
@@ -49,12 +50,15 @@ class EngineGroups:
 
     def __init__(self, backend: Backend):
         self.unified = backend.unified
-        name = f"sockgrade-{os.getpid()}-{next(self._count)}"
+        for parent in dict.fromkeys([backend.memory, backend.pids]):
+            _sweep(parent)
+        # A random part too: an engine killed outright leaves its folder, and its pid comes round again.
+        name = f"sockgrade-{os.getpid()}-{next(self._count)}-{secrets.token_hex(4)}"
         self.memory = os.path.join(backend.memory, name)
         self.pids = os.path.join(backend.pids, name)
         try:
             for folder in dict.fromkeys([self.memory, self.pids]):
-                os.makedirs(folder, exist_ok=True)
+                os.makedirs(folder)
             if self.unified:
                 _write(os.path.join(self.memory, "cgroup.subtree_control"), "+memory +pids")
             elif os.path.exists(os.path.join(self.memory, "memory.use_hierarchy")):
@@ -174,6 +178,41 @@ def detect() -> tuple[Backend | None, str]:
            + ("(cgroup v1 or v2 with both controllers is needed)" if os.geteuid() == 0 else
               "(run as root, or in a delegated systemd scope: systemd-run --user --scope -p Delegate=yes)"))
     return None, why
+
+
+def _sweep(parent: str) -> None:
+    """Remove the folders that engines killed outright left in ``parent`` (empty: their processes died
+    with them); a folder still in use, or of a live engine, is left alone."""
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return
+    for name in names:
+        parts = name.split("-")
+        if parts[0] != "sockgrade" or len(parts) < 3 or not parts[1].isdigit() or _alive(int(parts[1])):
+            continue
+        folder = os.path.join(parent, name)
+        for test in os.listdir(folder) if os.path.isdir(folder) else ():
+            if os.path.isdir(os.path.join(folder, test)):
+                _rmdir(os.path.join(folder, test))
+        _rmdir(folder)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        pass
+    return True
+
+
+def _rmdir(folder: str) -> None:
+    try:
+        os.rmdir(folder)
+    except OSError:
+        pass
 
 
 def _remove(folder: str) -> None:
