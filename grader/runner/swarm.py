@@ -25,6 +25,7 @@ import time
 
 from grader.net.peer import Peer
 from grader.net.transcript import Transcript
+from grader.results import Cause, Why
 from grader.runner.context import Job, Outcome, TestFailed
 from grader.runner.conversation import play
 from grader.runner.servers import Server
@@ -34,6 +35,7 @@ from grader.steps import action_of
 # (each of those ends by its own timeout), plus this, for a machine under load.
 WAIT_SLACK = 3.0
 TCP_ESTABLISHED = 1          # the state in struct tcp_info: neither side has closed
+SERVER_STOPPED = (Cause.CRASHED, Cause.LIMIT, Cause.KILLED, Cause.EXITED)    # a client's failure may say so
 
 
 def run_swarm(job: Job, server: Server, outcome: Outcome, address=None) -> None:
@@ -42,7 +44,7 @@ def run_swarm(job: Job, server: Server, outcome: Outcome, address=None) -> None:
     count = len(swarm.per_client)
     needed = swarm.needed
     measured = swarm.measured_reply
-    failures: dict[int, str] = {}
+    failures: dict[int, TestFailed] = {}
     gathering = _Gathering(count, needed, job.transport)
     peers: dict[int, _Client] = {}
     gathering.peers = peers
@@ -59,12 +61,13 @@ def run_swarm(job: Job, server: Server, outcome: Outcome, address=None) -> None:
         peers[index] = _Client(gathering, index, name, job.transport, address, job.framing, own)
         if refused:
             own.add(name, "note", f"not connected: {refused} could not connect before it")
-            failures[index] = f"{name}: not connected, since {refused} could not connect before it"
+            failures[index] = TestFailed(f"{name}: not connected, since {refused} could not connect before it",
+                                         Why(Cause.CONNECT_FAILED))
             gathering.leave(index)
             continue
         verdict = peers[index].connect(steps[0].timeout)
         if not verdict.ok:
-            failures[index] = f"{name}: {verdict.reason}"
+            failures[index] = TestFailed(f"{name}: {verdict.reason}", verdict.cause)
             refused = name
             gathering.leave(index)
 
@@ -85,7 +88,7 @@ def run_swarm(job: Job, server: Server, outcome: Outcome, address=None) -> None:
             play(job, steps, server, outcome, label=f"{steps[0].client} step", address=address,
                  peers={steps[0].client: peers[index]}, on_reply=on_reply if measured else None)
         except TestFailed as failure:
-            failures[index] = str(failure)
+            failures[index] = failure
         finally:
             gathering.leave(index)
 
@@ -122,10 +125,13 @@ def run_swarm(job: Job, server: Server, outcome: Outcome, address=None) -> None:
         # Clients that never received a byte were left waiting behind the served ones: the number
         # says why. A client that got something and then failed has a reason of its own, told first.
         starved = all(not _received(peers[i]) for i in failures)
+        # Then the waiting is the cause too, unless the first failure says the server stopped.
+        cause = first.cause if failed and (not starved or first.cause.kind in SERVER_STOPPED) \
+            else Why(Cause.TOO_FEW_AT_ONCE)
         raise TestFailed(f"{lacking}; {failed}" if failed and starved
-                         else f"{failed}; {lacking}" if failed else lacking)
+                         else f"{failed}; {lacking}" if failed else lacking, cause)
     if failures:
-        raise TestFailed(failed)
+        raise TestFailed(failed, first.cause)
     if swarm.then:
         play(job, swarm.then, server, outcome, label="check step", address=address)
 
