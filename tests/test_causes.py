@@ -3,6 +3,7 @@ data the runner sets where it words the reason; the words themselves decide noth
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from rich.console import Console
 
@@ -89,3 +90,8 @@ def test_stable_cleans_a_causes_words_as_the_reasons():
     (r,) = stable.stable([result(failed("a", f"your server stopped (exit code 1): {crash.detail}", crash))])
     assert r.tests[0].cause == Why(Cause.CRASHED, role="server", detail="OSError: no pid <n> in <scratch> (s.py, line 3)")
     assert r.tests[0].reason.endswith(r.tests[0].cause.detail)
+
+
+def test_every_cause_is_described_for_teachers_scripts():
+    described = (Path(__file__).resolve().parent.parent / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert [c.value for c in Cause if f"`{c.value}`" not in described] == []
