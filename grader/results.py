@@ -45,8 +45,8 @@ class Cause(Enum):
     The comment of each says which of ``Why``'s fields it fills."""
     NOT_HANDED_IN = "not_handed_in"      # detail: the file names the test needed
     NOT_RUN = "not_run"                  # the submission's tests had used up their time
-    BUILD_FAILED = "build_failed"        # role; code, or limit and value, or neither (out of time); detail:
-    #                                      the compiler's first words
+    BUILD_FAILED = "build_failed"        # role, code (None: out of time), limit and value (if it ran into
+    #                                      one); detail: the compiler's first words
     DID_NOT_BIND = "did_not_bind"        # role, transport, port: it bound nothing in time
     EXITED_EARLY = "exited_early"        # role, code: it ended before binding a port, no Python exception
     WRONG_TRANSPORT = "wrong_transport"  # role, transport (the one needed); detail: the sockets it has
