@@ -5,7 +5,7 @@ runs or formats anything beyond the Gradescope-shaped dictionary.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import Enum
 
 from grader.spec.modes import Side
@@ -39,6 +39,56 @@ class Status(Enum):
     @classmethod
     def verdict(cls, passed: bool) -> "Status":
         return cls.PASSED if passed else cls.FAILED
+
+
+class Cause(Enum):
+    """Why a test failed, as data (``Why.kind``): set where the runner words the reason, which is for
+    people; no code reads a cause back from the words. ``value`` is what JSON and the cache hold.
+    The comment of each says which of ``Why``'s fields it fills."""
+    NOT_HANDED_IN = "not_handed_in"      # detail: the file names the test needed
+    NOT_RUN = "not_run"                  # the submission's tests had used up their time
+    BUILD_FAILED = "build_failed"        # role, code (None: out of time), limit and value (if it ran into
+    #                                      one); detail: the compiler's first words
+    DID_NOT_BIND = "did_not_bind"        # role, transport, port: it bound nothing in time
+    EXITED_EARLY = "exited_early"        # role, code: it ended before binding a port, no Python exception
+    WRONG_TRANSPORT = "wrong_transport"  # role, transport (the one needed); detail: the sockets it has
+    WRONG_PORT = "wrong_port"            # role, transport, port (the one it bound)
+    WRONG_ADDRESS = "wrong_address"      # role; detail: the host it bound, which 127.0.0.1 cannot reach
+    CRASHED = "crashed"                  # role; detail: the Python exception and where it was raised
+    LIMIT = "limit"                      # role, limit (a field of the spec's limits), value (its value)
+    KILLED = "killed"                    # role: a SIGKILL from outside the test's limits
+    EXITED = "exited"                    # role, code: it ended during the test, no exception, no limit
+    DID_NOT_EXIT = "did_not_exit"        # role: a client still running when it should have exited
+    CONNECT_FAILED = "connect_failed"    # a test-side client could not connect
+    SEND_FAILED = "send_failed"          # ... could not send
+    NO_REPLY = "no_reply"                # ... got nothing: in time, or before the connection ended
+    WRONG_REPLY = "wrong_reply"          # ... got a message other than the one expected
+    NOT_CLOSED = "not_closed"            # ... expected the server to close the connection
+    WRONG_OUTPUT = "wrong_output"        # role: a client program did not print what was expected
+    WRONG_REQUEST = "wrong_request"      # role: a client program did not send what was expected
+    TOO_FEW_AT_ONCE = "too_few_at_once"  # a swarm's server served fewer clients at once than needed
+
+
+@dataclass(frozen=True)
+class Why:
+    """A cause and its key values: two tests that failed alike have equal ones (``reporting.causes``)."""
+    kind: Cause
+    role: str = ""              # the spec's role whose program it was (server, client, ...)
+    transport: str = ""
+    port: int | None = None
+    limit: str = ""             # LIMIT, BUILD_FAILED: the limit run into (cpu_seconds, memory_mib, ...)
+    value: int | None = None    # ... and its value
+    code: int | None = None     # the program's exit code
+    detail: str = ""            # the words that tell two of a kind apart (see each Cause)
+
+    def to_dict(self) -> dict:
+        """``kind`` and the fields it fills."""
+        return {"kind": self.kind.value, **{f.name: getattr(self, f.name) for f in fields(self)[1:]
+                                            if getattr(self, f.name) != f.default}}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Why":
+        return cls(**{**d, "kind": Cause(d["kind"])})
 
 
 TEST_STATUSES = frozenset({Status.PASSED, Status.FAILED, Status.NOT_HANDED_IN, Status.NOT_RUN,
@@ -78,7 +128,8 @@ class TestResult:
     ``status`` is the truth about what happened (see ``Status``); ``passed``
     is derived from it. ``reason`` is the one line people read (the same words
     whatever the status: "X was not handed in", "grading failed: ..."), and no
-    code reads a status back from it. ``missing`` names the files a test that
+    code reads a status or a cause back from it: ``cause`` says why it failed as
+    data (a grading failure has none). ``missing`` names the files a test that
     was NOT_HANDED_IN needed ("a.py or b.py"). ``to_dict`` is one entry of
     Gradescope's ``tests`` list, whose ``status`` knows only passed and failed;
     the status itself is ``extra_data.status``, which ``from_dict`` reads.
@@ -101,6 +152,7 @@ class TestResult:
     metrics: dict = field(default_factory=dict)    # e.g. served_at_once
     side: Side = Side.SERVER                       # whose work it judges
     missing: str = ""                              # NOT_HANDED_IN: the file names it needed
+    cause: Why | None = None                       # why it failed, as data (None: it did not fail)
 
     def __post_init__(self):
         _checked(self.status, TEST_STATUSES, "a test")
@@ -152,6 +204,7 @@ class TestResult:
                 "server_output": self.server_output, "client_output": self.client_output,
                 "description": self.description, "metrics": self.metrics, "side": self.side,
                 "status": self.status.value, **({"missing": self.missing} if self.missing else {}),
+                **({"cause": self.cause.to_dict()} if self.cause else {}),
             },
         }
 
@@ -164,7 +217,8 @@ class TestResult:
                    notes=x.get("notes", []), hint=x.get("hint", ""), transcript=x.get("transcript", []),
                    server_output=x.get("server_output", ""), client_output=x.get("client_output", ""),
                    duration=x.get("duration", 0.0), description=x.get("description", ""),
-                   metrics=x.get("metrics", {}), side=x.get("side", Side.SERVER), missing=x.get("missing", ""))
+                   metrics=x.get("metrics", {}), side=x.get("side", Side.SERVER), missing=x.get("missing", ""),
+                   cause=Why.from_dict(x["cause"]) if x.get("cause") else None)
 
 
 def _tail(text: str, lines: int = 30) -> str:

@@ -22,7 +22,7 @@ import yaml
 
 from conftest import ROOT, loopback_lock, python_for
 from grader.grading import api
-from grader.results import Status
+from grader.results import Cause, Status, Why
 from grader.specfile import load_spec
 from grader.spec.errors import SpecError
 from hostile_course import LEVELS, PLANTED_ENTRY, fingerprint, why_not
@@ -134,15 +134,16 @@ def students_graded_as_their_programs_deserve(results) -> None:
         assert {t.name for t in result.tests if not t.passed} == failing, (student, details(result))
         assert (result.score, result.max_score) == (score, max_score), (student, details(result))
     serial = {t.name: t for t in results["serial"].tests}
-    assert "expected 'Welcome!', got nothing" in serial["a second client is served while the first stays connected"].reason
+    assert serial["a second client is served while the first stays connected"].cause == Why(Cause.NO_REPLY)
 
 
 def build_failure_quotes_gcc(broken) -> None:
     """Each test that needed the server says the build failed, with gcc's first error, once."""
     for test in broken.tests:
         if test.name in CLIENT_TESTS:
-            assert test.reason == "client.c was not handed in"
+            assert test.cause == Why(Cause.NOT_HANDED_IN, detail="client.c")
             continue
+        assert (test.cause.kind, test.cause.role, test.cause.code) == (Cause.BUILD_FAILED, "server", 1)
         assert test.reason.startswith("building your server failed: `gcc -O2 -Wall -pthread -o server server.c` "
                                       "exited with code 1: server.c:7:5: error: expected"), test.reason
         assert "before ‘printf’" in test.reason or "before 'printf'" in test.reason, test.reason
@@ -173,7 +174,8 @@ def test_at_level_none_a_build_that_includes_the_reference_reads_nothing(course)
     results = course.grade("none", students=["hostile"], tests=["server listens on TCP 9999"])
     (test,) = results["hostile"].tests
     assert not test.passed and test.status is not Status.GRADING_FAILED
-    assert test.reason.startswith("building your server failed: ") and "Permission denied" in test.reason
+    assert (test.cause.kind, test.cause.role) == (Cause.BUILD_FAILED, "server")
+    assert "Permission denied" in test.cause.detail and test.cause.detail in test.reason
     assert course.secret not in json.dumps(results["hostile"].to_dict(), ensure_ascii=False)
 
 
@@ -201,7 +203,7 @@ def test_a_saboteur_plays_a_c_role_as_the_python_program_it_is(tmp_path):
         result = engine.grade(folder, saboteur_spec(spec, "server", tests))
     (test,) = result.tests
     notes = [e["data"] for e in test.transcript]
-    assert not test.passed and "expected 'Welcome!', got nothing" in test.reason, test.reason
+    assert not test.passed and test.cause == Why(Cause.NO_REPLY), test.reason
     assert "started your server" in notes and not [n for n in notes if n.startswith("building your")], notes
 
 
@@ -278,7 +280,7 @@ def _grade_one(tmp_path: Path, role: dict) -> list:
 def test_a_build_that_runs_too_long_is_stopped_with_its_time_limit(tmp_path):
     (test,) = _grade_one(tmp_path, {"build": ["sh", "-c", "sleep 60"], "build_timeout": 1, "run": ["./server"]})
     assert not test.passed and test.status is not Status.GRADING_FAILED
-    assert test.reason == "building your server did not finish within 1 s", test.reason
+    assert test.cause == Why(Cause.BUILD_FAILED, role="server"), test.reason      # no exit code: out of time
 
 
 def test_a_compiler_missing_from_the_machine_is_the_graders_failure_not_the_students(tmp_path):

@@ -11,6 +11,7 @@ import time
 from dataclasses import replace
 
 from conftest import EXAMPLES, PORT_ARG, REFERENCE, make_submission, threaded_tcp_server
+from grader.results import Cause, Why
 from grader.specfile import catalog
 from grader.grading.engine import Engine
 from grader.specfile import load_spec
@@ -159,6 +160,7 @@ def test_a_udp_server_that_crashes_ends_the_test_at_once(tmp_path, engine):
     assert not test.passed
     assert "expected 'Hello, hello!', got nothing before the server exited" in test.reason, test.reason
     assert "your server stopped (exit code 1): ValueError: bad datagram hello (server.py, line 7)" in test.reason
+    assert test.cause == Why(Cause.CRASHED, role="server", detail="ValueError: bad datagram hello (server.py, line 7)")
     assert any(e["data"] == "stopped waiting: the server has exited" for e in test.transcript)
     assert took < TIMEOUT / 2, f"took {took:.1f} s: the test waited out the step's timeout"
 
@@ -176,6 +178,7 @@ def test_a_tcp_server_that_crashes_ends_the_test_at_once(tmp_path, engine):
     assert not test.passed
     assert "expected 'Received hello;', got the server closed the connection" in test.reason, test.reason
     assert "your server stopped (exit code 1): ValueError: bad message hello (server.py, line 11)" in test.reason
+    assert test.cause == Why(Cause.CRASHED, role="server", detail="ValueError: bad message hello (server.py, line 11)")
     assert ends(test, "c1")[0] == "server closed the connection"
     assert took < TIMEOUT / 2, f"took {took:.1f} s: the test waited out the step's timeout"
 
@@ -203,6 +206,7 @@ def test_what_a_server_sent_before_it_exited_still_counts(tmp_path, engine):
     assert not slow.passed
     assert "expected 'Hello, again!', got nothing before the server exited" in slow.reason, slow.reason
     assert "your server stopped (exit code 3)" in slow.reason
+    assert slow.cause == Why(Cause.EXITED, role="server", code=3)
     assert took < TIMEOUT / 2
 
 
@@ -223,6 +227,7 @@ def test_a_reset_is_said_to_be_one(tmp_path, engine):
     answers = tests["answers"]
     assert not answers.passed
     assert_reason(answers, "expected 'Received hello;', got the server reset the connection")
+    assert answers.cause == Why(Cause.NO_REPLY)
     assert ends(answers, "c1") == ["server reset the connection", "client closed"]
     closes = tests["closes"]       # a reset closes the connection too, and is recorded as what it was
     assert closes.passed, closes.reason
@@ -260,6 +265,7 @@ def test_a_half_close_is_a_close_and_nothing_more_comes(tmp_path, engine):
     assert ends(twice, "c1") == ["server closed the connection", "client closed"]
     in_vain = tests["waits in vain"]         # the grader gave up: said so, then closed it
     assert_reason(in_vain, "expected 'Received one;', got nothing within 1 s")
+    assert in_vain.cause == twice.cause == Why(Cause.NO_REPLY)
     notes = [(e["event"], e["data"]) for e in in_vain.transcript if e["who"] == "c1"][-2:]
     assert notes == [("note", "timed out: nothing more within 1 s"), ("closed", "client closed")]
     assert took < TIMEOUT / 2
@@ -310,7 +316,7 @@ def test_the_relay_says_the_grader_closed_a_connection_left_open(tmp_path, engin
                       {"ref_server.py": TCP_ECHO_SLOW, "ref_client.py": CLIENT_HALF_CLOSE})
     tests, _ = graded(engine, tmp_path / "s", spec, client=CLIENT_STAYS)
     test = tests["the client's message and the reply"]
-    assert not test.passed and "was still running after 2 s" in test.reason, test.reason
+    assert not test.passed and test.cause == Why(Cause.DID_NOT_EXIT, role="client"), test.reason
     assert ends(test, "client") == ["client program had not closed its connection when the test ended: "
                                     "closed by the grader"]
 

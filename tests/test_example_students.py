@@ -3,6 +3,7 @@ import pytest
 
 from conftest import EXAMPLES
 from grader.grading import api
+from grader.results import Cause, Why
 
 # student -> {assignment: (score with bonus, max_score, {failed test name: a tag that catches it})}
 # Every student has one mistake (submissions_example/README.md); the course's
@@ -127,16 +128,21 @@ def test_student_scores(student, graded):
 def test_ivan_python2_scores_zero_with_a_reason(graded):
     result = graded[("ivan", "udp-echo")]
     assert result.score == 0
-    assert all("Python 2" in t.reason for t in result.tests)
+    assert all("Python 2" in t.reason and t.cause.kind is Cause.CRASHED for t in result.tests)
 
 
 def test_reasons_say_what_was_expected_and_what_came(graded):
     erin = {t.name: t for t in graded[("erin", "udp-contacts")].tests}
     assert "expected 'Not found', got 'None'" in erin["find of an unknown name says Not found"].reason
+    assert erin["find of an unknown name says Not found"].cause == Why(Cause.WRONG_REPLY)
     dave = {t.name: t for t in graded[("dave", "udp-contacts")].tests}
     assert "KeyError" in dave["remove of an unknown name says Not found"].reason
+    assert dave["remove of an unknown name says Not found"].cause.kind is Cause.CRASHED
     frank = {t.name: t for t in graded[("frank", "udp-echo")].tests}
     assert frank["server binds UDP 9999"].reason == (
         "your server listens on TCP 127.0.0.1:9999, this assignment needs UDP")
+    assert frank["server binds UDP 9999"].cause == Why(Cause.WRONG_TRANSPORT, role="server", transport="udp",
+                                                       detail="TCP 127.0.0.1:9999")
     judy = {t.name: t for t in graded[("judy", "tcp-echo-threaded")].tests}
     assert "was still running after 10 s and was stopped" in judy["client sends message1..message5 and exit"].reason
+    assert judy["client sends message1..message5 and exit"].cause == Why(Cause.DID_NOT_EXIT, role="client")

@@ -15,7 +15,7 @@ import pytest
 
 from conftest import REFERENCE, SPECS, processes_with  # noqa: F401 (processes_with: test_fairness)
 from grader.grading.engine import Engine
-from grader.results import Status
+from grader.results import Cause, Status, Why
 from grader.runner import isolation
 from grader.specfile import SpecError, load_spec
 from hostile_course import HOSTILE, Course, grade_safely, startup_output, why_not
@@ -62,67 +62,67 @@ def found_nothing(result) -> None:
 class Case:
     spec: str = "udp-echo"
     passing: list[str] = field(default_factory=list)    # every other test fails
-    reasons: dict[str, str] = field(default_factory=dict)   # test name -> part of its reason
+    # test name -> why it failed: the whole cause, or its kind alone where the rest is the student's file's
+    causes: dict[str, Why | Cause] = field(default_factory=dict)
     startup_timeout: float = 3
     sandbox_only: bool = False       # needs the process limit or the file system view
     check: Callable | None = None    # more to check on the result
     limits: dict = field(default_factory=dict)    # beyond hostile_course.LIMITS
 
 
+def limit(name: str, value: int, role: str = "server") -> Why:
+    return Why(Cause.LIMIT, role=role, limit=name, value=value)
+
+
 STARTUP = "server binds UDP 9999"
+CLIENT = "client sends message1..message5 and prints the replies"
 # Limits that hold for a test as a whole (a cgroup, the student's tmpfs): graded at every level with namespaces.
 WHOLE_TEST = {
     # 1.5 GiB of shared memory, which no per-process data limit counts.
-    "shm_hog": Case(reasons={STARTUP: "stopped before binding a port: used more than 64 MiB of memory"}),
-    "disk_filler": Case(startup_timeout=30, limits={"disk_mib": 4},
-                        reasons={STARTUP: "stopped before binding a port: wrote more than 4 MiB of files"}),
-    "file_flood": Case(startup_timeout=30, limits={"files": 100},
-                       reasons={STARTUP: "stopped before binding a port: created more than 100 files"}),
+    "shm_hog": Case(causes={STARTUP: limit("memory_mib", 64)}),
+    "disk_filler": Case(startup_timeout=30, limits={"disk_mib": 4}, causes={STARTUP: limit("disk_mib", 4)}),
+    "file_flood": Case(startup_timeout=30, limits={"files": 100}, causes={STARTUP: limit("files", 100)}),
     # 40 threads' stacks are no memory hog, and 40 threads fit the default processes.
     "thread_happy": Case(passing=ECHO_TESTS, startup_timeout=10, limits={"memory_mib": 256, "processes": 64}),
-    "kills_itself": Case(reasons={STARTUP: "was killed (SIGKILL) by something other than the test's limits"}),
+    "kills_itself": Case(causes={STARTUP: Why(Cause.KILLED, role="server")}),
 }
 
 CASES = {
     **WHOLE_TEST,
-    "never_binds": Case(reasons={"server binds UDP 9999": "did not bind UDP port 9999 within 3 s"}),
-    "exits_at_once": Case(reasons={"server binds UDP 9999": "exited (code 0) before binding a port"}),
-    "raises_at_import": Case(reasons={"server binds UDP 9999": "ModuleNotFoundError: No module named 'udphelpers'"}),
-    "python2": Case(reasons={"server binds UDP 9999": "Python 2"}),
+    "never_binds": Case(causes={STARTUP: Why(Cause.DID_NOT_BIND, role="server", transport="udp", port=9999)}),
+    "exits_at_once": Case(causes={STARTUP: Why(Cause.EXITED_EARLY, role="server", code=0)}),
+    "raises_at_import": Case(causes={STARTUP: Cause.CRASHED}),
+    "python2": Case(causes={STARTUP: Cause.CRASHED}),
     # Long timeouts, so that the limit, not the wait, ends these tests on a busy machine.
-    "cpu_forever": Case(startup_timeout=30, reasons={
-        "server binds UDP 9999": "your server stopped before binding a port: used more than 1 s of CPU time",
-        "client sends message1..message5 and prints the replies":
-            "the client stopped: used more than 1 s of CPU time"}),
-    "memory_hog": Case(reasons={
-        "server binds UDP 9999": "your server stopped before binding a port: used more than 64 MiB of memory",
-        "client sends message1..message5 and prints the replies":
-            "the client stopped: used more than 64 MiB of memory"}),
-    "fork_bomb": Case(sandbox_only=True, startup_timeout=20, reasons={
-        "server binds UDP 9999": "stopped before binding a port: tried to start more than 8 processes"}),
-    "big_file": Case(reasons={
-        "server binds UDP 9999": "your server stopped before binding a port: tried to write a file larger than 1 MiB"}),
-    "many_files": Case(reasons={
-        "server binds UDP 9999": "stopped before binding a port: opened more than 64 files and sockets at once"}),
+    "cpu_forever": Case(startup_timeout=30, causes={STARTUP: limit("cpu_seconds", 1),
+                                                    CLIENT: limit("cpu_seconds", 1, "client")}),
+    "memory_hog": Case(causes={STARTUP: limit("memory_mib", 64), CLIENT: limit("memory_mib", 64, "client")}),
+    "fork_bomb": Case(sandbox_only=True, startup_timeout=20, causes={STARTUP: limit("processes", 8)}),
+    "big_file": Case(causes={STARTUP: limit("file_size_mib", 1)}),
+    "many_files": Case(causes={STARTUP: limit("open_files", 64)}),
     "prints_megabytes": Case(passing=ECHO_TESTS, startup_timeout=10, check=output_is_capped),
     "binary_garbage": Case(passing=ECHO_TESTS, startup_timeout=10, check=no_terminal_control),
     "closes_stdout": Case(passing=ECHO_SERVER, startup_timeout=10),
     "writes_outside": Case(passing=ECHO_TESTS, startup_timeout=10, sandbox_only=True, check=writes_failed),
     "spy": Case(spec="udp-contacts", passing=CONTACT_TESTS, startup_timeout=10, sandbox_only=True,
                 check=found_nothing),
-    "wrong_port": Case(passing=[n for n in ECHO_SERVER if n != "server binds UDP 9999"], startup_timeout=10,
-                       reasons={"server binds UDP 9999": "bound UDP port 9998, the assignment asks for 9999"}),
-    "tcp_instead_of_udp": Case(startup_timeout=10, reasons={
-        "server binds UDP 9999": "your server listens on TCP 127.0.0.1:9999, this assignment needs UDP"}),
+    "wrong_port": Case(passing=[n for n in ECHO_SERVER if n != STARTUP], startup_timeout=10,
+                       causes={STARTUP: Why(Cause.WRONG_PORT, role="server", transport="udp", port=9998)}),
+    "tcp_instead_of_udp": Case(startup_timeout=10, causes={
+        STARTUP: Why(Cause.WRONG_TRANSPORT, role="server", transport="udp", detail="TCP 127.0.0.1:9999")}),
 }
+
+
+def has_cause(test, expected: Why | Cause) -> bool:
+    return (test.cause.kind if isinstance(expected, Cause) else test.cause) == expected
 
 
 def check_case(case: Case, result) -> None:
     tests = {t.name: t for t in result.tests}
     assert {n for n, t in tests.items() if t.passed} == set(case.passing), \
         {n: t.reason for n, t in tests.items()}
-    for name, reason in case.reasons.items():
-        assert reason in tests[name].reason
+    for name, cause in case.causes.items():
+        assert has_cause(tests[name], cause), (tests[name].cause, tests[name].reason)
     assert result.score == sum(t.max_points for t in result.tests if t.name in case.passing)
     if case.check:
         case.check(result)
@@ -161,14 +161,14 @@ def test_limits_hold_without_namespaces(name, tmp_path):
         pytest.skip(why)
     course = Course(tmp_path)
     case = CASES[name]
-    keep = ["server binds UDP 9999", "client sends message1..message5 and prints the replies"]
+    keep = [STARTUP, CLIENT]
     spec = course.spec(case.spec, case.startup_timeout, only=keep)
     result = grade_safely(course, course.student(name), spec, "none")
     assert result.isolation == "none"
     tests = {t.name: t for t in result.tests}
     assert result.score == 0 and set(tests) == set(keep)
     for name in keep:
-        assert case.reasons[name] in tests[name].reason
+        assert has_cause(tests[name], case.causes[name]), (tests[name].cause, tests[name].reason)
 
 
 def test_every_hostile_folder_has_a_case():
@@ -198,9 +198,8 @@ def test_the_submission_time_limit_stops_further_tests(tmp_path):
     spec = course.spec("udp-echo", 2, submission_seconds=1)
     with Engine(jobs=1) as engine:
         result = engine.grade(course.student("never_binds"), spec)
-    reasons = [t.reason for t in result.tests if "server" in t.name and "client" not in t.name]
-    assert reasons[0].startswith("your server did not bind")
-    assert all(r.startswith("not run: the tests of this submission already took 1 s") for r in reasons[1:])
+    kinds = [t.cause.kind for t in result.tests if "server" in t.name and "client" not in t.name]
+    assert kinds[0] is Cause.DID_NOT_BIND and set(kinds[1:]) == {Cause.NOT_RUN}
     assert processes_with(course.marker) == []
 
 

@@ -55,10 +55,16 @@ def test_a_pair_whose_sides_pass_alone_is_said_to_disagree():
 
     pair = test("pair", "pair", False, [f"{PAIR_NOTE}: message 2: ..."])
     result = AssignmentResult("s", "a", "A", [test("server", "server", True), test("client", "client", True), pair])
-    _note_disagreement(result)
+    _note_disagreement(result, parted={"pair"})
     assert pair.notes[0].startswith("Your client and your server each pass against the reference")
 
     pair = test("pair", "pair", False, [f"{PAIR_NOTE}: message 2: ..."])
     result = AssignmentResult("s", "a", "A", [test("server", "server", False), pair])
-    _note_disagreement(result)
+    _note_disagreement(result, parted={"pair"})
     assert len(pair.notes) == 1                      # a failing side explains it already
+
+    # Whether the pair parted from the reference is what the engine found, never read from the notes' words.
+    pair = test("pair", "pair", False, [f"{PAIR_NOTE}: message 2: ..."])
+    result = AssignmentResult("s", "a", "A", [test("server", "server", True), test("client", "client", True), pair])
+    _note_disagreement(result, parted=set())
+    assert len(pair.notes) == 1

@@ -78,7 +78,7 @@ def test_a_student_sees_nothing_of_the_teachers_home_and_leaves_nothing_to_run(t
 
 
 # The limits an ordinary user's grader could not set before: 1.5 GiB of shared memory, a fork bomb.
-STOPPED_BY = {"shm_hog": "used more than 64 MiB of memory", "fork_bomb": "tried to start more than 8 processes"}
+STOPPED_BY = {"shm_hog": ("memory_mib", 64), "fork_bomb": ("processes", 8)}
 
 
 @pytest.mark.parametrize("level", ["sandbox", "netns"])
@@ -88,7 +88,8 @@ def test_a_limit_holds_for_an_ordinary_user(teacher, course, level, student):
         pytest.skip(f"level {level} is not available to an ordinary user here")
     test = results_of(grade_as(teacher, course, student, level, only=[STARTUP]))[STARTUP]
     assert not test["passed"]
-    assert STOPPED_BY[student] in test["reason"], test["reason"]
+    limit, value = STOPPED_BY[student]
+    assert test["cause"] == {"kind": "limit", "role": "server", "limit": limit, "value": value}, test["reason"]
 
 
 def test_level_none_is_refused_to_an_ordinary_user(teacher, course):
@@ -184,7 +185,8 @@ def held_within_the_limit(test: dict, limit_mib: int = 64) -> None:
     """Stopped for its memory, or still holding no more than the limit (the kernel or the worker stopped
     each child that took more): never 1 GiB of children, segments or files kept."""
     if not test["passed"]:
-        assert f"used more than {limit_mib} MiB of memory" in test["reason"], test["reason"]
+        assert test["cause"] == {"kind": "limit", "role": "server", "limit": "memory_mib", "value": limit_mib}, \
+            test["reason"]
         return
     said = [line for line in test["server_output"].splitlines() if line.startswith("still holding")]
     assert said and int(said[0].split()[2]) <= limit_mib, test["server_output"]

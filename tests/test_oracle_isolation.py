@@ -22,6 +22,7 @@ from grader.kinds.runners import generate
 from grader.grading.engine import Engine
 from grader.net.relay import Relay
 from grader.net.transcript import Transcript
+from grader.results import Cause, Why
 from grader.runner import isolation
 from grader.kinds.runners.oracle import Oracle, OracleUnavailable
 from grader.specfile import load_spec
@@ -84,7 +85,7 @@ def test_a_server_that_tampers_with_the_reference_fails_every_generated_conversa
         # ports, which it tried too, led nowhere.
         assert "servers found before binding: []" in test.server_output
         assert "tampering with" in test.server_output
-        assert "expected" in test.reason
+        assert test.cause.kind in (Cause.WRONG_REPLY, Cause.NO_REPLY), test.reason
 
 
 @pytest.mark.parametrize("level", [*LEVELS, "none"])
@@ -139,7 +140,8 @@ def test_a_client_finds_no_way_to_the_reference_server_but_the_relay(level, tmp_
     outputs = {t.name: t.client_output for t in result.tests}
     for test in result.tests:
         # Only its exit code failed it: what it sent and printed was right.
-        assert test.reason == "the client exited with code 3", test.reason
+        assert test.reason == "the client exited with code 3", test.reason      # no other problem
+        assert test.cause == Why(Cause.EXITED, role="client", code=3)
         assert "scan done" in test.client_output
         assert "FOUND" not in test.client_output, test.client_output
     assert "zhangsan added" in outputs[CLIENT_TESTS[0]]

@@ -7,6 +7,7 @@ import pytest
 
 from conftest import REFERENCE, loopback_lock, make_submission, processes_with, python_for
 from grader.grading.engine import Engine
+from grader.results import Cause, Why
 from grader.runner.isolation import available_levels as levels_available
 
 UDP_ECHO = (REFERENCE / "udp_echo_server.py").read_text()
@@ -37,7 +38,7 @@ def test_wrong_port_fails_startup_only_and_says_which(tmp_path, specs, engine):
     sub = make_submission(tmp_path / "s", {"serverudp.py": udp_echo_bound_to("127.0.0.1", 9998)})
     tests = results_by_name(engine.grade(sub, specs["udp-echo"]))
     startup = tests["server binds UDP 9999"]
-    assert not startup.passed and "port 9998" in startup.reason and "9999" in startup.reason
+    assert startup.cause == Why(Cause.WRONG_PORT, role="server", transport="udp", port=9998), startup.reason
     protocol = tests["server answers Hello, <data>!"]
     assert protocol.passed and any("9998" in n for n in protocol.notes)
     assert not tests["student client with student server"].passed
@@ -48,21 +49,21 @@ def test_tcp_where_udp_is_asked_is_named(tmp_path, specs, engine):
     sub = make_submission(tmp_path / "s", {"serverudp.py": tcp_server})
     result = engine.grade(sub, specs["udp-echo"])
     startup = results_by_name(result)["server binds UDP 9999"]
-    assert startup.reason == "your server listens on TCP 127.0.0.1:9999, this assignment needs UDP"
+    assert startup.cause == Why(Cause.WRONG_TRANSPORT, role="server", transport="udp", detail="TCP 127.0.0.1:9999")
     assert all(not t.passed for t in result.tests if "client" not in t.tags)
 
 
 def test_crash_at_import_is_explained(tmp_path, specs, engine):
     sub = make_submission(tmp_path / "s", {"serverudp.py": "import socket\nraise RuntimeError('boom')\n"})
     startup = results_by_name(engine.grade(sub, specs["udp-echo"]))["server binds UDP 9999"]
-    assert "exited (code 1) before binding" in startup.reason
-    assert "RuntimeError: boom (serverudp.py, line 2)" in startup.reason
+    assert startup.cause == Why(Cause.CRASHED, role="server", detail="RuntimeError: boom (serverudp.py, line 2)")
+    assert startup.reason == "your server exited (code 1) before binding a port: RuntimeError: boom (serverudp.py, line 2)"
 
 
 def test_python2_is_recognised(tmp_path, specs, engine):
     sub = make_submission(tmp_path / "s", {"serverudp.py": 'print "Bind UDP on 9999"\n'})
     startup = results_by_name(engine.grade(sub, specs["udp-echo"]))["server binds UDP 9999"]
-    assert "Python 2" in startup.reason
+    assert startup.cause.kind is Cause.CRASHED and "this looks like Python 2 code" in startup.reason
 
 
 def test_server_that_never_binds_times_out(tmp_path, specs):
@@ -71,7 +72,7 @@ def test_server_that_never_binds_times_out(tmp_path, specs):
     with Engine() as engine:
         result = engine.grade(sub, spec)
     startup = results_by_name(result)["server binds UDP 9999"]
-    assert startup.reason == "your server did not bind UDP port 9999 within 5 s"
+    assert startup.cause == Why(Cause.DID_NOT_BIND, role="server", transport="udp", port=9999), startup.reason
 
 
 CHATTY = UDP_ECHO.replace("def main():", "def main():\n    print('x' * 1000 * 1000 * 8, flush=True)")

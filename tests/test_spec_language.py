@@ -5,6 +5,7 @@ import textwrap
 import pytest
 
 from conftest import PORT_ARG, make_submission, threaded_tcp_server
+from grader.results import Cause
 from grader.specfile import SpecError, load_spec
 
 
@@ -290,6 +291,7 @@ def test_interactive_client_on_a_terminal(tmp_path, engine):
     assert "before it ended" in test.reason
     assert "name> dee" in test.client_output        # the terminal echoes what was typed
     assert "ValueError: invalid literal for int()" in test.reason and "menu.py, line" in test.reason
+    assert test.cause.kind is Cause.CRASHED and test.cause.role == "menu"        # the crash explains the prompt
 
 
 # -- the loader: defaults, step lists, anchors, and errors on the new keys --------

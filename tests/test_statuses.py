@@ -22,7 +22,7 @@ from grader.grading.cache import ResultCache, storable
 from grader.grading.engine import Engine
 from grader.reporting import feedback, junit_report
 from grader import results as res         # res.TestResult: a name pytest does not try to collect
-from grader.results import AssignmentResult, Status
+from grader.results import AssignmentResult, Cause, Status, Why
 from grader.job.context import JobRequest, Outcome
 
 ECHO = SPECS / "udp-echo.yaml"
@@ -78,6 +78,7 @@ def test_a_role_not_handed_in(graded):
     for test in sam.tests:
         if test.name in absent:     # the words people read are the same as ever; the files named apart
             assert (test.reason, test.missing, test.points) == (f"{CLIENT_FILES} was not handed in", CLIENT_FILES, 0)
+            assert test.cause == Why(Cause.NOT_HANDED_IN, detail=CLIENT_FILES)
     assert sam.status is Status.GRADED          # the server was graded
 
 
@@ -114,7 +115,7 @@ def test_tests_not_run_when_the_submissions_time_is_used_up(engine, specs):
     no_time = replace(spec, limits=replace(spec.limits, submission_seconds=0.0))
     result = engine.grade(EXAMPLES / "alice", no_time)
     assert {t.status for t in result.tests} == {Status.NOT_RUN}
-    assert all(t.reason.startswith("not run: ") and t.points == 0 and not t.passed for t in result.tests)
+    assert all(t.cause == Why(Cause.NOT_RUN) and t.points == 0 and not t.passed for t in result.tests)
     assert result.status is Status.GRADED and storable(result)
 
 
@@ -179,6 +180,7 @@ def test_the_worker_says_not_handed_in_by_its_status(engine, specs):
     outcome = engine.run_worker(spec, test, EXAMPLES / "alice", files={})
     assert outcome.status is Status.NOT_HANDED_IN and not outcome.passed, outcome
     assert (outcome.reason, outcome.missing) == (f"{SERVER_FILES} was not handed in", SERVER_FILES)
+    assert outcome.cause == Why(Cause.NOT_HANDED_IN, detail=SERVER_FILES)
 
 
 # -- round trips -----------------------------------------------------------------------------------

@@ -28,7 +28,8 @@ from grader import __version__
 from grader import files
 from grader.results import AssignmentResult, status_of
 
-FORMAT = 2        # 2: results carry their Status (extra_data.status) instead of a grader_error flag
+FORMAT = 3        # 2: results carry their Status (extra_data.status) instead of a grader_error flag;
+#                   3: a failed test carries its cause (extra_data.cause)
 
 
 def default_dir() -> Path:

@@ -24,7 +24,7 @@ from grader.grading import cache, diagnose
 from grader.input import discover
 from grader import paths
 from grader.kinds import kind_of
-from grader.results import AssignmentResult, Status, TestResult, status_of
+from grader.results import AssignmentResult, Cause, Status, TestResult, Why, status_of
 from grader.shown import name_text
 from grader.grading.scoring import score_test
 from grader.runner import admission, cgroups, isolation as iso, sandbox, toolchain
@@ -149,7 +149,8 @@ class Engine:
             result.extra["seed"] = seeds[0] if len(seeds) == 1 else seeds
         done: Future = Future()
         budget = _Budget(spec.limits.submission_seconds)
-        tests = [self._pool.submit(self._grade_test, submission, spec, test, files, budget)
+        parted: set[str] = set()      # pair tests whose conversation parts from the reference pair's
+        tests = [self._pool.submit(self._grade_test, submission, spec, test, files, budget, parted)
                  for test in spec.tests]
         left = [len(tests)]
 
@@ -161,7 +162,7 @@ class Engine:
             try:
                 result.tests = [f.result() for f in tests]
                 result.status = status_of(result.tests)
-                _note_disagreement(result)
+                _note_disagreement(result, parted)
             except BaseException as exc:   # a bug of the grader, or the batch was cancelled
                 done.set_exception(exc)
                 return
@@ -185,14 +186,17 @@ class Engine:
         return held + admission.MEMORY_PER_TEST
 
     def _grade_test(self, submission: Path, spec: Spec, test: Test, files: dict,
-                    budget: "_Budget") -> TestResult:
+                    budget: "_Budget", parted: set[str]) -> TestResult:
+        """``parted``: where the names of pair tests that part from the reference pair are put."""
         missing = [r for r in test.roles_used if files.get(r) is None]
         if missing:
-            names = " or ".join(spec.roles[missing[0]].files)
-            return score_test(test, status=Status.NOT_HANDED_IN, reason=str(NotHandedIn(names)), missing=names)
+            absent = NotHandedIn(" or ".join(spec.roles[missing[0]].files))
+            return score_test(test, status=Status.NOT_HANDED_IN, reason=str(absent), cause=absent.cause,
+                              missing=absent.names)
         if budget.used_up():
             return score_test(test, status=Status.NOT_RUN, reason=f"not run: the tests of this submission already "
-                                                                  f"took {budget.seconds:g} s, the most they may take")
+                                                                  f"took {budget.seconds:g} s, the most they may take",
+                              cause=Why(Cause.NOT_RUN))
         if test.needs_reference_answers():
             answers = self.reference_answers(spec, test)
             if isinstance(answers, str):
@@ -205,10 +209,13 @@ class Engine:
             first_line = (outcome.error.splitlines() or ["the worker said nothing"])[0]
             return score_test(test, status=Status.GRADING_FAILED, reason="grading failed: " + first_line,
                               outcome=outcome)
-        result = score_test(test, status=outcome.status, reason=outcome.reason, outcome=outcome,
-                            missing=outcome.missing)
+        result = score_test(test, status=outcome.status, reason=outcome.reason, cause=outcome.cause,
+                            outcome=outcome, missing=outcome.missing)
         if result.status is Status.FAILED and test.is_pairing:
-            result.notes.append(self._pair_difference(spec, test, outcome.wire))
+            note = self._pair_difference(spec, test, outcome.wire)
+            result.notes.append(note)
+            if note:
+                parted.add(test.name)
         return result
 
     def _pair_difference(self, spec: Spec, test: Test, wire: list) -> str:
@@ -361,13 +368,14 @@ INTERRUPTED = "the test was stopped: grading was interrupted"
 PAIR_NOTE = "Where your pair parts from the reference client with the reference server"
 
 
-def _note_disagreement(result: AssignmentResult) -> None:
-    """A pair that fails although each side passes against the reference disagrees with itself."""
+def _note_disagreement(result: AssignmentResult, parted: set[str]) -> None:
+    """A pair that fails although each side passes against the reference disagrees with itself.
+    ``parted``: the pair tests whose conversation parts from the reference pair's."""
     sides_pass = all(t.passed for t in result.tests if t.side in (Side.SERVER, Side.CLIENT) and not t.bonus)
     if not sides_pass:
         return
     for test in result.tests:
-        if test.side == Side.PAIR and not test.passed and any(n.startswith(PAIR_NOTE) for n in test.notes):
+        if test.side == Side.PAIR and not test.passed and test.name in parted:
             test.notes.insert(0, "Your client and your server each pass against the reference, "
                                  "so they disagree on an assumption between themselves.")
 

@@ -6,14 +6,15 @@ to the score but not to the maximum (see ``AssignmentResult``).
 from __future__ import annotations
 
 from grader.kinds import kind_of
-from grader.results import Status, TestResult
+from grader.results import Status, TestResult, Why
 from grader.job.context import Outcome
 from grader.spec.model import Test
 
 
-def score_test(test: Test, *, status: Status, reason: str, outcome: Outcome | None = None,
+def score_test(test: Test, *, status: Status, reason: str, cause: Why | None = None, outcome: Outcome | None = None,
                missing: str = "") -> TestResult:
-    """``outcome``: the worker's, when one ran; ``missing``: the files a NOT_HANDED_IN test needed."""
+    """``cause``: why it failed, as data; ``outcome``: the worker's, when one ran; ``missing``: the files
+    a NOT_HANDED_IN test needed."""
     outcome = outcome or Outcome()
     passed = status is Status.PASSED
     keep_output = not passed or kind_of(test).keeps_output
@@ -27,4 +28,4 @@ def score_test(test: Test, *, status: Status, reason: str, outcome: Outcome | No
         transcript=outcome.transcript,
         server_output=outcome.server_output if keep_output else "",
         client_output=outcome.client_output if keep_output else "", duration=outcome.duration,
-        metrics=outcome.metrics, side=test.side, missing=missing, description=test.description)
+        metrics=outcome.metrics, side=test.side, missing=missing, description=test.description, cause=cause)

@@ -25,6 +25,7 @@ import shutil
 from typing import TYPE_CHECKING
 
 from grader.job.errors import GraderProblem, TestFailed
+from grader.results import Cause, Why
 from grader.runner.limits import stop_reason
 from grader.runner.toolchain import locate
 from grader.spec.variables import substitute
@@ -88,10 +89,11 @@ def _build(job: Job, role: str, command: list[str], folder: str, students: bool,
     if code == 0:
         job.transcript.add(role, "note", f"built {whose}")
         return
+    limit = stop_reason(program) if code is not None else None      # closed once out of time: killed by us
     if code is None:
         problem = f"did not finish within {timeout:g} s"
-    elif limit := stop_reason(program):
-        problem = f"stopped: {limit}"
+    elif limit:
+        problem = f"stopped: {limit.words}"
     else:
         problem = f"failed: `{shown}` exited with code {code}"
     said = compiler_message(job.plain(program.stderr.text()) or job.plain(program.stdout.text()))
@@ -100,7 +102,8 @@ def _build(job: Job, role: str, command: list[str], folder: str, students: bool,
     if not students:
         raise GraderProblem(reason)
     job.student_server = program        # the compiler's whole message is the output the test shows
-    raise TestFailed(reason)
+    raise TestFailed(reason, Why(Cause.BUILD_FAILED, role=role, code=code, limit=limit.limit if limit else "",
+                                 value=limit.value if limit else None, detail=said))
 
 
 def compiler_message(text: str) -> str:

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 
 from grader.net.transcript import Transcript
-from grader.results import Status
+from grader.results import Cause, Status, Why
 from grader.runner import cgroups, sandbox
 from grader.runner.isolation import Level
 from grader.runner.limits import MIB, TestUsage, preexec
@@ -26,7 +26,7 @@ JAIL = os.path.join(os.path.dirname(os.path.abspath(sandbox.__file__)), "jail.py
 class Outcome:
     """What a worker found running one test, before any points: the engine scores it (``score_test``).
 
-    ``status`` is PASSED, FAILED (``reason`` says why), NOT_HANDED_IN (a program
+    ``status`` is PASSED, FAILED (``reason`` says why, ``cause`` as data), NOT_HANDED_IN (a program
     the test needs is missing; ``missing`` names its files) or GRADING_FAILED
     (``error`` says how the grader failed: never the student's doing). The
     worker writes ``to_dict()`` as JSON, signed (``worker.main``); the engine
@@ -34,6 +34,7 @@ class Outcome:
     """
     status: Status = Status.FAILED
     reason: str = ""
+    cause: Why | None = None
     notes: list[str] = field(default_factory=list)
     transcript: list[dict] = field(default_factory=list)
     server_output: str = ""
@@ -60,12 +61,13 @@ class Outcome:
         return cls(status=Status.GRADING_FAILED, error=error)
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "status": self.status.value}
+        return {**asdict(self), "status": self.status.value, "cause": self.cause.to_dict() if self.cause else None}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Outcome":
         """An outcome as ``to_dict`` wrote it (JSON made answers' keys strings and wire's pairs lists)."""
         return cls(**{**d, "status": Status(d["status"]),
+                      "cause": Why.from_dict(d["cause"]) if d.get("cause") else None,
                       "answers": {int(k): v for k, v in d.get("answers", {}).items()},
                       "wire": [tuple(m) for m in d.get("wire", [])]})
 
@@ -250,18 +252,25 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def crash_summary(stderr: str) -> str:
-    """'KeyError: 'bob' (contactserverudp.py, line 23)' from a Python traceback."""
+# The last line of a Python traceback names the exception.
+PYTHON_EXCEPTION = re.compile(r"\w+(?:Error|Exception|Interrupt|Exit)\b")
+
+
+def crash_summary(stderr: str) -> tuple[str, bool]:
+    """("KeyError: 'bob' (contactserverudp.py, line 23)", True) from a Python traceback: the summary for
+    the reason, and whether it is a Python exception raised at a known line (a crash tests can share)."""
     lines = [l for l in stderr.strip().splitlines() if l.strip()]
     if not lines:
-        return ""
+        return "", False
     last = lines[-1].strip()
-    where = ""
+    where, file = "", ""
     for l in reversed(lines):
         m = re.match(r'\s*File "([^"]+)", line (\d+)', l)
         if m and not m.group(1).startswith("<"):
-            where = f" ({os.path.basename(m.group(1))}, line {m.group(2)})"
+            file = os.path.basename(m.group(1))
+            where = f" ({file}, line {m.group(2)})"
             break
+    python = file.endswith(".py") and bool(PYTHON_EXCEPTION.search(last[:300]))
     if "Missing parentheses in call to 'print'" in stderr or re.search(r"print \"|print '", stderr):
-        return f"{last}{where} — this looks like Python 2 code; the course uses Python 3"
-    return last[:300] + where
+        return f"{last}{where} — this looks like Python 2 code; the course uses Python 3", python
+    return last[:300] + where, python

@@ -2,9 +2,15 @@
 not handed in, or the grader or the machine failed (never the student's fault)."""
 from __future__ import annotations
 
+from grader.results import Cause, Why
+
 
 class TestFailed(Exception):
-    """The student's program did not do what the test needs; carries the reason."""
+    """The student's program did not do what the test needs: the reason in words, ``cause`` as data."""
+
+    def __init__(self, reason: str, cause: Why):
+        super().__init__(reason)
+        self.cause = cause
 
 
 class GraderProblem(RuntimeError):
@@ -16,5 +22,5 @@ class NotHandedIn(TestFailed):
     """A program the test needs was not handed in; ``names`` are the file names it may have."""
 
     def __init__(self, names: str):
-        super().__init__(f"{names} was not handed in")
+        super().__init__(f"{names} was not handed in", Why(Cause.NOT_HANDED_IN, detail=names))
         self.names = names

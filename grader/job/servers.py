@@ -7,8 +7,8 @@ import time
 from dataclasses import dataclass, field
 
 from grader.job.context import Job, crash_summary
-
 from grader.job.errors import NotHandedIn, TestFailed
+from grader.results import Cause, Why
 from grader.runner.limits import stop_reason
 from grader.runner.process import Program, descendants
 from grader.runner.sockets import BoundSocket, bound_sockets, port_in_use
@@ -23,7 +23,9 @@ ANY_ADDRESS = {"0.0.0.0", "::", "127.0.0.1", "::1", "::ffff:127.0.0.1"}
 class Server:
     program: Program
     socket: BoundSocket
+    role: str = ""               # the spec's role it plays
     port_problem: str = ""       # bound the right transport at another port
+    port_cause: Why | None = None    # ... as data
     net: str = "/proc/net"       # the socket tables of the namespace it runs in
     _finished: bool = field(default=False, repr=False, compare=False)
 
@@ -51,16 +53,18 @@ class Server:
         self._finished = True
         return True
 
-    def gone(self, job: Job) -> str:
-        """A plain explanation if the server has stopped, else ''."""
+    def gone(self, job: Job) -> tuple[str, Why | None]:
+        """A plain explanation and its cause if the server has stopped, else ('', None)."""
         # A crash often shows first as a closed connection: give the exit a moment to land.
         code = self.program.wait(EXIT_GRACE)
         if code is None:
-            return ""
+            return "", None
         if limit := stop_reason(self.program):
-            return f"your server stopped: {limit}"
-        summary = crash_summary(job.plain(self.program.stderr.text()))
-        return f"your server stopped (exit code {code})" + (f": {summary}" if summary else "")
+            return f"your server stopped: {limit.words}", limit.cause(self.role)
+        summary, python = crash_summary(job.plain(self.program.stderr.text()))
+        cause = Why(Cause.CRASHED, role=self.role, detail=summary) if python else \
+            Why(Cause.EXITED, role=self.role, code=code)
+        return f"your server stopped (exit code {code})" + (f": {summary}" if summary else ""), cause
 
 
 def _as_ipv4(host: str) -> str:
@@ -99,27 +103,33 @@ def start_server(job: Job, role: str, which: Player, port: int | None = None,
         if not program.running():
             code = program.wait(0)       # and what it wrote is read to the end
             if limit := stop_reason(program):
-                raise TestFailed(f"{who} stopped before binding a port: {limit}")
-            summary = crash_summary(job.plain(program.stderr.text()))
+                raise TestFailed(f"{who} stopped before binding a port: {limit.words}", limit.cause(role))
+            summary, python = crash_summary(job.plain(program.stderr.text()))
             raise TestFailed(f"{who} exited (code {code}) before binding a port"
-                             + (f": {summary}" if summary else ""))
+                             + (f": {summary}" if summary else ""),
+                             Why(Cause.CRASHED, role=role, detail=summary) if python else
+                             Why(Cause.EXITED_EARLY, role=role, code=code))
         if time.monotonic() > deadline:
             raise TestFailed(f"{who} did not bind {job.transport.upper()} port {port or job.port} "
-                             f"within {job.test.startup_timeout:g} s")
+                             f"within {job.test.startup_timeout:g} s",
+                             Why(Cause.DID_NOT_BIND, role=role, transport=job.transport, port=port or job.port))
         time.sleep(POLL)
     wanted = [s for s in found if s.transport == job.transport]
     if not wanted:
         shown = ", ".join(str(s) for s in found)
-        raise TestFailed(f"{who} listens on {shown}, this assignment needs {job.transport.upper()}")
+        raise TestFailed(f"{who} listens on {shown}, this assignment needs {job.transport.upper()}",
+                         Why(Cause.WRONG_TRANSPORT, role=role, transport=job.transport, detail=shown))
     expected_port = port or job.port
     exact = [s for s in wanted if s.port == expected_port]
     chosen = (exact or wanted)[0]
-    server = Server(program, chosen, net=net)
+    server = Server(program, chosen, role=role, net=net)
     elsewhere = " (in a network namespace of its own)" if net != "/proc/net" else ""
     job.transcript.add("server", "note", f"bound {chosen}{elsewhere}")
     if not exact:
         server.port_problem = (f"{who} bound {job.transport.upper()} port {chosen.port}, "
                                f"the assignment asks for {expected_port}")
+        server.port_cause = Why(Cause.WRONG_PORT, role=role, transport=job.transport, port=chosen.port)
     elif chosen.host not in ANY_ADDRESS and not _as_ipv4(chosen.host).startswith("127."):
         server.port_problem = f"{who} bound {chosen.host}, which the clients on 127.0.0.1 cannot reach"
+        server.port_cause = Why(Cause.WRONG_ADDRESS, role=role, detail=chosen.host)
     return server

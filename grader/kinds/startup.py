@@ -22,8 +22,9 @@ class Startup(TestKind):
         return "the server binds its address"
 
     def run(self, job, outcome):
+        from grader.job.errors import TestFailed
         from grader.job.servers import start_server
         server = start_server(job, job.test.server_role, job.test.server)
         outcome.bound = str(server.socket)
         if server.port_problem:
-            outcome.reason = server.port_problem
+            raise TestFailed(server.port_problem, server.port_cause)

@@ -19,6 +19,7 @@ from typing import Callable
 
 from grader import match
 from grader.net.transcript import Transcript, decode, escape
+from grader.results import Cause, Why
 from grader.spec.expectation_kind import ExpectationKind
 from grader.spec.modes import Framing, Transport
 
@@ -33,6 +34,14 @@ class Verdict:
     ok: bool
     got: str = ""
     reason: str = ""
+    cause: Why | None = None
+
+    def __post_init__(self):
+        if not self.ok and self.cause is None:
+            raise ValueError(f"a verdict that fails says why as data too: {self.reason!r}")
+
+
+NO_REPLY, WRONG_REPLY = Why(Cause.NO_REPLY), Why(Cause.WRONG_REPLY)
 
 
 class Peer:
@@ -70,7 +79,7 @@ class Peer:
         except OSError as exc:
             self.transcript.add(self.name, "note", f"connect failed: {exc.strerror or exc}")
             return Verdict(False, reason=f"could not connect to {self.address[0]}:{self.address[1]} "
-                                        f"({exc.strerror or exc})")
+                                        f"({exc.strerror or exc})", cause=Why(Cause.CONNECT_FAILED))
         self.sock.settimeout(None)
         self.transcript.add(self.name, "connected", f"connected to {self.address[1]}")
         return Verdict(True)
@@ -96,7 +105,7 @@ class Peer:
                 if not self.eof:
                     self._end(_how_it_ended(exc))
                 why = self.ended
-            return Verdict(False, reason=f"could not send {escape(data)!r}: {why}")
+            return Verdict(False, reason=f"could not send {escape(data)!r}: {why}", cause=Why(Cause.SEND_FAILED))
         return Verdict(True)
 
     def _end(self, how: str) -> None:
@@ -193,11 +202,12 @@ class Peer:
         else:
             data = self._read_some(time.monotonic() + timeout)
         if data is None:
-            return Verdict(False, reason=f"expected {match.describe(expectation)}, got {self.nothing_came(timeout)}")
+            return Verdict(False, reason=f"expected {match.describe(expectation)}, got {self.nothing_came(timeout)}",
+                           cause=NO_REPLY)
         text = _message(decode(data), self.framing)
         if match.text_matches(expectation, text):
             return Verdict(True, text)
-        return Verdict(False, text, f"expected {match.describe(expectation)}, got {escape(data)!r}")
+        return Verdict(False, text, f"expected {match.describe(expectation)}, got {escape(data)!r}", WRONG_REPLY)
 
     def _expect_stream(self, expectation, timeout: float) -> Verdict:
         deadline = time.monotonic() + timeout
@@ -224,7 +234,7 @@ class Peer:
             more = "before the server exited" if self.stopped else f"within {timeout:g} s"
             return Verdict(False, _message(decode(buffer), self.framing),
                            f"expected {match.describe(expectation)}, got {escape(buffer)!r} "
-                           f"without the newline that ends a message (nothing more {more})")
+                           f"without the newline that ends a message (nothing more {more})", WRONG_REPLY)
         return self._judge(expectation, buffer, timeout)
 
     def _judge(self, expectation, data: bytes, timeout: float) -> Verdict:
@@ -232,8 +242,9 @@ class Peer:
         if data and match.text_matches(expectation, text):
             return Verdict(True, text)
         if not data:
-            return Verdict(False, reason=f"expected {match.describe(expectation)}, got {self.nothing_came(timeout)}")
-        return Verdict(False, text, f"expected {match.describe(expectation)}, got {escape(data)!r}")
+            return Verdict(False, reason=f"expected {match.describe(expectation)}, got {self.nothing_came(timeout)}",
+                           cause=NO_REPLY)
+        return Verdict(False, text, f"expected {match.describe(expectation)}, got {escape(data)!r}", WRONG_REPLY)
 
     def _expect_lines(self, expectation, timeout: float) -> Verdict:
         """A reply of several lines: one message, several UDP datagrams, or (newline framing) N messages.
@@ -257,9 +268,10 @@ class Peer:
                 break
             chunks.append(data)
         if not text:
-            return Verdict(False, reason=f"expected {match.describe(expectation)}, got {self.nothing_came(timeout)}")
+            return Verdict(False, reason=f"expected {match.describe(expectation)}, got {self.nothing_came(timeout)}",
+                           cause=NO_REPLY)
         return Verdict(False, text, f"expected {match.describe(expectation)}; "
-                                    + match.explain_lines(expectation, text))
+                                    + match.explain_lines(expectation, text), WRONG_REPLY)
 
     def _lines_so_far(self, chunks: list[bytes], wanted: int) -> tuple[str, list[bytes]]:
         """The reply text gathered from ``chunks`` and what is left for later steps."""
@@ -282,15 +294,15 @@ class Peer:
             if data is None:
                 if self.stopped:
                     return Verdict(False, reason="expected the server to close the connection; "
-                                                "it exited without closing it")
+                                                "it exited without closing it", cause=Why(Cause.NOT_CLOSED))
                 return Verdict(False, reason=f"expected the server to close the connection within {timeout:g} s; "
-                                            "it stayed open")
+                                            "it stayed open", cause=Why(Cause.NOT_CLOSED))
         return Verdict(True)
 
     def _expect_silence(self, seconds: float) -> Verdict:
         data = self.pending.pop(0) if self.pending else self._read_some(time.monotonic() + seconds)
         if data:
-            return Verdict(False, decode(data), f"expected no reply, got {escape(data)!r}")
+            return Verdict(False, decode(data), f"expected no reply, got {escape(data)!r}", WRONG_REPLY)
         return Verdict(True)
 
     def reset(self) -> None:

@@ -11,7 +11,8 @@ Some things change from run to run although the student's work did not:
   "Bind UDP on 40275");
 - the grader's temporary folders (``/tmp/sockgrade-test-k2j4x9_a``, where a
   program below the sandbox runs), shown as ``<scratch>``, and process ids
-  ("pid 4711"), shown as ``pid <n>``;
+  ("pid 4711"), shown as ``pid <n>``, in the reason, the words of its cause
+  (a crash's exception), the notes and the conversation;
 - whether a program stopped at the end of a test had written its last newline
   (print writes the text, then the newline): output ends without one;
 - the order in which a program's threads print. When several test-side clients
@@ -75,5 +76,6 @@ def _stable_test(test: TestResult) -> TestResult:
     # Conversation first: its order is the order things happened in.
     transcript = [{**e, "t": None, "data": clean(e.get("data", ""))} for e in test.transcript]
     return replace(test, duration=0.0, transcript=transcript, reason=clean(test.reason),
+                   cause=replace(test.cause, detail=clean(test.cause.detail)) if test.cause else None,
                    notes=[clean(n) for n in test.notes], server_output=clean_output(test.server_output),
                    client_output=clean_output(test.client_output))

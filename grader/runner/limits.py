@@ -23,7 +23,9 @@ import os
 import re
 import resource
 import signal
+from dataclasses import dataclass
 
+from grader.results import Cause, Why
 from grader.spec.model import Limits
 
 MIB = 1 << 20
@@ -107,8 +109,22 @@ def exit_signal(code: int | None, *, wrapped: bool) -> int | None:
     return None
 
 
-def stop_reason(program) -> str:
-    """'used more than 256 MiB of memory' when a finished ``Program`` ran into a limit, else ''.
+@dataclass(frozen=True)
+class LimitHit:
+    """A limit a program ran into: ``limit`` names the field of the spec's limits ('' for a SIGKILL
+    from outside them), ``value`` its value, ``words`` say it."""
+    limit: str
+    value: int | None
+    words: str
+
+    def cause(self, role: str) -> Why:
+        if not self.limit:
+            return Why(Cause.KILLED, role=role)
+        return Why(Cause.LIMIT, role=role, limit=self.limit, value=self.value)
+
+
+def stop_reason(program) -> LimitHit | None:
+    """The limit a finished ``Program`` ran into ('used more than 256 MiB of memory'), if any.
 
     A kill (SIGKILL) is the kernel's out-of-memory killer when the test's group
     counted one, the CPU limit when the program used its CPU seconds, and
@@ -116,31 +132,35 @@ def stop_reason(program) -> str:
     """
     limits, code, wrapped = program.limits, program.returncode, program.wrapped
     if limits is None or code in (None, 0):
-        return ""
+        return None
     usage = program.usage or TestUsage()
     stderr = program.stderr.data.decode("utf-8", errors="replace")
     sig = exit_signal(code, wrapped=wrapped)
     cpu = program.cpu_seconds
     if sig == signal.SIGXCPU or (sig == signal.SIGKILL and cpu is not None and cpu >= limits.cpu_seconds):
-        return f"used more than {limits.cpu_seconds} s of CPU time"
+        return LimitHit("cpu_seconds", limits.cpu_seconds, f"used more than {limits.cpu_seconds} s of CPU time")
     if sig == signal.SIGKILL and usage.oom_kills():
-        return (f"used more than {limits.memory_mib} MiB of memory, shared memory included "
-                f"(all the test's programs together)")
+        return LimitHit("memory_mib", limits.memory_mib,
+                        f"used more than {limits.memory_mib} MiB of memory, shared memory included "
+                        f"(all the test's programs together)")
     full = usage.disk_full()
     if "No space left on device" in stderr or full:
         if full == "files":
-            return f"created more than {limits.files} files"
-        return f"wrote more than {limits.disk_mib} MiB of files"
+            return LimitHit("files", limits.files, f"created more than {limits.files} files")
+        return LimitHit("disk_mib", limits.disk_mib, f"wrote more than {limits.disk_mib} MiB of files")
     if sig == signal.SIGXFSZ or "File too large" in stderr:
-        return f"tried to write a file larger than {limits.file_size_mib} MiB"
+        return LimitHit("file_size_mib", limits.file_size_mib,
+                        f"tried to write a file larger than {limits.file_size_mib} MiB")
     if FORK_FAILED.search(stderr) or "can't start new thread" in stderr:
         if usage.processes_limited:
-            return f"tried to start more than {limits.processes} processes or threads"
+            return LimitHit("processes", limits.processes,
+                            f"tried to start more than {limits.processes} processes or threads")
     if "MemoryError" in stderr or "Cannot allocate memory" in stderr:
-        return f"used more than {limits.memory_mib} MiB of memory"
+        return LimitHit("memory_mib", limits.memory_mib, f"used more than {limits.memory_mib} MiB of memory")
     if "Too many open files" in stderr:
-        return f"opened more than {limits.open_files} files and sockets at once"
+        return LimitHit("open_files", limits.open_files,
+                        f"opened more than {limits.open_files} files and sockets at once")
     if sig == signal.SIGKILL:
-        return ("was killed (SIGKILL) by something other than the test's limits: the machine's "
-                "out-of-memory killer, or a program, maybe its own")
-    return ""
+        return LimitHit("", None, "was killed (SIGKILL) by something other than the test's limits: the "
+                                  "machine's out-of-memory killer, or a program, maybe its own")
+    return None

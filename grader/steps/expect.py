@@ -11,7 +11,7 @@ import time
 from dataclasses import replace
 
 from grader import match
-from grader.net.peer import Verdict
+from grader.net.peer import NO_REPLY, WRONG_REPLY, Verdict
 from grader.spec.model import Expectation, Step
 from grader.spec.variables import resolve
 from grader.steps.base import StepAction
@@ -71,17 +71,17 @@ def _skipping(peer, expectation: Expectation, step: Step) -> Verdict:
     passed_over = 0
     while True:
         remaining = max(deadline - time.monotonic(), 0.0)
-        got = peer.expect(NEXT, remaining) if remaining else Verdict(False, reason="")
+        got = peer.expect(NEXT, remaining) if remaining else Verdict(False, cause=NO_REPLY)
         if not got.ok:
             if expectation.kind is ExpectationKind.CLOSED and peer.eof:
                 return Verdict(True)
             return Verdict(False, reason=f"expected {match.describe(expectation)}{_after(passed_over)}, "
-                                         f"got {peer.nothing_came(step.timeout)}")
+                                         f"got {peer.nothing_came(step.timeout)}", cause=NO_REPLY)
         if expectation.kind is not ExpectationKind.CLOSED and match.text_matches(expectation, got.got):
             return got
         if not skip.fullmatch(got.got):
             return Verdict(False, got.got, f"expected {match.describe(expectation)}{_after(passed_over)}, "
-                                           f"got {got.got!r}, which `skip` does not pass over either")
+                                           f"got {got.got!r}, which `skip` does not pass over either", WRONG_REPLY)
         passed_over += 1
         peer.transcript.add(peer.name, "note", f"skipped {got.got!r}")
 

@@ -62,13 +62,14 @@ def run_job(request: JobRequest, forked: bool = False) -> Outcome:
                              f"each test has a loopback of its own, or stop that program)")
             return outcome
         _run_test(job, outcome)
-        outcome.status = Status.verdict(not outcome.reason)
+        outcome.status = Status.PASSED       # a kind fails its test by raising TestFailed
     except GraderProblem as problem:
         outcome.status, outcome.error = Status.GRADING_FAILED, str(problem)
     except NotHandedIn as absent:
         outcome.status, outcome.reason, outcome.missing = Status.NOT_HANDED_IN, str(absent), absent.names
+        outcome.cause = absent.cause
     except TestFailed as failure:
-        outcome.reason = str(failure)
+        outcome.reason, outcome.cause = str(failure), failure.cause
     finally:
         verdict = time.monotonic()
         if job is not None:

@@ -14,6 +14,7 @@ from grader.net.relay import Relay
 from grader.net.transcript import decode, escape
 from grader.job.context import Job, Outcome, crash_summary
 from grader.job.errors import NotHandedIn, TestFailed
+from grader.results import Cause, Why
 from grader.runner.isolation import Level
 from grader.kinds.runners.conversation import play
 from grader.runner.limits import stop_reason
@@ -53,8 +54,8 @@ def run_client(job: Job, outcome: Outcome) -> None:
             except TestFailed as failure:
                 outcome.client_output = job.plain(_printed(program))
                 code = program.returncode
-                crashed = _exit_problem(job, run, program, code) if code is not None else ""
-                raise TestFailed(str(failure) + (f"; {crashed}" if crashed else "")) from None
+                crashed, ended = _exit_problem(job, run, program, code) if code is not None else ("", None)
+                raise TestFailed(str(failure) + (f"; {crashed}" if crashed else ""), ended or failure.cause) from None
         code = program.wait(run.timeout)
         outcome.client_output = job.plain(_printed(program))
         if relay:
@@ -63,11 +64,14 @@ def run_client(job: Job, outcome: Outcome) -> None:
             relay.close(drain=RELAY_DRAIN if code is not None else 0.0)
         if capture:
             outcome.wire = [(side, decode(data)) for side, data in capture.close()]
-        problems = [p for p in (_sent_problem(job, run, relay.from_client) if relay else "",
-                                _output_problem(job, run, program.output_lines()),
-                                _exit_problem(job, run, program, code)) if p]
+        sent = _sent_problem(job, run, relay.from_client) if relay else ""
+        printed = _output_problem(job, run, program.output_lines())
+        ended, stop = _exit_problem(job, run, program, code)
+        problems = [p for p in (sent, printed, ended) if p]
         if problems:
-            raise TestFailed("; ".join(problems))
+            # How the client ended explains what it did not send or print.
+            raise TestFailed("; ".join(problems), stop or Why(Cause.WRONG_REQUEST if sent else Cause.WRONG_OUTPUT,
+                                                              role=run.role))
     finally:
         if relay:
             relay.close()
@@ -114,21 +118,23 @@ def _interact(job: Job, run, program) -> None:
         if reason:
             where = (f"`{step.action}` at {job.spec_file}:{step.line}" if step.line and job.spec_file
                      else f"interaction {index + 1}")
-            raise TestFailed(f"{where}: {reason}")
+            raise TestFailed(f"{where}: {reason}", Why(Cause.WRONG_OUTPUT, role=run.role))   # a prompt not printed
 
 
-def _exit_problem(job: Job, run, program, code) -> str:
+def _exit_problem(job: Job, run, program, code) -> tuple[str, Why | None]:
     if code is None and run.exits:
         who = "your client" if run.program == Player.STUDENT else "the reference client"
-        return f"{who} was still running after {run.timeout:g} s and was stopped (it should exit by itself)"
+        return (f"{who} was still running after {run.timeout:g} s and was stopped (it should exit by itself)",
+                Why(Cause.DID_NOT_EXIT, role=run.role))
     if code in (0, None):
-        return ""
+        return "", None
     if limit := stop_reason(program):
-        return f"the client stopped: {limit}"
+        return f"the client stopped: {limit.words}", limit.cause(run.role)
     # On a terminal the traceback is mixed into the output.
     errors = program.stderr.text() if isinstance(program, Program) else program.text()
-    summary = crash_summary(job.plain(errors))
-    return f"the client exited with code {code}" + (f": {summary}" if summary else "")
+    summary, python = crash_summary(job.plain(errors))
+    return (f"the client exited with code {code}" + (f": {summary}" if summary else ""),
+            Why(Cause.CRASHED, role=run.role, detail=summary) if python else Why(Cause.EXITED, role=run.role, code=code))
 
 
 def _printed(program) -> str:

@@ -32,8 +32,8 @@ def play(job: Job, steps, server: Server, outcome: Outcome, label: str = "step",
             verdict = action_of(step).play(step, peer, Playing(job, outcome, index, on_reply))
             if verdict is not None and not verdict.ok:
                 reason = f"{_where(job, step, index, label)}: {verdict.reason}"
-                gone = server.gone(job)
-                raise TestFailed(reason + (f"; {gone}" if gone else ""))
+                gone, stop = server.gone(job)     # a server that stopped explains the step
+                raise TestFailed(reason + (f"; {gone}" if gone else ""), stop or verdict.cause)
     finally:
         for peer in peers.values():
             peer.close()

@@ -13,8 +13,9 @@ import time
 from dataclasses import dataclass
 
 from grader.kinds.runners import generate
-from grader.net.peer import Peer
+from grader.net.peer import NO_REPLY, WRONG_REPLY, Peer
 from grader.net.transcript import Transcript, escape
+from grader.results import Why
 from grader.job.context import Job, Outcome
 from grader.job.errors import TestFailed
 from grader.kinds.runners.oracle import Oracle
@@ -42,6 +43,7 @@ class Run:
     failed_round: int | None     # index of the round where the first mismatch happened
     transcript: Transcript
     server_gone: str = ""        # why the student's server stopped, if it did
+    server_stop: Why | None = None   # ... as data
 
     @property
     def failed_at(self) -> int | None:
@@ -68,7 +70,8 @@ def run_generated(job: Job, outcome: Outcome, shrink_seconds: float) -> None:
                          f"commands, {runs} extra runs):\n" + _table(smallest))
     raise TestFailed(f"{label}: {bad.client} sent {escape(bad.sent.encode())!r} and got {got}, "
                      f"expected {escape(bad.expected.encode())!r}"
-                     + (f"; {smallest.server_gone}" if smallest.server_gone else ""))
+                     + (f"; {smallest.server_gone}" if smallest.server_gone else ""),
+                     smallest.server_stop or (NO_REPLY if bad.got is None else WRONG_REPLY))
 
 
 def _play(job: Job, oracle: Oracle, rounds: list[generate.Round]) -> Run:
@@ -110,7 +113,7 @@ def _play(job: Job, oracle: Oracle, rounds: list[generate.Round]) -> Run:
                     raise _Mismatch
         return Run(exchanges, None, transcript)
     except _Mismatch:
-        return Run(exchanges, number, transcript, student.gone(job))
+        return Run(exchanges, number, transcript, *student.gone(job))
     finally:
         for peer in [*theirs.values(), *ours.values()]:
             peer.close()

@@ -29,6 +29,7 @@ from grader.job.context import Job, Outcome
 from grader.job.errors import TestFailed
 from grader.kinds.runners.conversation import play
 from grader.job.servers import Server
+from grader.results import Cause, Why
 from grader.spec.modes import Transport
 from grader.steps import action_of
 
@@ -36,6 +37,7 @@ from grader.steps import action_of
 # (each of those ends by its own timeout), plus this, for a machine under load.
 WAIT_SLACK = 3.0
 TCP_ESTABLISHED = 1          # the state in struct tcp_info: neither side has closed
+SERVER_STOPPED = (Cause.CRASHED, Cause.LIMIT, Cause.KILLED, Cause.EXITED)    # a client's failure may say so
 
 
 def run_swarm(job: Job, server: Server, outcome: Outcome, address=None) -> None:
@@ -44,7 +46,7 @@ def run_swarm(job: Job, server: Server, outcome: Outcome, address=None) -> None:
     count = len(swarm.per_client)
     needed = swarm.needed
     measured = swarm.measured_reply
-    failures: dict[int, str] = {}
+    failures: dict[int, TestFailed] = {}
     gathering = _Gathering(count, needed, job.transport)
     peers: dict[int, _Client] = {}
     gathering.peers = peers
@@ -61,12 +63,13 @@ def run_swarm(job: Job, server: Server, outcome: Outcome, address=None) -> None:
         peers[index] = _Client(gathering, index, name, job.transport, address, job.framing, own)
         if refused:
             own.add(name, "note", f"not connected: {refused} could not connect before it")
-            failures[index] = f"{name}: not connected, since {refused} could not connect before it"
+            failures[index] = TestFailed(f"{name}: not connected, since {refused} could not connect before it",
+                                         Why(Cause.CONNECT_FAILED))
             gathering.leave(index)
             continue
         verdict = peers[index].connect(steps[0].timeout)
         if not verdict.ok:
-            failures[index] = f"{name}: {verdict.reason}"
+            failures[index] = TestFailed(f"{name}: {verdict.reason}", verdict.cause)
             refused = name
             gathering.leave(index)
 
@@ -87,7 +90,7 @@ def run_swarm(job: Job, server: Server, outcome: Outcome, address=None) -> None:
             play(job, steps, server, outcome, label=f"{steps[0].client} step", address=address,
                  peers={steps[0].client: peers[index]}, on_reply=on_reply if measured else None)
         except TestFailed as failure:
-            failures[index] = str(failure)
+            failures[index] = failure
         finally:
             gathering.leave(index)
 
@@ -124,10 +127,13 @@ def run_swarm(job: Job, server: Server, outcome: Outcome, address=None) -> None:
         # Clients that never received a byte were left waiting behind the served ones: the number
         # says why. A client that got something and then failed has a reason of its own, told first.
         starved = all(not _received(peers[i]) for i in failures)
+        # Then the waiting is the cause too, unless the first failure says the server stopped.
+        cause = first.cause if failed and (not starved or first.cause.kind in SERVER_STOPPED) \
+            else Why(Cause.TOO_FEW_AT_ONCE)
         raise TestFailed(f"{lacking}; {failed}" if failed and starved
-                         else f"{failed}; {lacking}" if failed else lacking)
+                         else f"{failed}; {lacking}" if failed else lacking, cause)
     if failures:
-        raise TestFailed(failed)
+        raise TestFailed(failed, first.cause)
     if swarm.then:
         play(job, swarm.then, server, outcome, label="check step", address=address)
 
