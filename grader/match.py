@@ -1,11 +1,14 @@
 """Deciding whether a received message satisfies an expectation.
 
-An expectation is plain data (see ``grader.spec.model.Expectation``); this
-module is the only place that knows what each kind and match mode means.
+An expectation is plain data (see ``grader.spec.model.Expectation``); what its kind means is its
+matcher, a class below registered in ``MATCHERS``: whether a text passes, what it stores, what it
+says was expected, and what a test-side client waits for to judge it. Nothing else tests which kind
+an expectation is: it asks the matcher (``matcher(expectation)``) or the functions below.
 """
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 
 from grader.spec.expectation_kind import ExpectationKind
 
@@ -31,47 +34,233 @@ def _contains(expected: str, got: str, mode: str) -> bool:
     return tolerant_form(expected) in " ".join(got.split()).casefold()
 
 
-def text_matches(expectation, got: str) -> bool:
-    """True when ``got`` (a decoded message or output line) satisfies it.
+def _flags(expectation) -> int:
+    return re.IGNORECASE if expectation.match == "tolerant" else 0
 
-    Only the kinds that compare text are handled here; ``closed`` and
-    ``silence`` are about the connection and judged by the harness.
-    """
-    kind, values, mode = expectation.kind, expectation.values, expectation.match
-    if kind in (ExpectationKind.EQUALS, ExpectationKind.ONE_OF, ExpectationKind.REFERENCE):
-        return any(_same(v, got, mode) for v in values)
-    if kind is ExpectationKind.CONTAINS:
-        return any(_contains(v, got, mode) for v in values)
-    if kind is ExpectationKind.REGEX:
-        return any(re.fullmatch(v, got.strip(), _flags(expectation)) is not None for v in values)
-    if kind is ExpectationKind.ANY:
+
+class Wait(StrEnum):
+    """What a test-side client waits for to judge an expectation."""
+    MESSAGE = "message"      # the next message
+    LINES = "lines"          # the lines of one reply, however they arrive
+    CLOSE = "close"          # the end of the connection
+    SILENCE = "silence"      # nothing, for a while
+
+
+class Matcher:
+    """An expectation seen through its kind (``kind``); one subclass per kind, in ``MATCHERS``."""
+    kind: ExpectationKind
+    waits = Wait.MESSAGE      # what a test-side client waits for to judge it
+    one_line = True           # it can describe one message or output line (a client's `sent`, `output`)
+    can_skip = True           # an `expect` of it may pass over other messages first (`skip`)
+    prompts = False           # it can find a prompt in a terminal's output (``find``)
+    patterns = False          # its values are regular expressions: a ${name} filled in is escaped
+    from_reference = False    # it expects the reference server's answer, recorded before grading
+
+    def __init__(self, expectation):
+        self.expectation = expectation
+        self.values = expectation.values
+
+    def passes(self, text: str) -> bool:
+        """Whether ``text`` (a decoded message or output line) satisfies the expectation."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """What was expected, as the reasons say it: "expected ..."."""
+        raise NotImplementedError
+
+    def groups(self, text: str) -> dict[str, str]:
+        """What its own patterns store from ``text``, which passed."""
+        return {}
+
+    def captures(self, text: str) -> dict[str, str]:
+        """The variables stored when ``text`` passed: its groups, and ``capture`` (the whole text)."""
+        found = self.groups(text)
+        if self.expectation.capture:
+            found[self.expectation.capture] = text.strip()
+        return found
+
+
+class Equals(Matcher):
+    kind = ExpectationKind.EQUALS
+
+    def passes(self, text):
+        return any(_same(v, text, self.expectation.match) for v in self.values)
+
+    def describe(self):
+        return " or ".join(repr(v) for v in self.values)
+
+
+class OneOf(Equals):
+    kind = ExpectationKind.ONE_OF
+
+
+class Reference(Equals):
+    """The reference's answer: `any` while it is recorded, then that answer (``Test.with_answers``)."""
+    kind = ExpectationKind.REFERENCE
+    one_line = False
+    can_skip = False
+    from_reference = True
+
+
+class _Prompting(Matcher):
+    """A kind that can also find a prompt where it ends, in a terminal's output."""
+    prompts = True
+
+    def pattern(self, value: str) -> str:
+        raise NotImplementedError
+
+    def find(self, text: str) -> tuple[int, dict[str, str]] | None:
+        """Where a prompt ends in ``text``, and what it captured; None if absent."""
+        for value in self.values:
+            m = re.search(self.pattern(value), text, _flags(self.expectation))
+            if m:
+                found = {k: v for k, v in m.groupdict().items() if v is not None}
+                if self.expectation.capture:
+                    found[self.expectation.capture] = m.group(0).strip()
+                return m.end(), found
+        return None
+
+
+class Contains(_Prompting):
+    kind = ExpectationKind.CONTAINS
+
+    def passes(self, text):
+        return any(_contains(v, text, self.expectation.match) for v in self.values)
+
+    def describe(self):
+        return "a message containing " + " or ".join(repr(v) for v in self.values)
+
+    def pattern(self, value):
+        if self.expectation.match != "tolerant":
+            return re.escape(value)
+        words = tolerant_form(value).split()
+        return r"\s+".join(re.escape(w) for w in words) if words else re.escape(value)
+
+
+class Regex(_Prompting):
+    kind = ExpectationKind.REGEX
+    patterns = True
+
+    def _first(self, text: str) -> re.Match | None:
+        for pattern in self.values:
+            m = re.fullmatch(pattern, text.strip(), _flags(self.expectation))
+            if m:
+                return m
+        return None
+
+    def passes(self, text):
+        return self._first(text) is not None
+
+    def groups(self, text):
+        m = self._first(text)
+        return {k: v for k, v in m.groupdict().items() if v is not None} if m else {}
+
+    def describe(self):
+        return "a message matching /" + "/ or /".join(self.values) + "/"
+
+    def pattern(self, value):
+        return value
+
+
+class Any(Matcher):
+    kind = ExpectationKind.ANY
+    can_skip = False
+
+    def passes(self, text):
         return True
-    if kind is ExpectationKind.LINES:
-        return lines_state(expectation, got) == "complete"
-    return False
+
+    def describe(self):
+        return "any reply"
+
+
+class Closed(Matcher):
+    """Judged on the connection, never on a text."""
+    kind = ExpectationKind.CLOSED
+    waits = Wait.CLOSE
+    one_line = False
+
+    def passes(self, text):
+        return False
+
+    def describe(self):
+        return "the server to close the connection"
+
+
+class Silence(Matcher):
+    """Judged on the connection, never on a text."""
+    kind = ExpectationKind.SILENCE
+    waits = Wait.SILENCE
+    one_line = False
+    can_skip = False
+
+    def passes(self, text):
+        return False
+
+    def describe(self):
+        return "no reply"
+
+
+class Lines(Matcher):
+    """A reply of several lines, each matching one of ``items``, in order or (``any_order``) in any."""
+    kind = ExpectationKind.LINES
+    waits = Wait.LINES
+    one_line = False
+    can_skip = False
+
+    def passes(self, text):
+        return lines_state(self.expectation, text) == "complete"
+
+    def groups(self, text):
+        found: dict[str, str] = {}
+        lines = reply_lines(text, self.expectation.match)
+        for line_index, item_index in enumerate(_assign(self.expectation, lines) or ()):
+            found.update(captures(self.expectation.items[item_index], lines[line_index]))
+        return found
+
+    def describe(self):
+        items = self.expectation.items
+        shown = ", ".join(describe(i) for i in items)
+        return f"the {len(items)} lines {shown}" + (" (in any order)" if self.expectation.any_order else "")
+
+
+MATCHERS: dict[ExpectationKind, type[Matcher]] = {
+    m.kind: m for m in (Equals, OneOf, Contains, Regex, Any, Closed, Silence, Reference, Lines)}
+
+
+def matcher(expectation) -> Matcher:
+    return MATCHERS[expectation.kind](expectation)
+
+
+def kinds_where(wanted) -> tuple[ExpectationKind, ...]:
+    """The kinds whose matcher class ``wanted`` accepts, e.g. ``lambda m: m.one_line``."""
+    return tuple(kind for kind, m in MATCHERS.items() if wanted(m))
+
+
+def either(kinds) -> str:
+    """'equals, contains or regex'."""
+    names = [str(k) for k in kinds]
+    return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else "".join(names)
+
+
+def text_matches(expectation, got: str) -> bool:
+    """True when ``got`` (a decoded message or output line) satisfies it (never for ``closed`` and
+    ``silence``: they are about the connection, and judged by the test-side client)."""
+    return matcher(expectation).passes(got)
 
 
 def captures(expectation, got: str) -> dict[str, str]:
     """The variables stored when ``got`` satisfied ``expectation``: regex groups and ``capture``."""
-    found: dict[str, str] = {}
-    if expectation.kind is ExpectationKind.REGEX:
-        for pattern in expectation.values:
-            m = re.fullmatch(pattern, got.strip(), _flags(expectation))
-            if m:
-                found.update({k: v for k, v in m.groupdict().items() if v is not None})
-                break
-    if expectation.kind is ExpectationKind.LINES:
-        lines = reply_lines(got, expectation.match)
-        pairs = _assign(expectation, lines)
-        for line_index, item_index in enumerate(pairs or ()):
-            found.update(captures(expectation.items[item_index], lines[line_index]))
-    if expectation.capture:
-        found[expectation.capture] = got.strip()
-    return found
+    return matcher(expectation).captures(got)
 
 
-def _flags(expectation) -> int:
-    return re.IGNORECASE if expectation.match == "tolerant" else 0
+def describe(expectation) -> str:
+    """A short human phrase for what was expected, used in failure reasons."""
+    return matcher(expectation).describe()
+
+
+def find_prompt(expectation, text: str) -> tuple[int, dict[str, str]] | None:
+    """Where a prompt (a kind that ``prompts``) ends in ``text``, and what it captured; None if absent."""
+    return matcher(expectation).find(text)
 
 
 # -- replies of several lines --------------------------------------------------
@@ -138,46 +327,3 @@ def explain_lines(expectation, text: str) -> str:
     missing = len(items) - len(lines)
     return (f"expected {len(items)} lines, got {len(lines)}" + (": " + " | ".join(lines) if lines else "")
             + f" ({missing} missing)")
-
-
-# -- prompts on a terminal -----------------------------------------------------
-def find_prompt(expectation, text: str) -> tuple[int, dict[str, str]] | None:
-    """Where a prompt (contains or regex) ends in ``text``, and what it captured; None if absent."""
-    for value in expectation.values:
-        if expectation.kind is ExpectationKind.REGEX:
-            pattern = value
-        elif expectation.match == "tolerant":
-            words = tolerant_form(value).split()
-            pattern = r"\s+".join(re.escape(w) for w in words) if words else re.escape(value)
-        else:
-            pattern = re.escape(value)
-        m = re.search(pattern, text, _flags(expectation))
-        if m:
-            found = {k: v for k, v in m.groupdict().items() if v is not None}
-            if expectation.capture:
-                found[expectation.capture] = m.group(0).strip()
-            return m.end(), found
-    return None
-
-
-def describe(expectation) -> str:
-    """A short human phrase for what was expected, used in failure reasons."""
-    kind, values = expectation.kind, expectation.values
-    if kind in (ExpectationKind.EQUALS, ExpectationKind.REFERENCE) and len(values) == 1:
-        return repr(values[0])
-    if kind in (ExpectationKind.EQUALS, ExpectationKind.ONE_OF, ExpectationKind.REFERENCE):
-        return " or ".join(repr(v) for v in values)
-    if kind is ExpectationKind.CONTAINS:
-        return "a message containing " + " or ".join(repr(v) for v in values)
-    if kind is ExpectationKind.REGEX:
-        return "a message matching /" + "/ or /".join(values) + "/"
-    if kind is ExpectationKind.ANY:
-        return "any reply"
-    if kind is ExpectationKind.CLOSED:
-        return "the server to close the connection"
-    if kind is ExpectationKind.SILENCE:
-        return "no reply"
-    if kind is ExpectationKind.LINES:
-        shown = ", ".join(describe(i) for i in expectation.items)
-        return f"the {len(expectation.items)} lines {shown}" + (" (in any order)" if expectation.any_order else "")
-    return kind

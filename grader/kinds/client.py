@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import yaml
 
+from grader import match
 from grader.kinds.base import TestKind
 from grader.spec.model import ClientRun, Step
 from grader.spec.yaml_marks import format_path, line_of
 from grader.steps import action_of
 from grader.steps.terminal import TERMINAL_ACTIONS
-from grader.spec.expectation_kind import ExpectationKind
-
-LINE_ONLY = (ExpectationKind.CLOSED, ExpectationKind.SILENCE, ExpectationKind.REFERENCE, ExpectationKind.LINES)     # what cannot describe one output line
 
 DEFS = yaml.safe_load("""
 interaction:
@@ -110,7 +108,7 @@ class Client(TestKind):
                             "run against the reference server", path + ("network",))
         for step in client.before:
             ctx.check_step(step, known)
-            if step.expect and step.expect.kind is ExpectationKind.REFERENCE:
+            if step.expect and match.matcher(step.expect).from_reference:
                 raise ctx.error("`reference` expectations are not supported in client.before",
                                 step.where + ".expect", line=step.line)
         for j, arg in enumerate(client.argv):
@@ -121,10 +119,10 @@ class Client(TestKind):
         for key in ("sent", "output"):
             for j, exp in enumerate(getattr(client, key)):
                 where = path + ("client", key, j)
-                if exp.kind in LINE_ONLY:
+                if not match.matcher(exp).one_line:
                     raise ctx.error(f"`{exp.kind}` cannot describe a message or an output line",
-                                    where, f"each item of `{key}` is one line: "
-                                           "use equals, one_of, contains, regex or any")
+                                    where, f"each item of `{key}` is one line: use "
+                                           + match.either(match.kinds_where(lambda m: m.one_line)))
                 ctx.check_expectation(exp, known, where)
 
     def budget(self, test):

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from grader import match
+from grader.match import Wait
 from grader.net.transcript import Transcript, decode, escape
-from grader.spec.expectation_kind import ExpectationKind
 
 QUIET_AFTER_MISMATCH = 0.3
 MAX_DATAGRAM = 65535
@@ -160,13 +160,14 @@ class Peer:
             verdict = self.connect(timeout)
             if not verdict.ok:
                 return verdict
-        if expectation.kind is ExpectationKind.SILENCE:
+        waits = match.matcher(expectation).waits
+        if waits is Wait.SILENCE:
             return self._expect_silence(expectation.seconds)
         started = time.monotonic()
         self._ran_out = False
-        if expectation.kind is ExpectationKind.CLOSED:
+        if waits is Wait.CLOSE:
             verdict = self._expect_closed(timeout)
-        elif expectation.kind is ExpectationKind.LINES:
+        elif waits is Wait.LINES:
             verdict = self._expect_lines(expectation, timeout)
         elif self.transport == "udp":
             verdict = self._expect_datagram(expectation, timeout)

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import re
 
+from grader import match
 from grader.kinds import kind_of
 from grader.spec.variables import names_used, placeholders
-from grader.spec.expectation_kind import ExpectationKind
 
 
 def check_spec(spec, ctx) -> None:
@@ -43,7 +43,7 @@ def check_step(step, known: set, ctx) -> None:
 def check_expectation(exp, known: set, where, ctx, line: int | None = None) -> None:
     for value in exp.values:
         check_uses(value, known, where, ctx, line)
-        if exp.kind is ExpectationKind.REGEX:
+        if match.matcher(exp).patterns:
             try:
                 re.compile(placeholders(value))
             except re.error as exc:
@@ -67,7 +67,7 @@ def check_uses(text, known: set, where, ctx, line: int | None = None) -> None:
 def captured_names(exp) -> set[str]:
     """The variables an expectation stores when it matches."""
     names = {exp.capture} if exp.capture else set()
-    if exp.kind is ExpectationKind.REGEX:
+    if match.matcher(exp).patterns:
         for value in exp.values:
             try:
                 names.update(re.compile(placeholders(value)).groupindex)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from grader import match
 from grader.spec.variables import substitute
 from grader.spec.expectation_kind import ExpectationKind
 from grader.spec.network import NetworkProfile
@@ -182,7 +183,7 @@ class Test:
 
     def needs_reference_answers(self) -> bool:
         steps = self.steps + (self.client.before if self.client else ())
-        return any(s.expect and s.expect.kind is ExpectationKind.REFERENCE for s in steps)
+        return any(s.expect and match.matcher(s.expect).from_reference for s in steps)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -11,13 +11,13 @@ import time
 from dataclasses import replace
 
 from grader import match
+from grader.match import Wait
 from grader.net.peer import Verdict
 from grader.spec.model import Expectation, Step
 from grader.spec.variables import resolve
 from grader.steps.base import StepAction
 from grader.spec.expectation_kind import ExpectationKind
 
-SKIPPABLE = (ExpectationKind.EQUALS, ExpectationKind.ONE_OF, ExpectationKind.CONTAINS, ExpectationKind.REGEX, ExpectationKind.CLOSED)
 NEXT = Expectation(ExpectationKind.ANY)
 
 
@@ -31,10 +31,10 @@ class Expect(StepAction):
         expectation = ctx.expectation(value, path + ("expect",))
         skip = raw.get("skip")
         if skip is not None:
-            if expectation.kind not in SKIPPABLE:
+            if not match.matcher(expectation).can_skip:
                 raise ctx.error(f"`skip` cannot go with `{expectation.kind}`", path + ("skip",),
-                                "skip passes over messages until one matches: use it with equals, one_of, "
-                                "contains, regex or closed")
+                                "skip passes over messages until one matches: use it with "
+                                + match.either(match.kinds_where(lambda m: m.can_skip)))
             try:
                 re.compile(skip)
             except re.error as exc:
@@ -42,22 +42,23 @@ class Expect(StepAction):
         return Step(action=self.name, expect=expectation, skip=skip, **common)
 
     def awaits_reply(self, step):
-        return step.expect.kind is not ExpectationKind.SILENCE
+        return match.matcher(step.expect).waits is not Wait.SILENCE
 
     def ends_connection(self, step):
-        return step.expect.kind is ExpectationKind.CLOSED
+        return match.matcher(step.expect).waits is Wait.CLOSE
 
     def play(self, step, peer, playing):
         job = playing.job
         expectation = resolve(step.expect, job.variables)
-        if job.mode == "record" and expectation.kind is ExpectationKind.REFERENCE:
+        from_reference = match.matcher(expectation).from_reference
+        if job.mode == "record" and from_reference:
             expectation = replace(expectation, kind=ExpectationKind.ANY)
         verdict = (peer.expect(expectation, step.timeout) if step.skip is None
                    else _skipping(peer, expectation, step))
         if verdict.ok:
             if playing.on_reply and self.awaits_reply(step):
                 playing.on_reply()
-            if step.expect.kind is ExpectationKind.REFERENCE:
+            if from_reference:
                 playing.outcome.answers[playing.index] = verdict.got
             job.variables.update(match.captures(expectation, verdict.got))
         return verdict
@@ -68,15 +69,16 @@ def _skipping(peer, expectation: Expectation, step: Step) -> Verdict:
     deadline = time.monotonic() + step.timeout
     skip = re.compile(step.skip)
     passed_over = 0
+    closed = match.matcher(expectation).waits is Wait.CLOSE
     while True:
         remaining = max(deadline - time.monotonic(), 0.0)
         got = peer.expect(NEXT, remaining) if remaining else Verdict(False, reason="")
         if not got.ok:
-            if expectation.kind is ExpectationKind.CLOSED and peer.eof:
+            if closed and peer.eof:
                 return Verdict(True)
             return Verdict(False, reason=f"expected {match.describe(expectation)}{_after(passed_over)}, "
                                          f"got {peer.nothing_came(step.timeout)}")
-        if expectation.kind is not ExpectationKind.CLOSED and match.text_matches(expectation, got.got):
+        if match.text_matches(expectation, got.got):
             return got
         if not skip.fullmatch(got.got):
             return Verdict(False, got.got, f"expected {match.describe(expectation)}{_after(passed_over)}, "

@@ -4,11 +4,10 @@ pseudo-terminal (``grader.runner.pty_program``) rather than on a socket."""
 from __future__ import annotations
 
 from grader import match
-from grader.spec.expectation_kind import ExpectationKind
 from grader.spec.model import Step
 from grader.spec.variables import resolve, substitute
 
-PROMPT_KINDS = (ExpectationKind.CONTAINS, ExpectationKind.REGEX)
+PROMPT_KINDS = match.kinds_where(lambda m: m.prompts)
 
 
 class TerminalAction:
