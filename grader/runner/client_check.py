@@ -16,7 +16,7 @@ from grader.runner.context import Job, NotHandedIn, Outcome, TestFailed, crash_s
 from grader.runner.conversation import play
 from grader.runner.limits import stop_reason
 from grader.runner.oracle import Oracle
-from grader.runner.process import Program
+from grader.runner.process import Program, RunningProgram
 from grader.runner.servers import start_server
 from grader.spec.variables import resolve, substitute
 from grader.steps.terminal import TERMINAL_ACTIONS
@@ -86,7 +86,7 @@ def _capture(job: Job, port: int) -> Capture | None:
         return None
 
 
-def _start_client(job: Job, run, port: int):
+def _start_client(job: Job, run, port: int) -> RunningProgram:
     info = job.programs[run.role]
     path = info[run.program]
     if path is None:
@@ -104,7 +104,7 @@ def _start_client(job: Job, run, port: int):
     return job.start(path, args, stdin=stdin, terminal=bool(run.interact), role=run.role)
 
 
-def _interact(job: Job, run, program) -> None:
+def _interact(job: Job, run, program: RunningProgram) -> None:
     """Play the person at the terminal: wait for each prompt, type each answer."""
     for index, step in enumerate(run.interact):
         reason = TERMINAL_ACTIONS[step.action].play(step, program, job)
@@ -114,7 +114,7 @@ def _interact(job: Job, run, program) -> None:
             raise TestFailed(f"{where}: {reason}")
 
 
-def _exit_problem(job: Job, run, program, code) -> str:
+def _exit_problem(job: Job, run, program: RunningProgram, code) -> str:
     if code is None and run.exits:
         who = "your client" if run.program == "student" else "the reference client"
         return f"{who} was still running after {run.timeout:g} s and was stopped (it should exit by itself)"
@@ -128,7 +128,7 @@ def _exit_problem(job: Job, run, program, code) -> str:
     return f"the client exited with code {code}" + (f": {summary}" if summary else "")
 
 
-def _printed(program) -> str:
+def _printed(program: RunningProgram) -> str:
     if not isinstance(program, Program):      # a PtyProgram: one stream, as on a terminal
         return program.text()
     return program.stdout.text() + _stderr_part(program)

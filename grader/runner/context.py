@@ -13,7 +13,7 @@ from grader.results import Status
 from grader.runner import cgroups, sandbox
 from grader.runner.limits import MIB, TestUsage, preexec
 from grader.runner.memory_watch import MemoryWatch
-from grader.runner.process import Program
+from grader.runner.process import Program, RunningProgram
 from grader.spec.model import Limits, Test
 
 JAIL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "jail.py")
@@ -153,7 +153,7 @@ class Job:
     refdir: str = ""               # where reference programs are built (the engine's, never the student's)
     built: dict = field(default_factory=dict)       # (role, path) -> (command, cwd) once built (build.py)
     transcript: Transcript = field(default_factory=Transcript)
-    programs_started: list[Program] = field(default_factory=list)
+    programs_started: list[RunningProgram] = field(default_factory=list)
     variables: dict[str, str] = field(default_factory=dict)   # captured by expectations, used as ${name}
     student_server: Program | None = None     # the latest one started, whose output is shown
     first_start: float | None = None          # time.monotonic() when the first program was started
@@ -179,7 +179,7 @@ class Job:
         return full.startswith(os.path.join(self.workdir, ""))
 
     def start(self, path: str, args: list[str], stdin: bytes | None = None,
-              terminal: bool = False, role: str | None = None) -> Program | PtyProgram:  # noqa: F821
+              terminal: bool = False, role: str | None = None) -> RunningProgram:
         """Start the program at ``path``; the student's get the spec's limits, and the sandbox when there is one.
 
         ``terminal``: on a pseudo-terminal, for a client that prompts with input().
@@ -197,7 +197,7 @@ class Job:
         return self.launch(command + list(args), cwd, students, stdin=stdin, terminal=terminal)
 
     def launch(self, command: list[str], cwd: str, students: bool, stdin: bytes | None = None,
-               terminal: bool = False, keep: bool = True) -> Program | PtyProgram:  # noqa: F821
+               terminal: bool = False, keep: bool = True) -> RunningProgram:
         """Start ``command`` in ``cwd``; ``students``: as a student program (limits, sandbox; its cwd is
         always the private copy). ``keep``: among the test's programs, closed when it ends."""
         if self.first_start is None:

@@ -23,8 +23,12 @@ import os
 import re
 import resource
 import signal
+from typing import TYPE_CHECKING
 
 from grader.spec.model import Limits
+
+if TYPE_CHECKING:
+    from grader.runner.process import RunningProgram
 
 MIB = 1 << 20
 # EAGAIN from fork, not from a non-blocking socket: the traceback passes through a fork.
@@ -107,8 +111,8 @@ def exit_signal(code: int | None, *, wrapped: bool) -> int | None:
     return None
 
 
-def stop_reason(program) -> str:
-    """'used more than 256 MiB of memory' when a finished ``Program`` ran into a limit, else ''.
+def stop_reason(program: RunningProgram) -> str:
+    """'used more than 256 MiB of memory' when a finished program ran into a limit, else ''.
 
     A kill (SIGKILL) is the kernel's out-of-memory killer when the test's group
     counted one, the CPU limit when the program used its CPU seconds, and
