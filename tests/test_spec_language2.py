@@ -5,7 +5,7 @@ import pytest
 
 from conftest import make_submission, threaded_tcp_server
 from grader.spec import SpecError, load_spec
-from grader.steps import ACTIONS
+from grader.steps import REGISTERED
 
 # A line server: `ask` gets two notices, then the answer; `how` tells how the previous client left
 # (fin: a polite close, reset: an RST); `late` answers after a second; anything else is echoed.
@@ -220,6 +220,6 @@ def test_errors_point_at_the_key(tmp_path, step, where, message):
 def test_every_action_is_in_the_schema_and_the_guide():
     from grader.spec.loader import schema
     guide = open("docs/spec-guide.md", encoding="utf-8").read()
-    for name in ACTIONS:
-        assert name in schema()["$defs"]["step"]["properties"]
-        assert f"| `{name}: " in guide, f"docs/spec-guide.md's table of steps does not describe {name}"
+    for name, action in REGISTERED.items():
+        assert name in schema()["$defs"]["interaction" if action.on_terminal else "step"]["properties"]
+        assert f"| `{name}: " in guide, f"docs/spec-guide.md's tables of steps do not describe {name}"

@@ -8,8 +8,7 @@ from grader import match
 from grader.kinds.base import TestKind
 from grader.spec.model import ClientRun, Step
 from grader.spec.yaml_marks import format_path, line_of
-from grader.steps import action_of
-from grader.steps.terminal import TERMINAL_ACTIONS
+from grader.steps import TERMINAL_ACTIONS, action_of
 
 DEFS = yaml.safe_load("""
 interaction:
@@ -18,22 +17,6 @@ interaction:
   additionalProperties: false
   minProperties: 1
   properties:
-    prompt:
-      description: a string, or a mapping with one of contains, regex
-      oneOf:
-        - {type: string}
-        - type: object
-          additionalProperties: false
-          minProperties: 1
-          properties:
-            contains:
-              oneOf: [{type: string}, {$ref: "#/$defs/text_list"}]
-            regex:
-              oneOf: [{type: string}, {$ref: "#/$defs/text_list"}]
-            capture: {$ref: "#/$defs/variable"}
-            match: {enum: [tolerant, exact]}
-    type: {type: [string, number], description: a line typed at the terminal (Enter is added)}
-    eof: {const: true, description: "end the input, as Ctrl-D does"}
     timeout: {$ref: "#/$defs/seconds"}
 
 client_run:
@@ -64,6 +47,7 @@ client_run:
     exits: {type: boolean}
     timeout: {$ref: "#/$defs/seconds"}
 """)
+DEFS["interaction"]["properties"].update({action.name: action.schema for action in TERMINAL_ACTIONS.values()})
 
 
 class Client(TestKind):
@@ -128,7 +112,7 @@ class Client(TestKind):
     def budget(self, test):
         run = test.client
         return (test.startup_timeout + sum(action_of(s).budget(s) for s in run.before)
-                + sum(s.timeout for s in run.interact) + run.timeout)
+                + sum(action_of(s).budget(s) for s in run.interact) + run.timeout)
 
     def could_catch(self, test, plays, role):
         run = test.client
@@ -153,4 +137,4 @@ def _interaction(s: dict, path: tuple, timeout: float, ctx) -> Step:
                         f"each item of `interact` is one of {', '.join(TERMINAL_ACTIONS)}")
     common = dict(client="terminal", timeout=s.get("timeout", timeout),
                   line=line_of(ctx.lines, path) or 0, where=format_path(path))
-    return actions[0].build(s[actions[0].name], common, ctx, path)
+    return actions[0].build(s[actions[0].name], s, common, ctx, path)

@@ -8,6 +8,8 @@ reference is the relay, which records every byte it sends. The setup steps
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from grader import match
 from grader.net.capture import Capture
 from grader.net.relay import Relay
@@ -19,7 +21,10 @@ from grader.runner.oracle import Oracle
 from grader.runner.process import Program, RunningProgram
 from grader.runner.servers import start_server
 from grader.spec.variables import resolve, substitute
-from grader.steps.terminal import TERMINAL_ACTIONS
+from grader.steps import Playing, action_of
+
+if TYPE_CHECKING:
+    from grader.runner.pty_program import PtyProgram
 
 RELAY_DRAIN = 2.0    # seconds at most for an exited client's connections to reach the relay's end
 
@@ -46,7 +51,7 @@ def run_client(job: Job, outcome: Outcome) -> None:
         program = _start_client(job, run, job.port if relay else server.socket.port)
         if run.interact:
             try:
-                _interact(job, run, program)
+                _interact(job, outcome, run, program)
             except TestFailed as failure:
                 outcome.client_output = job.plain(_printed(program))
                 code = program.returncode
@@ -104,14 +109,14 @@ def _start_client(job: Job, run, port: int) -> RunningProgram:
     return job.start(path, args, stdin=stdin, terminal=bool(run.interact), role=run.role)
 
 
-def _interact(job: Job, run, program: RunningProgram) -> None:
+def _interact(job: Job, outcome: Outcome, run, program: PtyProgram) -> None:
     """Play the person at the terminal: wait for each prompt, type each answer."""
     for index, step in enumerate(run.interact):
-        reason = TERMINAL_ACTIONS[step.action].play(step, program, job)
-        if reason:
+        verdict = action_of(step).play(step, Playing(job, outcome, index, program=program))
+        if verdict is not None and not verdict.ok:
             where = (f"`{step.action}` at {job.spec_file}:{step.line}" if step.line and job.spec_file
                      else f"interaction {index + 1}")
-            raise TestFailed(f"{where}: {reason}")
+            raise TestFailed(f"{where}: {verdict.reason}")
 
 
 def _exit_problem(job: Job, run, program: RunningProgram, code) -> str:

@@ -28,7 +28,7 @@ def play(job: Job, steps, server: Server, outcome: Outcome, label: str = "step",
                                                  job.framing, job.transcript)
             if peer.watch is None:
                 peer.watch = watch
-            verdict = action_of(step).play(step, peer, Playing(job, outcome, index, on_reply))
+            verdict = action_of(step).play(step, Playing(job, outcome, index, on_reply, peer=peer))
             if verdict is not None and not verdict.ok:
                 reason = f"{_where(job, step, index, label)}: {verdict.reason}"
                 gone = server.gone(job)

@@ -47,8 +47,8 @@ class Expect(StepAction):
     def ends_connection(self, step):
         return match.matcher(step.expect).waits is Wait.CLOSE
 
-    def play(self, step, peer, playing):
-        job = playing.job
+    def play(self, step, playing):
+        job, peer = playing.job, playing.peer
         expectation = resolve(step.expect, job.variables)
         from_reference = match.matcher(expectation).from_reference
         if job.mode == "record" and from_reference:
