@@ -20,7 +20,7 @@ import pytest
 from conftest import REFERENCE, REFERENCE_AS_STUDENT, SPECS, loopback_lock, make_submission, python_for
 from grader.runner import generate
 from grader.grading.engine import Engine
-from grader.net.relay import Relay
+from grader.net.relay import make_relay
 from grader.net.transcript import Transcript
 from grader.runner import isolation
 from grader.runner.oracle import Oracle, OracleUnavailable
@@ -195,7 +195,7 @@ def test_the_oracles_sockets_are_out_of_reach_and_the_relay_bridges_to_them():
         assert peer.send(b"find;x", 2).ok
         data, address = server.recvfrom(100)
         assert data == b"find;x"
-        relay = Relay("udp", ("127.0.0.1", 0), ("127.0.0.1", port), Transcript(), upstream_socket=oracle.socket)
+        relay = make_relay("udp", ("127.0.0.1", 0), ("127.0.0.1", port), Transcript(), upstream_socket=oracle.socket)
         try:
             with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
                 client.sendto(b"add;x;1", relay.address)
@@ -221,8 +221,8 @@ def test_the_tcp_relay_connects_upstream_in_the_oracles_namespace():
         with socket.socket() as outsider:
             with pytest.raises(ConnectionRefusedError):
                 outsider.connect(listener.getsockname())
-        relay = Relay("tcp", ("127.0.0.1", 0), listener.getsockname(), Transcript(),
-                      upstream_socket=oracle.socket)
+        relay = make_relay("tcp", ("127.0.0.1", 0), listener.getsockname(), Transcript(),
+                           upstream_socket=oracle.socket)
         try:
             with socket.create_connection(relay.address, timeout=2) as client:
                 listener.settimeout(2)

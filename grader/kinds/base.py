@@ -73,9 +73,9 @@ def against_server(job, outcome, converse) -> None:
     if test.network is None:
         converse(server, server.address)
         return
-    from grader.net.relay import Relay       # only tests behind a relay pay its import
-    relay = Relay(job.transport, ("127.0.0.1", free_port()), server.address, job.transcript,
-                  who=None, profile=test.network)
+    from grader.net.relay import make_relay       # only tests behind a relay pay its import
+    relay = make_relay(job.transport, ("127.0.0.1", free_port()), server.address, job.transcript,
+                       who=None, profile=test.network)
     try:
         converse(server, relay.address)
     finally:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from grader import match
 from grader.net.capture import Capture
-from grader.net.relay import Relay
+from grader.net.relay import make_relay
 from grader.net.transcript import decode, escape
 from grader.runner.context import Job, NotHandedIn, Outcome, TestFailed, crash_summary
 from grader.runner.conversation import play
@@ -39,8 +39,8 @@ def run_client(job: Job, outcome: Outcome) -> None:
             # address the client hard-codes, and records what the client sends.
             oracle = Oracle(job)
             server = reference = oracle.start_reference(job.test.server_role)
-            relay = Relay(job.transport, (job.host, job.port), server.address, job.transcript,
-                          profile=job.test.network, upstream_socket=oracle.socket)
+            relay = make_relay(job.transport, (job.host, job.port), server.address, job.transcript,
+                               profile=job.test.network, upstream_socket=oracle.socket)
             peers = {step.client: oracle.peer(step.client, server.address, job.transcript)
                      for step in run.before}
         else:

@@ -2,7 +2,7 @@
 (``grader.steps``) does its part."""
 from __future__ import annotations
 
-from grader.net.peer import Peer
+from grader.net.peer import make_peer
 from grader.runner.context import Job, Outcome, TestFailed
 from grader.runner.servers import Server
 from grader.steps import Playing, action_of
@@ -24,8 +24,8 @@ def play(job: Job, steps, server: Server, outcome: Outcome, label: str = "step",
         for index, step in enumerate(steps):
             peer = peers.get(step.client)
             if peer is None:
-                peer = peers[step.client] = Peer(step.client, job.transport, address,
-                                                 job.framing, job.transcript)
+                peer = peers[step.client] = make_peer(step.client, job.transport, address,
+                                                      job.framing, job.transcript)
             if peer.watch is None:
                 peer.watch = watch
             verdict = action_of(step).play(step, Playing(job, outcome, index, on_reply, peer=peer))

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 
 from grader.runner import generate
-from grader.net.peer import Peer
+from grader.net.peer import Peer, make_peer
 from grader.net.transcript import Transcript, escape
 from grader.runner.context import Job, Outcome, TestFailed
 from grader.runner.oracle import Oracle
@@ -87,8 +87,8 @@ def _play(job: Job, oracle: Oracle, rounds: list[generate.Round]) -> Run:
             for client, _ in round_:
                 if client not in ours:
                     theirs[client] = oracle.peer(client, reference.address, quiet)
-                    ours[client] = Peer(client, job.transport, student.address, job.framing, transcript,
-                                        watch=student.finished)      # a crashed server ends the wait
+                    ours[client] = make_peer(client, job.transport, student.address, job.framing, transcript,
+                                             watch=student.finished)      # a crashed server ends the wait
                     if gen.welcome:
                         expected = _answer(theirs[client], "(connect)", timeout)
                         exchanges.append(_judge(ours[client], Exchange(client, "(connect)", expected), timeout))
