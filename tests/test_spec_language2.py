@@ -161,11 +161,11 @@ def test_a_failing_step_of_a_list_names_its_line_and_where_the_list_was_used(gra
 
 def test_the_parameters_are_filled_in_when_the_spec_is_loaded(spec):
     test = {t.name: t for t in spec.tests}["parameters fill clients and texts"]
-    assert [(s.client, s.action, s.text) for s in test.steps if s.text] == [("ann", "send", "I am ann"),
+    assert [(s.client, s.action, s.text) for s in test.params.steps if s.text] == [("ann", "send", "I am ann"),
                                                                             ("bob", "send", "I am bob")]
-    assert test.steps[0].origin == f"step list `hello` used at line {line_of('who: ann')} with who=ann"
-    assert test.steps[0].line == line_of('expect: "Welcome!"')       # the list's own step
-    swarm = {t.name: t for t in spec.tests}["a swarm of parameterised clients"].swarm
+    assert test.params.steps[0].origin == f"step list `hello` used at line {line_of('who: ann')} with who=ann"
+    assert test.params.steps[0].line == line_of('expect: "Welcome!"')       # the list's own step
+    swarm = {t.name: t for t in spec.tests}["a swarm of parameterised clients"].params
     assert [s.text for s in swarm.per_client[2] if s.text] == ["I am u3"]
     assert swarm.measured_reply == 2
 

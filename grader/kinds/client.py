@@ -2,11 +2,13 @@
 reference or the student's) and check what it sent and printed (``grader.runner.client_check``)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import yaml
 
 from grader import match
 from grader.kinds.base import TestKind
-from grader.spec.model import ClientRun, Step
+from grader.spec.model import Expectation, KindParams, Step
 from grader.spec.yaml_marks import format_path, line_of
 from grader.steps import TERMINAL_ACTIONS, action_of
 
@@ -50,18 +52,46 @@ client_run:
 DEFS["interaction"]["properties"].update({action.name: action.schema for action in TERMINAL_ACTIONS.values()})
 
 
+@dataclass(frozen=True)
+class ClientRun(KindParams):
+    """Run a client program against a server and check the wire and its output."""
+    role: str = "client"
+    program: str = "student"          # student | reference
+    server: str = "reference"         # the server it talks to: reference | student
+    argv: tuple[str, ...] = ()
+    stdin: str | None = None
+    before: tuple[Step, ...] = ()     # steps played against the server first
+    interact: tuple[Step, ...] = ()   # prompt / type / eof steps on a terminal (pexpect)
+    sent: tuple[Expectation, ...] = ()
+    output: tuple[Expectation, ...] = ()
+    exits: bool = True
+    timeout: float = 10.0
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ClientRun":
+        return cls(**{
+            **d,
+            "argv": tuple(d.get("argv", ())),
+            "before": tuple(Step.from_dict(s) for s in d.get("before", ())),
+            "interact": tuple(Step.from_dict(s) for s in d.get("interact", ())),
+            "sent": tuple(Expectation.from_dict(e) for e in d.get("sent", ())),
+            "output": tuple(Expectation.from_dict(e) for e in d.get("output", ())),
+        })
+
+
 class Client(TestKind):
     key = "client"
     name = "client"
     schema = {"$ref": "#/$defs/client_run"}
     defs = DEFS
+    params = ClientRun
 
     def build(self, value, raw, path, ctx):
         c, cpath, timeout = value, path + ("client",), ctx.timeout(raw)
         if "interact" in c and "stdin" in c:
             raise ctx.error("a client has both `stdin` and `interact`", cpath + ("interact",),
                             "`interact` types its answers at a terminal; give the input one way")
-        return {"client": ClientRun(
+        return ClientRun(
             role=c.get("role", "client"), program=c.get("program", "student"),
             server=c.get("server", "reference"), argv=tuple(str(a) for a in c.get("argv", ())),
             stdin=c.get("stdin"),
@@ -71,22 +101,22 @@ class Client(TestKind):
             sent=tuple(ctx.expectation(e, cpath + ("sent", i)) for i, e in enumerate(c.get("sent", ()))),
             output=tuple(ctx.expectation(e, cpath + ("output", i)) for i, e in enumerate(c.get("output", ()))),
             exits=c.get("exits", True), timeout=c.get("timeout", ctx.defaults["client_timeout"]),
-        )}
+        )
 
     def roles(self, test):
-        run = test.client
+        run = test.params
         student = [run.role] if run.program == "student" else []
         reference = [run.role] if run.program == "reference" else []
         (student if run.server == "student" else reference).append(test.server_role)
         return tuple(dict.fromkeys(student)), tuple(dict.fromkeys(reference))
 
     def side(self, test, student_roles):
-        if test.client.role in student_roles:
+        if test.params.role in student_roles:
             return "pair" if test.server_role in student_roles else "client"
         return "server"
 
     def check(self, test, spec, path, ctx, known):
-        client = test.client
+        client = test.params
         if test.network and client.server != "reference":
             raise ctx.error("a network profile needs a relay: use it in a conversation or in a client "
                             "run against the reference server", path + ("network",))
@@ -110,18 +140,18 @@ class Client(TestKind):
                 ctx.check_expectation(exp, known, where)
 
     def budget(self, test):
-        run = test.client
+        run = test.params
         return (test.startup_timeout + sum(action_of(s).budget(s) for s in run.before)
                 + sum(action_of(s).budget(s) for s in run.interact) + run.timeout)
 
     def could_catch(self, test, plays, role):
-        run = test.client
+        run = test.params
         if plays == "client":
             return run.program == "student" and run.role == role
         return test.server_role == role and run.server == "student"
 
     def summary(self, test):
-        run = test.client
+        run = test.params
         return f"{run.program}'s {run.role} against the {run.server}'s {test.server_role}"
 
     def run(self, job, outcome):

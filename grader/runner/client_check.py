@@ -30,7 +30,7 @@ RELAY_DRAIN = 2.0    # seconds at most for an exited client's connections to rea
 
 
 def run_client(job: Job, outcome: Outcome) -> None:
-    run = job.test.client
+    run = job.test.params
     relay = capture = oracle = reference = None
     try:
         peers = {}

@@ -8,6 +8,7 @@ import socket
 import time
 from dataclasses import asdict, dataclass, field, fields
 
+from grader.kinds import test_from_dict
 from grader.net.transcript import Transcript
 from grader.results import Status
 from grader.runner import cgroups, sandbox
@@ -125,7 +126,7 @@ class JobRequest:
 
     @classmethod
     def from_dict(cls, d: dict) -> "JobRequest":
-        return cls(**{**d, "test": Test.from_dict(d["test"]), "limits": Limits.from_dict(d.get("limits", {})),
+        return cls(**{**d, "test": test_from_dict(d["test"]), "limits": Limits.from_dict(d.get("limits", {})),
                       "hide": list(d.get("hide", ()))})
 
 

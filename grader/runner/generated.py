@@ -48,7 +48,7 @@ class Run:
 
 def run_generated(job: Job, outcome: Outcome, shrink_seconds: float) -> None:
     """``shrink_seconds``: how long shrinking a failing conversation may take (the kind's budget counts it)."""
-    gen = job.test.generate
+    gen = job.test.params
     rounds = generate.conversation(gen)
     with Oracle(job) as oracle:
         first = _play(job, oracle, rounds)
@@ -71,7 +71,7 @@ def run_generated(job: Job, outcome: Outcome, shrink_seconds: float) -> None:
 
 def _play(job: Job, oracle: Oracle, rounds: list[generate.Round]) -> Run:
     """A fresh pair of servers, one conversation; stops at the first mismatch."""
-    gen = job.test.generate
+    gen = job.test.params
     transcript = Transcript()
     job.transcript = transcript
     reference = oracle.start_reference(job.test.server_role)

@@ -38,7 +38,7 @@ TCP_ESTABLISHED = 1          # the state in struct tcp_info: neither side has cl
 
 
 def run_swarm(job: Job, server: Server, outcome: Outcome, address=None) -> None:
-    swarm = job.test.swarm
+    swarm = job.test.params
     address = address or server.address
     count = len(swarm.per_client)
     needed = swarm.needed

@@ -1,8 +1,8 @@
 """Spec loading and validation: YAML in, ``grader.spec.model`` objects out."""
 from grader.spec.errors import SpecError
-from grader.spec.model import ClientRun, Expectation, Role, Spec, Step, Test
+from grader.spec.model import Expectation, Role, Spec, Step, Test
 
-__all__ = ["SpecError", "load_spec", "Spec", "Role", "Test", "Step", "ClientRun", "Expectation"]
+__all__ = ["SpecError", "load_spec", "Spec", "Role", "Test", "Step", "Expectation"]
 
 
 def __getattr__(name: str):
