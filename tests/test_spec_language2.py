@@ -223,3 +223,13 @@ def test_every_action_is_in_the_schema_and_the_guide():
     for name, action in REGISTERED.items():
         assert name in schema()["$defs"]["interaction" if action.on_terminal else "step"]["properties"]
         assert f"| `{name}: " in guide, f"docs/spec-guide.md's tables of steps do not describe {name}"
+
+
+def test_every_kind_is_in_the_schema_and_the_guide():
+    from grader.kinds import KINDS
+    from grader.spec.loader import schema
+    guide = open("docs/spec-guide.md", encoding="utf-8").read()
+    table = guide.split("### Tests", 1)[1].split("\n### ", 1)[0]
+    for kind in KINDS:
+        assert kind.key in schema()["$defs"]["test"]["properties"]
+        assert f"| `{kind.key}" in table, f"docs/spec-guide.md's table of test keys does not describe {kind.key}"
