@@ -10,11 +10,12 @@ from grader.kinds.base import TestKind
 from grader.kinds.client import Client
 from grader.kinds.conversation import Conversation
 from grader.kinds.generated import Generated
+from grader.kinds.idle import IdleKind
 from grader.kinds.startup import Startup
 from grader.kinds.swarm import SwarmKind
 from grader.spec.model import Test
 
-KINDS: tuple[TestKind, ...] = (Startup(), Conversation(), Client(), Generated(), SwarmKind())
+KINDS: tuple[TestKind, ...] = (Startup(), Conversation(), Client(), Generated(), SwarmKind(), IdleKind())
 _BY_NAME = {kind.name: kind for kind in KINDS}
 
 
