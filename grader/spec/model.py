@@ -108,7 +108,7 @@ class Test:
     """One test of a spec, as its kind (``grader.kinds``, named by ``kind``) built it, with the kind's
     own parameters in ``params``. It travels to the worker as JSON (``to_dict``/``from_dict``)."""
     name: str
-    kind: str                          # startup | conversation | client | generated | swarm
+    kind: str                          # its kind's name (grader.kinds: startup, conversation, ...)
     points: float = 1.0
     tags: tuple[str, ...] = ()
     bonus: bool = False
@@ -147,7 +147,7 @@ class Test:
             "roles_used": tuple(d.get("roles_used", ())),
             "reference_roles": tuple(d.get("reference_roles", ())),
             "network": NetworkProfile.from_dict(d["network"]) if d.get("network") else None,
-            "params": params.from_dict(d.get("params", {})),
+            "params": params.from_dict(d["params"]),
         })
 
     def with_answers(self, answers: dict[int, str]) -> "Test":
