@@ -3,8 +3,6 @@
 pseudo-terminal (``grader.runner.pty_program``) rather than on a socket."""
 from __future__ import annotations
 
-import yaml
-
 from grader import match
 from grader.net.peer import Verdict
 from grader.spec.model import Step
@@ -17,21 +15,14 @@ PROMPT_KINDS = match.kinds_where(lambda m: m.prompts)
 class Prompt(StepAction):
     name = "prompt"
     on_terminal = True
-    schema = yaml.safe_load("""
-      description: a string, or a mapping with one of contains, regex
-      oneOf:
-        - {type: string}
-        - type: object
-          additionalProperties: false
-          minProperties: 1
-          properties:
-            contains:
-              oneOf: [{type: string}, {$ref: "#/$defs/text_list"}]
-            regex:
-              oneOf: [{type: string}, {$ref: "#/$defs/text_list"}]
-            capture: {$ref: "#/$defs/variable"}
-            match: {enum: [tolerant, exact]}
-    """)
+    schema = {"description": "a string, or a mapping with one of contains, regex", "oneOf": [
+        {"type": "string"},
+        {"type": "object", "additionalProperties": False, "minProperties": 1, "properties": {
+            "contains": {"oneOf": [{"type": "string"}, {"$ref": "#/$defs/text_list"}]},
+            "regex": {"oneOf": [{"type": "string"}, {"$ref": "#/$defs/text_list"}]},
+            "capture": {"$ref": "#/$defs/variable"},
+            "match": {"enum": ["tolerant", "exact"]}}},
+    ]}
 
     def build(self, value, raw, common, ctx, path):
         prompt = {"contains": value} if isinstance(value, str) else value
