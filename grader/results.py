@@ -67,6 +67,7 @@ class Cause(Enum):
     WRONG_OUTPUT = "wrong_output"        # role: a client program did not print what was expected
     WRONG_REQUEST = "wrong_request"      # role: a client program did not send what was expected
     TOO_FEW_AT_ONCE = "too_few_at_once"  # a swarm's server served fewer clients at once than needed
+    BUSY_WAITING = "busy_waiting"        # role: it used the CPU with no client to serve (an idle test)
 
 
 @dataclass(frozen=True)

@@ -350,7 +350,7 @@ def test_the_relay_reads_what_a_client_sent_just_before_it_went(monkeypatch):
     server.listen(8)
     try:
         transcript = Transcript()
-        relay = relay_module.Relay("tcp", ("127.0.0.1", 0), server.getsockname(), transcript)
+        relay = relay_module.make_relay("tcp", ("127.0.0.1", 0), server.getsockname(), transcript)
         client = socket.create_connection(relay.address)
         late.blind.set()
         assert late.blinded.wait(5)               # the relay has the connection, and looks away

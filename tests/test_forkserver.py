@@ -95,8 +95,8 @@ def test_a_forked_worker_over_its_budget_dies_with_its_namespace(specs, tmp_path
     marker = f"sockgrade-budget-{os.getpid()}-{time.monotonic_ns()}"
     sub = make_submission(tmp_path / "s", {"serverudp.py": hanging_server(marker)})
     spec = only(specs["udp-echo"], UDP_ECHO_TESTS[1])
-    patient = dataclasses.replace(spec.tests[0], steps=tuple(
-        dataclasses.replace(step, timeout=60) for step in spec.tests[0].steps))
+    patient = dataclasses.replace(spec.tests[0], params=dataclasses.replace(spec.tests[0].params, steps=tuple(
+        dataclasses.replace(step, timeout=60) for step in spec.tests[0].params.steps)))
     spec = dataclasses.replace(spec, tests=(patient,))     # the worker alone would wait a minute
     with engine_with_fork_server(jobs=1) as engine:
         server = processes_with(engine._fork_server.path)

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent / "grader"
 # Bottom first. A module belongs to the first entry its dotted name starts with.
 LAYERS = (
     ("core", ("grader.paths", "grader.files", "grader.shown", "grader.textfile", "grader.saboteurs")),
-    ("spec", ("grader.spec", "grader.match")),          # match: how text meets a spec's expectation
+    ("spec", ("grader.spec",)),          # the spec as data, and how text meets its expectations (spec.match)
     # The names of the output formats import nothing: the course file's reader checks its [outputs] by them.
     ("results", ("grader.results", "grader.formats")),
     ("net", ("grader.net",)),
@@ -145,7 +145,7 @@ def _module(name: str) -> str:
 
 
 def _package(name: str) -> str:
-    """grader.runner for grader.runner.process; a top-level module (grader.match) is its own."""
+    """grader.runner for grader.runner.process; a top-level module (grader.spec.match) is its own."""
     return ".".join(_module(name).split(".")[:2])
 
 

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from conftest import REFERENCE
-from grader.net.relay import Relay
+from grader.net.relay import make_relay
 from grader.net.shaping import Shaper
 from grader.spec.network import DirectionRules, NetworkProfile
 from grader.net.transcript import Transcript
@@ -44,7 +44,7 @@ def exchange(relay_address, messages, wait=1.5):
 
 def run_profile(echo_server, profile, messages):
     transcript = Transcript()
-    relay = Relay("udp", ("127.0.0.1", 0), echo_server, transcript, who=None, profile=profile)
+    relay = make_relay("udp", ("127.0.0.1", 0), echo_server, transcript, who=None, profile=profile)
     try:
         return exchange(relay.address, messages), transcript
     finally:

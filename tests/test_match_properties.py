@@ -1,4 +1,4 @@
-"""Properties of reply matching (grader/match.py), checked on generated text with hypothesis.
+"""Properties of reply matching (grader/spec/match.py), checked on generated text with hypothesis.
 
 A student's reply differs from the expected one in ways a teacher forgives (case, spacing, a trailing
 full stop) or in ways that make it wrong; these properties pin which is which for any text, not only
@@ -7,10 +7,12 @@ for the examples the other tests use.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from hypothesis import assume, given, settings, strategies as st
 
-from grader.match import TRAILING_PUNCTUATION, captures, text_matches, tolerant_form
+from grader.spec.match import MATCHERS, TRAILING_PUNCTUATION, captures, text_matches, tolerant_form
+from grader.spec.expectation_kind import ExpectationKind
 from grader.spec.model import Expectation
 
 WORDS = st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs", "Zs", "Cc")), min_size=1, max_size=8),
@@ -73,3 +75,12 @@ def test_a_regex_group_is_captured_as_written(name, phone):
 def test_trailing_punctuation_and_spaces_go_together():
     assert tolerant_form("Not found . :") == tolerant_form("not found") == "not found"
     assert tolerant_form(". :") == tolerant_form(".") == ""
+
+
+def test_every_expectation_kind_has_one_matcher_and_a_row_in_the_guide():
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "spec-guide.md").read_text(encoding="utf-8")
+    table = guide.split("### Expectations", 1)[1].split("\n### ", 1)[0]
+    assert list(MATCHERS) == list(ExpectationKind)
+    for kind, matcher in MATCHERS.items():
+        assert matcher.kind is kind
+        assert f"`{{{kind}: " in table, f"docs/spec-guide.md's table of expectations does not describe {kind}"

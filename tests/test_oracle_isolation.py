@@ -20,7 +20,8 @@ import pytest
 from conftest import REFERENCE, REFERENCE_AS_STUDENT, SPECS, loopback_lock, make_submission, python_for
 from grader.kinds.runners import generate
 from grader.grading.engine import Engine
-from grader.net.relay import Relay
+from grader.kinds.generated import Generation
+from grader.net.relay import make_relay
 from grader.net.transcript import Transcript
 from grader.results import Cause, Why
 from grader.runner import isolation
@@ -55,10 +56,10 @@ def uses_the_book(rounds) -> bool:
 def generated_only():
     """The spec's generated conversations, with the first seed whose every conversation needs a contact book
     (seed 1's second one never looks up a name it added: a server with no book rightly passes it)."""
-    spec = contacts_spec(lambda t: t.generate is not None)
+    spec = contacts_spec(lambda t: isinstance(t.params, Generation))
     assert len(spec.tests) == 3
     seed = next(s for s in range(1, 1000) if all(
-        uses_the_book(generate.conversation(dataclasses.replace(t.generate, seed=s))) for t in spec.tests))
+        uses_the_book(generate.conversation(dataclasses.replace(t.params, seed=s))) for t in spec.tests))
     return spec.with_seed(seed)
 
 
@@ -197,7 +198,7 @@ def test_the_oracles_sockets_are_out_of_reach_and_the_relay_bridges_to_them():
         assert peer.send(b"find;x", 2).ok
         data, address = server.recvfrom(100)
         assert data == b"find;x"
-        relay = Relay("udp", ("127.0.0.1", 0), ("127.0.0.1", port), Transcript(), upstream_socket=oracle.socket)
+        relay = make_relay("udp", ("127.0.0.1", 0), ("127.0.0.1", port), Transcript(), upstream_socket=oracle.socket)
         try:
             with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
                 client.sendto(b"add;x;1", relay.address)
@@ -223,8 +224,8 @@ def test_the_tcp_relay_connects_upstream_in_the_oracles_namespace():
         with socket.socket() as outsider:
             with pytest.raises(ConnectionRefusedError):
                 outsider.connect(listener.getsockname())
-        relay = Relay("tcp", ("127.0.0.1", 0), listener.getsockname(), Transcript(),
-                      upstream_socket=oracle.socket)
+        relay = make_relay("tcp", ("127.0.0.1", 0), listener.getsockname(), Transcript(),
+                           upstream_socket=oracle.socket)
         try:
             with socket.create_connection(relay.address, timeout=2) as client:
                 listener.settimeout(2)

@@ -107,6 +107,22 @@ def test_no_process_survives_a_test(isolation, tmp_path, specs):
     assert processes_with(marker) == []
 
 
+@pytest.mark.parametrize("terminal", [False, True], ids=["pipes", "terminal"])
+def test_a_program_started_in_with_is_gone_after_it_with_what_it_started(terminal, tmp_path):
+    from grader.runner.process import Program
+    from grader.runner.pty_program import PtyProgram
+    marker = f"sockgrade-marker-{uuid.uuid4().hex}"
+    starts_a_child = ("import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', "
+                      "'import time; time.sleep(60)', sys.argv[1]]); print('ready', flush=True); time.sleep(60)")
+    kind = PtyProgram if terminal else Program
+    with kind([sys.executable, "-c", starts_a_child, marker], cwd=str(tmp_path), env={}) as program:
+        while b"ready" not in program.stdout.data and program.running():
+            program.wait(0.1)
+        assert program.running() and len(processes_with(marker)) == 2
+    assert processes_with(marker) == [] and not program.running()
+    program.close()         # a second time: nothing left to do, and no error
+
+
 def test_original_submission_is_untouched(tmp_path, specs, engine):
     writer = UDP_ECHO.replace("def main():", "def main():\n    open('scratch.txt', 'w').write('x')")
     sub = make_submission(tmp_path / "s", {"serverudp.py": writer})

@@ -354,5 +354,5 @@ def test_anchors_and_merges_still_work(tmp_path):
             steps: *steps
         """), encoding="utf-8")
     one, two = load_spec(path).tests
-    assert (one.points, one.tags, one.hint, len(one.steps)) == (2, ("protocol",), "read the lecture", 2)
+    assert (one.points, one.tags, one.hint, len(one.params.steps)) == (2, ("protocol",), "read the lecture", 2)
     assert (two.points, two.hint) == (3, "read the lecture")

@@ -39,7 +39,7 @@ def error_of(tmp_path, text) -> SpecError:
 def test_good_spec_loads(tmp_path):
     spec = load_spec(write(tmp_path, GOOD))
     assert [t.kind for t in spec.tests] == ["startup", "conversation"]
-    assert spec.tests[1].steps[1].expect.values == ("hello",)
+    assert spec.tests[1].params.steps[1].expect.values == ("hello",)
 
 
 def test_unknown_key_points_at_its_line_and_suggests(tmp_path):

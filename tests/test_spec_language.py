@@ -340,9 +340,9 @@ def test_defaults_step_lists_and_anchors(tmp_path):
         """)
     first, second = spec.tests
     assert (first.points, first.hint, first.tags) == (3, "shared hint", ("protocol",))
-    assert [(s.action, s.client, s.timeout) for s in first.steps] == [
+    assert [(s.action, s.client, s.timeout) for s in first.params.steps] == [
         ("send", "c1", 2), ("expect", "c1", 4), ("send", "other", 2), ("expect", "other", 4), ("send", "c1", 2)]
-    assert first.steps[1].where == "step_lists.hello[1]"
+    assert first.params.steps[1].where == "step_lists.hello[1]"
     assert second.tags == ("state",) and second.points == 1
 
 
@@ -424,7 +424,7 @@ def test_captured_names_flow_in_step_order(tmp_path):
                 - {type: "${code}-${id}"}
               output: ["${code}"]
         """), encoding="utf-8")
-    assert load_spec(path).tests[0].client.argv == ("${id}",)
+    assert load_spec(path).tests[0].params.argv == ("${id}",)
     path.write_text(client_role + textwrap.dedent(r"""
         tests:
           - name: t

@@ -5,7 +5,7 @@ import pytest
 
 from conftest import make_submission, threaded_tcp_server
 from grader.specfile import SpecError, load_spec
-from grader.steps import ACTIONS
+from grader.steps import REGISTERED
 
 # A line server: `ask` gets two notices, then the answer; `how` tells how the previous client left
 # (fin: a polite close, reset: an RST); `late` answers after a second; anything else is echoed.
@@ -161,11 +161,11 @@ def test_a_failing_step_of_a_list_names_its_line_and_where_the_list_was_used(gra
 
 def test_the_parameters_are_filled_in_when_the_spec_is_loaded(spec):
     test = {t.name: t for t in spec.tests}["parameters fill clients and texts"]
-    assert [(s.client, s.action, s.text) for s in test.steps if s.text] == [("ann", "send", "I am ann"),
+    assert [(s.client, s.action, s.text) for s in test.params.steps if s.text] == [("ann", "send", "I am ann"),
                                                                             ("bob", "send", "I am bob")]
-    assert test.steps[0].origin == f"step list `hello` used at line {line_of('who: ann')} with who=ann"
-    assert test.steps[0].line == line_of('expect: "Welcome!"')       # the list's own step
-    swarm = {t.name: t for t in spec.tests}["a swarm of parameterised clients"].swarm
+    assert test.params.steps[0].origin == f"step list `hello` used at line {line_of('who: ann')} with who=ann"
+    assert test.params.steps[0].line == line_of('expect: "Welcome!"')       # the list's own step
+    swarm = {t.name: t for t in spec.tests}["a swarm of parameterised clients"].params
     assert [s.text for s in swarm.per_client[2] if s.text] == ["I am u3"]
     assert swarm.measured_reply == 2
 
@@ -220,6 +220,16 @@ def test_errors_point_at_the_key(tmp_path, step, where, message):
 def test_every_action_is_in_the_schema_and_the_guide():
     from grader.specfile.schema import schema
     guide = open("docs/spec-guide.md", encoding="utf-8").read()
-    for name in ACTIONS:
-        assert name in schema()["$defs"]["step"]["properties"]
-        assert f"| `{name}: " in guide, f"docs/spec-guide.md's table of steps does not describe {name}"
+    for name, action in REGISTERED.items():
+        assert name in schema()["$defs"]["interaction" if action.on_terminal else "step"]["properties"]
+        assert f"| `{name}: " in guide, f"docs/spec-guide.md's tables of steps do not describe {name}"
+
+
+def test_every_kind_is_in_the_schema_and_the_guide():
+    from grader.kinds import KINDS
+    from grader.specfile.schema import schema
+    guide = open("docs/spec-guide.md", encoding="utf-8").read()
+    table = guide.split("### Tests", 1)[1].split("\n### ", 1)[0]
+    for kind in KINDS:
+        assert kind.key in schema()["$defs"]["test"]["properties"]
+        assert f"| `{kind.key}" in table, f"docs/spec-guide.md's table of test keys does not describe {kind.key}"

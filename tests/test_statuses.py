@@ -20,6 +20,7 @@ from conftest import EXAMPLES, ROOT, SPECS
 from grader.grading import api, marking
 from grader.grading.cache import ResultCache, storable
 from grader.grading.engine import Engine
+from grader.kinds import test_from_dict as read_test
 from grader.reporting import feedback, junit_report
 from grader import results as res         # res.TestResult: a name pytest does not try to collect
 from grader.results import AssignmentResult, Cause, Status, Why
@@ -239,7 +240,7 @@ def test_the_outcome_and_the_job_round_trip(specs):
                              framing=spec.framing, python="/usr/bin/python3", limits=spec.limits, key="k",
                              programs={"server": {"student": "s.py", "reference": None, "args": [], "names": "s.py"}},
                              hide=["/somewhere"], cgroup={"path": "/sys/fs/cgroup/test-1"})
-            assert JobRequest.from_dict(json.loads(json.dumps(job.to_dict()))) == job, (spec.id, test.name)
+            assert JobRequest.from_dict(json.loads(json.dumps(job.to_dict())), read_test) == job, (spec.id, test.name)
 
 
 # -- no status is ever read from text --------------------------------------------------------------

@@ -10,6 +10,7 @@ from dataclasses import replace
 import pytest
 
 from conftest import EXAMPLES, PORT_ARG, make_submission
+from grader.kinds.swarm import Swarm
 from grader.results import Cause, Why
 from grader.specfile import SpecError, load_spec
 
@@ -68,7 +69,7 @@ def concurrency_tests(spec):
 @pytest.mark.parametrize("spec_id", sorted(SERVER_FILE))
 def test_a_serial_server_fails_every_concurrency_test(spec_id, backlog, tmp_path, specs, engine):
     spec = specs[spec_id]
-    assert len(concurrency_tests(spec)) >= 2 and any(t.swarm for t in concurrency_tests(spec))
+    assert len(concurrency_tests(spec)) >= 2 and any(isinstance(t.params, Swarm) for t in concurrency_tests(spec))
     sub = make_submission(tmp_path / "serial", {SERVER_FILE[spec_id]: serial_server(spec_id, backlog)})
     result = engine.grade(sub, spec)
     failed = {t.name: t for t in result.tests if not t.passed}
@@ -77,9 +78,9 @@ def test_a_serial_server_fails_every_concurrency_test(spec_id, backlog, tmp_path
     expected = {t.name for t in spec.tests if "concurrency" in t.tags or "client" in t.roles_used}
     assert set(failed) == expected, {n: t.reason for n, t in failed.items()}
     for test in concurrency_tests(spec):
-        if test.swarm:
+        if isinstance(test.params, Swarm):
             got = failed[test.name]
-            clients = len(test.swarm.per_client)
+            clients = len(test.params.per_client)
             assert got.metrics["served_at_once"] <= 1, got.reason
             assert got.cause == Why(Cause.TOO_FEW_AT_ONCE), got.reason
 
@@ -91,9 +92,9 @@ def test_threaded_reference_servers_serve_every_client_at_once(spec_id, specs, e
     result = engine.grade(reference_submission(spec_id), only)
     assert {t.name: t.reason for t in result.tests if not t.passed} == {}
     for test, got in zip(only.tests, result.tests):
-        if test.swarm:
-            clients = len(test.swarm.per_client)
-            assert test.swarm.needed == clients
+        if isinstance(test.params, Swarm):
+            clients = len(test.params.per_client)
+            assert test.params.needed == clients
             assert got.metrics["served_at_once"] == clients
             assert f"served {clients} of {clients} clients at the same time" in got.notes
 
@@ -106,10 +107,10 @@ def test_threaded_students_reach_at_once(student, spec_id, specs, engine):
     """The example class's threaded servers (with the course's 1 s per reply) are served all at once;
     carol's per-connection books fail the swarm's later check, not its concurrency."""
     spec = specs[spec_id]
-    swarm = next(t for t in spec.tests if t.swarm)
+    swarm = next(t for t in spec.tests if isinstance(t.params, Swarm))
     result = engine.grade(EXAMPLES / student, replace(spec, tests=(swarm,)))
     got = result.tests[0]
-    clients = len(swarm.swarm.per_client)
+    clients = len(swarm.params.per_client)
     assert got.metrics["served_at_once"] == clients, got.reason
     if student == "carol":
         assert not got.passed and got.reason.startswith("check `expect` at tcp-contacts-threaded.yaml:")
@@ -189,7 +190,7 @@ def at_once_spec(tmp_path, at_once: int | None):
 ])
 def test_at_once_from_the_spec_is_honoured(at_once, workers, one_reply, passes, served, tmp_path, engine):
     spec = at_once_spec(tmp_path, at_once)
-    assert spec.tests[0].swarm.needed == (at_once or 4)
+    assert spec.tests[0].params.needed == (at_once or 4)
     sub = make_submission(tmp_path / "s", {"server.py": pool_server(workers, one_reply)})
     got = engine.grade(sub, spec).tests[0]
     assert got.passed == passes, got.reason
@@ -211,10 +212,10 @@ def test_at_once_from_the_spec_is_honoured(at_once, workers, one_reply, passes, 
 
 
 def test_at_once_travels_to_the_worker(tmp_path):
-    from grader.spec.model import Test
+    from grader.kinds import test_from_dict
     test = at_once_spec(tmp_path, 3).tests[0]
-    again = Test.from_dict(test.to_dict())
-    assert again.swarm.at_once == 3 and again.swarm.needed == 3 and again.swarm.measured_reply == 1
+    again = test_from_dict(test.to_dict())
+    assert again.params.at_once == 3 and again.params.needed == 3 and again.params.measured_reply == 1
 
 
 # -- errors ------------------------------------------------------------------------------------------
@@ -252,7 +253,7 @@ def test_a_swarm_that_expects_no_reply_cannot_measure(tmp_path):
     assert "expect no reply" in spec_error(tmp_path, "      at_once: 2\n", reply_after_close).message
     path = tmp_path / "ok.yaml"        # at_once: 1 asks for nothing to be measured
     path.write_text(AT_ONCE_SPEC.format(at_once="      at_once: 1\n").split("      steps:\n")[0] + no_reply)
-    assert load_spec(path).tests[0].swarm.needed == 1
+    assert load_spec(path).tests[0].params.needed == 1
 
 
 def test_an_unknown_list_used_in_a_swarm_is_refused_where_it_is_written(tmp_path):

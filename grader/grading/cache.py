@@ -92,7 +92,8 @@ class ResultCache:
         if source not in self._specs:
             self._specs[source] = spec_digest(spec)
         # `--test` grades a part of the spec; `--seed` changes generated conversations
-        tests = "\0".join(t.name + (f"@seed={t.generate.seed}" if t.generate else "") for t in spec.tests)
+        tests = "\0".join(t.name + (f"@seed={t.params.seed}" if t.params.seed is not None else "")
+                           for t in spec.tests)
         parts = [grader_digest(), self._specs[source], spec.id, tests, isolation, folder_digest(submission)]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 

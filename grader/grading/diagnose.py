@@ -2,7 +2,7 @@
 conversation parts from the reference client's with the reference server's."""
 from __future__ import annotations
 
-from grader.match import tolerant_form
+from grader.spec.match import tolerant_form
 from grader.spec.modes import Side
 
 Wire = list  # [(side, text)], side "client" or "server": who sent it

@@ -144,7 +144,7 @@ class Engine:
                                   left_out=submission_files.snapshot(submission).problems())
         result.extra["limits"] = self.limits_by          # how the test as a whole was bounded
         self.admission.fit_memory(self._memory_per_test(spec))
-        seeds = sorted({t.generate.seed for t in spec.tests if t.generate})
+        seeds = sorted({t.params.seed for t in spec.tests if t.params.seed is not None})
         if seeds:
             result.extra["seed"] = seeds[0] if len(seeds) == 1 else seeds
         done: Future = Future()

@@ -6,16 +6,17 @@ import os
 import re
 import socket
 import time
+from typing import Callable
 from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 
 from grader.net.transcript import Transcript
-from grader.results import Cause, Status, Why
+from grader.results import Status, Why
 from grader.runner import cgroups, sandbox
 from grader.runner.isolation import Level
 from grader.runner.limits import MIB, TestUsage, preexec
 from grader.runner.memory_watch import MemoryWatch
-from grader.runner.process import Program
+from grader.runner.process import Program, RunningProgram
 from grader.spec.model import Limits, Test
 from grader.spec.modes import Framing, Transport
 
@@ -118,8 +119,9 @@ class JobRequest:
         return {**plain, "test": self.test.to_dict(), "limits": self.limits.to_dict()}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "JobRequest":
-        return cls(**{**d, "test": Test.from_dict(d["test"]), "limits": Limits.from_dict(d.get("limits", {})),
+    def from_dict(cls, d: dict, read_test: Callable[[dict], Test]) -> "JobRequest":
+        """``read_test``: how a test is read back, its parameters by its kind (``kinds.test_from_dict``)."""
+        return cls(**{**d, "test": read_test(d["test"]), "limits": Limits.from_dict(d.get("limits", {})),
                       "hide": list(d.get("hide", ()))})
 
 
@@ -147,7 +149,7 @@ class Job:
     refdir: str = ""               # where reference programs are built (the engine's, never the student's)
     built: dict = field(default_factory=dict)       # (role, path) -> (command, cwd) once built (build.py)
     transcript: Transcript = field(default_factory=Transcript)
-    programs_started: list[Program] = field(default_factory=list)
+    programs_started: list[RunningProgram] = field(default_factory=list)
     variables: dict[str, str] = field(default_factory=dict)   # captured by expectations, used as ${name}
     student_server: Program | None = None     # the latest one started, whose output is shown
     first_start: float | None = None          # time.monotonic() when the first program was started
@@ -173,7 +175,7 @@ class Job:
         return full.startswith(os.path.join(self.workdir, ""))
 
     def start(self, path: str, args: list[str], stdin: bytes | None = None,
-              terminal: bool = False, role: str | None = None) -> Program | PtyProgram:  # noqa: F821
+              terminal: bool = False, role: str | None = None) -> RunningProgram:
         """Start the program at ``path``; the student's get the spec's limits, and the sandbox when there is one.
 
         ``terminal``: on a pseudo-terminal, for a client that prompts with input().
@@ -191,7 +193,7 @@ class Job:
         return self.launch(command + list(args), cwd, students, stdin=stdin, terminal=terminal)
 
     def launch(self, command: list[str], cwd: str, students: bool, stdin: bytes | None = None,
-               terminal: bool = False, keep: bool = True) -> Program | PtyProgram:  # noqa: F821
+               terminal: bool = False, keep: bool = True) -> RunningProgram:
         """Start ``command`` in ``cwd``; ``students``: as a student program (limits, sandbox; its cwd is
         always the private copy). ``keep``: among the test's programs, closed when it ends."""
         if self.first_start is None:

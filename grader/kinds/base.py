@@ -1,13 +1,14 @@
 """What a test kind is: one way of testing a program (a startup check, a conversation, a client run, ...).
 
 A kind owns everything about the key that makes a test of it (``startup:``, ``steps:``, ``client:``,
-``generate:``, ``swarm:``): that key's JSON Schema, how the loader builds the test's fields from it, the
-checks the schema cannot make, which roles the test runs, how long it may take, how a worker runs it,
-and how a listing describes it. ``grader.kinds`` registers every kind; nothing else names one.
+``generate:``, ``swarm:``): that key's JSON Schema, the dataclass of the test's parameters it holds
+(``Test.params``) and how the loader builds them from the key, the checks the schema cannot make, which
+roles the test runs, how long it may take, how a worker runs it, and how a listing describes it.
+``grader.kinds`` registers every kind; nothing else names one.
 """
 from __future__ import annotations
 
-from grader.spec.model import Test
+from grader.spec.model import KindParams, Test
 from grader.spec.modes import Player, Side
 
 
@@ -17,11 +18,12 @@ class TestKind:
     schema: dict = {}          # JSON Schema of the key's value
     defs: dict = {}            # definitions it adds to the schema's $defs
     keeps_output = False       # a passing test keeps what the programs printed (a startup test shows it)
+    params: type[KindParams] = KindParams     # the dataclass of its tests' ``params``
 
-    def build(self, value, raw: dict, path: tuple, ctx) -> dict:
-        """The ``Test`` fields this kind fills from ``value`` (``raw[self.key]``); ``ctx`` is the loader's
-        builder: ``ctx.steps``, ``ctx.expectation``, ``ctx.error``, ``ctx.defaults``, ``ctx.spend``."""
-        return {}
+    def build(self, value, raw: dict, path: tuple, ctx) -> KindParams:
+        """The test's ``params``, from ``value`` (``raw[self.key]``); ``ctx`` is the loader's builder:
+        ``ctx.steps``, ``ctx.expectation``, ``ctx.error``, ``ctx.defaults``, ``ctx.spend``."""
+        return self.params()
 
     def expand(self, test: Test) -> tuple[Test, ...]:
         """The tests this one stands for (a generated test asking for N conversations is N tests)."""
@@ -74,9 +76,9 @@ def against_server(job, outcome, converse) -> None:
     if test.network is None:
         converse(server, server.address)
         return
-    from grader.net.relay import Relay       # only tests behind a relay pay its import
-    relay = Relay(job.transport, ("127.0.0.1", free_port()), server.address, job.transcript,
-                  who=None, profile=test.network)
+    from grader.net.relay import make_relay       # only tests behind a relay pay its import
+    relay = make_relay(job.transport, ("127.0.0.1", free_port()), server.address, job.transcript,
+                       who=None, profile=test.network)
     try:
         converse(server, relay.address)
     finally:

@@ -2,17 +2,16 @@
 reference or the student's) and check what it sent and printed (``grader.kinds.runners.client_check``)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import yaml
 
+from grader.spec import match
 from grader.kinds.base import TestKind
-from grader.spec.model import ClientRun, Step
+from grader.spec.model import Expectation, KindParams, Step
 from grader.spec.modes import Player, Side
 from grader.spec.yaml_marks import format_path, line_of
-from grader.steps import action_of
-from grader.steps.terminal import TERMINAL_ACTIONS
-from grader.spec.expectation_kind import ExpectationKind
-
-LINE_ONLY = (ExpectationKind.CLOSED, ExpectationKind.SILENCE, ExpectationKind.REFERENCE, ExpectationKind.LINES)     # what cannot describe one output line
+from grader.steps import TERMINAL_ACTIONS, action_of
 
 DEFS = yaml.safe_load("""
 interaction:
@@ -21,22 +20,6 @@ interaction:
   additionalProperties: false
   minProperties: 1
   properties:
-    prompt:
-      description: a string, or a mapping with one of contains, regex
-      oneOf:
-        - {type: string}
-        - type: object
-          additionalProperties: false
-          minProperties: 1
-          properties:
-            contains:
-              oneOf: [{type: string}, {$ref: "#/$defs/text_list"}]
-            regex:
-              oneOf: [{type: string}, {$ref: "#/$defs/text_list"}]
-            capture: {$ref: "#/$defs/variable"}
-            match: {enum: [tolerant, exact]}
-    type: {type: [string, number], description: a line typed at the terminal (Enter is added)}
-    eof: {const: true, description: "end the input, as Ctrl-D does"}
     timeout: {$ref: "#/$defs/seconds"}
 
 client_run:
@@ -67,6 +50,34 @@ client_run:
     exits: {type: boolean}
     timeout: {$ref: "#/$defs/seconds"}
 """)
+DEFS["interaction"]["properties"].update({action.name: action.schema for action in TERMINAL_ACTIONS.values()})
+
+
+@dataclass(frozen=True)
+class ClientRun(KindParams):
+    """Run a client program against a server and check the wire and its output."""
+    role: str = "client"
+    program: str = "student"          # student | reference
+    server: str = "reference"         # the server it talks to: reference | student
+    argv: tuple[str, ...] = ()
+    stdin: str | None = None
+    before: tuple[Step, ...] = ()     # steps played against the server first
+    interact: tuple[Step, ...] = ()   # prompt / type / eof steps on a terminal (pexpect)
+    sent: tuple[Expectation, ...] = ()
+    output: tuple[Expectation, ...] = ()
+    exits: bool = True
+    timeout: float = 10.0
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ClientRun":
+        return cls(**{
+            **d,
+            "argv": tuple(d.get("argv", ())),
+            "before": tuple(Step.from_dict(s) for s in d.get("before", ())),
+            "interact": tuple(Step.from_dict(s) for s in d.get("interact", ())),
+            "sent": tuple(Expectation.from_dict(e) for e in d.get("sent", ())),
+            "output": tuple(Expectation.from_dict(e) for e in d.get("output", ())),
+        })
 
 
 class Client(TestKind):
@@ -74,13 +85,14 @@ class Client(TestKind):
     name = "client"
     schema = {"$ref": "#/$defs/client_run"}
     defs = DEFS
+    params = ClientRun
 
     def build(self, value, raw, path, ctx):
         c, cpath, timeout = value, path + ("client",), ctx.timeout(raw)
         if "interact" in c and "stdin" in c:
             raise ctx.error("a client has both `stdin` and `interact`", cpath + ("interact",),
                             "`interact` types its answers at a terminal; give the input one way")
-        return {"client": ClientRun(
+        return ClientRun(
             role=c.get("role", "client"), program=Player(c.get("program", Player.STUDENT)),
             server=Player(c.get("server", Player.REFERENCE)), argv=tuple(str(a) for a in c.get("argv", ())),
             stdin=c.get("stdin"),
@@ -90,28 +102,28 @@ class Client(TestKind):
             sent=tuple(ctx.expectation(e, cpath + ("sent", i)) for i, e in enumerate(c.get("sent", ()))),
             output=tuple(ctx.expectation(e, cpath + ("output", i)) for i, e in enumerate(c.get("output", ()))),
             exits=c.get("exits", True), timeout=c.get("timeout", ctx.defaults["client_timeout"]),
-        )}
+        )
 
     def roles(self, test):
-        run = test.client
+        run = test.params
         student = [run.role] if run.program == Player.STUDENT else []
         reference = [run.role] if run.program == Player.REFERENCE else []
         (student if run.server == Player.STUDENT else reference).append(test.server_role)
         return tuple(dict.fromkeys(student)), tuple(dict.fromkeys(reference))
 
     def side(self, test, student_roles):
-        if test.client.role in student_roles:
+        if test.params.role in student_roles:
             return Side.PAIR if test.server_role in student_roles else Side.CLIENT
         return Side.SERVER
 
     def check(self, test, spec, path, ctx, known):
-        client = test.client
+        client = test.params
         if test.network and client.server != Player.REFERENCE:
             raise ctx.error("a network profile needs a relay: use it in a conversation or in a client "
                             "run against the reference server", path + ("network",))
         for step in client.before:
             ctx.check_step(step, known)
-            if step.expect and step.expect.kind is ExpectationKind.REFERENCE:
+            if step.expect and match.matcher(step.expect).from_reference:
                 raise ctx.error("`reference` expectations are not supported in client.before",
                                 step.where + ".expect", line=step.line)
         for j, arg in enumerate(client.argv):
@@ -122,25 +134,25 @@ class Client(TestKind):
         for key in ("sent", "output"):
             for j, exp in enumerate(getattr(client, key)):
                 where = path + ("client", key, j)
-                if exp.kind in LINE_ONLY:
+                if not match.matcher(exp).one_line:
                     raise ctx.error(f"`{exp.kind}` cannot describe a message or an output line",
-                                    where, f"each item of `{key}` is one line: "
-                                           "use equals, one_of, contains, regex or any")
+                                    where, f"each item of `{key}` is one line: use "
+                                           + match.either(match.kinds_where(lambda m: m.one_line)))
                 ctx.check_expectation(exp, known, where)
 
     def budget(self, test):
-        run = test.client
+        run = test.params
         return (test.startup_timeout + sum(action_of(s).budget(s) for s in run.before)
-                + sum(s.timeout for s in run.interact) + run.timeout)
+                + sum(action_of(s).budget(s) for s in run.interact) + run.timeout)
 
     def could_catch(self, test, plays, role):
-        run = test.client
+        run = test.params
         if plays == Side.CLIENT:
             return run.program == Player.STUDENT and run.role == role
         return test.server_role == role and run.server == Player.STUDENT
 
     def summary(self, test):
-        run = test.client
+        run = test.params
         return f"{run.program}'s {run.role} against the {run.server}'s {test.server_role}"
 
     def run(self, job, outcome):
@@ -156,4 +168,4 @@ def _interaction(s: dict, path: tuple, timeout: float, ctx) -> Step:
                         f"each item of `interact` is one of {', '.join(TERMINAL_ACTIONS)}")
     common = dict(client="terminal", timeout=s.get("timeout", timeout),
                   line=line_of(ctx.lines, path) or 0, where=format_path(path))
-    return actions[0].build(s[actions[0].name], common, ctx, path)
+    return actions[0].build(s[actions[0].name], s, common, ctx, path)

@@ -2,12 +2,12 @@
 number), then a checker client plays ``then`` (``grader.kinds.runners.swarm`` runs and measures it)."""
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import yaml
 
 from grader.kinds.base import TestKind, against_server
-from grader.spec.model import Step, Swarm
+from grader.spec.model import KindParams, Step
 from grader.steps import action_of
 
 CLIENT_NUMBER = "${i}"
@@ -37,11 +37,39 @@ swarm:
 """)
 
 
+@dataclass(frozen=True)
+class Swarm(KindParams):
+    """Many clients at once: each runs its own copy of the steps, then one checker runs ``then``.
+
+    ``at_once``: how many clients the server must serve at the same time (0: all of them). A client
+    counts as served at its *measured reply* (``measured_reply``): it waits there, connection open,
+    until enough clients are served together or the others have failed (``grader.kinds.runners.swarm``).
+    """
+    per_client: tuple[tuple[Step, ...], ...]
+    then: tuple[Step, ...] = ()
+    at_once: int = 0
+    # Which reply marks a client served (1 = the first step that awaits one): the last reply it awaits
+    # before its connection ends; None when there is none, and the swarm cannot tell who was served.
+    measured_reply: int | None = None
+
+    @property
+    def needed(self) -> int:
+        """How many clients must be served at the same time."""
+        return self.at_once or len(self.per_client)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Swarm":
+        return cls(tuple(tuple(Step.from_dict(s) for s in steps) for steps in d["per_client"]),
+                   tuple(Step.from_dict(s) for s in d.get("then", ())), d.get("at_once", 0),
+                   d.get("measured_reply"))
+
+
 class SwarmKind(TestKind):
     key = "swarm"
     name = "swarm"
     schema = {"$ref": "#/$defs/swarm"}
     defs = DEFS
+    params = Swarm
 
     def build(self, value, raw, path, ctx):
         """``${i}`` is filled in now, so the worker runs plain steps."""
@@ -64,15 +92,15 @@ class SwarmKind(TestKind):
             run = []
             if step is not None:
                 then.append(ctx.spend(replace(step, client="checker"), path + ("then",)))
-        return {"swarm": Swarm(per_client, tuple(then), at_once, measured)}
+        return Swarm(per_client, tuple(then), at_once, measured)
 
     def budget(self, test):
-        swarm = test.swarm
+        swarm = test.params
         steps = max(swarm.per_client, key=len) + swarm.then
         return test.startup_timeout + sum(action_of(s).budget(s) for s in steps)
 
     def summary(self, test):
-        swarm = test.swarm
+        swarm = test.params
         return f"{len(swarm.per_client)} clients at once, {swarm.needed} served together"
 
     def run(self, job, outcome):

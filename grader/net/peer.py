@@ -17,10 +17,10 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from grader import match
+from grader.spec import match
+from grader.spec.match import Wait
 from grader.net.transcript import Transcript, decode, escape
 from grader.results import Cause, Why
-from grader.spec.expectation_kind import ExpectationKind
 from grader.spec.modes import Framing, Transport
 
 QUIET_AFTER_MISMATCH = 0.3
@@ -46,19 +46,21 @@ NO_REPLY, WRONG_REPLY = Why(Cause.NO_REPLY), Why(Cause.WRONG_REPLY)
 
 class Peer:
     """One named test-side client: a socket to the server under test, which sends messages and waits
-    for replies that match an expectation, recording both in the transcript (see the module's notes)."""
+    for replies that match an expectation, recording both in the transcript (see the module's notes).
+    What differs by transport is in ``TcpPeer`` and ``UdpPeer``; ``make_peer`` chooses one."""
 
-    def __init__(self, name: str, transport: Transport, address: tuple[str, int],
-                 framing: Framing, transcript: Transcript,
+    def __init__(self, name: str, address: tuple[str, int], framing: Framing, transcript: Transcript,
                  opener: Callable[[int, int], socket.socket] | None = None,
-                 watch: Callable[[], bool] | None = None):
+                 watch: Callable[[], bool] | None = None, on_close: Callable[[], None] | None = None):
         """``opener(family, kind)`` makes the socket (default ``socket.socket``): the reference's
         clients make theirs in its network namespace (``grader.kinds.runners.oracle``).
-        ``watch()``: True once the server can send nothing more (it has exited); waiting stops then."""
-        self.name, self.transport, self.address = name, transport, address
+        ``watch()``: True once the server can send nothing more (it has exited); waiting stops then.
+        ``on_close()``: called each time the test closes this client (a swarm counts it closed then)."""
+        self.name, self.address = name, address
         self.framing, self.transcript = framing, transcript
         self._open = opener or socket.socket
         self.watch = watch
+        self.on_close = on_close
         self.sock: socket.socket | None = None
         self.pending: list[bytes] = []      # TCP bytes / UDP datagrams not yet consumed
         self.eof = False            # the connection ended (TCP); ``ended`` says how
@@ -67,23 +69,34 @@ class Peer:
         self.unreachable = False    # UDP: an ICMP "port unreachable" came back
         self._ran_out = False       # the last wait ended at its deadline
 
+    # -- what each transport does its own way ------------------------------------
     def connect(self, timeout: float) -> Verdict:
-        if self.transport == Transport.UDP:
-            self.sock = self._open(socket.AF_INET, socket.SOCK_DGRAM)
-            self.sock.bind(("127.0.0.1", 0))
-            return Verdict(True)
-        self.sock = self._open(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.settimeout(timeout)
-        try:
-            self.sock.connect(self.address)
-        except OSError as exc:
-            self.transcript.add(self.name, "note", f"connect failed: {exc.strerror or exc}")
-            return Verdict(False, reason=f"could not connect to {self.address[0]}:{self.address[1]} "
-                                        f"({exc.strerror or exc})", cause=Why(Cause.CONNECT_FAILED))
-        self.sock.settimeout(None)
-        self.transcript.add(self.name, "connected", f"connected to {self.address[1]}")
-        return Verdict(True)
+        raise NotImplementedError
 
+    def _send(self, data: bytes) -> None:
+        """Send one message; an OSError says it could not."""
+        raise NotImplementedError
+
+    def _send_failed(self, exc: OSError) -> str:
+        """Why a send failed, for the reason (and what it means for the connection)."""
+        raise NotImplementedError
+
+    def _receive_failed(self, exc: OSError) -> bytes | None:
+        """What ``_read_some`` gives when a receive failed."""
+        raise NotImplementedError
+
+    def _received_empty(self) -> None:
+        """A receive gave b'' (TCP: the server closed; UDP: an empty datagram)."""
+
+    def _expect_message(self, expectation, timeout: float) -> Verdict:
+        """The next message, judged against ``expectation``."""
+        raise NotImplementedError
+
+    def _lines_so_far(self, chunks: list[bytes], wanted: int) -> tuple[str, list[bytes]]:
+        """The reply text gathered from ``chunks`` and what is left for later steps."""
+        raise NotImplementedError
+
+    # -- the same over either ----------------------------------------------------
     def send(self, data: bytes, timeout: float) -> Verdict:
         if self.sock is None:
             verdict = self.connect(timeout)
@@ -92,27 +105,12 @@ class Peer:
         # Recorded before sending, so it precedes whatever a relay notes about it.
         self.transcript.add(self.name, "sent", data)
         try:
-            if self.transport == Transport.UDP:
-                self.sock.sendto(data, self.address)
-            else:
-                self.sock.sendall(data)
+            self._send(data)
         except OSError as exc:
             self.transcript.add(self.name, "note", f"send failed: {exc.strerror or exc}")
-            if self.transport == Transport.UDP:
-                why = "nothing is bound there (port unreachable)" if isinstance(exc, ConnectionRefusedError) \
-                    else (exc.strerror or str(exc))
-            else:
-                if not self.eof:
-                    self._end(_how_it_ended(exc))
-                why = self.ended
-            return Verdict(False, reason=f"could not send {escape(data)!r}: {why}", cause=Why(Cause.SEND_FAILED))
+            return Verdict(False, reason=f"could not send {escape(data)!r}: {self._send_failed(exc)}",
+                           cause=Why(Cause.SEND_FAILED))
         return Verdict(True)
-
-    def _end(self, how: str) -> None:
-        """The connection ended: record how (once)."""
-        self.eof = True
-        self.ended = how
-        self.transcript.add(self.name, "closed", how.removeprefix("the "))
 
     def _read_some(self, deadline: float) -> bytes | None:
         """One chunk (TCP) or datagram (UDP); b'' once the TCP connection ended; None when time ran
@@ -144,19 +142,15 @@ class Peer:
             self.unreachable = True
             return None
         except OSError as exc:
-            if self.transport == Transport.UDP:
-                self.transcript.add(self.name, "note", f"receive failed: {exc.strerror or exc}")
-                return None
-            self._end(_how_it_ended(exc))
-            return b""
+            return self._receive_failed(exc)
         if data:
             self.transcript.add(self.name, "received", data)
-        elif self.transport == Transport.TCP:
-            self._end("the server closed the connection")
+        else:
+            self._received_empty()
         return data
 
     def _more(self, deadline: float) -> bytes | None:
-        """The next TCP chunk; None once time ran out or the server closed (``eof`` then set)."""
+        """The next chunk; None once time ran out or the server closed (``eof`` then set)."""
         if self.eof:
             return None
         data = self._read_some(deadline)
@@ -170,18 +164,17 @@ class Peer:
             verdict = self.connect(timeout)
             if not verdict.ok:
                 return verdict
-        if expectation.kind is ExpectationKind.SILENCE:
+        waits = match.matcher(expectation).waits
+        if waits is Wait.SILENCE:
             return self._expect_silence(expectation.seconds)
         started = time.monotonic()
         self._ran_out = False
-        if expectation.kind is ExpectationKind.CLOSED:
+        if waits is Wait.CLOSE:
             verdict = self._expect_closed(timeout)
-        elif expectation.kind is ExpectationKind.LINES:
+        elif waits is Wait.LINES:
             verdict = self._expect_lines(expectation, timeout)
-        elif self.transport == Transport.UDP:
-            verdict = self._expect_datagram(expectation, timeout)
         else:
-            verdict = self._expect_stream(expectation, timeout)
+            verdict = self._expect_message(expectation, timeout)
         if not verdict.ok and self._ran_out and time.monotonic() - started >= timeout:
             self.transcript.add(self.name, "note", f"timed out: nothing more within {timeout:g} s")
         return verdict
@@ -196,20 +189,104 @@ class Peer:
             return "nothing: the datagram came back as port unreachable (nothing is bound there)"
         return f"nothing within {timeout:g} s"
 
-    def _expect_datagram(self, expectation, timeout: float) -> Verdict:
-        if self.pending:
-            data = self.pending.pop(0)
-        else:
-            data = self._read_some(time.monotonic() + timeout)
-        if data is None:
+    def _expect_lines(self, expectation, timeout: float) -> Verdict:
+        """A reply of several lines: one message, several UDP datagrams, or (newline framing) N messages.
+
+        Keeps reading while the lines so far fit and some are missing, so a
+        server that sleeps between lines is waited for until the timeout.
+        """
+        deadline = time.monotonic() + timeout
+        chunks, self.pending = self.pending, []
+        text, rest = "", []
+        while True:
+            text, rest = self._lines_so_far(chunks, len(expectation.items))
+            state = match.lines_state(expectation, text) if text else "partial"
+            if state == "complete":
+                self.pending = rest
+                return Verdict(True, text)
+            if state == "wrong":    # perhaps the last line is still arriving
+                deadline = min(deadline, time.monotonic() + QUIET_AFTER_MISMATCH)
+            data = self._more(deadline)
+            if data is None:
+                break
+            chunks.append(data)
+        if not text:
             return Verdict(False, reason=f"expected {match.describe(expectation)}, got {self.nothing_came(timeout)}",
                            cause=NO_REPLY)
-        text = _message(decode(data), self.framing)
-        if match.text_matches(expectation, text):
-            return Verdict(True, text)
-        return Verdict(False, text, f"expected {match.describe(expectation)}, got {escape(data)!r}", WRONG_REPLY)
+        return Verdict(False, text, f"expected {match.describe(expectation)}; "
+                                    + match.explain_lines(expectation, text), WRONG_REPLY)
 
-    def _expect_stream(self, expectation, timeout: float) -> Verdict:
+    def _expect_closed(self, timeout: float) -> Verdict:
+        deadline = time.monotonic() + timeout
+        while not self.eof:
+            data = self._read_some(deadline)
+            if data is None:
+                if self.stopped:
+                    return Verdict(False, reason="expected the server to close the connection; "
+                                                "it exited without closing it", cause=Why(Cause.NOT_CLOSED))
+                return Verdict(False, reason=f"expected the server to close the connection within {timeout:g} s; "
+                                            "it stayed open", cause=Why(Cause.NOT_CLOSED))
+        return Verdict(True)
+
+    def _expect_silence(self, seconds: float) -> Verdict:
+        data = self.pending.pop(0) if self.pending else self._read_some(time.monotonic() + seconds)
+        if data:
+            return Verdict(False, decode(data), f"expected no reply, got {escape(data)!r}", WRONG_REPLY)
+        return Verdict(True)
+
+    def reset(self) -> None:
+        """Close abruptly (TCP: with an RST, as when a client is killed); over UDP, a close."""
+        self.close()
+
+    def close(self) -> None:
+        if self.on_close is not None:
+            self.on_close()
+        if self.sock is not None:
+            try:
+                self.sock.close()
+            finally:
+                self.sock = None
+            self.transcript.add(self.name, "closed", "client closed")
+
+
+class TcpPeer(Peer):
+    """A connection: messages are read from a stream, whose end (a close, a reset) is recorded."""
+
+    def connect(self, timeout: float) -> Verdict:
+        self.sock = self._open(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        try:
+            self.sock.connect(self.address)
+        except OSError as exc:
+            self.transcript.add(self.name, "note", f"connect failed: {exc.strerror or exc}")
+            return Verdict(False, reason=f"could not connect to {self.address[0]}:{self.address[1]} "
+                                        f"({exc.strerror or exc})", cause=Why(Cause.CONNECT_FAILED))
+        self.sock.settimeout(None)
+        self.transcript.add(self.name, "connected", f"connected to {self.address[1]}")
+        return Verdict(True)
+
+    def _send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def _send_failed(self, exc: OSError) -> str:
+        if not self.eof:
+            self._end(_how_it_ended(exc))
+        return self.ended
+
+    def _receive_failed(self, exc: OSError) -> bytes | None:
+        self._end(_how_it_ended(exc))
+        return b""
+
+    def _received_empty(self) -> None:
+        self._end("the server closed the connection")
+
+    def _end(self, how: str) -> None:
+        """The connection ended: record how (once)."""
+        self.eof = True
+        self.ended = how
+        self.transcript.add(self.name, "closed", how.removeprefix("the "))
+
+    def _expect_message(self, expectation, timeout: float) -> Verdict:
         deadline = time.monotonic() + timeout
         buffer = b"".join(self.pending)
         self.pending.clear()
@@ -246,38 +323,7 @@ class Peer:
                            cause=NO_REPLY)
         return Verdict(False, text, f"expected {match.describe(expectation)}, got {escape(data)!r}", WRONG_REPLY)
 
-    def _expect_lines(self, expectation, timeout: float) -> Verdict:
-        """A reply of several lines: one message, several UDP datagrams, or (newline framing) N messages.
-
-        Keeps reading while the lines so far fit and some are missing, so a
-        server that sleeps between lines is waited for until the timeout.
-        """
-        deadline = time.monotonic() + timeout
-        chunks, self.pending = self.pending, []
-        text, rest = "", []
-        while True:
-            text, rest = self._lines_so_far(chunks, len(expectation.items))
-            state = match.lines_state(expectation, text) if text else "partial"
-            if state == "complete":
-                self.pending = rest
-                return Verdict(True, text)
-            if state == "wrong":    # perhaps the last line is still arriving
-                deadline = min(deadline, time.monotonic() + QUIET_AFTER_MISMATCH)
-            data = self._more(deadline)
-            if data is None:
-                break
-            chunks.append(data)
-        if not text:
-            return Verdict(False, reason=f"expected {match.describe(expectation)}, got {self.nothing_came(timeout)}",
-                           cause=NO_REPLY)
-        return Verdict(False, text, f"expected {match.describe(expectation)}; "
-                                    + match.explain_lines(expectation, text), WRONG_REPLY)
-
     def _lines_so_far(self, chunks: list[bytes], wanted: int) -> tuple[str, list[bytes]]:
-        """The reply text gathered from ``chunks`` and what is left for later steps."""
-        if self.transport == Transport.UDP:
-            texts = [decode(c) for c in chunks]
-            return "".join(t if t.endswith("\n") else t + "\n" for t in texts), []
         data = b"".join(chunks)
         if self.framing != Framing.NEWLINE:
             return decode(data), []
@@ -287,44 +333,65 @@ class Peer:
         rest = b"\n".join(lines[len(taken):])
         return decode(b"".join(l + b"\n" for l in taken)), [rest] if rest else []
 
-    def _expect_closed(self, timeout: float) -> Verdict:
-        deadline = time.monotonic() + timeout
-        while not self.eof:
-            data = self._read_some(deadline)
-            if data is None:
-                if self.stopped:
-                    return Verdict(False, reason="expected the server to close the connection; "
-                                                "it exited without closing it", cause=Why(Cause.NOT_CLOSED))
-                return Verdict(False, reason=f"expected the server to close the connection within {timeout:g} s; "
-                                            "it stayed open", cause=Why(Cause.NOT_CLOSED))
-        return Verdict(True)
-
-    def _expect_silence(self, seconds: float) -> Verdict:
-        data = self.pending.pop(0) if self.pending else self._read_some(time.monotonic() + seconds)
-        if data:
-            return Verdict(False, decode(data), f"expected no reply, got {escape(data)!r}", WRONG_REPLY)
-        return Verdict(True)
-
     def reset(self) -> None:
-        """Close abruptly: a TCP connection ends with an RST (no FIN), as when a client is killed."""
-        if self.sock is not None and self.transport == Transport.TCP:
-            try:
-                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            except OSError:
-                pass
-            self.sock.close()
-            self.sock = None
-            self.transcript.add(self.name, "closed", "client reset the connection")
+        """Close abruptly: the connection ends with an RST (no FIN), as when a client is killed."""
+        if self.sock is None:
+            self.close()
             return
-        self.close()
+        try:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        self.sock.close()
+        self.sock = None
+        self.transcript.add(self.name, "closed", "client reset the connection")
 
-    def close(self) -> None:
-        if self.sock is not None:
-            try:
-                self.sock.close()
-            finally:
-                self.sock = None
-            self.transcript.add(self.name, "closed", "client closed")
+
+class UdpPeer(Peer):
+    """A socket of its own sending datagrams to the server: each datagram is a message."""
+
+    def connect(self, timeout: float) -> Verdict:
+        self.sock = self._open(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        return Verdict(True)
+
+    def _send(self, data: bytes) -> None:
+        self.sock.sendto(data, self.address)
+
+    def _send_failed(self, exc: OSError) -> str:
+        if isinstance(exc, ConnectionRefusedError):
+            return "nothing is bound there (port unreachable)"
+        return exc.strerror or str(exc)
+
+    def _receive_failed(self, exc: OSError) -> bytes | None:
+        self.transcript.add(self.name, "note", f"receive failed: {exc.strerror or exc}")
+        return None
+
+    def _expect_message(self, expectation, timeout: float) -> Verdict:
+        if self.pending:
+            data = self.pending.pop(0)
+        else:
+            data = self._read_some(time.monotonic() + timeout)
+        if data is None:
+            return Verdict(False, reason=f"expected {match.describe(expectation)}, got {self.nothing_came(timeout)}",
+                           cause=NO_REPLY)
+        text = _message(decode(data), self.framing)
+        if match.text_matches(expectation, text):
+            return Verdict(True, text)
+        return Verdict(False, text, f"expected {match.describe(expectation)}, got {escape(data)!r}", WRONG_REPLY)
+
+    def _lines_so_far(self, chunks: list[bytes], wanted: int) -> tuple[str, list[bytes]]:
+        texts = [decode(c) for c in chunks]
+        return "".join(t if t.endswith("\n") else t + "\n" for t in texts), []
+
+
+PEERS: dict[Transport, type[Peer]] = {Transport.TCP: TcpPeer, Transport.UDP: UdpPeer}
+
+
+def make_peer(name: str, transport: Transport, address: tuple[str, int], framing: Framing, transcript: Transcript,
+              **options) -> Peer:
+    """A test-side client over the spec's ``transport`` (tcp | udp); ``options``: ``Peer``'s."""
+    return PEERS[transport](name, address, framing, transcript, **options)
 
 
 def _how_it_ended(exc: OSError) -> str:

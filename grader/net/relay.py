@@ -39,43 +39,40 @@ UDP_QUIET = 0.05       # at close, after the client program exited: a quiet spel
 
 class Relay:
     """A man in the middle on a loopback address: it forwards every TCP connection or UDP datagram to
-    ``upstream``, records what passes in the transcript, and plays a lossy network's profile on UDP.
-    It stands in for the reference server a student's client talks to, and in front of a server that
-    a test reaches through a lossy network."""
+    ``upstream`` and records what passes in the transcript. It stands in for the reference server a
+    student's client talks to, and in front of a server that a test reaches through a lossy network.
+    What differs by transport is in ``TcpRelay`` and ``UdpRelay``; ``make_relay`` chooses one."""
 
     _listening: dict[tuple[str, int], "Relay"] = {}     # this process's open relays, by address
+    kind = socket.SOCK_STREAM                            # of the sockets it listens and forwards on
 
-    def __init__(self, transport: Transport, listen: tuple[str, int], upstream: tuple[str, int],
-                 transcript: Transcript, who: str | None = "client", profile: NetworkProfile | None = None,
-                 upstream_socket: Callable[[int, int], socket.socket] | None = None):
+    def __init__(self, listen: tuple[str, int], upstream: tuple[str, int], transcript: Transcript,
+                 who: str | None = "client", upstream_socket: Callable[[int, int], socket.socket] | None = None):
         """``who`` names the client side in the transcript; None records no messages
         (the test-side clients already do), only what the profile did to them.
         ``upstream_socket(family, kind)`` makes each socket towards ``upstream``
         (default ``socket.socket``, in the namespace the relay listens in)."""
-        self.transport, self.upstream, self.transcript, self.who = transport, upstream, transcript, who
+        self.upstream, self.transcript, self.who = upstream, transcript, who
         self._open_upstream = upstream_socket or socket.socket
         self.from_client: list[bytes] = []
-        self.profile = profile
-        if profile:
-            self._shapers = {"to_server": Shaper(profile.to_server, profile.seed, "to_server"),
-                             "to_client": Shaper(profile.to_client, profile.seed, "to_client")}
-        self._due: list = []               # heap of (time, order, socket, data, address, direction)
-        self._held: dict[str, list] = {"to_server": [], "to_client": []}
-        self._order = itertools.count()
         self._closing: float | None = None   # set by close(): when to stop waiting for the client's ends
-        kind = socket.SOCK_STREAM if transport == Transport.TCP else socket.SOCK_DGRAM
-        self.sock = socket.socket(socket.AF_INET, kind)
+        self.sock = socket.socket(socket.AF_INET, self.kind)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(listen)
-        if transport == Transport.TCP:
-            self.sock.listen(16)
+        self._listen()
         self._sockets: list[socket.socket] = [self.sock]
         self._upstream_ends: list[socket.socket] = []     # the relay's sockets towards the server
         self._address = tuple(self.sock.getsockname()[:2])
         Relay._listening[self._address] = self
-        self._thread = threading.Thread(target=self._run_tcp if transport == Transport.TCP else self._run_udp,
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
+
+    def _listen(self) -> None:
+        """Make the bound socket ready for clients (TCP: listen)."""
+
+    def _run(self) -> None:
+        """Relay until closed (the relay's thread)."""
+        raise NotImplementedError
 
     def _record(self, data: bytes) -> None:
         self.from_client.append(data)
@@ -86,7 +83,52 @@ class Relay:
         if self.who:
             self.transcript.add("server", "sent", data)
 
-    def _run_tcp(self) -> None:
+    @property
+    def address(self) -> tuple[str, int]:
+        return self._address
+
+    @classmethod
+    def at(cls, address: tuple[str, int]) -> "Relay | None":
+        """The open relay of this process listening at ``address``, if any."""
+        return cls._listening.get(tuple(address))
+
+    def idle(self) -> bool:
+        """Nothing from the server is waiting in the relay: none unread on its sockets towards the
+        server (one being handled at this very moment is a moment away from its client)."""
+        ends = [s for s in list(self._upstream_ends) if s.fileno() >= 0]
+        try:
+            return not (ends and select.select(ends, [], [], 0)[0])
+        except (OSError, ValueError):     # closed meanwhile
+            return True
+
+    def close(self, drain: float = 0.0) -> None:
+        """Stop relaying, once everything already sent to the relay has been read, recorded and passed on.
+
+        ``drain``: the client program has exited; wait up to that many seconds for each of its TCP
+        connections to end (its last bytes and its close are on their way), or for a short quiet
+        spell (UDP). Without it, only what has already arrived is read. A connection the client
+        program still holds open at the end is closed, and recorded as closed by the grader.
+        """
+        if self._closing is None:
+            self._closing = time.monotonic() + drain
+        if Relay._listening.get(self._address) is self:
+            Relay._listening.pop(self._address, None)
+        self._thread.join(drain + 2)
+        for s in self._sockets:
+            try:
+                s.close()
+            except OSError:
+                pass
+
+
+class TcpRelay(Relay):
+    """Each connection of the client program is linked to a connection of its own to the server;
+    each way of a link ends on its own (see the module's notes)."""
+
+    def _listen(self) -> None:
+        self.sock.listen(16)
+
+    def _run(self) -> None:
         links: dict[socket.socket, _Link] = {}
         while True:
             closing = self._closing          # read once a round: close() sets it from another thread
@@ -201,26 +243,26 @@ class Relay:
             return None, exc.strerror or str(exc)
         return up, ""
 
-    @property
-    def address(self) -> tuple[str, int]:
-        return self._address
 
-    @classmethod
-    def at(cls, address: tuple[str, int]) -> "Relay | None":
-        """The open relay of this process listening at ``address``, if any."""
-        return cls._listening.get(tuple(address))
+class UdpRelay(Relay):
+    """Datagrams from each client address go on from a socket of their own towards the server, and
+    its replies back to that address; a lossy network's ``profile`` loses, duplicates, delays and
+    reorders them."""
+    kind = socket.SOCK_DGRAM
+
+    def __init__(self, *args, profile: NetworkProfile | None = None, **kwargs):
+        self.profile = profile
+        if profile:
+            self._shapers = {"to_server": Shaper(profile.to_server, profile.seed, "to_server"),
+                             "to_client": Shaper(profile.to_client, profile.seed, "to_client")}
+        self._due: list = []               # heap of (time, order, socket, data, address, direction)
+        self._held: dict[str, list] = {"to_server": [], "to_client": []}
+        self._order = itertools.count()
+        super().__init__(*args, **kwargs)   # last: it starts the relay's thread
 
     def idle(self) -> bool:
-        """Nothing from the server is waiting in the relay: none held back or delayed by the
-        profile, none unread on its sockets towards the server (one being handled at this very
-        moment is a moment away from its client)."""
-        if self._due or any(self._held.values()):
-            return False
-        ends = [s for s in list(self._upstream_ends) if s.fileno() >= 0]
-        try:
-            return not (ends and select.select(ends, [], [], 0)[0])
-        except (OSError, ValueError):     # closed meanwhile
-            return True
+        """Nor is a datagram held back or delayed by the profile."""
+        return not (self._due or any(self._held.values())) and super().idle()
 
     def _forward(self, sock: socket.socket, data: bytes, address: tuple, direction: str) -> None:
         """Send now, or as the profile says: later, twice, held back, or never."""
@@ -264,7 +306,7 @@ class Relay:
                 pass
         return min(0.05, self._due[0][0] - now) if self._due else 0.05
 
-    def _run_udp(self) -> None:
+    def _run(self) -> None:
         upstreams: dict[tuple, socket.socket] = {}
         clients: dict[socket.socket, tuple] = {}
         while True:
@@ -294,24 +336,17 @@ class Relay:
                     self._record_reply(data)
                     self._forward(self.sock, data, clients[s], "to_client")
 
-    def close(self, drain: float = 0.0) -> None:
-        """Stop relaying, once everything already sent to the relay has been read, recorded and passed on.
 
-        ``drain``: the client program has exited; wait up to that many seconds for each of its TCP
-        connections to end (its last bytes and its close are on their way), or for a short quiet
-        spell (UDP). Without it, only what has already arrived is read. A connection the client
-        program still holds open at the end is closed, and recorded as closed by the grader.
-        """
-        if self._closing is None:
-            self._closing = time.monotonic() + drain
-        if Relay._listening.get(self._address) is self:
-            Relay._listening.pop(self._address, None)
-        self._thread.join(drain + 2)
-        for s in self._sockets:
-            try:
-                s.close()
-            except OSError:
-                pass
+RELAYS: dict[Transport, type[Relay]] = {Transport.TCP: TcpRelay, Transport.UDP: UdpRelay}
+
+
+def make_relay(transport: Transport, listen: tuple[str, int], upstream: tuple[str, int], transcript: Transcript,
+               who: str | None = "client", profile: NetworkProfile | None = None,
+               upstream_socket: Callable[[int, int], socket.socket] | None = None) -> Relay:
+    """A relay over the spec's ``transport`` (tcp | udp), listening at ``listen`` (see ``Relay``); a
+    lossy network's ``profile`` shapes UDP alone (a spec's checks refuse one over TCP)."""
+    shaping = {"profile": profile} if profile is not None else {}
+    return RELAYS[transport](listen, upstream, transcript, who, upstream_socket, **shaping)
 
 
 def _finished(closing: float, readable: list, waiting: bool) -> bool:

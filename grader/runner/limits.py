@@ -24,9 +24,13 @@ import re
 import resource
 import signal
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from grader.results import Cause, Why
 from grader.spec.model import Limits
+
+if TYPE_CHECKING:
+    from grader.runner.process import RunningProgram
 
 MIB = 1 << 20
 # EAGAIN from fork, not from a non-blocking socket: the traceback passes through a fork.
@@ -123,7 +127,7 @@ class LimitHit:
         return Why(Cause.LIMIT, role=role, limit=self.limit, value=self.value)
 
 
-def stop_reason(program) -> LimitHit | None:
+def stop_reason(program: RunningProgram) -> LimitHit | None:
     """The limit a finished ``Program`` ran into ('used more than 256 MiB of memory'), if any.
 
     A kill (SIGKILL) is the kernel's out-of-memory killer when the test's group

@@ -13,6 +13,7 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 OUTPUT_CAP = 256 * 1024
 READ_GRACE = 1.0     # seconds at least to read the rest of what an exited program wrote
@@ -33,8 +34,42 @@ class Captured:
         return out
 
 
-class Program:
-    """A running child program. ``close()`` is safe to call twice.
+class RunningProgram(Protocol):
+    """A program a test started: on pipes (``Program``) or on a terminal (``pty_program.PtyProgram``).
+    What the runner, the limits and the reports use of either; ``with`` closes it."""
+    pid: int
+    stdout: Captured
+    stderr: Captured               # on a terminal, empty: its one stream is ``stdout``
+    limits: object                 # the Limits it runs under (a student program), else None
+    wrapped: bool                  # run by bwrap or the jail, which report death by signal N as exit 128 + N
+    usage: object                  # the test's counters (limits.TestUsage), for a student program
+    cpu_seconds: float | None      # its CPU time, once known
+
+    @property
+    def returncode(self) -> int | None:
+        """Its exit code (a signal N as -N), None while it runs."""
+
+    def running(self) -> bool:
+        """Whether it has not exited yet."""
+
+    def wait(self, timeout: float) -> int | None:
+        """Wait up to ``timeout`` seconds for it to exit, reading its output; its exit code, or None."""
+
+    def output_lines(self) -> list[str]:
+        """What it printed (on a terminal: with what was typed, as the terminal showed it), by lines."""
+
+    def close(self) -> None:
+        """Kill it and everything it started; safe to call twice."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class Program(RunningProgram):
+    """A running child program, its output read through pipes. ``close()`` is safe to call twice.
 
     It gets ``parent_death`` (SIGKILL by default) when the thread that started it ends, the grader's
     process killed included (see ``dies_with_parent``): start it on a thread that outlives it.
@@ -157,12 +192,6 @@ class Program:
                     stream.close()
                 except OSError:
                     pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 def dies_with_parent(signum: int, then=None):

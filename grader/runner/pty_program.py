@@ -12,11 +12,11 @@ import time
 
 import pexpect
 
-from grader import match
-from grader.runner.process import OUTPUT_CAP, Captured, dies_with_parent, kill_tree
+from grader.spec import match
+from grader.runner.process import OUTPUT_CAP, Captured, RunningProgram, dies_with_parent, kill_tree
 
 
-class PtyProgram:
+class PtyProgram(RunningProgram):
     """A running program on a pseudo-terminal. ``close()`` is safe to call twice."""
 
     def __init__(self, argv: list[str], *, cwd: str, env: dict, cap: int = OUTPUT_CAP, preexec=None,

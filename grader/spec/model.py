@@ -15,23 +15,6 @@ from grader.spec.modes import Framing, MatchMode, Player, Side, Transport
 from grader.spec.network import NetworkProfile
 
 @dataclass(frozen=True)
-class Generation:
-    """One generated conversation of a test (the loader makes ``count`` of them)."""
-    commands: tuple[str, ...]
-    index: int = 0            # which conversation, 0-based
-    count: int = 1
-    seed: int = 1
-    length: int = 8           # commands per conversation
-    clients: int = 3
-    welcome: bool = False     # TCP: every connection first receives one message
-    timeout: float = 5.0      # seconds to wait for each reply
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "Generation":
-        return cls(**{**d, "commands": tuple(d["commands"])})
-
-
-@dataclass(frozen=True)
 class Expectation:
     """What a message (or an output line) must look like.
 
@@ -95,65 +78,36 @@ class Step:
 
 
 @dataclass(frozen=True)
-class ClientRun:
-    """Run a client program against a server and check the wire and its output."""
-    role: str = "client"
-    program: Player = Player.STUDENT
-    server: Player = Player.REFERENCE     # the server it talks to
-    argv: tuple[str, ...] = ()
-    stdin: str | None = None
-    before: tuple[Step, ...] = ()     # steps played against the server first
-    interact: tuple[Step, ...] = ()   # prompt / type / eof steps on a terminal (pexpect)
-    sent: tuple[Expectation, ...] = ()
-    output: tuple[Expectation, ...] = ()
-    exits: bool = True
-    timeout: float = 10.0
+class KindParams:
+    """A test's own parameters, as its kind (``grader.kinds``) defines them: each kind with any has a
+    frozen dataclass of this class, with its ``from_dict``; a kind with none uses this one.
 
-    @classmethod
-    def from_dict(cls, d: dict) -> "ClientRun":
-        return cls(**{
-            **d,
-            "argv": tuple(d.get("argv", ())),
-            "before": tuple(Step.from_dict(s) for s in d.get("before", ())),
-            "interact": tuple(Step.from_dict(s) for s in d.get("interact", ())),
-            "sent": tuple(Expectation.from_dict(e) for e in d.get("sent", ())),
-            "output": tuple(Expectation.from_dict(e) for e in d.get("output", ())),
-        })
-
-
-@dataclass(frozen=True)
-class Swarm:
-    """Many clients at once: each runs its own copy of the steps, then one checker runs ``then``.
-
-    ``at_once``: how many clients the server must serve at the same time (0: all of them). A client
-    counts as served at its *measured reply* (``measured_reply``): it waits there, connection open,
-    until enough clients are served together or the others have failed (``grader.kinds.runners.swarm``).
+    What the rest of the grader asks of any test's parameters has its default here.
     """
-    per_client: tuple[tuple[Step, ...], ...]
-    then: tuple[Step, ...] = ()
-    at_once: int = 0
-    # Which reply marks a client served (1 = the first step that awaits one): the last reply it awaits
-    # before its connection ends; None when there is none, and the swarm cannot tell who was served.
-    measured_reply: int | None = None
+    seed = None     # what its random draws start from, for a test drawn at random (``--seed`` changes it)
 
-    @property
-    def needed(self) -> int:
-        """How many clients must be served at the same time."""
-        return self.at_once or len(self.per_client)
+    def with_seed(self, seed: int) -> "KindParams":
+        return self
+
+    def needs_reference_answers(self) -> bool:
+        """Whether it expects answers of the reference server, recorded before a student is graded."""
+        return False
+
+    def with_answers(self, answers: dict[int, str]) -> "KindParams":
+        """These parameters with the reference's recorded answers (by step index) made literal."""
+        return self
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Swarm":
-        return cls(tuple(tuple(Step.from_dict(s) for s in steps) for steps in d["per_client"]),
-                   tuple(Step.from_dict(s) for s in d.get("then", ())), d.get("at_once", 0),
-                   d.get("measured_reply"))
+    def from_dict(cls, d: dict) -> "KindParams":
+        return cls(**d)
 
 
 @dataclass(frozen=True)
 class Test:
-    """One test of a spec, as its kind (``grader.kinds``, named by ``kind``) built it: the fields of
-    the other kinds stay empty. It travels to the worker as JSON (``to_dict``/``from_dict``)."""
+    """One test of a spec, as its kind (``grader.kinds``, named by ``kind``) built it, with the kind's
+    own parameters in ``params``. It travels to the worker as JSON (``to_dict``/``from_dict``)."""
     name: str
-    kind: str                          # startup | conversation | client | generated | swarm
+    kind: str                          # its kind's name (grader.kinds: startup, conversation, ...)
     points: float = 1.0
     tags: tuple[str, ...] = ()
     bonus: bool = False
@@ -162,12 +116,9 @@ class Test:
     hint: str = ""
     server_role: str = "server"
     server: Player = Player.STUDENT    # which server a conversation talks to
-    steps: tuple[Step, ...] = ()
-    client: ClientRun | None = None
     startup_timeout: float = 5.0
     network: NetworkProfile | None = None
-    generate: Generation | None = None
-    swarm: Swarm | None = None
+    params: KindParams = KindParams()         # its kind's own, as the kind's dataclass
     line: int = 0
     # Filled in by the test's kind (grader.kinds) when the spec is loaded:
     roles_used: tuple[str, ...] = ()          # the student roles it runs, which must be handed in
@@ -180,34 +131,27 @@ class Test:
         return self.side == Side.PAIR
 
     def needs_reference_answers(self) -> bool:
-        steps = self.steps + (self.client.before if self.client else ())
-        return any(s.expect and s.expect.kind is ExpectationKind.REFERENCE for s in steps)
+        return self.params.needs_reference_answers()
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Test":
+    def from_dict(cls, d: dict, params: type[KindParams]) -> "Test":
+        """A test as ``to_dict`` wrote it; ``params``: its kind's dataclass (``grader.kinds.test_from_dict``
+        finds it)."""
         return cls(**{
             **d,
             "tags": tuple(d.get("tags", ())),
             "roles_used": tuple(d.get("roles_used", ())),
             "reference_roles": tuple(d.get("reference_roles", ())),
-            "steps": tuple(Step.from_dict(s) for s in d.get("steps", ())),
-            "client": ClientRun.from_dict(d["client"]) if d.get("client") else None,
             "network": NetworkProfile.from_dict(d["network"]) if d.get("network") else None,
-            "generate": Generation.from_dict(d["generate"]) if d.get("generate") else None,
-            "swarm": Swarm.from_dict(d["swarm"]) if d.get("swarm") else None,
+            "params": params.from_dict(d["params"]),
         })
 
     def with_answers(self, answers: dict[int, str]) -> "Test":
         """This test with each ``reference`` expectation (by step index) made literal."""
-        steps = tuple(
-            replace(s, expect=replace(s.expect, values=(answers[i],)))
-            if i in answers else s
-            for i, s in enumerate(self.steps)
-        )
-        return replace(self, steps=steps)
+        return replace(self, params=self.params.with_answers(answers))
 
 
 @dataclass(frozen=True)
@@ -277,5 +221,4 @@ class Spec:
 
     def with_seed(self, seed: int) -> "Spec":
         """This spec with every generated conversation drawn from ``seed``."""
-        return replace(self, tests=tuple(
-            replace(t, generate=replace(t.generate, seed=seed)) if t.generate else t for t in self.tests))
+        return replace(self, tests=tuple(replace(t, params=t.params.with_seed(seed)) for t in self.tests))

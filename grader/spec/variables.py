@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from grader.spec.expectation_kind import ExpectationKind
+from grader.spec import match
 
 REFERENCE = re.compile(r"\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -48,9 +48,10 @@ def resolve(expectation, values: dict[str, str]):
     """An expectation with ``${name}`` filled in its texts (escaped inside regular expressions)."""
     if expectation is None or (not expectation.values and not expectation.items):
         return expectation
-    quote = re.escape if expectation.kind is ExpectationKind.REGEX else None
+    matcher = match.matcher(expectation)
+    quote = re.escape if matcher.patterns else None
     texts = tuple(substitute(v, values, quote) for v in expectation.values) \
-        if expectation.kind is not ExpectationKind.REFERENCE else expectation.values
+        if not matcher.from_reference else expectation.values
     return replace(expectation, values=texts, items=tuple(resolve(i, values) for i in expectation.items))
 
 

@@ -196,7 +196,7 @@ def _reference_path(ref: str, path: tuple, ctx: _Context) -> Path:
 
 def _build_test(t: dict, path: tuple, ctx: _Context) -> Test:
     kind = kind_in(t)[0]
-    fields = kind.build(t[kind.key], t, path, ctx)
+    params = kind.build(t[kind.key], t, path, ctx)
     tags = t.get("tags", ctx.defaults.get("tags"))
     if not tags:
         raise ctx.error(f"test {t['name']!r} has no tags", path + ("name",),
@@ -213,7 +213,7 @@ def _build_test(t: dict, path: tuple, ctx: _Context) -> Test:
                 description=t.get("description", ""), hint=t.get("hint", ""),
                 server_role=t.get("server_role", "server"), server=Player(t.get("server", Player.STUDENT)),
                 startup_timeout=t.get("startup_timeout", ctx.defaults["startup_timeout"]),
-                network=network, line=line_of(ctx.lines, path) or 0, **fields)
+                network=network, params=params, line=line_of(ctx.lines, path) or 0)
     student, reference = kind.roles(test)
     return replace(test, roles_used=student, reference_roles=reference, side=kind.side(test, student))
 

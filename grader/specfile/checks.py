@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import re
 
+from grader.spec import match
 from grader.kinds import kind_of
 from grader.spec.variables import names_used, placeholders
-from grader.spec.expectation_kind import ExpectationKind
 from grader.spec.modes import Transport
 
 
@@ -28,8 +28,6 @@ def check_spec(spec, ctx) -> None:
         if test.network and spec.transport != Transport.UDP:
             raise ctx.error("network profiles shape UDP datagrams; this spec is TCP", path + ("network",))
         known: set[str] = set()        # variables captured so far, in the order steps run
-        for step in test.steps:
-            check_step(step, known, ctx)
         kind_of(test).check(test, spec, path, ctx, known)
 
 
@@ -44,7 +42,7 @@ def check_step(step, known: set, ctx) -> None:
 def check_expectation(exp, known: set, where, ctx, line: int | None = None) -> None:
     for value in exp.values:
         check_uses(value, known, where, ctx, line)
-        if exp.kind is ExpectationKind.REGEX:
+        if match.matcher(exp).patterns:
             try:
                 re.compile(placeholders(value))
             except re.error as exc:
@@ -68,7 +66,7 @@ def check_uses(text, known: set, where, ctx, line: int | None = None) -> None:
 def captured_names(exp) -> set[str]:
     """The variables an expectation stores when it matches."""
     names = {exp.capture} if exp.capture else set()
-    if exp.kind is ExpectationKind.REGEX:
+    if match.matcher(exp).patterns:
         for value in exp.values:
             try:
                 names.update(re.compile(placeholders(value)).groupindex)

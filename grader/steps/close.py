@@ -22,9 +22,9 @@ class Close(StepAction):
     def budget(self, step):
         return 0.0
 
-    def play(self, step, peer, playing):
+    def play(self, step, playing):
         if step.arg == RESET:
-            peer.reset()
+            playing.peer.reset()
         else:
-            peer.close()
+            playing.peer.close()
         return None

@@ -8,5 +8,5 @@ class Connect(StepAction):
     name = "connect"
     schema = {"type": ["boolean", "null"]}
 
-    def play(self, step, peer, playing):
-        return peer.connect(step.timeout)
+    def play(self, step, playing):
+        return playing.peer.connect(step.timeout)

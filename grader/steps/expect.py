@@ -1,4 +1,4 @@
-"""``- {expect: ...}``: the client's next message from the server must match (``grader.match``).
+"""``- {expect: ...}``: the client's next message from the server must match (``grader.spec.match``).
 
 ``skip: REGEX`` lets other messages come first: each message matching the pattern that arrives before
 the expected one is passed over (and kept in the transcript), so broadcasts that may arrive at any
@@ -10,14 +10,14 @@ import re
 import time
 from dataclasses import replace
 
-from grader import match
+from grader.spec import match
+from grader.spec.match import Wait
 from grader.net.peer import NO_REPLY, WRONG_REPLY, Verdict
 from grader.spec.model import Expectation, Step
 from grader.spec.variables import resolve
 from grader.steps.base import StepAction
 from grader.spec.expectation_kind import ExpectationKind
 
-SKIPPABLE = (ExpectationKind.EQUALS, ExpectationKind.ONE_OF, ExpectationKind.CONTAINS, ExpectationKind.REGEX, ExpectationKind.CLOSED)
 NEXT = Expectation(ExpectationKind.ANY)
 
 
@@ -31,10 +31,10 @@ class Expect(StepAction):
         expectation = ctx.expectation(value, path + ("expect",))
         skip = raw.get("skip")
         if skip is not None:
-            if expectation.kind not in SKIPPABLE:
+            if not match.matcher(expectation).can_skip:
                 raise ctx.error(f"`skip` cannot go with `{expectation.kind}`", path + ("skip",),
-                                "skip passes over messages until one matches: use it with equals, one_of, "
-                                "contains, regex or closed")
+                                "skip passes over messages until one matches: use it with "
+                                + match.either(match.kinds_where(lambda m: m.can_skip)))
             try:
                 re.compile(skip)
             except re.error as exc:
@@ -42,23 +42,24 @@ class Expect(StepAction):
         return Step(action=self.name, expect=expectation, skip=skip, **common)
 
     def awaits_reply(self, step):
-        return step.expect.kind is not ExpectationKind.SILENCE
+        return match.matcher(step.expect).waits is not Wait.SILENCE
 
     def ends_connection(self, step):
-        return step.expect.kind is ExpectationKind.CLOSED
+        return match.matcher(step.expect).waits is Wait.CLOSE
 
-    def play(self, step, peer, playing):
+    def play(self, step, playing):
         from grader.job.context import JobMode      # the worker's: reading a spec imports no runner
-        job = playing.job
+        job, peer = playing.job, playing.peer
         expectation = resolve(step.expect, job.variables)
-        if job.mode == JobMode.RECORD and expectation.kind is ExpectationKind.REFERENCE:
+        from_reference = match.matcher(expectation).from_reference
+        if job.mode == JobMode.RECORD and from_reference:
             expectation = replace(expectation, kind=ExpectationKind.ANY)
         verdict = (peer.expect(expectation, step.timeout) if step.skip is None
                    else _skipping(peer, expectation, step))
         if verdict.ok:
             if playing.on_reply and self.awaits_reply(step):
                 playing.on_reply()
-            if step.expect.kind is ExpectationKind.REFERENCE:
+            if from_reference:
                 playing.outcome.answers[playing.index] = verdict.got
             job.variables.update(match.captures(expectation, verdict.got))
         return verdict
@@ -69,15 +70,16 @@ def _skipping(peer, expectation: Expectation, step: Step) -> Verdict:
     deadline = time.monotonic() + step.timeout
     skip = re.compile(step.skip)
     passed_over = 0
+    closed = match.matcher(expectation).waits is Wait.CLOSE
     while True:
         remaining = max(deadline - time.monotonic(), 0.0)
         got = peer.expect(NEXT, remaining) if remaining else Verdict(False, cause=NO_REPLY)
         if not got.ok:
-            if expectation.kind is ExpectationKind.CLOSED and peer.eof:
+            if closed and peer.eof:
                 return Verdict(True)
             return Verdict(False, reason=f"expected {match.describe(expectation)}{_after(passed_over)}, "
                                          f"got {peer.nothing_came(step.timeout)}", cause=NO_REPLY)
-        if expectation.kind is not ExpectationKind.CLOSED and match.text_matches(expectation, got.got):
+        if match.text_matches(expectation, got.got):
             return got
         if not skip.fullmatch(got.got):
             return Verdict(False, got.got, f"expected {match.describe(expectation)}{_after(passed_over)}, "

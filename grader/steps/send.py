@@ -19,6 +19,6 @@ class Send(StepAction):
             return Step(action=self.name, hex=value["hex"], **common)
         return Step(action=self.name, text=value, **common)
 
-    def play(self, step, peer, playing):
+    def play(self, step, playing):
         job = playing.job
-        return peer.send(step.payload(job.framing, job.variables), step.timeout)
+        return playing.peer.send(step.payload(job.framing, job.variables), step.timeout)

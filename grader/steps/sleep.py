@@ -20,6 +20,6 @@ class Sleep(StepAction):
     def budget(self, step):
         return step.arg
 
-    def play(self, step, peer, playing):
+    def play(self, step, playing):
         time.sleep(step.arg)
         return None

@@ -21,7 +21,7 @@ import time
 sys.path += [p for p in os.environ.get("SOCKGRADE_SITE_PATH", "").split(os.pathsep) if p and p not in sys.path]
 
 from grader import files  # noqa: E402
-from grader.kinds import kind_of  # noqa: E402
+from grader.kinds import kind_of, test_from_dict  # noqa: E402
 from grader.runner import isolation, linux, sandbox  # noqa: E402
 from grader.results import Status  # noqa: E402
 from grader.job.context import Job, JobMode, JobRequest, Outcome  # noqa: E402
@@ -109,7 +109,7 @@ def main(forked: bool = False) -> int:
     """``forked``: started by the fork server (``forkserver.py``) rather than as a program."""
     signal.signal(signal.SIGTERM, _end_with_the_test)
     make_undumpable()
-    request = JobRequest.from_dict(json.load(sys.stdin))
+    request = JobRequest.from_dict(json.load(sys.stdin), test_from_dict)
     if request.tmp:
         # The engine's temporary folder, found there: finding it here would write a probe file, which
         # stays behind when the test is stopped at that moment.

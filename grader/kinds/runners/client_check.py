@@ -8,9 +8,11 @@ reference is the relay, which records every byte it sends. The setup steps
 """
 from __future__ import annotations
 
-from grader import match
+from typing import TYPE_CHECKING
+
+from grader.spec import match
 from grader.net.capture import Capture
-from grader.net.relay import Relay
+from grader.net.relay import make_relay
 from grader.net.transcript import decode, escape
 from grader.job.context import Job, Outcome, crash_summary
 from grader.job.errors import NotHandedIn, TestFailed
@@ -19,17 +21,20 @@ from grader.runner.isolation import Level
 from grader.kinds.runners.conversation import play
 from grader.runner.limits import stop_reason
 from grader.kinds.runners.oracle import Oracle
-from grader.runner.process import Program
+from grader.runner.process import Program, RunningProgram
 from grader.job.servers import start_server
 from grader.spec.modes import Framing, Player, Transport
 from grader.spec.variables import resolve, substitute
-from grader.steps.terminal import TERMINAL_ACTIONS
+from grader.steps import Playing, action_of
+
+if TYPE_CHECKING:
+    from grader.runner.pty_program import PtyProgram
 
 RELAY_DRAIN = 2.0    # seconds at most for an exited client's connections to reach the relay's end
 
 
 def run_client(job: Job, outcome: Outcome) -> None:
-    run = job.test.client
+    run = job.test.params
     relay = capture = oracle = reference = None
     try:
         peers = {}
@@ -38,8 +43,8 @@ def run_client(job: Job, outcome: Outcome) -> None:
             # address the client hard-codes, and records what the client sends.
             oracle = Oracle(job)
             server = reference = oracle.start_reference(job.test.server_role)
-            relay = Relay(job.transport, (job.host, job.port), server.address, job.transcript,
-                          profile=job.test.network, upstream_socket=oracle.socket)
+            relay = make_relay(job.transport, (job.host, job.port), server.address, job.transcript,
+                               profile=job.test.network, upstream_socket=oracle.socket)
             peers = {step.client: oracle.peer(step.client, server.address, job.transcript)
                      for step in run.before}
         else:
@@ -50,7 +55,7 @@ def run_client(job: Job, outcome: Outcome) -> None:
         program = _start_client(job, run, job.port if relay else server.socket.port)
         if run.interact:
             try:
-                _interact(job, run, program)
+                _interact(job, outcome, run, program)
             except TestFailed as failure:
                 outcome.client_output = job.plain(_printed(program))
                 code = program.returncode
@@ -93,7 +98,7 @@ def _capture(job: Job, port: int) -> Capture | None:
         return None
 
 
-def _start_client(job: Job, run, port: int):
+def _start_client(job: Job, run, port: int) -> RunningProgram:
     info = job.programs[run.role]
     path = info[run.program]
     if path is None:
@@ -111,17 +116,17 @@ def _start_client(job: Job, run, port: int):
     return job.start(path, args, stdin=stdin, terminal=bool(run.interact), role=run.role)
 
 
-def _interact(job: Job, run, program) -> None:
+def _interact(job: Job, outcome: Outcome, run, program: PtyProgram) -> None:
     """Play the person at the terminal: wait for each prompt, type each answer."""
     for index, step in enumerate(run.interact):
-        reason = TERMINAL_ACTIONS[step.action].play(step, program, job)
-        if reason:
+        verdict = action_of(step).play(step, Playing(job, outcome, index, program=program))
+        if verdict is not None and not verdict.ok:
             where = (f"`{step.action}` at {job.spec_file}:{step.line}" if step.line and job.spec_file
                      else f"interaction {index + 1}")
-            raise TestFailed(f"{where}: {reason}", Why(Cause.WRONG_OUTPUT, role=run.role))   # a prompt not printed
+            raise TestFailed(f"{where}: {verdict.reason}", Why(Cause.WRONG_OUTPUT, role=run.role))
 
 
-def _exit_problem(job: Job, run, program, code) -> tuple[str, Why | None]:
+def _exit_problem(job: Job, run, program: RunningProgram, code) -> tuple[str, Why | None]:
     if code is None and run.exits:
         who = "your client" if run.program == Player.STUDENT else "the reference client"
         return (f"{who} was still running after {run.timeout:g} s and was stopped (it should exit by itself)",
@@ -137,7 +142,7 @@ def _exit_problem(job: Job, run, program, code) -> tuple[str, Why | None]:
             Why(Cause.CRASHED, role=run.role, detail=summary) if python else Why(Cause.EXITED, role=run.role, code=code))
 
 
-def _printed(program) -> str:
+def _printed(program: RunningProgram) -> str:
     if not isinstance(program, Program):      # a PtyProgram: one stream, as on a terminal
         return program.text()
     return program.stdout.text() + _stderr_part(program)

@@ -2,7 +2,7 @@
 (``grader.steps``) does its part."""
 from __future__ import annotations
 
-from grader.net.peer import Peer
+from grader.net.peer import make_peer
 from grader.job.context import Job, Outcome
 from grader.job.errors import TestFailed
 from grader.job.servers import Server
@@ -25,11 +25,11 @@ def play(job: Job, steps, server: Server, outcome: Outcome, label: str = "step",
         for index, step in enumerate(steps):
             peer = peers.get(step.client)
             if peer is None:
-                peer = peers[step.client] = Peer(step.client, job.transport, address,
-                                                 job.framing, job.transcript)
+                peer = peers[step.client] = make_peer(step.client, job.transport, address,
+                                                      job.framing, job.transcript)
             if peer.watch is None:
                 peer.watch = watch
-            verdict = action_of(step).play(step, peer, Playing(job, outcome, index, on_reply))
+            verdict = action_of(step).play(step, Playing(job, outcome, index, on_reply, peer=peer))
             if verdict is not None and not verdict.ok:
                 reason = f"{_where(job, step, index, label)}: {verdict.reason}"
                 gone, stop = server.gone(job)     # a server that stopped explains the step

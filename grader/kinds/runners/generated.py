@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 
 from grader.kinds.runners import generate
-from grader.net.peer import NO_REPLY, WRONG_REPLY, Peer
+from grader.net.peer import NO_REPLY, WRONG_REPLY, Peer, make_peer
 from grader.net.transcript import Transcript, escape
 from grader.results import Why
 from grader.job.context import Job, Outcome
@@ -52,7 +52,7 @@ class Run:
 
 def run_generated(job: Job, outcome: Outcome, shrink_seconds: float) -> None:
     """``shrink_seconds``: how long shrinking a failing conversation may take (the kind's budget counts it)."""
-    gen = job.test.generate
+    gen = job.test.params
     rounds = generate.conversation(gen)
     with Oracle(job) as oracle:
         first = _play(job, oracle, rounds)
@@ -76,7 +76,7 @@ def run_generated(job: Job, outcome: Outcome, shrink_seconds: float) -> None:
 
 def _play(job: Job, oracle: Oracle, rounds: list[generate.Round]) -> Run:
     """A fresh pair of servers, one conversation; stops at the first mismatch."""
-    gen = job.test.generate
+    gen = job.test.params
     transcript = Transcript()
     job.transcript = transcript
     reference = oracle.start_reference(job.test.server_role)
@@ -92,8 +92,8 @@ def _play(job: Job, oracle: Oracle, rounds: list[generate.Round]) -> Run:
             for client, _ in round_:
                 if client not in ours:
                     theirs[client] = oracle.peer(client, reference.address, quiet)
-                    ours[client] = Peer(client, job.transport, student.address, job.framing, transcript,
-                                        watch=student.finished)      # a crashed server ends the wait
+                    ours[client] = make_peer(client, job.transport, student.address, job.framing, transcript,
+                                             watch=student.finished)      # a crashed server ends the wait
                     if gen.welcome:
                         expected = _answer(theirs[client], "(connect)", timeout)
                         exchanges.append(_judge(ours[client], Exchange(client, "(connect)", expected), timeout))

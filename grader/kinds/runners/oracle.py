@@ -44,7 +44,7 @@ import socket
 import threading
 from typing import Any, Callable
 
-from grader.net.peer import Peer
+from grader.net.peer import Peer, make_peer
 from grader.net.transcript import Transcript
 from grader.runner import linux
 from grader.job.context import Job, free_port
@@ -159,7 +159,7 @@ class Oracle:
 
     def peer(self, name: str, address: tuple[str, int], transcript: Transcript) -> Peer:
         """A test-side client of the reference server at ``address``, its socket made in the oracle's namespace."""
-        return Peer(name, self.job.transport, address, self.job.framing, transcript, opener=self.socket)
+        return make_peer(name, self.job.transport, address, self.job.framing, transcript, opener=self.socket)
 
     def close(self) -> None:
         """End the thread; the namespace goes once its programs and sockets are closed too."""

@@ -19,11 +19,12 @@ fails with a reason saying so.
 """
 from __future__ import annotations
 
+import functools
 import socket
 import threading
 import time
 
-from grader.net.peer import Peer
+from grader.net.peer import Peer, make_peer
 from grader.net.transcript import Transcript
 from grader.job.context import Job, Outcome
 from grader.job.errors import TestFailed
@@ -41,14 +42,14 @@ SERVER_STOPPED = (Cause.CRASHED, Cause.LIMIT, Cause.KILLED, Cause.EXITED)    # a
 
 
 def run_swarm(job: Job, server: Server, outcome: Outcome, address=None) -> None:
-    swarm = job.test.swarm
+    swarm = job.test.params
     address = address or server.address
     count = len(swarm.per_client)
     needed = swarm.needed
     measured = swarm.measured_reply
     failures: dict[int, TestFailed] = {}
     gathering = _Gathering(count, needed, job.transport)
-    peers: dict[int, _Client] = {}
+    peers: dict[int, Peer] = {}
     gathering.peers = peers
     # Connect one after another: twenty SYNs at once overflow the course's listen(5) and the
     # kernel's retries would take seconds; the clients are then all connected. Once one cannot
@@ -60,7 +61,8 @@ def run_swarm(job: Job, server: Server, outcome: Outcome, address=None) -> None:
         # Each client keeps its own transcript; they are joined in client order
         # afterwards, so the record does not depend on how threads interleaved.
         own = Transcript(start=job.transcript.start)
-        peers[index] = _Client(gathering, index, name, job.transport, address, job.framing, own)
+        peers[index] = make_peer(name, job.transport, address, job.framing, own,
+                                 on_close=functools.partial(gathering.closing, index))
         if refused:
             own.add(name, "note", f"not connected: {refused} could not connect before it")
             failures[index] = TestFailed(f"{name}: not connected, since {refused} could not connect before it",
@@ -151,18 +153,6 @@ def _up_to_reply(steps, measured: int) -> list:
 
 def _received(peer: Peer) -> bool:
     return any(entry.event == "received" for entry in peer.transcript.entries)
-
-
-class _Client(Peer):
-    """A swarm's test-side client: it tells the gathering before its connection closes."""
-
-    def __init__(self, gathering: "_Gathering", index: int, *args):
-        super().__init__(*args)
-        self.gathering, self.index = gathering, index
-
-    def close(self) -> None:
-        self.gathering.closing(self.index)
-        super().close()
 
 
 class _Gathering:
