@@ -3,6 +3,7 @@ import json
 import re
 
 from conftest import EXAMPLES, REFERENCE, make_submission
+from grader.kinds.generated import Generation
 from grader.kinds.runners import generate
 from grader.grading.engine import Engine
 
@@ -10,7 +11,7 @@ COMMANDS = ("add;{name};{phone}", "remove;{name}", "find;{name}")
 
 
 def gen(seed=1, index=0):
-    return generate.Generation(commands=COMMANDS, seed=seed, index=index, length=12, clients=3)
+    return Generation(commands=COMMANDS, seed=seed, index=index, length=12, clients=3)
 
 
 def test_same_seed_same_conversation():

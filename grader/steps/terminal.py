@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from grader.spec import match
 from grader.net.peer import Verdict
+from grader.results import Cause, Why
 from grader.spec.model import Step
 from grader.spec.variables import resolve, substitute
 from grader.steps.base import StepAction
@@ -36,7 +37,7 @@ class Prompt(StepAction):
             shown = " | ".join(line.strip() for line in program.unread().splitlines()[-6:] if line.strip())
             when = "before it ended" if not program.running() else f"within {step.timeout:g} s"
             return Verdict(False, reason=f"expected the client to print {match.describe(expectation)} {when}; "
-                                         f"it printed: {shown or 'nothing'}")
+                                         f"it printed: {shown or 'nothing'}", cause=Why(Cause.WRONG_OUTPUT))
         job.variables.update(captured)
         return None
 
