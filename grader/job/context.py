@@ -125,26 +125,12 @@ class JobRequest:
 
 @dataclass
 class Job:
-    """A test being run in the worker: the request's settings and what the test has started so far."""
-    test: Test
-    transport: Transport
-    host: str
-    port: int
-    framing: Framing
-    programs: dict            # role -> {"student": path|None, "reference": path|None, "args": [...]}
+    """A test being run in the worker: its request (whose settings it reads as its own: ``job.test``,
+    ``job.transport``, ... see ``FROM_REQUEST``) and what the test has started so far."""
+    request: JobRequest
     workdir: str              # a private copy of the submission, the student's cwd
-    python: str
-    mode: JobMode = JobMode.GRADE
-    isolation: Level = Level.NONE
-    limits: Limits = Limits()
-    hide: list[str] = field(default_factory=list)   # paths a sandboxed program must not see
     uid: int | None = None    # the students' user when the grader is root (sandbox.claim_user)
-    bwrap: str | None = None  # the bubblewrap of level sandbox
-    cgroup: dict | None = None     # the test's control group (cgroups.TestGroup.to_job), if any
     disk_tmpfs: bool = False       # the private copy is on a tmpfs of its own (limits.disk_mib)
-    spec_file: str = ""            # the spec's file name, for reasons that point at its lines
-    toolchain: dict = field(default_factory=dict)   # what the roles' commands need (toolchain.find)
-    refdir: str = ""               # where reference programs are built (the engine's, never the student's)
     built: dict = field(default_factory=dict)       # (role, path) -> (command, cwd) once built (build.py)
     transcript: Transcript = field(default_factory=Transcript)
     programs_started: list[Program] = field(default_factory=list)
@@ -155,10 +141,11 @@ class Job:
 
     @classmethod
     def from_request(cls, r: JobRequest, workdir: str, uid: int | None = None) -> "Job":
-        return cls(test=r.test, transport=r.transport, host=r.host, port=r.port, framing=r.framing,
-                   programs=r.programs, workdir=workdir, python=r.python, mode=r.mode, isolation=r.isolation,
-                   limits=r.limits, hide=list(r.hide), uid=uid, bwrap=r.bwrap, cgroup=r.cgroup,
-                   spec_file=r.spec_file, toolchain=r.toolchain or {}, refdir=r.refdir)
+        return cls(request=r, workdir=workdir, uid=uid)
+
+    @property
+    def toolchain(self) -> dict:
+        return self.request.toolchain or {}
 
     def env(self) -> dict:
         """Every program's environment, built here: nothing of the grader's own is inherited."""
@@ -244,6 +231,14 @@ class Job:
     def plain(self, text: str) -> str:
         """Student-facing text: the private copy's path (outside or inside the sandbox) replaced by nothing."""
         return text.replace(self.workdir + os.sep, "").replace(sandbox.INSIDE + "/", "")
+
+
+
+# The request's settings a job reads as its own.
+FROM_REQUEST = ("test", "transport", "host", "port", "framing", "programs", "python", "mode", "isolation",
+                "limits", "hide", "bwrap", "cgroup", "spec_file", "refdir")
+for _name in FROM_REQUEST:
+    setattr(Job, _name, property(lambda job, name=_name: getattr(job.request, name)))
 
 
 def free_port() -> int:
