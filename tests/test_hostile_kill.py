@@ -25,7 +25,7 @@ import pytest
 
 from conftest import EXAMPLES, ROOT, loopback_lock, python_for
 from grader.runner import cgroups
-from hostile_course import LEVELS, level, why_not  # noqa: F401 (level: a fixture)
+from hostile_course import level  # noqa: F401 (a fixture)
 
 GONE_WITHIN = 2.0        # seconds: the feature
 STARTED_WITHIN = 60.0    # seconds for the first student program to start on a busy machine

@@ -36,7 +36,7 @@ import pytest
 from grader.grading import api
 from grader.grading.engine import Engine
 from grader.runner import isolation
-from hostile_course import (HOSTILE, LEVELS, PLANTED_ENTRY, Course, fingerprint, loopback_lock, python_for,
+from hostile_course import (HOSTILE, PLANTED_ENTRY, Course, fingerprint, loopback_lock, python_for,
                             level, startup_output, why_not)  # noqa: F401 (level: a fixture)
 
 ECHO = ["server binds UDP 9999", "server keeps answering after many datagrams"]
