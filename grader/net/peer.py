@@ -66,6 +66,7 @@ class Peer:
         self.stopped = False        # a wait ended because the server had stopped
         self.unreachable = False    # UDP: an ICMP "port unreachable" came back
         self._ran_out = False       # the last wait ended at its deadline
+        self.sends = 0              # sends that have returned (the data is the kernel's, or failed)
 
     def connect(self, timeout: float) -> Verdict:
         if self.transport == Transport.UDP:
@@ -106,6 +107,8 @@ class Peer:
                     self._end(_how_it_ended(exc))
                 why = self.ended
             return Verdict(False, reason=f"could not send {escape(data)!r}: {why}", cause=Why(Cause.SEND_FAILED))
+        finally:
+            self.sends += 1
         return Verdict(True)
 
     def _end(self, how: str) -> None:
