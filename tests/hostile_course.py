@@ -20,6 +20,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
+import pytest
 import yaml
 
 from conftest import REFERENCE, ROOT, SPECS, loopback_lock, processes_with, python_for
@@ -48,6 +49,15 @@ def why_not(level: str) -> str | None:
         return ("level none protects the machine only when the grader is root (student programs then run "
                 "as a user of their own); the grader runs as uid %d here" % os.geteuid())
     return None
+
+
+@pytest.fixture(params=LEVELS)
+def level(request):
+    """Each level this machine grades at, best first; the others skipped with the reason."""
+    why = why_not(request.param)
+    if why:
+        pytest.skip(why)
+    return request.param
 
 
 def startup_output(result) -> str:

@@ -36,8 +36,8 @@ import pytest
 from grader.grading import api
 from grader.grading.engine import Engine
 from grader.runner import isolation
-from hostile_course import (HOSTILE, LEVELS, PLANTED_ENTRY, Course, fingerprint, loopback_lock, python_for,
-                            startup_output, why_not)
+from hostile_course import (HOSTILE, PLANTED_ENTRY, Course, fingerprint, loopback_lock, python_for,
+                            level, startup_output, why_not)  # noqa: F401 (level: a fixture)
 
 ECHO = ["server binds UDP 9999", "server keeps answering after many datagrams"]
 CONTACTS = ["server binds UDP 9999", "find of an unknown name says Not found"]
@@ -57,14 +57,6 @@ HIDDEN_AT = {
 # folders of its own; level none has only the machine's.
 WRITABLE_AT = {"sandbox": (), "netns": (),
                "none": ("/var/tmp", "/dev/shm", tempfile.gettempdir())}
-
-
-@pytest.fixture(params=LEVELS)
-def level(request):
-    why = why_not(request.param)
-    if why:
-        pytest.skip(why)
-    return request.param
 
 
 @pytest.fixture

@@ -68,6 +68,7 @@ class Peer:
         self.stopped = False        # a wait ended because the server had stopped
         self.unreachable = False    # UDP: an ICMP "port unreachable" came back
         self._ran_out = False       # the last wait ended at its deadline
+        self.sends = 0              # sends that have returned (the data is the kernel's, or failed)
 
     # -- what each transport does its own way ------------------------------------
     def connect(self, timeout: float) -> Verdict:
@@ -110,6 +111,8 @@ class Peer:
             self.transcript.add(self.name, "note", f"send failed: {exc.strerror or exc}")
             return Verdict(False, reason=f"could not send {escape(data)!r}: {self._send_failed(exc)}",
                            cause=Why(Cause.SEND_FAILED))
+        finally:
+            self.sends += 1
         return Verdict(True)
 
     def _read_some(self, deadline: float) -> bytes | None:

@@ -33,11 +33,13 @@ from grader.job.servers import Server
 from grader.results import Cause, Why
 from grader.spec.modes import Transport
 from grader.steps import action_of
+from grader.steps.send import Send
 
 # A served client waits for the others at most as long as their steps up to the measured reply may take
 # (each of those ends by its own timeout), plus this, for a machine under load.
 WAIT_SLACK = 3.0
 TCP_ESTABLISHED = 1          # the state in struct tcp_info: neither side has closed
+FIRST_SEND_WAIT = 1.0      # seconds: a first send that takes longer (it failed) holds the next up no more
 SERVER_STOPPED = (Cause.CRASHED, Cause.LIMIT, Cause.KILLED, Cause.EXITED)    # a client's failure may say so
 
 
@@ -79,6 +81,8 @@ def run_swarm(job: Job, server: Server, outcome: Outcome, address=None) -> None:
     wait_until = started + WAIT_SLACK + (sum(s.timeout for s in _up_to_reply(swarm.per_client[0], measured))
                                          if measured else 0.0)
 
+    in_order = all(isinstance(action_of(steps[0]), Send) for steps in swarm.per_client)
+
     def client(index: int, steps) -> None:
         replies = 0
 
@@ -89,6 +93,8 @@ def run_swarm(job: Job, server: Server, outcome: Outcome, address=None) -> None:
                 gathering.arrive(index, wait_until)
 
         try:
+            if in_order:
+                _after_the_one_before(peers, index, failures)
             play(job, steps, server, outcome, label=f"{steps[0].client} step", address=address,
                  peers={steps[0].client: peers[index]}, on_reply=on_reply if measured else None)
         except TestFailed as failure:
@@ -149,6 +155,26 @@ def _up_to_reply(steps, measured: int) -> list:
         if replies == measured:
             break
     return taken
+
+
+def _after_the_one_before(peers: dict, index: int, failures: dict) -> None:
+    """When every client begins with a send, they send their first message in their order (s1, then s2,
+    ...), then go on at once: which of them a server that answers only one datagram answers must not be
+    the scheduler's choice, or two runs of the same submission would read differently. Waits at most
+    FIRST_SEND_WAIT for the one before."""
+    before = index - 1
+    while before >= 0 and before in failures:
+        before -= 1
+    if before < 0:
+        return
+    deadline = time.monotonic() + FIRST_SEND_WAIT
+    while time.monotonic() < deadline and not _sent(peers[before]) and before not in failures:
+        time.sleep(0.001)
+
+
+def _sent(peer: Peer) -> bool:
+    # Not the transcript's "sent": that is written just before the data reaches the kernel.
+    return peer.sends > 0
 
 
 def _received(peer: Peer) -> bool:
