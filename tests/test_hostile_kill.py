@@ -129,7 +129,7 @@ class Run:
         # A grader killed outright leaves its (empty) control groups: no process, but kept by the kernel.
         backend, _ = cgroups.detect()
         for base in {backend.memory, backend.pids} if backend else ():
-            for folder in Path(base).glob(f"sockgrade-{self.grade.pid}-*"):
+            for folder in Path(base).glob(f"{cgroups.engine_prefix(self.grade.pid)}*"):
                 for group in [*folder.glob("*/"), folder]:
                     with contextlib.suppress(OSError):
                         group.rmdir()
