@@ -129,7 +129,7 @@ class Run:
         # A grader killed outright leaves its (empty) control groups: no process, but kept by the kernel.
         backend, _ = cgroups.detect()
         for base in {backend.memory, backend.pids} if backend else ():
-            for folder in Path(base).glob(f"sockgrade-{self.grade.pid}-*"):
+            for folder in Path(base).glob(f"{cgroups.engine_prefix(self.grade.pid)}*"):
                 for group in [*folder.glob("*/"), folder]:
                     with contextlib.suppress(OSError):
                         group.rmdir()
@@ -332,13 +332,13 @@ def test_the_control_groups_a_killed_grader_left_are_swept_by_the_next(tmp_path)
         pytest.skip(f"no control groups here: {why}")
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
                           text=True).stdout.strip()
-    left = [Path(base) / f"sockgrade-{dead}-1" for base in dict.fromkeys([backend.memory, backend.pids])]
+    left = [Path(base) / f"{cgroups.engine_prefix(int(dead))}1-0badc0de" for base in dict.fromkeys([backend.memory, backend.pids])]
     for folder in left:
         (folder / "test-1").mkdir(parents=True)
     mine = backend.open()
     try:
         assert not any(folder.exists() for folder in left)
-        assert Path(mine.memory).is_dir() and Path(mine.memory).name.startswith(f"sockgrade-{os.getpid()}-")
+        assert Path(mine.memory).is_dir() and Path(mine.memory).name.startswith(cgroups.engine_prefix(os.getpid()))
     finally:
         mine.close()
     assert not Path(mine.memory).exists()

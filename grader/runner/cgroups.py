@@ -53,7 +53,7 @@ class EngineGroups:
         for parent in dict.fromkeys([backend.memory, backend.pids]):
             _sweep(parent)
         # A random part too: an engine killed outright leaves its folder, and its pid comes round again.
-        name = f"sockgrade-{os.getpid()}-{next(self._count)}-{secrets.token_hex(4)}"
+        name = f"{engine_prefix(os.getpid())}{next(self._count)}-{secrets.token_hex(4)}"
         self.memory = os.path.join(backend.memory, name)
         self.pids = os.path.join(backend.pids, name)
         try:
@@ -180,16 +180,30 @@ def detect() -> tuple[Backend | None, str]:
     return None, why
 
 
+def engine_prefix(pid: int) -> str:
+    """How the folders of the engine ``pid`` begin. They name its PID namespace too: an engine in
+    another one (a container sharing the cgroup tree, a grader run inside a sandbox) has pids this one
+    cannot see, so only the folders of this namespace can be judged by their pid."""
+    return f"sockgrade-{_pid_namespace()}-{pid}-"
+
+
+def _pid_namespace() -> int:
+    return os.stat("/proc/self/ns/pid").st_ino
+
+
 def _sweep(parent: str) -> None:
-    """Remove the folders that engines killed outright left in ``parent`` (empty: their processes died
-    with them); a folder still in use, or of a live engine, is left alone."""
+    """Remove the folders that engines of this PID namespace killed outright left in ``parent`` (empty:
+    their processes died with them); a folder still in use, of a live engine, or of an engine in
+    another PID namespace is left alone."""
     try:
         names = os.listdir(parent)
     except OSError:
         return
+    ours = str(_pid_namespace())
     for name in names:
         parts = name.split("-")
-        if parts[0] != "sockgrade" or len(parts) < 3 or not parts[1].isdigit() or _alive(int(parts[1])):
+        if parts[0] != "sockgrade" or len(parts) < 5 or parts[1] != ours or not parts[2].isdigit() \
+                or _alive(int(parts[2])):
             continue
         folder = os.path.join(parent, name)
         for test in os.listdir(folder) if os.path.isdir(folder) else ():
