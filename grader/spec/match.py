@@ -47,9 +47,21 @@ class Wait(StrEnum):
     SILENCE = "silence"      # nothing, for a while
 
 
+class Holds(StrEnum):
+    """What a kind's key holds in a spec (``expect: {KIND: ...}``)."""
+    TEXTS = "texts"          # a text or a list of texts
+    NOTHING = "nothing"      # whatever is written is ignored: `any: true`
+    SECONDS = "seconds"      # how long to wait
+    ITEMS = "items"          # a list of expectations, each of a kind allowed in a line (``in_lines``)
+
+
 class Matcher:
     """An expectation seen through its kind (``kind``); one subclass per kind, in ``MATCHERS``."""
     kind: ExpectationKind
+    holds = Holds.TEXTS       # what its key holds in a spec
+    can_capture = True        # `capture: NAME` may store what it matched
+    in_lines = True           # it may be an item of `lines`
+    any_order = False         # it takes `any_order`
     waits = Wait.MESSAGE      # what a test-side client waits for to judge it
     one_line = True           # it can describe one message or output line (a client's `sent`, `output`)
     can_skip = True           # an `expect` of it may pass over other messages first (`skip`)
@@ -98,6 +110,8 @@ class OneOf(Equals):
 class Reference(Equals):
     """The reference's answer: `any` while it is recorded, then that answer (``Test.with_answers``)."""
     kind = ExpectationKind.REFERENCE
+    holds = Holds.NOTHING
+    in_lines = False
     one_line = False
     can_skip = False
     from_reference = True
@@ -165,6 +179,7 @@ class Regex(_Prompting):
 
 class Any(Matcher):
     kind = ExpectationKind.ANY
+    holds = Holds.NOTHING
     can_skip = False
 
     def passes(self, text):
@@ -177,6 +192,9 @@ class Any(Matcher):
 class Closed(Matcher):
     """Judged on the connection, never on a text."""
     kind = ExpectationKind.CLOSED
+    holds = Holds.NOTHING
+    can_capture = False
+    in_lines = False
     waits = Wait.CLOSE
     one_line = False
 
@@ -190,6 +208,9 @@ class Closed(Matcher):
 class Silence(Matcher):
     """Judged on the connection, never on a text."""
     kind = ExpectationKind.SILENCE
+    holds = Holds.SECONDS
+    can_capture = False
+    in_lines = False
     waits = Wait.SILENCE
     one_line = False
     can_skip = False
@@ -204,6 +225,9 @@ class Silence(Matcher):
 class Lines(Matcher):
     """A reply of several lines, each matching one of ``items``, in order or (``any_order``) in any."""
     kind = ExpectationKind.LINES
+    holds = Holds.ITEMS
+    in_lines = False
+    any_order = True
     waits = Wait.LINES
     one_line = False
     can_skip = False

@@ -14,6 +14,7 @@ from grader.kinds import kind_in
 from grader.specfile import checks
 from grader.spec.errors import SpecError
 from grader.spec.expectation_kind import ExpectationKind
+from grader.spec.match import MATCHERS, Holds
 from grader.spec.network import NetworkProfile
 from grader.spec.model import Expectation, Limits, Role, Spec, Step, Test
 from grader.spec.modes import Framing, MatchMode, Player, Transport
@@ -22,8 +23,7 @@ from grader.spec.yaml_marks import format_path, line_of
 from grader.steps import ACTIONS
 
 EXPECTATION_KINDS = tuple(ExpectationKind)
-LINE_KINDS = (ExpectationKind.EQUALS, ExpectationKind.ONE_OF, ExpectationKind.CONTAINS, ExpectationKind.REGEX,
-              ExpectationKind.ANY)
+LINE_KINDS = tuple(kind for kind in ExpectationKind if MATCHERS[kind].in_lines)
 CLIENT_NAME = re.compile(r"([A-Za-z0-9_-]|\$\{i\})+")      # once a step list's parameters are filled in
 FALLBACK_DEFAULTS = {"points": 1, "timeout": 5.0, "startup_timeout": 5.0,
                      "client_timeout": 10.0, "match": MatchMode.TOLERANT}
@@ -309,6 +309,7 @@ def _build_step(s: dict, path: tuple, timeout: float, ctx: _Context, origin: str
 
 
 def _build_expectation(e, path: tuple, ctx: _Context, allowed=EXPECTATION_KINDS) -> Expectation:
+    """An expectation as its kind's matcher says its key is written (``Matcher.holds``)."""
     match = ctx.defaults["match"]
     if isinstance(e, str):
         return Expectation(ExpectationKind.EQUALS, (e,), match)
@@ -317,18 +318,19 @@ def _build_expectation(e, path: tuple, ctx: _Context, allowed=EXPECTATION_KINDS)
         what = "no kind" if not kinds else "several kinds (" + ", ".join(kinds) + ")"
         raise ctx.error(f"an expectation has {what}", path, "use exactly one of: " + ", ".join(allowed))
     kind, match = kinds[0], e.get("match", match)
-    value, capture = e[kind.value], e.get("capture")
-    if "any_order" in e and kind is not ExpectationKind.LINES:
-        raise ctx.error("`any_order` only goes with `lines`", path + ("any_order",),
+    value, capture, shape = e[kind.value], e.get("capture"), MATCHERS[kind]
+    if "any_order" in e and not shape.any_order:
+        takers = " or ".join(f"`{k}`" for k in ExpectationKind if MATCHERS[k].any_order)
+        raise ctx.error(f"`any_order` only goes with {takers}", path + ("any_order",),
                         "write the reply as `lines: [...]` to accept its lines in any order")
-    if kind in (ExpectationKind.SILENCE, ExpectationKind.CLOSED) and capture:
+    if capture and not shape.can_capture:
         raise ctx.error(f"`{kind}` has nothing to capture", path + ("capture",))
-    if kind is ExpectationKind.SILENCE:
+    if shape.holds is Holds.SECONDS:
         return Expectation(kind, (), match, float(value))
-    if kind in (ExpectationKind.ANY, ExpectationKind.CLOSED, ExpectationKind.REFERENCE):
+    if shape.holds is Holds.NOTHING:
         return Expectation(kind, (), match, capture=capture)
-    if kind is ExpectationKind.LINES:
-        items = tuple(_build_expectation(item, path + ("lines", i), _Context(
+    if shape.holds is Holds.ITEMS:
+        items = tuple(_build_expectation(item, path + (kind.value, i), _Context(
             ctx.source, ctx.lines, {**ctx.defaults, "match": match}), LINE_KINDS)
             for i, item in enumerate(value))
         return Expectation(kind, (), match, capture=capture, items=items, any_order=e.get("any_order", False))
