@@ -213,11 +213,12 @@ def _sweep(parent: str) -> None:
 
 
 def _alive(pid: int) -> bool:
+    """Whether ``pid`` may be a live process here: a number no pid can be is never judged dead."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except OSError:
+    except (OSError, OverflowError):
         pass
     return True
 
