@@ -57,6 +57,9 @@ class Swarm(KindParams):
         """How many clients must be served at the same time."""
         return self.at_once or len(self.per_client)
 
+    def step_runs(self):
+        return (self.per_client[0], self.then)     # every client plays the first's steps, numbered
+
     @classmethod
     def from_dict(cls, d: dict) -> "Swarm":
         return cls(tuple(tuple(Step.from_dict(s) for s in steps) for steps in d["per_client"]),
