@@ -203,7 +203,7 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except OSError:
+    except (OSError, OverflowError):     # OverflowError: no pid at all (a folder another grader named)
         pass
     return True
 
