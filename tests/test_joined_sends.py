@@ -55,7 +55,7 @@ def test_the_second_send_is_pointed_at_with_its_line(tmp_path):
     [found] = advice(spec)
     assert found.line == 12 and found.where == "tests[0].steps[1]"
     assert "'quit' right after 'set;onlykey' (line 11)" in found.message
-    assert "TCP may deliver the two as one message" in found.message
+    assert "TCP may deliver the two as one message ('set;onlykeyquit')" in found.message
     assert "sleep" in found.hint and "framing: newline" in found.hint
     assert str(found).startswith(f"{tmp_path / 'kv-joined.yaml'}:12: tests[0].steps[1]: ")
 

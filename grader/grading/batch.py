@@ -142,7 +142,7 @@ def _select(path: Path, specs: list[Spec], scratch: Path, *, single: bool, skip,
     run = BatchRun(results=[], students=[s.name for s in students], single=found.single,
                    skipped=[s.name for s in everyone if s.name not in mine],
                    unselected=sorted(set(names) - {s.name for s in everyone}),
-                   warnings=list(found.notes) + [f"warning: {a}" for spec in specs for a in advice(spec)],
+                   warnings=list(found.notes) + [f"warning: {a.one_line()}" for spec in specs for a in advice(spec)],
                    shard=shard_mark(names, shard) if shard else None)
     return run, students
 
@@ -340,6 +340,8 @@ def _assignments(student, specs, all_specs, scratch, isolation) -> tuple[
         chosen = specs if all_specs else [s for s in specs if discover.applies(student.path, s)]
         if not chosen:           # no file by its name: the assignments whose roles files fit under others
             chosen = [s for s in specs if misnamed.get(s.id)]
+        if not chosen:           # or whose role's file is there in a language it does not take, to say so
+            chosen = [s for s in specs if discover.other_forms(student.path, s)]
     except OSError as exc:
         return [(None, failed(student.name, f"could not read the submission: {exc.strerror or exc}",
                               isolation=isolation))], {}

@@ -42,9 +42,8 @@ def role_files(submission: Path, spec) -> dict[str, Path | None]:
 
 
 def applies(submission: Path, spec) -> bool:
-    """A spec applies when the student handed in a file for any of its roles, in a form it takes or not."""
-    return any(path is not None for path in role_files(submission, spec).values()) \
-        or bool(other_forms(submission, spec))
+    """A spec applies when the student handed in a file for any of its roles."""
+    return any(path is not None for path in role_files(submission, spec).values())
 
 
 def other_forms(submission: Path, spec) -> dict[str, Path]:

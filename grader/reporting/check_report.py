@@ -21,7 +21,9 @@ def render(report, console: Console, verbose: bool = False) -> None:
         f"the spec is valid: {len(spec.tests)} tests, {spec.max_score:g} points"
         + (f" (+{bonus:g} bonus)" if bonus else "") + f"; roles: {roles}"), highlight=False)
     for advice in report.advice:
-        console.print(Text("  warning ", style="bold yellow") + Text(shown(str(advice))), highlight=False)
+        console.print(Text("  warning ", style="bold yellow") + Text(shown(advice.located)), highlight=False)
+        if advice.hint:
+            console.print(Text("    hint: " + shown(advice.hint), style="dim"), highlight=False)
     failures = report.reference_failures
     if failures:
         console.print(Text("  FAIL ", style="bold red") + Text(

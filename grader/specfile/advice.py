@@ -27,9 +27,16 @@ class Advice:
     message: str
     hint: str = ""
 
+    @property
+    def located(self) -> str:
+        """The message with its file, line and key."""
+        return f"{self.source}:{self.line}: {self.where}: {self.message}"
+
     def __str__(self) -> str:
-        text = f"{self.source}:{self.line}: {self.where}: {self.message}"
-        return text + (f"\n  hint: {self.hint}" if self.hint else "")
+        return self.located + (f"\n  hint: {self.hint}" if self.hint else "")
+
+    def one_line(self) -> str:
+        return self.located + (f" (hint: {self.hint})" if self.hint else "")
 
 
 def advice(spec) -> list[Advice]:
@@ -50,8 +57,8 @@ def joined_sends(spec) -> list[Advice]:
                     str(spec.source), second.line, second.where, test.name,
                     f"test {test.name!r}: client {second.client} sends {_shown(second)} right after "
                     f"{_shown(first)} (line {first.line}){_origin(second)}, with no expect or pause "
-                    "between them: TCP may deliver the two as one message, and the server read them "
-                    "as one", JOINED_SENDS_HINT))
+                    f"between them: TCP may deliver the two as one message{_joined(first, second)}, "
+                    "which a server reading a message per recv takes for one", JOINED_SENDS_HINT))
     return list(found.values())
 
 
@@ -72,6 +79,12 @@ def _back_to_back(steps):
 
 def _shown(step) -> str:
     return repr(step.text) if step.text is not None else f"{len(step.hex or '') // 2} bytes"
+
+
+def _joined(first, second) -> str:
+    if first.text is None or second.text is None:
+        return ""
+    return f" ({first.text + second.text!r})"
 
 
 def _origin(step) -> str:
