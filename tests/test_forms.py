@@ -175,3 +175,15 @@ def test_a_hint_for_a_form_no_role_has_is_a_spec_error(tmp_path):
     with pytest.raises(SpecError) as caught:
         load_spec(spec)
     assert caught.value.path == "tests[0].hint.rust" and "no role has a form named 'rust'" in caught.value.message
+
+
+def test_a_hint_per_form_reaches_a_role_of_one_form_too(tmp_path, engine):
+    from conftest import make_submission
+    spec = tmp_path / "s.yaml"
+    spec.write_text(json.dumps({"id": "s", "transport": "tcp", "roles": {"server": {"files": ["a.py"]}},
+                                "tests": [{"name": "t", "tags": ["startup"], "startup": True,
+                                           "hint": {"python": "bind the port"}}]}))
+    student = make_submission(tmp_path / "ann", {"a.py": "raise SystemExit(3)\n"})
+    result = engine.grade(student, load_spec(spec))
+    assert not result.tests[0].passed and result.tests[0].hint == "bind the port"
+    assert result.forms == {}          # one form: nothing to choose, nothing said
