@@ -187,3 +187,18 @@ def test_a_hint_per_form_reaches_a_role_of_one_form_too(tmp_path, engine):
     result = engine.grade(student, load_spec(spec))
     assert not result.tests[0].passed and result.tests[0].hint == "bind the port"
     assert result.forms == {}          # one form: nothing to choose, nothing said
+
+
+def test_in_a_python_only_spec_a_c_file_is_named_not_just_missing(tmp_path):
+    spec = tmp_path / "py-only.yaml"
+    spec.write_text(json.dumps({"id": "py-only", "transport": "tcp", "roles": {"server": {"files": ["kvserver.py"]}},
+                                "tests": [{"name": "t", "tags": ["startup"], "startup": True}]}))
+    klass = tmp_path / "class"
+    shutil.copytree(KVSTORE / "students" / "cat", klass / "cat")
+    shutil.copytree(KVSTORE / "students" / "ann", klass / "ann")
+    run = grade(str(klass), "--spec", str(spec), "-j", "1", "--csv", str(tmp_path / "grades.csv"))
+    assert run.returncode == 0, run.stderr
+    rows = {row["student"]: row for row in csv.DictReader((tmp_path / "grades.csv").open(encoding="utf-8-sig"))}
+    assert rows["cat"]["problems"] == "py-only: kvserver.c handed in; this assignment takes Python; " \
+                                      "not handed in: py-only", rows["cat"]
+    assert rows["ann"]["problems"] == "" and "form" not in rows["ann"]      # one form: no column
