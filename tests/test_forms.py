@@ -63,6 +63,8 @@ def test_grade_check_passes_the_spec_as_written():
     assert run.returncode == 0, run.stdout + run.stderr
     assert "roles: server (kvserver.py or kvserver.c)" in run.stdout
     assert "READY: the reference passes every test" in run.stdout
+    assert "role 'server': your reference is of its Python form; the commands of its C form are tried only " \
+           "on a student's file of that form" in " ".join(run.stdout.split())
     assert "warning" not in run.stdout
 
 

@@ -136,6 +136,12 @@ def check(spec: Spec, *, jobs: int | None = None, isolation: str | None = Reques
                 if role.reference is None:
                     report.notes.append(f"role {role.name!r} has no reference program, so its tests cannot "
                                         f"pass here: add `reference:` under roles.{role.name}")
+                others = [f.language for f in role.forms if f.name != role.reference_form]
+                if role.reference and others:
+                    report.notes.append(f"role {role.name!r}: your reference is of its "
+                                        f"{role.reference_of().language} form; the commands of its "
+                                        f"{' and '.join(others)} form{'s' if len(others) > 1 else ''} are "
+                                        "tried only on a student's file of that form")
             if not saboteurs:
                 report.notes.append("saboteurs not run (--no-saboteurs)")
                 return report
