@@ -56,3 +56,12 @@ def test_too_few_answered_says_answered(tmp_path, engine):
     assert not got.passed
     assert got.reason.startswith("answered "), got.reason
     assert "at the same time" not in got.reason and "this test needs 3 answered" in got.reason
+
+
+def test_listings_say_answered_over_udp_and_served_together_over_tcp(tmp_path):
+    from grader.kinds import kind_of
+    (tmp_path / "udp.yaml").write_text(json.dumps(SPEC))
+    (tmp_path / "tcp.yaml").write_text(json.dumps({**SPEC, "id": "tcp-swarm", "transport": "tcp"}))
+    summaries = {name: [kind_of(t).summary(t) for t in load_spec(tmp_path / f"{name}.yaml").tests]
+                 for name in ("udp", "tcp")}
+    assert summaries == {"udp": ["3 clients at once, 3 answered"], "tcp": ["3 clients at once, 3 served together"]}

@@ -48,6 +48,7 @@ class _Context:
         self.source, self.lines, self.defaults = source, lines, defaults
         self.step_lists = step_lists or {}
         self.roles: dict = {}           # the spec's roles, once built (a test's hint names their forms)
+        self.transport = Transport.TCP   # the spec's
         self.networks: dict = {}
         self.steps_built = 0            # steps built so far, and the characters they carry
         self.text = 0
@@ -119,6 +120,7 @@ def build_spec(data: dict, lines: dict, source: Path) -> Spec:
     ctx = _Context(source, lines, {**FALLBACK_DEFAULTS, **data.get("defaults", {})},
                    data.get("step_lists", {}))
     address = data.get("address", {})
+    ctx.transport = Transport(data["transport"])
     roles = {name: _role(name, role, ctx) for name, role in data["roles"].items()}
     ctx.roles = roles
     ctx.networks = data.get("networks", {})
