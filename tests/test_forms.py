@@ -14,10 +14,12 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, make_submission
+from grader.input import discover
 from grader.specfile import load_spec
 from grader.spec.errors import SpecError
 
@@ -180,7 +182,6 @@ def test_a_hint_for_a_form_no_role_has_is_a_spec_error(tmp_path):
 
 
 def test_a_hint_per_form_reaches_a_role_of_one_form_too(tmp_path, engine):
-    from conftest import make_submission
     spec = tmp_path / "s.yaml"
     spec.write_text(json.dumps({"id": "s", "transport": "tcp", "roles": {"server": {"files": ["a.py"]}},
                                 "tests": [{"name": "t", "tags": ["startup"], "startup": True,
@@ -204,3 +205,17 @@ def test_in_a_python_only_spec_a_c_file_is_named_not_just_missing(tmp_path):
     assert rows["cat"]["problems"] == "py-only: kvserver.c handed in; this assignment takes Python; " \
                                       "not handed in: py-only", rows["cat"]
     assert rows["ann"]["problems"] == "" and "form" not in rows["ann"]      # one form: no column
+
+
+def test_two_forms_handed_in_the_first_form_is_graded_and_the_other_named(tmp_path, engine):
+    spec = load_spec(SPEC)
+    startup = spec.tests[:1]
+    student = make_submission(tmp_path / "fay", {"kvserver.py": KVSTORE / "kv-reference" / "kvserver.py",
+                                                 "kvserver.c": "this is not C, and is never built\n"})
+    result = engine.grade(student, replace(spec, tests=startup))
+    assert result.tests[0].passed, result.tests[0].reason
+    assert result.forms == {"server": "python"}
+    assert result.left_out == ["kvserver.c also handed in for the server; kvserver.py was graded"]
+    deeper = make_submission(tmp_path / "gus", {"kvserver.c": KVSTORE / "students" / "cat" / "kvserver.c"})
+    make_submission(deeper / "old", {"kvserver.py": "raise SystemExit(1)\n"})
+    assert discover.role_files(deeper, spec)["server"].name == "kvserver.c"     # the shallower wins

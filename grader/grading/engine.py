@@ -139,15 +139,14 @@ class Engine:
             {r: Path(p).resolve() for r, p in misnamed.items() if files.get(r) is None}
         files.update(found)
         forms = {r: spec.roles[r].form_of(p.name).name for r, p in files.items() if p}
-        other = discover.other_forms(submission, spec)
         result = AssignmentResult(student=student or name_text(submission.name), assignment=spec.id,
                                   title=spec.title, tests=[], isolation=self.isolation,
                                   files={r: name_text(str(p.relative_to(submission))) for r, p in files.items() if p},
                                   misnamed={r: name_text(str(p.relative_to(submission))) for r, p in found.items()},
                                   # said only where there was a choice: a role of one form is in it for all
                                   forms={r: f for r, f in forms.items() if len(spec.roles[r].forms) > 1},
-                                  left_out=[discover.form_problem(spec, r, name_text(str(p.relative_to(submission))))
-                                            for r, p in other.items()] + submission_files.snapshot(submission).problems())
+                                  left_out=discover.form_notes(submission, spec)
+                                  + submission_files.snapshot(submission).problems())
         result.extra["limits"] = self.limits_by          # how the test as a whole was bounded
         self.admission.fit_memory(self._memory_per_test(spec))
         seeds = sorted({t.params.seed for t in spec.tests if t.params.seed is not None})

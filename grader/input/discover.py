@@ -21,6 +21,7 @@ import re
 from pathlib import Path
 
 from grader import files as submission_files
+from grader.shown import name_text
 from grader.spec.model import language_of
 from grader.spec.modes import Transport
 
@@ -38,7 +39,30 @@ def find_role_file(submission: Path, names, handed=None) -> Path | None:
 
 def role_files(submission: Path, spec) -> dict[str, Path | None]:
     handed = _files(submission)
-    return {name: find_role_file(submission, role.files, handed) for name, role in spec.roles.items()}
+    return {name: _role_file(submission, role, handed) for name, role in spec.roles.items()}
+
+
+def _role_file(submission: Path, role, handed) -> Path | None:
+    """The role's file: of its forms' files handed in, the shallowest; at one depth, the first form's."""
+    found = [p for p in (find_role_file(submission, form.files, handed) for form in role.forms) if p is not None]
+    return min(found, key=lambda p: len(p.relative_to(submission).parts)) if found else None
+
+
+def form_notes(submission: Path, spec) -> list[str]:
+    """What a student reads of the files of a role's forms that were not graded: a file in a language
+    the role does not take, and a second form's file beside the one graded."""
+    handed = _files(submission)
+    def named(path: Path) -> str:
+        return name_text(path.relative_to(submission).as_posix())
+
+    notes = [form_problem(spec, role, named(path)) for role, path in other_forms(submission, spec).items()]
+    for name, role in spec.roles.items():
+        graded = _role_file(submission, role, handed)
+        for form in role.forms:
+            path = find_role_file(submission, form.files, handed)
+            if path is not None and path != graded:
+                notes.append(f"{named(path)} also handed in for the {name}; {named(graded)} was graded")
+    return notes
 
 
 def applies(submission: Path, spec) -> bool:
@@ -52,7 +76,7 @@ def other_forms(submission: Path, spec) -> dict[str, Path]:
     handed = _files(submission)
     found = {}
     for name, role in spec.roles.items():
-        if find_role_file(submission, role.files, handed) is not None:
+        if _role_file(submission, role, handed) is not None:
             continue
         stems = {Path(f).stem.lower() for f in role.files}
         taken = {language_of(f) for f in role.files}
