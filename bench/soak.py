@@ -96,7 +96,7 @@ def kinds_for(specs) -> list[dict]:
 # -- the class ------------------------------------------------------------------
 def add_copy(folder: Path, name: str, kind: str, spec) -> None:
     if kind == REFERENCE:
-        files = {role.files[0]: Path(role.reference) for role in spec.roles.values() if role.reference}
+        files = {role.reference_of().files[0]: Path(role.reference) for role in spec.roles.values() if role.reference}
         write_copy(folder / name, files, name)
     else:
         add_student(folder, name, kind, spec)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from enum import Enum
 
+from grader.spec.model import language_name
 from grader.spec.modes import Side
 
 
@@ -122,6 +123,10 @@ def render(entries: list[dict]) -> str:
     return "\n".join(Entry(**e).line() for e in entries)
 
 
+LONGEST_WAIT = "longest_wait_s"      # a metric (a UDP swarm's): seconds, which differ from run to run
+TIMED_METRICS = (LONGEST_WAIT,)
+
+
 @dataclass
 class TestResult:
     """One test of one submission, scored: what every reporter shows of it.
@@ -193,7 +198,7 @@ class TestResult:
         return {
             "name": self.name,
             "score": self.points,
-            "max_score": 0 if self.bonus else self.max_points,
+            "max_score": 0.0 if self.bonus else self.max_points,
             "status": self.gradescope_status,
             "output": self.output_text(),
             "tags": list(self.tags),
@@ -212,8 +217,8 @@ class TestResult:
     @classmethod
     def from_dict(cls, d: dict) -> "TestResult":
         x = d.get("extra_data", {})
-        return cls(name=d["name"], tags=list(d.get("tags", [])), points=d["score"],
-                   max_points=x.get("points", d["max_score"]), status=Status(x["status"]),
+        return cls(name=d["name"], tags=list(d.get("tags", [])), points=float(d["score"]),
+                   max_points=float(x.get("points", d["max_score"])), status=Status(x["status"]),
                    bonus=x.get("bonus", False), hidden=x.get("hidden", False), reason=x.get("reason", ""),
                    notes=x.get("notes", []), hint=x.get("hint", ""), transcript=x.get("transcript", []),
                    server_output=x.get("server_output", ""), client_output=x.get("client_output", ""),
@@ -249,6 +254,7 @@ class AssignmentResult:
     extra: dict = field(default_factory=dict)
     status: Status = Status.GRADED
     misnamed: dict[str, str] = field(default_factory=dict)   # role -> the file graded for it under another name
+    forms: dict[str, str] = field(default_factory=dict)      # role -> the form of the file handed in (python, c ...)
     left_out: list[str] = field(default_factory=list)        # links of the submission not graded, and why
     submitted_at: str = ""        # ISO 8601, when the submission was handed in, where known
     student_id: str = ""          # the LMS's id for the student (Moodle's participant, Canvas's user), where known
@@ -271,11 +277,11 @@ class AssignmentResult:
 
     @property
     def score(self) -> float:
-        return round(sum(t.points for t in self.tests), 4)
+        return float(round(sum(t.points for t in self.tests), 4))
 
     @property
     def max_score(self) -> float:
-        return round(sum(t.max_points for t in self.tests if not t.bonus), 4)
+        return float(round(sum(t.max_points for t in self.tests if not t.bonus), 4))
 
     @property
     def sides(self) -> dict[str, list[float]]:
@@ -285,11 +291,16 @@ class AssignmentResult:
             score = sides.setdefault(t.side, [0.0, 0.0])
             score[0] += t.points
             score[1] += 0 if t.bonus else t.max_points
-        return {side: [round(a, 4), round(b, 4)] for side, (a, b) in sorted(sides.items())}
+        return {side: [float(round(a, 4)), float(round(b, 4))] for side, (a, b) in sorted(sides.items())}
+
+    @property
+    def form_words(self) -> str:
+        """"server in C": the form of each role of several forms the student handed in ("" for none)."""
+        return ", ".join(f"{role} in {language_name(form)}" for role, form in sorted(self.forms.items()))
 
     @property
     def bonus_score(self) -> float:
-        return round(sum(t.points for t in self.tests if t.bonus), 4)
+        return float(round(sum(t.points for t in self.tests if t.bonus), 4))
 
     def to_dict(self) -> dict:
         """A Gradescope results.json object plus student, assignment and max_score."""
@@ -305,6 +316,7 @@ class AssignmentResult:
                            "error": self.error, "bonus_score": self.bonus_score, "sides": self.sides,
                            "status": self.status.value,
                            **({"misnamed": self.misnamed} if self.misnamed else {}),
+                           **({"forms": self.forms} if self.forms else {}),
                            **({"left_out": self.left_out} if self.left_out else {}),
                            **({"submitted_at": self.submitted_at} if self.submitted_at else {}),
                            **({"student_id": self.student_id} if self.student_id else {}), **self.extra},
@@ -321,6 +333,6 @@ class AssignmentResult:
         return cls(student=d["student"], assignment=d["assignment"], title=known["title"],
                    tests=[TestResult.from_dict(t) for t in d.get("tests", [])], isolation=known["isolation"],
                    files=known["files"], error=known["error"], duration=d.get("execution_time", 0.0), extra=x,
-                   status=status, misnamed=x.pop("misnamed", {}), left_out=x.pop("left_out", []),
+                   status=status, misnamed=x.pop("misnamed", {}), forms=x.pop("forms", {}), left_out=x.pop("left_out", []),
                    submitted_at=x.pop("submitted_at", ""), student_id=x.pop("student_id", ""))
 

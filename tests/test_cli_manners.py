@@ -143,7 +143,7 @@ def test_list_details_say_what_each_kind_of_test_does():
     assert proc.returncode == 0, proc.stderr
     rows = {line.split("│")[1].strip(): line.split("│")[-2].strip()
             for line in proc.stdout.splitlines() if line.startswith("│")}
-    assert rows["five clients at once"] == "5 clients at once, 5 served together"
+    assert rows["five clients at once"] == "5 clients at once, 5 answered"      # UDP: nobody is served together
     assert rows["generated conversations (2/3)"] == "conversation 2 of 3: 6 commands from 3 clients, seed 1"
     assert rows["student client with student server"] == "student's client against the student's server"
     assert rows["find returns the phone"] == "4 steps, 1 client"

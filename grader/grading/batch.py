@@ -25,6 +25,7 @@ from grader.input import classroom, discover
 from grader.grading.cache import ResultCache, merged
 from grader.results import AssignmentResult, Status
 from grader.spec import Spec
+from grader.specfile.advice import advice
 from grader.shown import name_text, shown
 
 NOTHING = ""     # the assignment of a record that says why nothing could be graded
@@ -141,7 +142,8 @@ def _select(path: Path, specs: list[Spec], scratch: Path, *, single: bool, skip,
     run = BatchRun(results=[], students=[s.name for s in students], single=found.single,
                    skipped=[s.name for s in everyone if s.name not in mine],
                    unselected=sorted(set(names) - {s.name for s in everyone}),
-                   warnings=list(found.notes), shard=shard_mark(names, shard) if shard else None)
+                   warnings=list(found.notes) + [f"warning: {a.one_line()}" for spec in specs for a in advice(spec)],
+                   shard=shard_mark(names, shard) if shard else None)
     return run, students
 
 
@@ -338,6 +340,8 @@ def _assignments(student, specs, all_specs, scratch, isolation) -> tuple[
         chosen = specs if all_specs else [s for s in specs if discover.applies(student.path, s)]
         if not chosen:           # no file by its name: the assignments whose roles files fit under others
             chosen = [s for s in specs if misnamed.get(s.id)]
+        if not chosen:           # or whose role's file is there in a language it does not take, to say so
+            chosen = [s for s in specs if discover.other_forms(student.path, s)]
     except OSError as exc:
         return [(None, failed(student.name, f"could not read the submission: {exc.strerror or exc}",
                               isolation=isolation))], {}
@@ -350,7 +354,7 @@ def nothing_found(folder: Path, specs: list[Spec]) -> str:
     handed = files.snapshot(folder)
     names = sorted(name_text(e.path) for e in handed.entries
                    if e.kind != files.DIR and not set(e.path.split("/")) & set(classroom.JUNK))
-    expected = sorted({role.files[0] for spec in specs for role in spec.roles.values()})
+    expected = sorted({form.files[0] for spec in specs for role in spec.roles.values() for form in role.forms})
     listed = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
     return "; ".join(["no assignment found: none of the specs' file names are there "
                       f"(handed in: {listed or 'nothing'}; expected names such as {', '.join(expected)})",

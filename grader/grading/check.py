@@ -15,6 +15,7 @@ from grader.kinds import kind_of
 from grader.results import AssignmentResult
 from grader.saboteurs import SABOTEURS, Saboteur, write_config
 from grader.spec.model import Spec
+from grader.specfile.advice import Advice, advice
 from grader.runner.isolation import Request
 
 READY, REFERENCE_FAILED, SPEC_ERROR = 0, 1, 2          # grade check's exit statuses
@@ -38,6 +39,7 @@ class CheckReport:
     reference: AssignmentResult
     runs: list[SaboteurRun] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)      # e.g. why saboteurs were not run
+    advice: list[Advice] = field(default_factory=list)   # what the spec itself may get wrong
 
     @property
     def reference_failures(self) -> list:
@@ -54,6 +56,12 @@ class CheckReport:
 
     @property
     def warnings(self) -> list[tuple[str, str]]:
+        """(test name, what is wrong) for every piece of advice on the spec, every test a saboteur passes
+        and every test no student program runs in."""
+        return [(a.test, f"{a.source}:{a.line}: {a.message}") for a in self.advice] + self.test_warnings
+
+    @property
+    def test_warnings(self) -> list[tuple[str, str]]:
         """(test name, what is wrong) for every test a saboteur passes or no student program runs in."""
         found = []
         for test in self.spec.tests:
@@ -74,18 +82,18 @@ class CheckReport:
 
 # -- building the submissions ------------------------------------------------
 def reference_submission(spec: Spec, folder: Path) -> Path:
-    """Each role's reference program copied under the role's first file name."""
+    """Each role's reference program copied under the first file name of its form."""
     folder.mkdir(parents=True, exist_ok=True)
     for role in spec.roles.values():
         if role.reference:
-            shutil.copy(role.reference, folder / role.files[0])
+            shutil.copy(role.reference, folder / role.reference_of().files[0])
     return folder
 
 
 def saboteur_submission(spec: Spec, saboteur: Saboteur, role: str, folder: Path) -> Path:
     """The reference submission with ``role`` played by ``saboteur``."""
     reference_submission(spec, folder)
-    shutil.copy(saboteur.path, folder / spec.roles[role].files[0])
+    shutil.copy(saboteur.path, folder / spec.roles[role].reference_of().files[0])     # in the reference's place
     write_config(folder, spec)
     return folder
 
@@ -123,11 +131,17 @@ def check(spec: Spec, *, jobs: int | None = None, isolation: str | None = Reques
     try:
         with Engine(jobs=jobs, isolation=isolation) as engine:
             reference = engine.grade(reference_submission(spec, workdir / "reference"), spec, "reference")
-            report = CheckReport(spec, reference)
+            report = CheckReport(spec, reference, advice=advice(spec))
             for role in spec.roles.values():
                 if role.reference is None:
                     report.notes.append(f"role {role.name!r} has no reference program, so its tests cannot "
                                         f"pass here: add `reference:` under roles.{role.name}")
+                others = [f.language for f in role.forms if f.name != role.reference_form]
+                if role.reference and others:
+                    report.notes.append(f"role {role.name!r}: your reference is of its "
+                                        f"{role.reference_of().language} form; the commands of its "
+                                        f"{' and '.join(others)} form{'s' if len(others) > 1 else ''} are "
+                                        "tried only on a student's file of that form")
             if not saboteurs:
                 report.notes.append("saboteurs not run (--no-saboteurs)")
                 return report

@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 from grader import files as submission_files
@@ -137,11 +138,15 @@ class Engine:
         found = discover.misnamed(submission, spec) if misnamed is None else \
             {r: Path(p).resolve() for r, p in misnamed.items() if files.get(r) is None}
         files.update(found)
+        forms = {r: spec.roles[r].form_of(p.name).name for r, p in files.items() if p}
         result = AssignmentResult(student=student or name_text(submission.name), assignment=spec.id,
                                   title=spec.title, tests=[], isolation=self.isolation,
                                   files={r: name_text(str(p.relative_to(submission))) for r, p in files.items() if p},
                                   misnamed={r: name_text(str(p.relative_to(submission))) for r, p in found.items()},
-                                  left_out=submission_files.snapshot(submission).problems())
+                                  # said only where there was a choice: a role of one form is in it for all
+                                  forms={r: f for r, f in forms.items() if len(spec.roles[r].forms) > 1},
+                                  left_out=discover.form_notes(submission, spec)
+                                  + submission_files.snapshot(submission).problems())
         result.extra["limits"] = self.limits_by          # how the test as a whole was bounded
         self.admission.fit_memory(self._memory_per_test(spec))
         seeds = sorted({t.params.seed for t in spec.tests if t.params.seed is not None})
@@ -150,8 +155,8 @@ class Engine:
         done: Future = Future()
         budget = _Budget(spec.limits.submission_seconds)
         parted: set[str] = set()      # pair tests whose conversation parts from the reference pair's
-        tests = [self._pool.submit(self._grade_test, submission, spec, test, files, budget, parted)
-                 for test in spec.tests]
+        tests = [self._pool.submit(self._grade_test, submission, spec, replace(test, hint=test.hint_for(forms)),
+                                   files, budget, parted) for test in spec.tests]
         left = [len(tests)]
 
         def finished(_) -> None:
@@ -258,7 +263,7 @@ class Engine:
                 Player.REFERENCE: str(role.reference) if role.reference else None,
                 "args": list(role.args),
                 "names": " or ".join(role.files),
-                "student_commands": role.commands(students=True),       # None: a Python program
+                "student_commands": role.commands(True, student.name if student else None),   # None: Python
                 "reference_commands": role.commands(students=False),
             }
             if mode == JobMode.RECORD:
@@ -274,7 +279,7 @@ class Engine:
         key = protocol.new_key()
         workdir = tempfile.mkdtemp(prefix="sockgrade-test-")     # the student's copy; ours to remove
         # Where reference programs with a `build` command are built: never the student's copy.
-        refdir = tempfile.mkdtemp(prefix="sockgrade-ref-") if any(r.run for r in spec.roles.values()) else ""
+        refdir = tempfile.mkdtemp(prefix="sockgrade-ref-") if any(f.run for r in spec.roles.values() for f in r.forms) else ""
         group = None
         try:
             if self.cgroups and mode == JobMode.GRADE:
@@ -299,10 +304,10 @@ class Engine:
                          tmp=tempfile.gettempdir(), spec_file=Path(spec.source).name,
                          cgroup=group.to_job() if group else None,
                          hide=_hidden_from_students(spec, submission, self.hide + ((refdir,) if refdir else ())),
-                         refdir=refdir, toolchain=toolchain.find(toolchain.commands_of(spec.roles.values()),
+                         refdir=refdir, toolchain=toolchain.find(toolchain.commands_of(f for r in spec.roles.values() for f in r.forms),
                                                                  os.environ.get("PATH", os.defpath)))
         argv, env = protocol.launch(self.python, iso.wrapper(self.isolation), self._fork_server, _bytecode())
-        budget = _budget(test) + sum(2 * r.build_timeout for r in spec.roles.values() if r.build)
+        budget = _budget(test) + sum(2 * r.build_timeout for r in spec.roles.values())
         with self._lock:
             if self._stopping:
                 return Outcome.grading_failed(INTERRUPTED)

@@ -97,6 +97,8 @@ def build(results, course: Course | None = None) -> Gradebook:
 
 def _add(row: Row, r, course: Course, errors: dict[str, list[str]]) -> None:
     row.problems += [f"{r.assignment}: {why}" for why in r.left_out]     # links not graded, whatever the grade
+    if r.forms:
+        row.forms[r.assignment] = r.form_words
     if r.ungraded:
         errors.setdefault(r.error, []).append(r.assignment)
         row.incomplete = True

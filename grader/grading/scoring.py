@@ -18,9 +18,10 @@ def score_test(test: Test, *, status: Status, reason: str, cause: Why | None = N
     outcome = outcome or Outcome()
     passed = status is Status.PASSED
     keep_output = not passed or kind_of(test).keeps_output
+    # Points are floats in every output, 2.0 as 2.5: JSON's numbers are of one type.
     return TestResult(
-        name=test.name, tags=list(test.tags), points=test.points if passed else 0.0,
-        max_points=test.points, status=status, bonus=test.bonus, hidden=test.hidden,
+        name=test.name, tags=list(test.tags), points=float(test.points) if passed else 0.0,
+        max_points=float(test.points), status=status, bonus=test.bonus, hidden=test.hidden,
         reason=reason, notes=list(outcome.notes), hint="" if status is Status.GRADING_FAILED else test.hint,
         # Program output is kept where it explains something: failures, and the startup
         # test (what the server printed when it started). Other passing tests keep

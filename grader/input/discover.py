@@ -7,6 +7,11 @@ the assignment's transport, a server must bind the assignment's port and a
 client must not bind, and a file whose name is close to the role's names wins
 over one that merely fits. A file named for a role of another spec of the run
 is never taken.
+
+A role may take several forms (a Python file, a C file with its commands): the name of the file
+handed in picks the form. A file named as a role's files in a language none of its forms takes
+(``kvserver.c`` where the role takes ``kvserver.py``) is found too (``other_forms``), so that the
+student is told why it was not graded.
 """
 from __future__ import annotations
 
@@ -16,6 +21,8 @@ import re
 from pathlib import Path
 
 from grader import files as submission_files
+from grader.shown import name_text
+from grader.spec.model import language_of
 from grader.spec.modes import Transport
 
 MAX_DEPTH = 2    # a zip often wraps the files in one or two folders
@@ -32,12 +39,60 @@ def find_role_file(submission: Path, names, handed=None) -> Path | None:
 
 def role_files(submission: Path, spec) -> dict[str, Path | None]:
     handed = _files(submission)
-    return {name: find_role_file(submission, role.files, handed) for name, role in spec.roles.items()}
+    return {name: _role_file(submission, role, handed) for name, role in spec.roles.items()}
+
+
+def _role_file(submission: Path, role, handed) -> Path | None:
+    """The role's file: of its forms' files handed in, the shallowest; at one depth, the first form's."""
+    found = [p for p in (find_role_file(submission, form.files, handed) for form in role.forms) if p is not None]
+    return min(found, key=lambda p: len(p.relative_to(submission).parts)) if found else None
+
+
+def form_notes(submission: Path, spec) -> list[str]:
+    """What a student reads of the files of a role's forms that were not graded: a file in a language
+    the role does not take, and a second form's file beside the one graded."""
+    handed = _files(submission)
+    def named(path: Path) -> str:
+        return name_text(path.relative_to(submission).as_posix())
+
+    notes = [form_problem(spec, role, named(path)) for role, path in other_forms(submission, spec).items()]
+    for name, role in spec.roles.items():
+        graded = _role_file(submission, role, handed)
+        for form in role.forms:
+            path = find_role_file(submission, form.files, handed)
+            if path is not None and path != graded:
+                notes.append(f"{named(path)} also handed in for the {name}; {named(graded)} was graded")
+    return notes
 
 
 def applies(submission: Path, spec) -> bool:
     """A spec applies when the student handed in a file for any of its roles."""
     return any(path is not None for path in role_files(submission, spec).values())
+
+
+def other_forms(submission: Path, spec) -> dict[str, Path]:
+    """Role -> a file named as one of the role's files but in a language none of its forms takes
+    (``kvserver.c`` for a role of ``kvserver.py``), for each role the student handed in no file for."""
+    handed = _files(submission)
+    found = {}
+    for name, role in spec.roles.items():
+        if _role_file(submission, role, handed) is not None:
+            continue
+        stems = {Path(f).stem.lower() for f in role.files}
+        taken = {language_of(f) for f in role.files}
+        for path in handed:
+            language = language_of(path.name)
+            if language and language not in taken and path.stem.lower() in stems:
+                found[name] = path
+                break
+    return found
+
+
+def form_problem(spec, role: str, file_name: str) -> str:
+    """What a student reads of a file of a form the role does not take."""
+    languages = spec.roles[role].languages
+    whose = f" for its {role}" if len(spec.roles) > 1 else ""
+    return f"{file_name} handed in; this assignment takes {languages}{whose}"
 
 
 def misnamed(submission: Path, spec, taken=()) -> dict[str, Path]:
@@ -64,7 +119,7 @@ def misnamed_across(submission: Path, specs, taken=()) -> dict[str, dict[str, Pa
     for spec in specs:
         named = role_files(submission, spec)
         for name, role in spec.roles.items():
-            if named[name] is not None or role.run:      # a role in another language: no Python file fits it
+            if named[name] is not None or role.python_form is None:     # no Python file fits a C role
                 continue
             reference = _reference_words(role.reference)
             for path, text in sources.items():

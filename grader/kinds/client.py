@@ -68,6 +68,9 @@ class ClientRun(KindParams):
     exits: bool = True
     timeout: float = 10.0
 
+    def step_runs(self):
+        return (self.before,)
+
     @classmethod
     def from_dict(cls, d: dict) -> "ClientRun":
         return cls(**{

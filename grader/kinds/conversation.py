@@ -21,6 +21,9 @@ class Steps(KindParams):
         return replace(self, steps=tuple(replace(s, expect=replace(s.expect, values=(answers[i],)))
                                          if i in answers else s for i, s in enumerate(self.steps)))
 
+    def step_runs(self):
+        return (self.steps,)
+
     @classmethod
     def from_dict(cls, d):
         return cls(tuple(Step.from_dict(s) for s in d["steps"]))

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 import yaml
 
 from grader.kinds.base import TestKind, against_server
+from grader.spec.modes import Transport
 from grader.spec.model import KindParams, Step
 from grader.steps import action_of
 
@@ -51,17 +52,22 @@ class Swarm(KindParams):
     # Which reply marks a client served (1 = the first step that awaits one): the last reply it awaits
     # before its connection ends; None when there is none, and the swarm cannot tell who was served.
     measured_reply: int | None = None
+    datagrams: bool = False        # over UDP: no connection to hold open, so clients are answered, not
+                                   # served together (what listings and the figures say)
 
     @property
     def needed(self) -> int:
         """How many clients must be served at the same time."""
         return self.at_once or len(self.per_client)
 
+    def step_runs(self):
+        return (self.per_client[0], self.then)     # every client plays the first's steps, numbered
+
     @classmethod
     def from_dict(cls, d: dict) -> "Swarm":
         return cls(tuple(tuple(Step.from_dict(s) for s in steps) for steps in d["per_client"]),
                    tuple(Step.from_dict(s) for s in d.get("then", ())), d.get("at_once", 0),
-                   d.get("measured_reply"))
+                   d.get("measured_reply"), d.get("datagrams", False))
 
 
 class SwarmKind(TestKind):
@@ -92,7 +98,7 @@ class SwarmKind(TestKind):
             run = []
             if step is not None:
                 then.append(ctx.spend(replace(step, client="checker"), path + ("then",)))
-        return Swarm(per_client, tuple(then), at_once, measured)
+        return Swarm(per_client, tuple(then), at_once, measured, ctx.transport == Transport.UDP)
 
     def budget(self, test):
         swarm = test.params
@@ -101,7 +107,8 @@ class SwarmKind(TestKind):
 
     def summary(self, test):
         swarm = test.params
-        return f"{len(swarm.per_client)} clients at once, {swarm.needed} served together"
+        return f"{len(swarm.per_client)} clients at once, {swarm.needed} " \
+               + ("answered" if swarm.datagrams else "served together")
 
     def run(self, job, outcome):
         from grader.kinds.runners.swarm import run_swarm

@@ -14,12 +14,16 @@ def render(report, console: Console, verbose: bool = False) -> None:
     """``report``: a ``grader.grading.check.CheckReport``."""
     spec = report.spec
     bonus = sum(t.points for t in spec.tests if t.bonus)
-    roles = ", ".join(f"{r.name} ({r.files[0]})" for r in spec.roles.values())
+    roles = ", ".join(f"{r.name} ({' or '.join(f'{f.files[0]}' for f in r.forms)})" for r in spec.roles.values())
     console.print(Text(f"{spec.id}: {spec.title}", style="bold") + Text(f"  {spec.source}", style="dim"),
                   highlight=False)
     console.print(Text("  ok ", style="green") + Text(
         f"the spec is valid: {len(spec.tests)} tests, {spec.max_score:g} points"
         + (f" (+{bonus:g} bonus)" if bonus else "") + f"; roles: {roles}"), highlight=False)
+    for advice in report.advice:
+        console.print(Text("  warning ", style="bold yellow") + Text(shown(advice.located)), highlight=False)
+        if advice.hint:
+            console.print(Text("    hint: " + shown(advice.hint), style="dim"), highlight=False)
     failures = report.reference_failures
     if failures:
         console.print(Text("  FAIL ", style="bold red") + Text(
@@ -31,6 +35,12 @@ def render(report, console: Console, verbose: bool = False) -> None:
         for test in failures:
             table.add_row(Text(shown(test.name)), Text(shown(test.reason)))
         console.print(table)
+        advised = sorted({a.test for a in report.advice} & {t.name for t in failures})
+        if advised:
+            console.print(Text("  " + shown(", ".join(repr(n) for n in advised))
+                               + (" sends" if len(advised) == 1 else " send")
+                               + " twice in a row on one TCP connection (see the warning above): the "
+                               "server may have read the two sends as one message"), highlight=False)
         console.print("  Reference programs run as students get no arguments: they must default to "
                       f"{spec.host}:{spec.port}; run as references they get --port N and must use it.",
                       highlight=False)
@@ -47,14 +57,15 @@ def render(report, console: Console, verbose: bool = False) -> None:
     if report.runs:
         _saboteur_table(report, console)
     warnings = report.warnings
-    for test_name, problem in warnings:
+    for test_name, problem in report.test_warnings:
         console.print(Text("  warning ", style="bold yellow") + Text(shown(f"{test_name!r}: {problem}")),
                       highlight=False)
     if failures:
         verdict = Text("NOT READY: the reference programs must score full marks", style="bold red")
     elif warnings:
         verdict = Text(f"READY, with {len(warnings)} warning{'s' if len(warnings) > 1 else ''}: "
-                       "a test a saboteur passes accepts a wrong program", style="bold yellow")
+                       + ("a test a saboteur passes accepts a wrong program" if report.test_warnings else
+                          "sends TCP may join can fail a correct program"), style="bold yellow")
     else:
         verdict = Text("READY: the reference passes every test and every saboteur is caught", style="bold green")
     console.print(verdict)

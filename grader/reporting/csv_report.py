@@ -31,12 +31,14 @@ def write(results, book, path: Path) -> None:
     isolation = isolation_note.student_notes(results)
     with open(path, "w", encoding="utf-8-sig", newline="") as f:
         out = csv.writer(f)
+        forms = book.has_forms       # a column only where students chose a role's form
         out.writerow(["student", *(a.id for a in book.assignments), "total", "max", "percent", "bonus",
-                      "failed tests", "problems"])
+                      *(["form"] if forms else []), "failed tests", "problems"])
         for row in book.rows:
             scores = [points(row.scores[a.id]) if a.id in row.scores else "" for a in book.assignments]
             out.writerow([_cell(row.student), *scores, points(row.total), points(book.maximum),
-                          f"{row.percent:.1f}", points(row.bonus), row.failed,
+                          f"{row.percent:.1f}", points(row.bonus), *([_cell(row.form_words)] if forms else []),
+                          row.failed,
                           _cell("; ".join(_problems(row, isolation)))])
 
 

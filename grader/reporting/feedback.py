@@ -86,6 +86,8 @@ def _assignment(result) -> list[str]:
         kind = " bonus" if test.bonus else ""
         lines.append(f"| {mark} | {md(test.name)} | {points(test.points)} / {points(test.max_points)}{kind} |")
     lines.append("")
+    if result.forms:
+        lines += [f"**Handed in:** {md(result.form_words)}.", ""]
     if result.left_out:
         lines += ["**Left out of what was graded:**", ""] + [f"- {md(why)}" for why in result.left_out] + [""]
     missing = sorted({t.missing for t in result.tests if not_handed_in(t)})

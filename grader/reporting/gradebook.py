@@ -37,6 +37,14 @@ class Row:
     student_id: str = ""
     incomplete: bool = False               # a submission or a test could not be graded
     absent: set[str] = field(default_factory=set)                   # assignments not handed in
+    forms: dict[str, str] = field(default_factory=dict)             # assignment -> "server in C", where chosen
+
+    @property
+    def form_words(self) -> str:
+        """The forms the student handed in, "server in C" (with its assignment when there are several)."""
+        if len(self.forms) == 1:
+            return next(iter(self.forms.values()))
+        return "; ".join(f"{a}: {words}" for a, words in sorted(self.forms.items()))
 
     @property
     def graded(self) -> bool:
@@ -51,6 +59,11 @@ class Gradebook:
     over: str = "run"                      # "course": the course file's assignments; "run": this run's
     bonus: BonusPolicy = BonusPolicy.CAP
     from_course: bool = False              # marked with a course (a course file's, or --similar's alone)
+
+    @property
+    def has_forms(self) -> bool:
+        """Whether a student of the book chose the form of a role (a column says which)."""
+        return any(row.forms for row in self.rows)
 
     @property
     def maximum(self) -> float:

@@ -38,7 +38,7 @@ def results_json(results, wall_seconds: float | None = None) -> dict:
     warning = isolation_note.warning(results)
     summary = [f"Warning: {warning}"] if warning else []
     for result in results:
-        summary.append(result.to_dict()["output"])
+        summary.append(result.to_dict()["output"] + (f" (handed in: {result.form_words})" if result.forms else ""))
         summary += result.left_out
     tests_seconds = sum(r.duration for r in results)
     # tests_seconds: the tests' own durations added up, more than the wall time when they ran side by side.

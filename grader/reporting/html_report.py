@@ -219,14 +219,18 @@ def _students(book) -> list[str]:
             '<table class="students sortable"><thead><tr><th data-type="text">student</th>']
     for a in book.assignments:
         html.append(f'<th data-type="num">{_e(a.id)}<span class="muted"> /{points(a.max_score)}</span></th>')
+    forms = book.has_forms
     html.append('<th data-type="num">total</th><th data-type="num">%</th><th data-type="num">bonus</th>'
-                '<th data-type="num">failed</th><th data-type="text">problems</th></tr></thead><tbody>')
+                + ('<th data-type="text">form</th>' if forms else '')
+                + '<th data-type="num">failed</th><th data-type="text">problems</th></tr></thead><tbody>')
     for row in book.rows:
         cells = "".join(f'<td class="num">{points(row.scores[a.id])}</td>' if a.id in row.scores
                         else '<td class="num muted" data-sort="-1">–</td>' for a in book.assignments)
         html.append(f'<tr data-percent="{row.percent}"><td>{_e(row.student)}</td>{cells}'
                     f'<td class="num">{points(row.total)}</td><td class="num">{row.percent:.0f}</td>'
-                    f'<td class="num">{points(row.bonus)}</td><td class="num">{row.failed}</td>'
+                    f'<td class="num">{points(row.bonus)}</td>'
+                    + (f'<td>{_e(row.form_words)}</td>' if forms else '')
+                    + f'<td class="num">{row.failed}</td>'
                     f'<td class="why">{_e("; ".join(row.problems))}</td></tr>')
     html.append("</tbody></table></section>")
     return html

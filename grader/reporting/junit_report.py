@@ -128,6 +128,8 @@ def _properties(result, cut: tuple[list[str], float] | None = None) -> list[tupl
         found += [("penalties", "; ".join(cut[0])), ("score_after_penalties", f"{cut[1]:g}")]
     if any(t.bonus for t in result.tests):
         found.append(("bonus_score", f"{result.bonus_score:g}"))
+    if result.forms:
+        found.append(("forms", result.form_words))
     found.append(("isolation", result.isolation))
     if isolation_note.below(result):
         found.append(("isolation_warning", isolation_note.level_warning(result.isolation)))

@@ -2,7 +2,8 @@
 
 Some things change from run to run although the student's work did not:
 
-- how long things took: durations become 0, conversation times are left out;
+- how long things took: durations and timed metrics (a UDP swarm's longest wait) become 0,
+  conversation times are left out;
 - the ephemeral ports the kernel picks for each connection, which servers print
   ("Accept new connection from 127.0.0.1:40186"): each becomes ``<port 1>``,
   ``<port 2>``... in order of appearance within a test, so a connection can
@@ -29,7 +30,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from grader.results import AssignmentResult, TestResult
+from grader.results import TIMED_METRICS, AssignmentResult, TestResult
 
 EPHEMERAL = 32768          # Linux's default ip_local_port_range starts here
 _HOST_PORT = re.compile(r"(\b\d{1,3}(?:\.\d{1,3}){3}:)(\d{5})\b")
@@ -75,7 +76,8 @@ def _stable_test(test: TestResult) -> TestResult:
     concurrent = len(clients(test)) > 1
     # Conversation first: its order is the order things happened in.
     transcript = [{**e, "t": None, "data": clean(e.get("data", ""))} for e in test.transcript]
-    return replace(test, duration=0.0, transcript=transcript, reason=clean(test.reason),
+    metrics = {k: (0.0 if k in TIMED_METRICS else v) for k, v in test.metrics.items()}
+    return replace(test, duration=0.0, metrics=metrics, transcript=transcript, reason=clean(test.reason),
                    cause=replace(test.cause, detail=clean(test.cause.detail)) if test.cause else None,
                    notes=[clean(n) for n in test.notes], server_output=clean_output(test.server_output),
                    client_output=clean_output(test.client_output))

@@ -61,6 +61,8 @@ def render(results, console: Console | None = None, verbose: bool = False, warn:
                 why += f"\nhint: {shown(test.hint)}"
             table.add_row(Text(shown(test.name)), points, mark, Text(why))
         console.print(table)
+        if result.forms:
+            console.print(Text(shown(f"handed in: {result.form_words}")), highlight=False)
         for why in result.left_out:
             console.print(Text(shown(why), style="yellow"))
         if result.ungraded:
@@ -102,6 +104,9 @@ def render_class(results, book, console: Console | None = None, verbose: bool = 
     bonus = any(row.bonus for row in book.rows)
     if bonus:
         table.add_column("bonus", justify="right")
+    forms = book.has_forms
+    if forms:
+        table.add_column("form", overflow="fold")
     table.add_column("failed", justify="right")
     table.add_column("problems", overflow="fold")
     # Levels mixed: mark the rows graded below sandbox (all alike: the line under the table says it).
@@ -115,6 +120,7 @@ def render_class(results, book, console: Console | None = None, verbose: bool = 
             student.append(f" ⚠ {shown(marks[row.student])}", style="bold yellow")
         table.add_row(student, *scores, _points(row.total), Text(f"{row.percent:.0f}", style=style),
                       *([_points(row.bonus) if row.bonus else ""] if bonus else []),
+                      *([Text(shown(row.form_words))] if forms else []),
                       Text(str(row.failed), style="red" if row.failed else "dim"),
                       Text(shown("; ".join(row.problems)), style="red"))
     console.print(table)

@@ -97,6 +97,11 @@ class KindParams:
         """These parameters with the reference's recorded answers (by step index) made literal."""
         return self
 
+    def step_runs(self) -> tuple[tuple["Step", ...], ...]:
+        """The runs of steps test-side clients play, each run in order (its clients' connections its
+        own): what ``grade check`` reads for sends that TCP may join."""
+        return ()
+
     @classmethod
     def from_dict(cls, d: dict) -> "KindParams":
         return cls(**d)
@@ -113,7 +118,7 @@ class Test:
     bonus: bool = False
     hidden: bool = False
     description: str = ""
-    hint: str = ""
+    hint: str | tuple[tuple[str, str], ...] = ""     # for every student, or (form, text) per form
     server_role: str = "server"
     server: Player = Player.STUDENT    # which server a conversation talks to
     startup_timeout: float = 5.0
@@ -133,6 +138,14 @@ class Test:
     def needs_reference_answers(self) -> bool:
         return self.params.needs_reference_answers()
 
+    def hint_for(self, forms: dict[str, str]) -> str:
+        """The hint a student whose roles are in ``forms`` (role -> form name) reads: the one of the form
+        of the first role the test runs that has one."""
+        if isinstance(self.hint, str):
+            return self.hint
+        by_form = dict(self.hint)
+        return next((by_form[forms[r]] for r in self.roles_used if forms.get(r) in by_form), "")
+
     def to_dict(self) -> dict:
         return asdict(self)
 
@@ -143,6 +156,7 @@ class Test:
         return cls(**{
             **d,
             "tags": tuple(d.get("tags", ())),
+            "hint": d.get("hint", "") if isinstance(d.get("hint", ""), str) else tuple(map(tuple, d["hint"])),
             "roles_used": tuple(d.get("roles_used", ())),
             "reference_roles": tuple(d.get("reference_roles", ())),
             "network": NetworkProfile.from_dict(d["network"]) if d.get("network") else None,
@@ -179,25 +193,105 @@ class Limits:
         return cls(**d)
 
 
+SUFFIX_LANGUAGES = {".py": "python", ".c": "c", ".h": "c", ".cpp": "cpp", ".cc": "cpp", ".cxx": "cpp",
+                    ".java": "java", ".js": "javascript", ".go": "go", ".rs": "rust"}
+LANGUAGE_NAMES = {"python": "Python", "c": "C", "cpp": "C++", "java": "Java", "javascript": "JavaScript",
+                  "js": "JavaScript", "node": "JavaScript", "go": "Go", "rust": "Rust"}
+
+
+def language_of(file_name: str) -> str:
+    """The language a file's suffix says it is written in ("c" for kvserver.c), "" for one it does not say."""
+    suffix = Path(file_name).suffix.lower()
+    return SUFFIX_LANGUAGES.get(suffix, "")
+
+
+def language_name(form_name: str) -> str:
+    """A form's language for people: Python, C, Java ... (a name the grader does not know, as written)."""
+    return LANGUAGE_NAMES.get(form_name.lower(), form_name)
+
+
 @dataclass(frozen=True)
-class Role:
-    """A program of the assignment. ``run`` empty: a Python program, run as ``python -u FILE``; else
-    ``build`` (optional) then ``run``, with ``${file}`` the role's file (``grader.job.build``)."""
-    name: str
+class Form:
+    """One way a student may hand a role in: its file names and, for a language other than Python, how
+    it is built and run. ``run`` empty: a Python program, run as ``python -u FILE``; else ``build``
+    (optional) then ``run``, with ``${file}`` the role's file (``grader.job.build``)."""
+    name: str                          # what outputs call it: python, c, java ...
     files: tuple[str, ...]
-    reference: Path | None = None
-    optional: bool = False
-    args: tuple[str, ...] = ()
     build: tuple[str, ...] = ()
     run: tuple[str, ...] = ()
     build_timeout: float = 60.0
-    python_students: bool = False     # `grade check`: a saboteur (a Python program) plays the students' side
 
-    def commands(self, students: bool) -> dict | None:
-        """How the worker builds and runs this role's program (students' or reference), None for Python."""
-        if not self.run or (students and self.python_students):
+    @property
+    def python(self) -> bool:
+        return not self.run
+
+    @property
+    def language(self) -> str:
+        """Its name for people: Python, C, Java ... (a name the grader does not know, as the spec wrote it)."""
+        return language_name(self.name)
+
+    def takes(self, file_name: str) -> bool:
+        return file_name.lower() in {f.lower() for f in self.files}
+
+    def commands(self) -> dict | None:
+        """How the worker builds and runs a program of this form, None for Python."""
+        if self.python:
             return None
         return {"build": list(self.build), "run": list(self.run), "build_timeout": self.build_timeout}
+
+
+@dataclass(frozen=True)
+class Role:
+    """A program of the assignment, in one of its ``forms`` (the file a student handed in picks it);
+    one set of tests and one reference program serve every form. ``reference_form`` names the
+    reference program's form."""
+    name: str
+    forms: tuple[Form, ...]
+    reference: Path | None = None
+    optional: bool = False
+    args: tuple[str, ...] = ()
+    reference_form: str = ""
+    python_students: bool = False     # `grade check`: a saboteur (a Python program) plays the students' side
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """Every name a student may use for it, form by form."""
+        return tuple(name for form in self.forms for name in form.files)
+
+    @property
+    def python_form(self) -> Form | None:
+        return next((f for f in self.forms if f.python), None)
+
+    @property
+    def languages(self) -> str:
+        """"Python", "Python or C": what the role may be written in, for people."""
+        names = list(dict.fromkeys(f.language for f in self.forms))
+        return " or ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+
+    @property
+    def build_timeout(self) -> float:
+        """The longest a build of one of its forms may take (0: no form is built)."""
+        return max((f.build_timeout for f in self.forms if f.build), default=0.0)
+
+    def form_of(self, file_name: str | None) -> Form:
+        """The form a file handed in for this role is of: the one that lists its name; a file found under
+        another name (``grader.input.discover.misnamed``) is a Python program."""
+        if file_name:
+            name = file_name.replace("\\", "/").rsplit("/", 1)[-1]
+            for form in self.forms:
+                if form.takes(name):
+                    return form
+        return self.python_form or self.forms[0]
+
+    def reference_of(self) -> Form:
+        return next((f for f in self.forms if f.name == self.reference_form), self.forms[0])
+
+    def commands(self, students: bool, file_name: str | None = None) -> dict | None:
+        """How the worker builds and runs this role's program: a student's (of the form ``file_name``
+        is, a Python program when a saboteur plays it) or the reference's. None for Python."""
+        if students:
+            return None if self.python_students else self.form_of(file_name).commands()
+        return self.reference_of().commands()
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from grader.spec.errors import SpecError
 from grader.spec.expectation_kind import ExpectationKind
 from grader.spec.match import MATCHERS, Holds
 from grader.spec.network import NetworkProfile
-from grader.spec.model import Expectation, Limits, Role, Spec, Step, Test
+from grader.spec.model import Expectation, Form, Limits, Role, Spec, Step, Test, language_of
 from grader.spec.modes import Framing, MatchMode, Player, Transport
 from grader.spec.variables import names_used, substitute_only
 from grader.spec.yaml_marks import format_path, line_of
@@ -47,6 +47,8 @@ class _Context:
     def __init__(self, source: Path, lines: dict, defaults: dict, step_lists: dict | None = None):
         self.source, self.lines, self.defaults = source, lines, defaults
         self.step_lists = step_lists or {}
+        self.roles: dict = {}           # the spec's roles, once built (a test's hint names their forms)
+        self.transport = Transport.TCP   # the spec's
         self.networks: dict = {}
         self.steps_built = 0            # steps built so far, and the characters they carry
         self.text = 0
@@ -118,14 +120,9 @@ def build_spec(data: dict, lines: dict, source: Path) -> Spec:
     ctx = _Context(source, lines, {**FALLBACK_DEFAULTS, **data.get("defaults", {})},
                    data.get("step_lists", {}))
     address = data.get("address", {})
-    roles = {}
-    for name, role in data["roles"].items():
-        files = role["files"]
-        ref = role.get("reference")
-        ref_path = _reference_path(ref, ("roles", name, "reference"), ctx) if ref else None
-        roles[name] = Role(name, tuple([files] if isinstance(files, str) else files),
-                           ref_path, role.get("optional", False), tuple(role.get("args", ())),
-                           **_role_commands(role, ("roles", name), ctx))
+    ctx.transport = Transport(data["transport"])
+    roles = {name: _role(name, role, ctx) for name, role in data["roles"].items()}
+    ctx.roles = roles
     ctx.networks = data.get("networks", {})
     tests = []
     for i, t in enumerate(data["tests"]):
@@ -145,10 +142,76 @@ def build_spec(data: dict, lines: dict, source: Path) -> Spec:
 
 
 COMMAND_VARIABLES = ("file",)
+FORM_KEYS = ("files", "build", "run", "build_timeout")
+
+
+def _role(name: str, role: dict, ctx: _Context) -> Role:
+    """A role with its forms: those under ``forms:``, or the one its own ``files`` (``build``, ``run``) make."""
+    path = ("roles", name)
+    if "forms" in role:
+        both = [k for k in FORM_KEYS if k in role]
+        if both:
+            raise ctx.error(f"a role with `forms` gives `{both[0]}` in each form, not beside them",
+                            path + (both[0],), "move it under the form it belongs to: forms: {c: {files: ..., "
+                                               "build: ..., run: ...}}")
+        forms = tuple(_form(fname, f, path + ("forms", fname), ctx) for fname, f in role["forms"].items())
+    elif "files" in role:
+        forms = (_form(_implied_form_name(role), role, path, ctx),)
+    else:
+        raise ctx.error(f"role {name!r} has neither `files` nor `forms`", path,
+                        "give the file names students may hand in: files: [server.py], or forms: "
+                        "{python: {files: [server.py]}, c: {files: [server.c], build: [...], run: [...]}}")
+    _names_once(forms, path, ctx)
+    ref = role.get("reference")
+    ref_path = _reference_path(ref, path + ("reference",), ctx) if ref else None
+    return Role(name, forms, ref_path, role.get("optional", False), tuple(role.get("args", ())),
+                reference_form=_reference_form(forms, ref_path, path, ctx).name)
+
+
+def _form(name: str, form: dict, path: tuple, ctx: _Context) -> Form:
+    files = form["files"]
+    return Form(name, tuple([files] if isinstance(files, str) else files), **_role_commands(form, path, ctx))
+
+
+def _implied_form_name(role: dict) -> str:
+    """A role of one form is named for its language: python without `run`, else by its first file's suffix."""
+    if "run" not in role:
+        return "python"
+    files = role["files"]
+    first = files if isinstance(files, str) else files[0]
+    return language_of(first) or "program"
+
+
+def _names_once(forms, path: tuple, ctx: _Context) -> None:
+    """A file name picks one form: no name may be in two."""
+    seen: dict[str, str] = {}
+    for form in forms:
+        for file_name in form.files:
+            other = seen.setdefault(file_name.lower(), form.name)
+            if other != form.name:
+                raise ctx.error(f"{file_name!r} is a file of the forms {other!r} and {form.name!r}",
+                                path + ("forms", form.name, "files"),
+                                "the file a student hands in picks the form: give each form its own names")
+
+
+def _reference_form(forms, reference: Path | None, path: tuple, ctx: _Context) -> Form:
+    """The form of the reference program: the one listing its name, else the only one of its language."""
+    if reference is None or len(forms) == 1:
+        return forms[0]
+    named = [f for f in forms if f.takes(reference.name)]
+    if named:
+        return named[0]
+    language = language_of(reference.name)
+    fitting = [f for f in forms if f.name == language or language_of(f.files[0]) == language]
+    if len(fitting) == 1:
+        return fitting[0]
+    raise ctx.error(f"the reference program {reference.name!r} is of none of the role's forms "
+                    f"({', '.join(f.name for f in forms)})", path + ("reference",),
+                    "name it as a form's file (e.g. server.py for the python form), or give it that form's suffix")
 
 
 def _role_commands(role: dict, path: tuple, ctx: _Context) -> dict:
-    """A role's ``build``, ``run`` and ``build_timeout``, checked: a build needs a run, and a command
+    """A form's ``build``, ``run`` and ``build_timeout``, checked: a build needs a run, and a command
     uses no variable but ``${file}``."""
     if "build" in role and "run" not in role:
         raise ctx.error("a role with `build` needs `run`: the command that starts what the build made",
@@ -166,7 +229,7 @@ def _role_commands(role: dict, path: tuple, ctx: _Context) -> dict:
                 raise ctx.error(f"${{{unknown[0]}}} is not a variable of a command", path + (key, i),
                                 "a command may use ${file}: the role's file as found in the submission")
     return {"build": tuple(role.get("build", ())), "run": tuple(role.get("run", ())),
-            "build_timeout": float(role.get("build_timeout", Role.build_timeout))}
+            "build_timeout": float(role.get("build_timeout", Form.build_timeout))}
 
 
 def reference_folders(source: Path) -> tuple[Path, ...]:
@@ -210,12 +273,24 @@ def _build_test(t: dict, path: tuple, ctx: _Context) -> Test:
         network = NetworkProfile.from_dict({"name": name, **ctx.networks[name]})
     test = Test(name=t["name"], kind=kind.name, points=t.get("points", ctx.defaults["points"]),
                 tags=tuple(tags), bonus=t.get("bonus", False), hidden=t.get("hidden", False),
-                description=t.get("description", ""), hint=t.get("hint", ""),
+                description=t.get("description", ""), hint=_hint(t.get("hint", ""), path + ("hint",), ctx),
                 server_role=t.get("server_role", "server"), server=Player(t.get("server", Player.STUDENT)),
                 startup_timeout=t.get("startup_timeout", ctx.defaults["startup_timeout"]),
                 network=network, params=params, line=line_of(ctx.lines, path) or 0)
     student, reference = kind.roles(test)
     return replace(test, roles_used=student, reference_roles=reference, side=kind.side(test, student))
+
+
+def _hint(value, path: tuple, ctx: _Context) -> str | tuple:
+    """A hint for every student, or one per form: ((form, text), ...), each form a form of some role."""
+    if isinstance(value, str):
+        return value
+    forms = {f.name for role in ctx.roles.values() for f in role.forms}
+    for name in value:
+        if name not in forms:
+            raise ctx.error(f"no role has a form named {name!r}", path + (name,),
+                            "the spec's forms: " + ", ".join(sorted(forms)))
+    return tuple(value.items())
 
 
 def _build_steps(raw: list, path: tuple, timeout: float, ctx: _Context, using: tuple = (),

@@ -37,6 +37,9 @@ class StepAction:
     schema: dict = {}             # JSON Schema of the key's value
     options: dict = {}            # other keys only this action takes, with their schema
     on_terminal = False           # played at a client program's terminal (``interact``), not on a socket
+    sends = False                 # puts a message on the client's connection
+    waits = False                 # the test waits here (a reply, silence, a pause): what was sent before
+                                  # has reached the server before anything sent after it
 
     def build(self, value, raw: dict, common: dict, ctx, path: tuple) -> Step:
         """The step for ``raw`` (a step mapping whose action key holds ``value``); ``common`` holds the

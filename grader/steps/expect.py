@@ -23,6 +23,7 @@ NEXT = Expectation(ExpectationKind.ANY)
 
 class Expect(StepAction):
     name = "expect"
+    waits = True
     schema = {"$ref": "#/$defs/expectation"}
     options = {"skip": {"type": "string", "description": "a regular expression: messages matching it may "
                                                          "come before the expected one and are passed over"}}

@@ -7,6 +7,7 @@ from grader.spec.model import Step
 
 class Send(StepAction):
     name = "send"
+    sends = True
     schema = {"oneOf": [
         {"type": "string"},
         {"type": "object", "additionalProperties": False, "required": ["hex"],

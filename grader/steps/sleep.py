@@ -11,6 +11,7 @@ LONGEST = 60
 
 class Sleep(StepAction):
     name = "sleep"
+    waits = True
     schema = {"type": "number", "exclusiveMinimum": 0, "maximum": LONGEST,
               "description": "seconds to pause"}
 

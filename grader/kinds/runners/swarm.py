@@ -30,7 +30,7 @@ from grader.job.context import Job, Outcome
 from grader.job.errors import TestFailed
 from grader.kinds.runners.conversation import play
 from grader.job.servers import Server
-from grader.results import Cause, Why
+from grader.results import LONGEST_WAIT, Cause, Why
 from grader.spec.modes import Transport
 from grader.steps import action_of
 from grader.steps.send import Send
@@ -113,7 +113,9 @@ def run_swarm(job: Job, server: Server, outcome: Outcome, address=None) -> None:
 
     served = gathering.best
     short = measured is not None and needed >= 2 and served < needed
-    if measured is not None and gathering.early:
+    if job.transport == Transport.UDP:
+        _udp_figures(gathering, count, needed, measured, started, outcome)
+    elif measured is not None and gathering.early:
         # The clients went on once `needed` were served together; how many more joined them depends on
         # timing, so the record says "at least", the same in every run (--stable).
         outcome.metrics["served_at_once"] = needed
@@ -126,6 +128,10 @@ def run_swarm(job: Job, server: Server, outcome: Outcome, address=None) -> None:
     if failures:
         first = failures[min(failures)]
         failed = f"{len(failures)} of {count} clients failed; the first: {first}"
+    if short and job.transport == Transport.UDP:
+        lacking = f"answered {served} of {count} clients; this test needs {needed} answered"
+        cause = first.cause if failed and first.cause.kind in SERVER_STOPPED else Why(Cause.TOO_FEW_AT_ONCE)
+        raise TestFailed(f"{lacking}; {failed}" if failed else lacking, cause)
     if short:
         why = (f"the server closed {len(gathering.hung_up)} of the {count} connections as soon as it had "
                "answered them; a client counts only while its connection is open" if gathering.hung_up else
@@ -144,6 +150,22 @@ def run_swarm(job: Job, server: Server, outcome: Outcome, address=None) -> None:
         raise TestFailed(failed, first.cause)
     if swarm.then:
         play(job, swarm.then, server, outcome, label="check step", address=address)
+
+
+def _udp_figures(gathering: "_Gathering", count: int, needed: int, measured: int | None, started: float,
+                 outcome: Outcome) -> None:
+    """What a UDP swarm measures: how many clients were answered, and the longest a client waited for its
+    measured reply. There is no connection to keep open, so "at the same time" means nothing here: a
+    server answering one datagram at a time answers every client, each after those before it."""
+    if measured is None:
+        return
+    answered = needed if gathering.early else len(gathering.arrived)     # "at least", as over TCP
+    outcome.metrics["answered"] = answered
+    if gathering.waits:
+        outcome.metrics[LONGEST_WAIT] = round(max(gathering.waits.values()) - started, 3)
+    outcome.notes.append(f"answered {answered} of {count} clients" if not gathering.early else
+                         f"answered at least {needed} of {count} clients (this test needs {needed}; once that "
+                         "many were answered, none waited for more)")
 
 
 def _up_to_reply(steps, measured: int) -> list:
@@ -191,6 +213,7 @@ class _Gathering:
     def __init__(self, count: int, needed: int, transport: str):
         self.count, self.needed, self.transport = count, needed, transport
         self.arrived: set[int] = set()
+        self.waits: dict[int, float] = {}  # when each served client's measured reply came (monotonic)
         self.gone: set[int] = set()        # ended without being served
         self.closed: set[int] = set()      # closed by the test at least once: never counted again
         self.hung_up: set[int] = set()     # closed by the server when their reply was seen
@@ -203,6 +226,7 @@ class _Gathering:
     def arrive(self, index: int, wait_until: float) -> None:
         with self.cond:
             self.arrived.add(index)
+            self.waits[index] = time.monotonic()
             if not self._open(self.peers.get(index)):
                 self.hung_up.add(index)
             self.best = max(self.best, self._served_now())
