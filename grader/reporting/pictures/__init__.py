@@ -24,7 +24,12 @@ class Drawing(Enum):
 class Picture:
     drawing: Drawing
     title: str            # what it shows, for screen readers and as the link's text
-    svg: str
+    svg: str              # as a file holds it
+
+    @property
+    def inline(self) -> str:
+        """The SVG without its XML declaration, to put inside an HTML page."""
+        return self.svg.split("\n", 1)[1] if self.svg.startswith("<?xml") else self.svg
 
 
 def wanted(test: TestResult) -> list[Drawing]:

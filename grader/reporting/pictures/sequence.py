@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import drawsvg as draw
 
-from grader.results import RUNNER_NAMES, Difference, TestResult, clients_of
+from grader.results import Difference, TestResult, clients_of
 from grader.reporting.pictures import style
 from grader.reporting.pictures.lanes import CLOSED, CONNECTED, RECEIVED, SENT, timed
 from grader.shown import shown
@@ -103,9 +103,9 @@ def _column(picture, name: str, x: float, height: float) -> None:
 
 
 def _entry(picture, entry: dict, x: dict, y: float, prefix: str) -> None:
-    who, event, data = entry.get("who", ""), entry.get("event", ""), entry.get("data", "")
-    own = x.get(who, x[SERVER])
-    if who in RUNNER_NAMES and who != "client program" or event not in (SENT, RECEIVED, CONNECTED):
+    speaker, event, data = entry.get("who", ""), entry.get("event", ""), entry.get("data", "")
+    own = x.get(speaker, x[SERVER])
+    if speaker not in x or event not in (SENT, RECEIVED, CONNECTED):
         # A note, a close, or what the relay or the server side said: words at the column it concerns.
         italic = "normal" if event == CLOSED else "italic"
         words = ("closed: " if event == CLOSED else "") + style.cut(data or event, 56)

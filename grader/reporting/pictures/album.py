@@ -1,0 +1,44 @@
+"""The feedback's pictures: SVG files in a folder beside a student's Markdown file, each linked from the
+failed test it explains, so that they show on GitHub's Markdown view and in a browser."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import quote
+
+from grader.reporting.pictures import pictures
+from grader.shown import shown
+
+
+class Album:
+    """Collects a student's pictures while their Markdown is written; ``write`` puts them on disk."""
+
+    def __init__(self, folder: str):
+        self.folder = folder            # relative to the Markdown file: "<student>-pictures"
+        self.files: dict[str, str] = {}
+
+    def links(self, assignment: str, number: int, test) -> list[str]:
+        """Markdown image lines for ``test`` (the ``number``-th of ``assignment``), its files kept."""
+        lines = []
+        for picture in pictures(test, prefix=f"t{number}"):
+            name = f"{_safe(assignment)}-{number:02d}-{picture.drawing.value}.svg"
+            self.files[name] = picture.svg
+            alt = re.sub(r"([\\\[\]])", r"\\\1", shown(picture.title))
+            lines += [f"![{alt}]({quote(self.folder)}/{quote(name)})", ""]
+        return lines
+
+    def write(self, beside: Path) -> list[Path]:
+        """The collected pictures, in ``beside``'s folder/``self.folder``; nothing when there are none."""
+        if not self.files:
+            return []
+        folder = Path(beside) / self.folder
+        folder.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, svg in self.files.items():
+            (folder / name).write_text(svg, encoding="utf-8")
+            written.append(folder / name)
+        return written
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^\w.-]", "_", text)[:60] or "assignment"
