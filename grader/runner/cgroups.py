@@ -199,11 +199,13 @@ def _sweep(parent: str) -> None:
 
 
 def _alive(pid: int) -> bool:
+    """Whether ``pid`` may be a live engine; a number no pid can be (another naming's folder) counts as
+    alive, so its folder is left alone."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except OSError:
+    except (OSError, OverflowError):
         pass
     return True
 
