@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from grader.results import TestResult, clients_of
+from grader.reporting.pictures.lanes import columns
 
 MOST_COLUMNS = 4          # a sequence diagram of more clients than this is too wide to read: a timeline says it
 
@@ -37,8 +38,9 @@ def wanted(test: TestResult) -> list[Drawing]:
     conversation of a few; nothing for a test that passed or had no conversation."""
     if test.passed or test.hidden or not any(e.get("event") in ("sent", "received") for e in test.transcript):
         return []
-    count = len(clients_of(test.transcript))
-    return ([Drawing.TIMELINE] if count > 1 else []) + ([Drawing.SEQUENCE] if 0 < count <= MOST_COLUMNS else [])
+    talking = len(columns(test.transcript)) - 1
+    return ([Drawing.TIMELINE] if len(clients_of(test.transcript)) > 1 else []) + \
+        ([Drawing.SEQUENCE] if 0 < talking <= MOST_COLUMNS else [])
 
 
 def pictures(test: TestResult, prefix: str = "p") -> list[Picture]:

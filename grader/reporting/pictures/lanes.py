@@ -41,6 +41,16 @@ class Lane:
         return next((m.at for m in self.marks if m.event == RECEIVED), None)
 
 
+RELAYED = "client"         # a client program's connection, as the relay between it and the server records it
+SERVER = "server"
+
+
+def columns(entries: list[dict]) -> list[str]:
+    """A sequence diagram's columns: the test-side clients, a relayed client program, the server last."""
+    relayed = [RELAYED] if any(e.get("who") == RELAYED for e in entries) else []
+    return clients_of(entries) + relayed + [SERVER]
+
+
 def timed(entries: list[dict]) -> bool:
     return bool(entries) and all(e.get("t") is not None for e in entries)
 

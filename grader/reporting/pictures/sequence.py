@@ -8,30 +8,30 @@ from __future__ import annotations
 
 import drawsvg as draw
 
-from grader.results import Difference, TestResult, clients_of
+from grader.results import Difference, TestResult
 from grader.reporting.pictures import style
-from grader.reporting.pictures.lanes import CLOSED, CONNECTED, RECEIVED, SENT, timed
+from grader.reporting.pictures.lanes import CLOSED, CONNECTED, RECEIVED, SENT, SERVER, columns, timed
 from grader.shown import shown
 
 TIME, COLUMN, HEAD, ROW = 78, 170, 44, 26
 MOST_ROWS = 80            # a longer conversation shows its last rows: a failed one ends where it failed
-SERVER = "server"
+PROGRAM = "client program"   # its notes go to the column of its connection
 
 
 def svg(test: TestResult, title: str, prefix: str) -> str:
     entries = list(test.transcript)
     if timed(entries):        # a swarm's clients keep their own records, joined one after another
         entries.sort(key=lambda e: e["t"])
-    columns = clients_of(entries) + [SERVER]
-    x = {name: TIME + 60 + COLUMN * i for i, name in enumerate(columns)}
+    names = columns(entries)
+    x = {name: TIME + 60 + COLUMN * i for i, name in enumerate(names)}
     rows, left_out = _rows(entries, test.difference)
-    width = x[SERVER] + 200
+    width = x[SERVER] + 330
     height = HEAD + ROW * (len(rows) + 2) + (ROW if left_out else 0) + 20
     summary = _summary(test.difference)
     picture = style.drawing(width, height, title, prefix, summary)
     picture.append_def(_arrowhead(f"{prefix}-arrow", style.INK))
     picture.append_def(_arrowhead(f"{prefix}-wrong", style.WRONG))
-    for name in columns:
+    for name in names:
         _column(picture, name, x[name], height)
     y = HEAD + ROW
     if left_out:
@@ -104,16 +104,19 @@ def _column(picture, name: str, x: float, height: float) -> None:
 
 def _entry(picture, entry: dict, x: dict, y: float, prefix: str) -> None:
     speaker, event, data = entry.get("who", ""), entry.get("event", ""), entry.get("data", "")
+    clients = [name for name in x if name != SERVER]
+    if speaker == SERVER and event == SENT and len(clients) == 1:
+        speaker, event = clients[0], RECEIVED        # the relay's record: what the server sent its one client
     own = x.get(speaker, x[SERVER])
-    if speaker not in x or event not in (SENT, RECEIVED, CONNECTED):
+    if speaker == PROGRAM and len(clients) == 1:
+        own = x[clients[0]]
+    if speaker not in x or speaker == SERVER or event not in (SENT, RECEIVED, CONNECTED):
         # A note, a close, or what the relay or the server side said: words at the column it concerns.
         italic = "normal" if event == CLOSED else "italic"
         words = ("closed: " if event == CLOSED else "") + style.cut(data or event, 56)
         picture.append(draw.Line(own - 6, y, own + 6, y, stroke=style.INK, stroke_width=2) if event == CLOSED
                        else draw.Circle(own, y, 3, fill=style.MUTED))
-        anchor_left = own < x[SERVER]
-        picture.append(draw.Text(words, 11, own + (10 if anchor_left else -10), y + 4, fill=style.MUTED,
-                                 font_style=italic, text_anchor="start" if anchor_left else "end",
+        picture.append(draw.Text(words, 11, own + 10, y + 4, fill=style.MUTED, font_style=italic,
                                  class_=event))
         return
     start, end = (own, x[SERVER]) if event in (SENT, CONNECTED) else (x[SERVER], own)
@@ -130,7 +133,7 @@ def _difference(picture, difference: Difference, x: dict, y: float, prefix: str)
     """Where the conversation went wrong: a dashed box, a cross and the two sides, in words."""
     client = x.get(difference.client, x[SERVER])
     mark = draw.Group(class_="difference", data_client=shown(difference.client))
-    left, right = min(client, x[SERVER]) - 20, max(client, x[SERVER]) + 190
+    left, right = min(client, x[SERVER]) - 20, max(client, x[SERVER]) + 320
     mark.append(draw.Rectangle(left, y - ROW / 2 - 6, right - left, ROW + 10, fill="#fff4ec", stroke=style.WRONG,
                                stroke_width=1.5, stroke_dasharray="6 3"))
     if difference.got is not None:
