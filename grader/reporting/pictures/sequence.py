@@ -113,7 +113,7 @@ def _entry(picture, entry: dict, x: dict, y: float, prefix: str) -> None:
     if speaker not in x or speaker == SERVER or event not in (SENT, RECEIVED, CONNECTED):
         # A note, a close, or what the relay or the server side said: words at the column it concerns.
         italic = "normal" if event == CLOSED else "italic"
-        words = ("closed: " if event == CLOSED else "") + style.cut(data or event, 56)
+        words = ("closed: " if event == CLOSED else "") + style.cut(data or event, 44)
         picture.append(draw.Line(own - 6, y, own + 6, y, stroke=style.INK, stroke_width=2) if event == CLOSED
                        else draw.Circle(own, y, 3, fill=style.MUTED))
         picture.append(draw.Text(words, 11, own + 10, y + 4, fill=style.MUTED, font_style=italic,
