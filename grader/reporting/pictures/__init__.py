@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from grader.results import TestResult, clients_of
+from grader.results import Status, TestResult, clients_of
 from grader.reporting.pictures.lanes import columns
 
 MOST_COLUMNS = 4          # a sequence diagram of more clients than this is too wide to read: a timeline says it
@@ -36,7 +36,7 @@ class Picture:
 def wanted(test: TestResult) -> list[Drawing]:
     """The pictures that explain ``test``: a timeline for several clients, a sequence diagram for a
     conversation of a few; nothing for a test that passed or had no conversation."""
-    if test.passed or test.hidden or not any(e.get("event") in ("sent", "received") for e in test.transcript):
+    if test.status is not Status.FAILED or test.hidden or not any(e.get("event") in ("sent", "received") for e in test.transcript):
         return []
     talking = len(columns(test.transcript)) - 1
     return ([Drawing.TIMELINE] if len(clients_of(test.transcript)) > 1 else []) + \
