@@ -23,7 +23,7 @@ class Album:
         for picture in pictures(test, prefix=f"t{number}"):
             name = f"{_safe(assignment)}-{number:02d}-{picture.drawing.value}.svg"
             self.files[name] = picture.svg
-            alt = re.sub(r"([\\\[\]])", r"\\\1", shown(picture.title))
+            alt = re.sub(r"([\\\[\]<>])", r"\\\1", shown(picture.title))
             lines += [f"![{alt}]({quote(self.folder)}/{quote(name)})", ""]
         return lines
 

@@ -74,13 +74,21 @@ def served_section(results) -> str:
     for (assignment, name), by_number in sorted(counts.items()):
         cells = " ".join(
             f'<span class="chip{" one" if number <= 1 else ""}" data-served="{number}" '
-            f'title="{_e(", ".join(sorted(students)))}"><b>{number}</b> at once: {len(students)} '
-            f'student{"s" if len(students) != 1 else ""}</span>'
+            f'title="{_e(", ".join(sorted(students)))}"><b>{number}</b> at once: {_who(students)}</span>'
             for number, students in sorted(by_number.items()))
         html.append(f'<tr><td>{_e(assignment)}</td><td>{_e(name)}</td><td>{cells}</td></tr>')
     html.append("</tbody></table></section>")
     return "\n".join(html)
 
+
+def _who(students: list[str]) -> str:
+    """A few students by name, at a glance; more, by number (their names in the tooltip)."""
+    if len(students) <= NAMED:
+        return _e(", ".join(sorted(students)))
+    return f"{len(students)} students"
+
+
+NAMED = 4
 
 CSS = """
 a.pictures-link{font-size:12px;margin-left:6px}

@@ -27,8 +27,7 @@ def timeline_lines(test: TestResult) -> list[str]:
     lines = [f"timeline ({'░ waiting, █ served, ' if with_times else ''}✕ where it failed)",
              " " * (NAME + 1) + scale]
     for heading, group, metrics in shown_panels:
-        lines.append(f"{heading}" + (f": {served_line(metrics, len(group))}" if served_line(metrics, len(group))
-                                     else ""))
+        lines.append(heading + (f": {served_line(metrics)}" if served_line(metrics) else ""))
         lines += [f"{cut(lane.client, NAME):>{NAME}} {_row(lane, end, with_times)}" for lane in group]
     return lines
 

@@ -24,10 +24,10 @@ LEGEND = [("connected", CONNECTED), ("sent", SENT), ("reply received", RECEIVED)
           ("note", NOTE)]
 
 
-def served_line(metrics: dict, count: int) -> str:
-    """The verdict's figure, as a panel states it."""
+def served_line(metrics: dict) -> str:
+    """The verdict's figure, as a panel states it (of the swarm's clients: a checker's lane may follow)."""
     served = metrics.get("served_at_once")
-    return "" if served is None else f"most clients served at once: {served:g} of {count}"
+    return "" if served is None else f"most clients served at once: {served:g}"
 
 
 def panels(test: TestResult) -> list[tuple[str, list[Lane], dict]]:
@@ -44,7 +44,7 @@ def svg(test: TestResult, title: str, prefix: str) -> str:
     end = span(*(group for _, group, _ in shown_panels)) or 1.0
     heights = [HEAD + LANE * len(group) + AXIS for _, group, _ in shown_panels]
     height = sum(heights) + 56
-    summary = "; ".join(f"{heading}: {served_line(metrics, len(group)) or f'{len(group)} clients'}"
+    summary = "; ".join(f"{heading}: {served_line(metrics) or f'{len(group)} clients'}"
                         for heading, group, metrics in shown_panels)
     picture = style.drawing(WIDTH, height, title, prefix, summary)
     top = 0.0
@@ -61,7 +61,7 @@ def x_of(at: float, end: float) -> float:
 
 def _panel(picture, heading: str, group: list[Lane], metrics: dict, top: float, end: float,
            with_times: bool) -> None:
-    verdict = served_line(metrics, len(group))
+    verdict = served_line(metrics)
     panel = draw.Group(class_="panel", data_panel=heading)
     panel.append(draw.Text(heading, 14, 10, top + 20, font_weight="bold", fill=style.INK))
     if verdict:
