@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from grader.results import RUNNER_NAMES, AssignmentResult, ReferenceRun, TestResult, clients_of
+from grader.results import AssignmentResult, ReferenceRun, TestResult, clients_of
 
 EPHEMERAL = 32768          # Linux's default ip_local_port_range starts here
 _HOST_PORT = re.compile(r"(\b\d{1,3}(?:\.\d{1,3}){3}:)(\d{5})\b")
