@@ -281,3 +281,18 @@ def test_student_text_in_a_picture_is_text():
         assert "\x1b" not in words and "\u202e" not in words
         assert "\\x1b[2J&lt;/text&gt;&lt;script&gt;" in picture.svg                 # shown, as text
         assert root.find("{http://www.w3.org/2000/svg}title").text.endswith("a <b>bold</b> \\u202e name")
+
+
+def test_a_client_programs_conversation_is_drawn_both_ways():
+    """The relay's record (client / server) and the capture's (client program / server): each message an
+    arrow, the server's towards the client program."""
+    for program in ("client", "client program"):
+        transcript = [{"t": 0.1, "who": "client program", "event": "note", "data": "started your client"},
+                      {"t": 0.2, "who": program, "event": "sent", "data": "add;zhangsan;138"},
+                      {"t": 1.2, "who": "server", "event": "sent", "data": "zhangsan added"}]
+        [picture] = pictures(Result("client sends add", [], 0, 1, Status.FAILED, transcript=transcript))
+        assert picture.drawing is Drawing.SEQUENCE
+        root = ET.fromstring(picture.svg.encode())
+        arrows = {e.get("class"): e for e in root.iter() if e.get("class") in ("sent", "received")}
+        sent, received = (re.findall(r"[\d.]+", arrows[k].get("d")) for k in ("sent", "received"))
+        assert float(sent[0]) < float(sent[2]) and float(received[0]) > float(received[2])   # → server, ← back

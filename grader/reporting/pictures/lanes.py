@@ -41,14 +41,16 @@ class Lane:
         return next((m.at for m in self.marks if m.event == RECEIVED), None)
 
 
-RELAYED = "client"         # a client program's connection, as the relay between it and the server records it
+# A client program's side of the conversation: as the relay between it and the server records it, or as
+# the packet capture does when it talks to the student's own server (the pairings).
+PROGRAMS = ("client", "client program")
 SERVER = "server"
 
 
 def columns(entries: list[dict]) -> list[str]:
-    """A sequence diagram's columns: the test-side clients, a relayed client program, the server last."""
-    relayed = [RELAYED] if any(e.get("who") == RELAYED for e in entries) else []
-    return clients_of(entries) + relayed + [SERVER]
+    """A sequence diagram's columns: the test-side clients, a client program that talked, the server last."""
+    talked = [name for name in PROGRAMS if any(e.get("who") == name and e.get("event") != NOTE for e in entries)]
+    return clients_of(entries) + talked[:1] + [SERVER]
 
 
 def timed(entries: list[dict]) -> bool:
