@@ -6,8 +6,13 @@ import re
 from pathlib import Path
 from urllib.parse import quote
 
-from grader.reporting.pictures import pictures
+from grader.reporting.pictures import Drawing, pictures
 from grader.shown import shown
+
+
+LEADS = {Drawing.TIMELINE: "a lane per client, dashed while it waits for a reply, solid once served, ✕ where "
+                           "the test failed; your server above, the reference's below at the same scale",
+         Drawing.SEQUENCE: "the conversation, marked where it first differed from what was expected"}
 
 
 class Album:
@@ -19,8 +24,11 @@ class Album:
 
     def links(self, assignment: str, number: int, test) -> list[str]:
         """Markdown image lines for ``test`` (the ``number``-th of ``assignment``), its files kept."""
-        lines = []
-        for picture in pictures(test, prefix=f"t{number}"):
+        drawn = pictures(test, prefix=f"t{number}")
+        if not drawn:
+            return []
+        lines = ["**In pictures:** " + "; ".join(LEADS[p.drawing] for p in drawn) + ".", ""]
+        for picture in drawn:
             name = f"{_safe(assignment)}-{number:02d}-{picture.drawing.value}.svg"
             self.files[name] = picture.svg
             alt = re.sub(r"([\\\[\]<>])", r"\\\1", shown(picture.title))
