@@ -34,7 +34,7 @@ roles:
   server:
     files: [server.py]
     reference: {REFERENCE / "tcp_echo_server.py"}
-defaults: {{timeout: 3}}
+defaults: {{timeout: 6}}          # long enough for a loaded machine
 tests:
   - name: {SWARM}
     tags: [concurrency]
@@ -228,10 +228,10 @@ def test_the_marked_difference_is_the_one_the_reason_names(graded, tmp_path):
     boom = [a for a in drawn["arrows"] if a["text"] == "boom"]
     assert boom and drawn["difference"]["top"] > boom[0]["top"]            # below the message it answers
     serial = records["serial"][PAIR]
-    assert "expected 'Welcome!'" in serial.reason and "nothing within 3 s" in serial.reason
+    assert "expected 'Welcome!'" in serial.reason and "nothing within 6 s" in serial.reason
     drawn = seen[f"serial / {PAIR} / sequence"]
     assert "expected 'Welcome!'" in drawn["difference"]["text"]
-    assert "waited 3 s" in drawn["difference"]["text"]
+    assert "waited 6 s" in drawn["difference"]["text"]
     assert not any(a["text"] == "two" for a in drawn["arrows"])           # the conversation stopped there
 
 
