@@ -274,7 +274,8 @@ def test_stable_pictures_are_the_same_bytes_whatever_the_timing():
 
 def test_student_text_in_a_picture_is_text():
     hostile = swarm_result([0.5, 1.0], reply='\x1b[2J</text><script>alert(1)</script> "&')
-    for picture in pictures(replace(hostile, name="a <b>bold</b> \u202e name")):
+    got = replace(hostile.difference, got="\uffff\x00<x>")           # what came, decoded, not yet shown
+    for picture in pictures(replace(hostile, name="a <b>bold</b> \u202e name", difference=got)):
         root = ET.fromstring(picture.svg.encode())                         # still well-formed XML
         assert not [e for e in root.iter() if e.tag.endswith("script")]
         words = "".join(root.itertext())
