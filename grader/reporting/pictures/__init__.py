@@ -36,7 +36,8 @@ class Picture:
 def wanted(test: TestResult) -> list[Drawing]:
     """The pictures that explain ``test``: a timeline for several clients, a sequence diagram for a
     conversation of a few; nothing for a test that passed or had no conversation."""
-    if test.status is not Status.FAILED or test.hidden or not any(e.get("event") in ("sent", "received") for e in test.transcript):
+    talked = any(e.get("event") in ("sent", "received") for e in test.transcript)
+    if test.status is not Status.FAILED or test.hidden or not talked:
         return []
     talking = len(columns(test.transcript)) - 1
     return ([Drawing.TIMELINE] if len(clients_of(test.transcript)) > 1 else []) + \
@@ -45,10 +46,10 @@ def wanted(test: TestResult) -> list[Drawing]:
 
 def pictures(test: TestResult, prefix: str = "p") -> list[Picture]:
     """``prefix``: makes the ids inside each picture unique in a page that holds several."""
-    from grader.reporting.pictures import sequence, timeline
+    from grader.reporting.pictures import sequence, timeline     # drawsvg, only where a picture is drawn
     drawn = []
-    for n, drawing in enumerate(wanted(test)):
-        own = f"{prefix}{'ts'[n]}"
+    for drawing in wanted(test):
+        own = f"{prefix}{drawing.value[0]}"
         if drawing is Drawing.TIMELINE:
             title = f"timeline: {test.name}"
             drawn.append(Picture(drawing, title, timeline.svg(test, title, own)))
