@@ -1,4 +1,5 @@
-"""A transcript as lanes, one per test-side client: the events each client saw, on one time axis.
+"""A transcript as lanes, one per test-side client: the events each client saw, on one time axis; a
+timeline's panels (the student's run, the reference's) and the verdict's figure each states.
 
 Times are the transcript's (seconds since the test started). Under ``--stable`` the results carry no
 times, so each event sits at its place in its own client's order instead (``timed`` False): a
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from grader.results import Difference, clients_of
+from grader.results import Difference, TestResult, clients_of
 
 SENT, RECEIVED, CONNECTED, CLOSED, NOTE = "sent", "received", "connected", "closed", "note"
 
@@ -76,3 +77,17 @@ def lanes(entries: list[dict], difference: Difference | None = None) -> list[Lan
 def span(*groups: list[Lane]) -> float:
     """The end of the latest lane of any group: one scale for pictures drawn side by side."""
     return max([lane.end for group in groups for lane in group] + [0.0])
+
+
+def served_line(metrics: dict) -> str:
+    """The verdict's figure, as a panel states it (of the swarm's clients: a checker's lane may follow)."""
+    served = metrics.get("served_at_once")
+    return "" if served is None else f"most clients served at once: {served:g}"
+
+
+def panels(test: TestResult) -> list[tuple[str, list[Lane], dict]]:
+    """(heading, lanes, metrics): the student's run, then the reference's when the result carries it."""
+    drawn = [("your server", lanes(test.transcript, test.difference), test.metrics)]
+    if test.reference is not None and test.reference.transcript:
+        drawn.append(("the reference server", lanes(test.reference.transcript), test.reference.metrics))
+    return drawn

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from grader.results import TestResult
 from grader.reporting.pictures import Drawing, wanted
-from grader.reporting.pictures.lanes import RECEIVED, SENT, Lane, span, timed
-from grader.reporting.pictures.style import cut
-from grader.reporting.pictures.timeline import panels, served_line
+from grader.reporting.pictures.lanes import RECEIVED, SENT, Lane, panels, served_line, span, timed
+from grader.shown import shown
 
 WIDTH = 56
 NAME = 8
@@ -28,7 +27,7 @@ def timeline_lines(test: TestResult) -> list[str]:
              " " * (NAME + 1) + scale]
     for heading, group, metrics in shown_panels:
         lines.append(heading + (f": {served_line(metrics)}" if served_line(metrics) else ""))
-        lines += [f"{cut(lane.client, NAME):>{NAME}} {_row(lane, end, with_times)}" for lane in group]
+        lines += [f"{shown(lane.client)[:NAME]:>{NAME}} {_row(lane, end, with_times)}" for lane in group]
     return lines
 
 

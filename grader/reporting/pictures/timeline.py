@@ -15,27 +15,13 @@ import drawsvg as draw
 
 from grader.results import TestResult
 from grader.reporting.pictures import style
-from grader.reporting.pictures.lanes import CLOSED, CONNECTED, NOTE, RECEIVED, SENT, Lane, lanes, span, timed
+from grader.reporting.pictures.lanes import CLOSED, CONNECTED, NOTE, RECEIVED, SENT, Lane, panels, served_line, span, timed
 from grader.shown import shown
 
 WIDTH, LEFT, RIGHT = 760, 92, 24
 LANE, HEAD, AXIS = 22, 34, 30
 LEGEND = [("connected", CONNECTED), ("sent", SENT), ("reply received", RECEIVED), ("closed", CLOSED),
           ("note", NOTE)]
-
-
-def served_line(metrics: dict) -> str:
-    """The verdict's figure, as a panel states it (of the swarm's clients: a checker's lane may follow)."""
-    served = metrics.get("served_at_once")
-    return "" if served is None else f"most clients served at once: {served:g}"
-
-
-def panels(test: TestResult) -> list[tuple[str, list[Lane], dict]]:
-    """(heading, lanes, metrics): the student's run, then the reference's when the result carries it."""
-    drawn = [("your server", lanes(test.transcript, test.difference), test.metrics)]
-    if test.reference is not None and test.reference.transcript:
-        drawn.append(("the reference server", lanes(test.reference.transcript), test.reference.metrics))
-    return drawn
 
 
 def svg(test: TestResult, title: str, prefix: str) -> str:
