@@ -5,7 +5,7 @@ runs or formats anything beyond the Gradescope-shaped dictionary.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from enum import Enum
 
 from grader.spec.model import language_name
@@ -118,6 +118,51 @@ class Entry:
         return f"{when}{self.who:>8} {arrow} {body}"
 
 
+@dataclass(frozen=True)
+class Difference:
+    """Where a conversation first parted from what the spec or the reference says, as data: a picture
+    marks it (``grader.reporting.pictures``). ``after``: how many of ``client``'s own transcript entries
+    came before it; ``got`` None: nothing came, and ``waited`` says how long the grader waited for it
+    (None: the wait ended sooner, ``ended`` says how: the server closed the connection, exited, ...)."""
+    client: str
+    after: int
+    expected: str                # in words, as the reason says it
+    got: str | None = None
+    waited: float | None = None
+    ended: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Difference":
+        return cls(**d)
+
+
+@dataclass
+class ReferenceRun:
+    """The same test played by the reference programs alone (the engine runs it once per class): what a
+    picture draws beside the student's, at the same scale."""
+    transcript: list[dict] = field(default_factory=list)
+    metrics: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"transcript": self.transcript, "metrics": self.metrics}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ReferenceRun":
+        return cls(list(d.get("transcript", [])), dict(d.get("metrics", {})))
+
+
+# Transcript names the runner uses itself; a spec's clients are named by the spec (no spaces).
+RUNNER_NAMES = frozenset({"server", "relay", "client", "client program"})
+
+
+def clients_of(entries: list[dict]) -> list[str]:
+    """The test-side clients of a transcript (c1, a, b, s1..s20, ...), in the order they first appear."""
+    return list(dict.fromkeys(e.get("who", "") for e in entries if e.get("who", "") not in RUNNER_NAMES))
+
+
 def render(entries: list[dict]) -> str:
     """A test's transcript as lines of text."""
     return "\n".join(Entry(**e).line() for e in entries)
@@ -159,6 +204,8 @@ class TestResult:
     side: Side = Side.SERVER                       # whose work it judges
     missing: str = ""                              # NOT_HANDED_IN: the file names it needed
     cause: Why | None = None                       # why it failed, as data (None: it did not fail)
+    difference: Difference | None = None           # where its conversation first went wrong, if known
+    reference: ReferenceRun | None = None          # a failed test of several clients: the reference's run
 
     def __post_init__(self):
         _checked(self.status, TEST_STATUSES, "a test")
@@ -211,6 +258,8 @@ class TestResult:
                 "description": self.description, "metrics": self.metrics, "side": self.side,
                 "status": self.status.value, **({"missing": self.missing} if self.missing else {}),
                 **({"cause": self.cause.to_dict()} if self.cause else {}),
+                **({"difference": self.difference.to_dict()} if self.difference else {}),
+                **({"reference": self.reference.to_dict()} if self.reference else {}),
             },
         }
 
@@ -224,7 +273,9 @@ class TestResult:
                    server_output=x.get("server_output", ""), client_output=x.get("client_output", ""),
                    duration=x.get("duration", 0.0), description=x.get("description", ""),
                    metrics=x.get("metrics", {}), side=x.get("side", Side.SERVER), missing=x.get("missing", ""),
-                   cause=Why.from_dict(x["cause"]) if x.get("cause") else None)
+                   cause=Why.from_dict(x["cause"]) if x.get("cause") else None,
+                   difference=Difference.from_dict(x["difference"]) if x.get("difference") else None,
+                   reference=ReferenceRun.from_dict(x["reference"]) if x.get("reference") else None)
 
 
 def _tail(text: str, lines: int = 30) -> str:

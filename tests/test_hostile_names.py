@@ -178,7 +178,9 @@ def test_junit_is_xml_with_every_name_shown(graded):
 
 
 def test_feedback_files_keep_their_markdown_whole(graded):
-    files = sorted((graded.out / "feedback").iterdir())
+    files = sorted((graded.out / "feedback").glob("*.md"))
+    for pictures in (graded.out / "feedback").glob("*-pictures"):     # named as the Markdown file is
+        assert not RAW.search(pictures.name) and (graded.out / "feedback" / f"{pictures.name[:-9]}.md").is_file()
     assert len(files) == len(students())
     tables = 0
     for path in files:

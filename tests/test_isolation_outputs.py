@@ -59,7 +59,7 @@ def write_everything(results, out) -> dict[str, str]:
                            feedback=out / "feedback", report=out / "report.html", title=None, stable=False,
                            fail_under=None)
     assert write_outputs(results, marking.build(results), args, Console(record=True), title="Class report") == 0
-    feedback = {p.stem: p.read_text(encoding="utf-8") for p in sorted((out / "feedback").iterdir())}
+    feedback = {p.stem: p.read_text(encoding="utf-8") for p in sorted((out / "feedback").glob("*.md"))}
     gradescope.write(results, out / "gs" / "results.json")
     return {
         "json": (out / "results.json").read_text(encoding="utf-8"),
@@ -130,7 +130,7 @@ def test_each_format_says_it_where_it_belongs(level, tmp_path):
     assert warning in unescape(banner.group(1))
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html) and "<link" not in html
 
-    for path in (tmp_path / "feedback").iterdir():
+    for path in (tmp_path / "feedback").glob("*.md"):
         lines = path.read_text(encoding="utf-8").splitlines()
         assert lines[0].startswith("# Feedback for ")
         assert lines[2].startswith(f"**Note:** Graded with isolation '{level}', below full isolation")
@@ -221,7 +221,7 @@ def test_mixed_levels_name_who_was_graded_below(tmp_path):
 
     assert "Graded below full isolation: none, netns</h2>" in outputs["html"]
 
-    feedback = {p.stem: p.read_text(encoding="utf-8") for p in (tmp_path / "feedback").iterdir()}
+    feedback = {p.stem: p.read_text(encoding="utf-8") for p in (tmp_path / "feedback").glob("*.md")}
     assert "**Note:**" not in feedback["alice"]
     assert "**Note:** Graded with isolation 'netns'" in feedback["bob"]
     assert "**Note:** Graded with isolation 'none'" in feedback["carol"]

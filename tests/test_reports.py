@@ -62,7 +62,7 @@ def test_every_output_says_whether_the_class_ran_below_sandbox(graded_class):
         props = {p.get("name"): p.get("value") for p in suite.iter("property")}
         assert props["isolation"] == at
         assert props.get("isolation_warning", "").startswith(said) if below else "isolation_warning" not in props
-    for path in (graded_class.out / "feedback").iterdir():
+    for path in (graded_class.out / "feedback").glob("*.md"):
         lines = path.read_text(encoding="utf-8").splitlines()
         assert lines[2].startswith(f"**Note:** {said}") if below else not lines[2].startswith("**Note:**")
     html = (graded_class.out / "report.html").read_text(encoding="utf-8")
@@ -106,8 +106,11 @@ def test_junit_has_a_suite_per_student_and_assignment(graded_class):
 
 def test_feedback_is_a_file_per_student(graded_class):
     folder = graded_class.out / "feedback"
-    assert sorted(p.name for p in folder.iterdir()) == sorted(
+    assert sorted(p.name for p in folder.glob("*.md")) == sorted(
         f"{s}.md" for s in ("alice", "erin", "frank", "ivan", "oscar", "peggy", "trudy", "张三"))
+    # beside them, a folder of pictures for a student with a failed conversation (erin's find), named alike
+    pictured = {p.name for p in folder.iterdir() if p.is_dir()}
+    assert "erin-pictures" in pictured and pictured <= {f"{p.stem}-pictures" for p in folder.glob("*.md")}
     zhang = (folder / "张三.md").read_text(encoding="utf-8")
     assert zhang.startswith("# Feedback for 张三")
     assert "Total: **42 / 42**" in zhang

@@ -25,7 +25,7 @@ from grader.grading import cache, diagnose
 from grader.input import discover
 from grader import paths
 from grader.kinds import kind_of
-from grader.results import AssignmentResult, Cause, Status, TestResult, Why, status_of
+from grader.results import AssignmentResult, Cause, ReferenceRun, Status, TestResult, Why, clients_of, status_of
 from grader.shown import name_text
 from grader.grading.scoring import score_test
 from grader.runner import admission, cgroups, isolation as iso, sandbox, toolchain
@@ -216,12 +216,20 @@ class Engine:
                               outcome=outcome)
         result = score_test(test, status=outcome.status, reason=outcome.reason, cause=outcome.cause,
                             outcome=outcome, missing=outcome.missing)
+        if result.status is Status.FAILED and len(clients_of(result.transcript)) > 1:
+            result.reference = self._reference_beside(spec, test)
         if result.status is Status.FAILED and test.is_pairing:
             note = self._pair_difference(spec, test, outcome.wire)
             result.notes.append(note)
             if note:
                 parted.add(test.name)
         return result
+
+    def _reference_beside(self, spec: Spec, test: Test) -> ReferenceRun | None:
+        """The reference's run of a failed test of several clients, drawn beside the student's (the run the
+        reference's answers and the pair note use, once per engine); None if the reference failed it."""
+        reference = self._reference_run(spec, test)
+        return ReferenceRun(reference.transcript, dict(reference.metrics)) if reference.passed else None
 
     def _pair_difference(self, spec: Spec, test: Test, wire: list) -> str:
         reference = self._reference_run(spec, test)

@@ -29,4 +29,5 @@ def score_test(test: Test, *, status: Status, reason: str, cause: Why | None = N
         transcript=outcome.transcript,
         server_output=outcome.server_output if keep_output else "",
         client_output=outcome.client_output if keep_output else "", duration=outcome.duration,
-        metrics=outcome.metrics, side=test.side, missing=missing, description=test.description, cause=cause)
+        metrics=outcome.metrics, side=test.side, missing=missing, description=test.description, cause=cause,
+        difference=outcome.difference if status is Status.FAILED else None)

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 
 from grader.net.transcript import Transcript
-from grader.results import Status, Why
+from grader.results import Difference, Status, Why
 from grader.runner import cgroups, sandbox
 from grader.runner.isolation import Level
 from grader.runner.limits import MIB, TestUsage, preexec
@@ -36,6 +36,7 @@ class Outcome:
     status: Status = Status.FAILED
     reason: str = ""
     cause: Why | None = None
+    difference: Difference | None = None      # where the conversation first went wrong, if it did
     notes: list[str] = field(default_factory=list)
     transcript: list[dict] = field(default_factory=list)
     server_output: str = ""
@@ -62,13 +63,15 @@ class Outcome:
         return cls(status=Status.GRADING_FAILED, error=error)
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "status": self.status.value, "cause": self.cause.to_dict() if self.cause else None}
+        return {**asdict(self), "status": self.status.value, "cause": self.cause.to_dict() if self.cause else None,
+                "difference": self.difference.to_dict() if self.difference else None}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Outcome":
         """An outcome as ``to_dict`` wrote it (JSON made answers' keys strings and wire's pairs lists)."""
         return cls(**{**d, "status": Status(d["status"]),
                       "cause": Why.from_dict(d["cause"]) if d.get("cause") else None,
+                      "difference": Difference.from_dict(d["difference"]) if d.get("difference") else None,
                       "answers": {int(k): v for k, v in d.get("answers", {}).items()},
                       "wire": [tuple(m) for m in d.get("wire", [])]})
 

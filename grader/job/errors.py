@@ -2,15 +2,17 @@
 not handed in, or the grader or the machine failed (never the student's fault)."""
 from __future__ import annotations
 
-from grader.results import Cause, Why
+from grader.results import Cause, Difference, Why
 
 
 class TestFailed(Exception):
-    """The student's program did not do what the test needs: the reason in words, ``cause`` as data."""
+    """The student's program did not do what the test needs: the reason in words, ``cause`` as data,
+    and where its conversation first went wrong (``difference``), when it did."""
 
-    def __init__(self, reason: str, cause: Why):
+    def __init__(self, reason: str, cause: Why, difference: Difference | None = None):
         super().__init__(reason)
         self.cause = cause
+        self.difference = difference
 
 
 class GraderProblem(RuntimeError):

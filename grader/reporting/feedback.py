@@ -15,6 +15,7 @@ from pathlib import Path
 from grader.results import render
 from grader.reporting import causes, isolation_note
 from grader.reporting.gradebook import grading_failed, not_handed_in, points
+from grader.reporting.pictures.album import Album
 from grader.shown import shown
 
 _SPECIAL = re.compile(r"([\\`*<>\[\]|]|(?<!\w)_|_(?!\w))")     # contact_server.py keeps its _
@@ -55,7 +56,8 @@ def file_name(student: str) -> str:
     return name[:120]
 
 
-def student_markdown(student: str, results, row, book) -> str:
+def student_markdown(student: str, results, row, book, album: Album | None = None) -> str:
+    """``album``: where the pictures of failed tests go, linked from them (none without one)."""
     lines = [f"# Feedback for {md(shown(student))}", ""]
     warning = isolation_note.warning(results)
     if warning:
@@ -67,11 +69,11 @@ def student_markdown(student: str, results, row, book) -> str:
     for assignment, taken in row.penalties.items():
         lines += [f"- **{md(assignment)}**: {md(why)}" for why in taken] + [""]
     for result in results:
-        lines += _assignment(result)
+        lines += _assignment(result, album)
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _assignment(result) -> list[str]:
+def _assignment(result, album: Album | None = None) -> list[str]:
     if not result.assignment:
         return ["## Nothing could be graded", "", md(result.error), ""]
     head = f"## {md(result.assignment)}: {md(result.title)}"
@@ -100,11 +102,14 @@ def _assignment(result) -> list[str]:
             lines += [f"### ❌ {md(test.name)} ({points(test.points)} / {points(test.max_points)})", "",
                       md(pointer[0].upper() + pointer[1:]) + ".", ""]
         elif not test.passed and not test.hidden and not not_handed_in(test):
-            lines += _failed_test(result, test)
+            pictured = album.links(result.assignment, result.tests.index(test) + 1, test) \
+                if album is not None and not grading_failed(test) else []
+            lines += _failed_test(result, test, pictured)
     return lines
 
 
-def _failed_test(result, test) -> list[str]:
+def _failed_test(result, test, pictured: list[str] = ()) -> list[str]:
+    """``pictured``: the Markdown lines of its pictures, shown before the conversation."""
     lines = [f"### ❌ {md(test.name)} ({points(test.points)} / {points(test.max_points)})", ""]
     if test.description:
         lines += [f"**What it checks:** {md(test.description)}", ""]
@@ -119,6 +124,7 @@ def _failed_test(result, test) -> list[str]:
         lines.append("")
     if test.hint:
         lines += [f"**Hint:** {md(test.hint)}", ""]
+    lines += pictured
     if test.transcript:
         lines += ["**The conversation** (`->` what was sent to your program, `<-` what came back):", "",
                   block(render(test.transcript)), ""]
@@ -149,6 +155,8 @@ def write(results, book, folder: Path) -> list[Path]:
             name += "_"
         used.add(name.lower())
         path = folder / f"{name}.md"
-        path.write_text(student_markdown(student, theirs, rows[student], book), encoding="utf-8")
+        album = Album(f"{name}-pictures")
+        path.write_text(student_markdown(student, theirs, rows[student], book, album), encoding="utf-8")
         written.append(path)
+        written += album.write(folder)
     return written

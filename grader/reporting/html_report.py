@@ -19,6 +19,7 @@ from urllib.parse import quote
 from grader import __version__
 from grader.reporting import causes, isolation_note, similarity_report
 from grader.reporting.gradebook import grading_failed, not_handed_in, points
+from grader.reporting.pictures import report as pictured
 from grader.shown import shown
 
 BINS = 10
@@ -115,8 +116,10 @@ def render(results, book, title: str = "Class report", similarity=()) -> str:
         levels = ", ".join(isolation_note.levels_below(results))
         html.append(f'<section class="isolation-warning" role="alert" data-isolation="{_e(levels)}">'
                     f'<h2>Graded below full isolation: {_e(levels)}</h2><p>{_e(warning)}</p></section>')
+    drawn = pictured.drawn_students(results)
     html += [_cards(book, failed_rows), *_distribution(book), *_struggles(stats), *_pass_rates(book, stats),
-             *_students(book), *_slowest_and_failed(results, failed_rows)]
+             pictured.served_section(results), *_students(book, drawn), pictured.section(results),
+             *_slowest_and_failed(results, failed_rows)]
     html.append(f"<script>{SCRIPT}</script></body></html>\n")
     return "\n".join(html)
 
@@ -129,7 +132,7 @@ def _head(book, title: str, similarity, warning: str) -> str:
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{_e(title)}</title>
-<style>{CSS}{ISOLATION_CSS if warning else ""}</style>
+<style>{CSS}{pictured.CSS}{ISOLATION_CSS if warning else ""}</style>
 </head>
 <body>
 <header><h1>{_e(title)}</h1>
@@ -214,7 +217,8 @@ def _pass_rates(book, stats) -> list[str]:
     return html
 
 
-def _students(book) -> list[str]:
+def _students(book, drawn=()) -> list[str]:
+    """``drawn``: the students whose failed tests are in pictures, linked from their row."""
     html = ['<section><h2>Students</h2><p class="muted" id="filter-note" hidden></p>'
             '<table class="students sortable"><thead><tr><th data-type="text">student</th>']
     for a in book.assignments:
@@ -226,7 +230,7 @@ def _students(book) -> list[str]:
     for row in book.rows:
         cells = "".join(f'<td class="num">{points(row.scores[a.id])}</td>' if a.id in row.scores
                         else '<td class="num muted" data-sort="-1">–</td>' for a in book.assignments)
-        html.append(f'<tr data-percent="{row.percent}"><td>{_e(row.student)}</td>{cells}'
+        html.append(f'<tr data-percent="{row.percent}"><td>{_e(row.student)}{pictured.link(row.student, drawn)}</td>{cells}'
                     f'<td class="num">{points(row.total)}</td><td class="num">{row.percent:.0f}</td>'
                     f'<td class="num">{points(row.bonus)}</td>'
                     + (f'<td>{_e(row.form_words)}</td>' if forms else '')

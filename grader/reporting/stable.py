@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from grader.results import TIMED_METRICS, AssignmentResult, TestResult
+from grader.results import TIMED_METRICS, AssignmentResult, ReferenceRun, TestResult, clients_of
 
 EPHEMERAL = 32768          # Linux's default ip_local_port_range starts here
 _HOST_PORT = re.compile(r"(\b\d{1,3}(?:\.\d{1,3}){3}:)(\d{5})\b")
@@ -39,8 +39,6 @@ _BARE = re.compile(r"(?<![\w.:])(\d{5})(?![\w.:])")     # "Bind UDP on 40275" (i
 # tempfile.mkdtemp(prefix="sockgrade-...") names: the prefix, then 8 random characters.
 _SCRATCH = re.compile(r"(?:/[\w.-]+)*/sockgrade-(?:[a-z]+-)*[a-z0-9_]{8}(?![\w-])")
 _PID = re.compile(r"\b(pid|PID|process id)([ =:#]*)\d+\b")
-# Transcript names the runner uses itself; a spec's clients are named by the spec (no spaces).
-RUNNER_NAMES = frozenset({"server", "relay", "client", "client program"})
 LEFT_OUT = ("[left out by --stable: several clients talked to this program at once, so the order of what "
             "its threads printed is the scheduler's; grade without --stable to see it]\n")
 
@@ -51,7 +49,7 @@ def stable(results: list[AssignmentResult]) -> list[AssignmentResult]:
 
 def clients(test: TestResult) -> set[str]:
     """The test-side clients of the test's conversation (c1, a, b, s1..s20, ...)."""
-    return {e.get("who", "") for e in test.transcript} - RUNNER_NAMES
+    return set(clients_of(test.transcript))
 
 
 def _stable_test(test: TestResult) -> TestResult:
@@ -77,7 +75,14 @@ def _stable_test(test: TestResult) -> TestResult:
     # Conversation first: its order is the order things happened in.
     transcript = [{**e, "t": None, "data": clean(e.get("data", ""))} for e in test.transcript]
     metrics = {k: (0.0 if k in TIMED_METRICS else v) for k, v in test.metrics.items()}
-    return replace(test, duration=0.0, metrics=metrics, transcript=transcript, reason=clean(test.reason),
+    # The reference's run beside it: times left out alike, its ports named after the student's.
+    reference = test.reference and ReferenceRun(
+        [{**e, "t": None, "data": clean(e.get("data", ""))} for e in test.reference.transcript],
+        {k: (0.0 if k in TIMED_METRICS else v) for k, v in test.reference.metrics.items()})
+    difference = test.difference and replace(test.difference, expected=clean(test.difference.expected),
+                                             got=None if test.difference.got is None else clean(test.difference.got))
+    return replace(test, duration=0.0, metrics=metrics, transcript=transcript, reference=reference,
+                   difference=difference, reason=clean(test.reason),
                    cause=replace(test.cause, detail=clean(test.cause.detail)) if test.cause else None,
                    notes=[clean(n) for n in test.notes], server_output=clean_output(test.server_output),
                    client_output=clean_output(test.client_output))

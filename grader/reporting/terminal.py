@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.reporting import causes, isolation_note
+from grader.reporting.pictures.text import timeline_lines
 from grader.shown import shown
 
 
@@ -79,6 +80,8 @@ def render(results, console: Console | None = None, verbose: bool = False, warn:
                 if not test.passed and test.name not in follows:
                     rule(console, test.name)
                     console.print(shown(test.output_text(), lines=True), markup=False, highlight=False)
+                    for line in timeline_lines(test):       # several clients: when each was served
+                        console.print(Text(shown(line)), no_wrap=True, overflow="ellipsis")
     if len(results) > 1:
         bonus = sum(r.bonus_score for r in results)
         total = sum(r.score for r in results) - bonus

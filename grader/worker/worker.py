@@ -69,7 +69,7 @@ def run_job(request: JobRequest, forked: bool = False) -> Outcome:
         outcome.status, outcome.reason, outcome.missing = Status.NOT_HANDED_IN, str(absent), absent.names
         outcome.cause = absent.cause
     except TestFailed as failure:
-        outcome.reason, outcome.cause = str(failure), failure.cause
+        outcome.reason, outcome.cause, outcome.difference = str(failure), failure.cause, failure.difference
     finally:
         verdict = time.monotonic()
         if job is not None:

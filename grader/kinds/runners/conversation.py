@@ -2,10 +2,13 @@
 (``grader.steps``) does its part."""
 from __future__ import annotations
 
-from grader.net.peer import make_peer
+from grader.net.peer import Peer, Verdict, make_peer
 from grader.job.context import Job, Outcome
 from grader.job.errors import TestFailed
 from grader.job.servers import Server
+from grader.results import Difference
+from grader.spec import match
+from grader.spec.variables import resolve
 from grader.steps import Playing, action_of
 
 
@@ -33,10 +36,24 @@ def play(job: Job, steps, server: Server, outcome: Outcome, label: str = "step",
             if verdict is not None and not verdict.ok:
                 reason = f"{_where(job, step, index, label)}: {verdict.reason}"
                 gone, stop = server.gone(job)     # a server that stopped explains the step
-                raise TestFailed(reason + (f"; {gone}" if gone else ""), stop or verdict.cause)
+                raise TestFailed(reason + (f"; {gone}" if gone else ""), stop or verdict.cause,
+                                 difference(job, step, peer, verdict))
     finally:
         for peer in peers.values():
             peer.close()
+
+
+def difference(job: Job, step, peer: Peer, verdict: Verdict) -> Difference | None:
+    """Where a step awaiting a reply found another one, or none: after what the client had seen so far."""
+    if step.expect is None or not action_of(step).awaits_reply(step):
+        return None
+    seen = sum(1 for entry in peer.transcript.entries if entry.who == peer.name)
+    expected = match.describe(resolve(step.expect, job.variables))
+    if verdict.got:
+        return Difference(peer.name, seen, expected, verdict.got)
+    ran_out = not (peer.eof or peer.stopped or peer.unreachable)
+    return Difference(peer.name, seen, expected, None, step.timeout if ran_out else None,
+                      "" if ran_out else peer.nothing_came(step.timeout))
 
 
 def _where(job: Job, step, index: int, label: str) -> str:

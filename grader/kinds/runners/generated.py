@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from grader.kinds.runners import generate
 from grader.net.peer import NO_REPLY, WRONG_REPLY, Peer, make_peer
 from grader.net.transcript import Transcript, escape
-from grader.results import Why
+from grader.results import Difference, Why
 from grader.job.context import Job, Outcome
 from grader.job.errors import TestFailed
 from grader.kinds.runners.oracle import Oracle
@@ -71,7 +71,19 @@ def run_generated(job: Job, outcome: Outcome, shrink_seconds: float) -> None:
     raise TestFailed(f"{label}: {bad.client} sent {escape(bad.sent.encode())!r} and got {got}, "
                      f"expected {escape(bad.expected.encode())!r}"
                      + (f"; {smallest.server_gone}" if smallest.server_gone else ""),
-                     smallest.server_stop or (NO_REPLY if bad.got is None else WRONG_REPLY))
+                     smallest.server_stop or (NO_REPLY if bad.got is None else WRONG_REPLY),
+                     _difference(smallest, bad, gen.timeout))
+
+
+def _difference(run: Run, bad: Exchange, timeout: float) -> Difference:
+    """The first exchange that differed from the reference's, after what its client had seen."""
+    seen = sum(1 for entry in run.transcript.entries if entry.who == bad.client)
+    expected = repr(escape(bad.expected.encode()))
+    if bad.got is not None:
+        return Difference(bad.client, seen, expected, bad.got)
+    if run.server_gone:
+        return Difference(bad.client, seen, expected, None, None, "nothing before the server exited")
+    return Difference(bad.client, seen, expected, None, timeout)
 
 
 def _play(job: Job, oracle: Oracle, rounds: list[generate.Round]) -> Run:

@@ -145,9 +145,10 @@ def run_swarm(job: Job, server: Server, outcome: Outcome, address=None) -> None:
         cause = first.cause if failed and (not starved or first.cause.kind in SERVER_STOPPED) \
             else Why(Cause.TOO_FEW_AT_ONCE)
         raise TestFailed(f"{lacking}; {failed}" if failed and starved
-                         else f"{failed}; {lacking}" if failed else lacking, cause)
+                         else f"{failed}; {lacking}" if failed else lacking, cause,
+                         first.difference if failed else None)
     if failures:
-        raise TestFailed(failed, first.cause)
+        raise TestFailed(failed, first.cause, first.difference)
     if swarm.then:
         play(job, swarm.then, server, outcome, label="check step", address=address)
 
