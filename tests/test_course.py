@@ -18,7 +18,7 @@ import pytest
 from conftest import EXAMPLES
 from grader.specfile import catalog
 from grader.input import config, discover
-from grader.grading import marking
+from grader.grading import marking, standing
 from grader.reporting import gradebook, lms
 from grader import results as res
 
@@ -219,7 +219,7 @@ def test_a_student_who_handed_in_one_assignment_gets_its_points_over_the_course(
     bob = next(r for r in book.rows if r.student == "bob")
     course_total = sum(s.max_score for s in specs)
     assert book.maximum == course_total
-    assert bob.percent == round(100 * bob.scores["tcp-echo-threaded"] / course_total, 2)
+    assert bob.percent == standing.percent(100 * bob.scores["tcp-echo-threaded"] / course_total)
     assert bob.scores["tcp-echo-threaded"] > 0 and bob.total == bob.scores["tcp-echo-threaded"]
     assert "not handed in: udp-echo, udp-contacts, tcp-contacts-threaded" in bob.problems
 

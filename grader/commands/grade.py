@@ -310,7 +310,7 @@ def write_outputs(results, book: Gradebook, args, console, title: str) -> int:
     if args.fail_under is not None:
         low = gradebook.below(book, args.fail_under)
         if low:
-            names = ", ".join(f"{row.student} ({row.percent:g}%{'' if row.graded else ', not fully graded'})"
+            names = ", ".join(f"{row.student} ({gradebook.percent(row.percent)}%{'' if row.graded else ', not fully graded'})"
                               for row in low)
             console.print(f"below {args.fail_under:g}%: {shown(names)}", markup=False, highlight=False)
             status = 1

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from grader import files
 from grader.input import classroom, discover
+from grader.grading import standing
 from grader.grading.cache import ResultCache, merged
 from grader.results import AssignmentResult, Status
 from grader.spec import Spec
@@ -52,8 +53,8 @@ class Progress:
     def start(self, students: int) -> None:
         pass
 
-    def student_done(self, student: str, results: list[AssignmentResult]) -> None:
-        pass
+    def student_done(self, student: str, counted: standing.Standing) -> None:
+        """``counted``: what the student's results count as (``grader.grading.standing``)."""
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -209,7 +210,7 @@ class _Batch:
             self.futures.setdefault(future, []).append(want)
         self.waiting[student.name] = len(wanted)
         if not wanted:
-            self.progress.student_done(student.name, self.done[student.name])
+            self.progress.student_done(student.name, standing.of(self.done[student.name]))
 
     def collect(self) -> None:
         """Every result, as it comes."""
@@ -232,7 +233,7 @@ class _Batch:
             self.done[name].append(self._result(want, future))
             self.waiting[name] -= 1
             if not self.waiting[name]:
-                self.progress.student_done(name, self.done[name])
+                self.progress.student_done(name, standing.of(self.done[name]))
 
     def _result(self, want: _Wanted, future: Future) -> AssignmentResult:
         """What the run reports of a graded assignment; a fresh result is kept in the cache."""
