@@ -153,6 +153,7 @@ def run(args, console) -> int:
         terminal.render_class(results, book, console, verbose=args.verbose)
     if not run_.single or run_.cached or args.regrade or run_.unselected:
         console.print(_summary(run_, args), highlight=False)
+    terminal.footer(console, results)
     for warning in run_.warnings:
         console.print(shown(warning), style="yellow", markup=False, highlight=False, soft_wrap=True)
     if run_.interrupted:

@@ -1,0 +1,125 @@
+"""The class table on a terminal too narrow for the full one (80 columns, 60): a student is two
+lines at most, and no word is cut.
+
+The first line holds the student's name and numbers: each assignment under a short key (its
+words' initials, explained once below the table with its points), the total, the percent, the
+bonus, the failed tests. The second holds what the full table's last column would (the problems,
+the isolation note), its assignment ids written as their keys, as many whole words as fit, then
+``…`` (the CSV, the report and ``grade STUDENT`` hold the rest). A name wider than its column
+goes on in that column on the second line, the problems beside it.
+"""
+from __future__ import annotations
+
+from rich.cells import cell_len
+from rich.text import Text
+
+from grader.reporting import fit
+from grader.reporting.gradebook import percent, points
+from grader.shown import shown
+
+GAP = 1                    # between two columns
+INDENT = 2
+LEAST_NAME = 8             # the student column is never narrower (a name wraps into two lines)
+LEAST_PROBLEMS = 12        # beside a name's second line, problems need at least this much room
+
+
+def lines(book, notes: dict[str, str], width: int) -> list[Text]:
+    """The table as lines of at most ``width`` cells; ``notes``: student -> an isolation note."""
+    keys = fit.column_keys([a.id for a in book.assignments])
+    names = [shown(row.student) for row in book.rows]
+    wanted = max(map(cell_len, names + ["student"]))
+    whole = max(map(fit.longest_word, names + ["student"]))     # the widest word of a name stays whole
+    bonus = any(row.bonus for row in book.rows)
+    heads, cells, widths = _columns(book, keys, bonus)
+    if bonus and width - _room(widths) < min(wanted, whole):      # no room: the bonus joins the problems
+        bonus = False
+        heads, cells, widths = _columns(book, keys, bonus)
+    name_width = max(LEAST_NAME, min(wanted, width - _room(widths)))
+    full = name_width + _room(widths)
+    out = [Text(fit.pad("student", name_width) + "".join(" " * GAP + fit.pad(h, w, right=True)
+                                                          for h, w in zip(heads, widths)), style="bold"),
+           Text("─" * min(full, width), style="dim")]
+    for row, name, values in zip(book.rows, names, cells):
+        parts = fit.wrap(name, name_width)
+        first = Text(fit.pad(parts[0], name_width))
+        for value, w, head in zip(values, widths, heads):
+            first.append(" " * GAP)
+            first.append(fit.pad(value, w, right=True), style=_style(head, value, row))
+        out.append(first)
+        said = row.problems + ([notes[row.student]] if row.student in notes else []) + \
+            ([f"bonus {points(row.bonus)}"] if row.bonus and not bonus else [])
+        problems = fit.with_keys("; ".join(said), keys)
+        rest = " ".join(parts[1:])
+        if rest:
+            room = width - name_width - GAP
+            second = Text(fit.pad(fit.shorten(rest, name_width), name_width))
+            if problems and room >= LEAST_PROBLEMS:
+                second.append(" " * GAP + fit.shorten(problems, room), style="red")
+            out.append(second)
+        elif problems:
+            out.append(Text(" " * INDENT + fit.shorten(problems, width - INDENT), style="red"))
+    out.append(Text("─" * min(full, width), style="dim"))
+    legend = " · ".join(f"{keys[a.id]} {a.id} /{points(a.max_score)}" for a in book.assignments)
+    out += [Text(line, style="dim") for line in fit.wrap(f"{legend} · total /{points(book.maximum)}", width)]
+    return out
+
+
+def _columns(book, keys: dict[str, str], bonus: bool):
+    """The numbers' headers, cells (a list per student) and widths."""
+    heads = [keys[a.id] for a in book.assignments] + ["total", "%"] + (["bonus"] if bonus else []) + ["failed"]
+    cells = [[_score(row, a) for a in book.assignments] + [points(row.total), percent(row.percent)]
+             + ([points(row.bonus) if row.bonus else ""] if bonus else []) + [str(row.failed)] for row in book.rows]
+    widths = [max([cell_len(h)] + [cell_len(c[i]) for c in cells]) for i, h in enumerate(heads)]
+    return heads, cells, widths
+
+
+def _room(widths: list[int]) -> int:
+    return sum(widths) + GAP * len(widths)
+
+
+def _score(row, assignment) -> str:
+    return points(row.scores[assignment.id]) if assignment.id in row.scores else "–"
+
+
+def _style(head: str, value: str, row) -> str:
+    if value == "–":
+        return "dim"
+    if head == "%":
+        return "red" if row.problems else ("green" if row.percent >= 100 else "")
+    if head == "failed":
+        return "red" if row.failed else "dim"
+    return ""
+
+
+def stacked(table, width: int) -> list[Text]:
+    """A rich table too narrow to keep its words whole, as blocks: a row's short cells (those that
+    never wrap) then its first cell on one line, its other cells under it, indented, each wrapped."""
+    columns = table.columns
+    short = [i for i, c in enumerate(columns) if c.no_wrap]
+    long = [i for i, c in enumerate(columns) if not c.no_wrap]
+    widths = {i: max(cell_len(_plain(c)) for c in [columns[i].header, *columns[i].cells]) for i in short}
+    out = []
+    for r in range(table.row_count):
+        cells = [list(c.cells)[r] for c in columns]
+        head = Text()
+        for i in short:
+            head.append_text(_text(cells[i]))
+            head.append(" " * (widths[i] - cell_len(_plain(cells[i])) + GAP))
+        indent = cell_len(head.plain)
+        lead, rest = (long[0], long[1:]) if long else (None, [])
+        body = fit.wrap(_plain(cells[lead]), width - indent) if lead is not None else [""]
+        out.append(head + Text(body[0], style=_text(cells[lead]).style if lead is not None else ""))
+        out += [Text(" " * indent + line) for line in body[1:]]
+        for i in rest:
+            for part in _plain(cells[i]).split("\n"):
+                out += [Text(" " * (indent + INDENT) + line, style="dim" if not part.strip() else "")
+                        for line in fit.wrap(part, width - indent - INDENT) if line]
+    return out
+
+
+def _plain(cell) -> str:
+    return cell.plain if isinstance(cell, Text) else str(cell)
+
+
+def _text(cell) -> Text:
+    return cell if isinstance(cell, Text) else Text(str(cell))
