@@ -16,7 +16,7 @@ from rich.text import Text
 from grader.specfile import catalog
 from grader.input import config
 from grader.commands import UsageError
-from grader.reporting import similarity_report
+from grader.reporting import similarity_report, terminal
 from grader.formats import OutputFormat
 from grader.spec import SpecError
 from grader.shown import json_shown, shown
@@ -95,14 +95,14 @@ def _show(comparison, pairs, args, console) -> None:
     table = Table(title="Most alike first", title_justify="left")
     for column, justify in (("#", "right"), ("similarity", "right"), ("student", "left"), ("student", "left"),
                             ("assignment", "left"), ("role", "left"), ("shares", "right")):
-        table.add_column(column, justify=justify)
+        table.add_column(column, justify=justify, no_wrap=column in ("#", "similarity", "shares"))
     alike = [p for p in pairs if p.similarity > 0]
     for rank, pair in enumerate(alike[:args.top], 1):
         score = Text("identical", style="bold red") if pair.identical else _percent(pair.similarity)
         table.add_row(str(rank), score, Text(shown(pair.a)), Text(shown(pair.b)), Text(pair.spec), Text(pair.role),
                       f"{_percent(pair.shares[0])} / {_percent(pair.shares[1])}")
     if alike:
-        console.print(table)
+        terminal.show(console, table)
     else:
         console.print("No two students share code beyond the code they were given.", highlight=False)
     groups = "; ".join(f"{spec} {role}: {n} students" for (spec, role), n in comparison.groups.items())

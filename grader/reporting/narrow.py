@@ -20,6 +20,7 @@ from grader.shown import shown
 GAP = 1                    # between two columns
 INDENT = 2
 LEAST_NAME = 8             # the student column is never narrower (a name wraps into two lines)
+LEAST_BELOW = 40           # a stacked row's other cells go under its first long one when this much is left
 LEAST_PROBLEMS = 12        # beside a name's second line, problems need at least this much room
 
 
@@ -97,23 +98,31 @@ def stacked(table, width: int) -> list[Text]:
     columns = table.columns
     short = [i for i, c in enumerate(columns) if c.no_wrap]
     long = [i for i, c in enumerate(columns) if not c.no_wrap]
-    widths = {i: max(cell_len(_plain(c)) for c in [columns[i].header, *columns[i].cells]) for i in short}
+    widths = {i: max(cell_len(_plain(c).replace("\n", " ")) for c in [columns[i].header, *columns[i].cells])
+              for i in short}
+    indent = sum(widths.values()) + GAP * len(short)
+    under = indent + INDENT if width - indent - INDENT >= LEAST_BELOW else 2 * INDENT     # the other cells
     out = []
+    if table.show_header:       # the short cells' headers, then the first long one's
+        heads = "".join(fit.pad(_plain(columns[i].header).replace("\n", " "), widths[i]) + " " * GAP for i in short)
+        out.append(Text(heads + (_plain(columns[long[0]].header) if long else ""), style="bold"))
+        if len(long) > 1:
+            out += [Text(" " * under + line, style="bold")
+                    for line in fit.wrap(" · ".join(_plain(columns[i].header) for i in long[1:]), width - under)]
     for r in range(table.row_count):
         cells = [list(c.cells)[r] for c in columns]
         head = Text()
         for i in short:
             head.append_text(_text(cells[i]))
             head.append(" " * (widths[i] - cell_len(_plain(cells[i])) + GAP))
-        indent = cell_len(head.plain)
         lead, rest = (long[0], long[1:]) if long else (None, [])
         body = fit.wrap(_plain(cells[lead]), width - indent) if lead is not None else [""]
         out.append(head + Text(body[0], style=_text(cells[lead]).style if lead is not None else ""))
         out += [Text(" " * indent + line) for line in body[1:]]
-        for i in rest:
-            for part in _plain(cells[i]).split("\n"):
-                out += [Text(" " * (indent + INDENT) + line, style="dim" if not part.strip() else "")
-                        for line in fit.wrap(part, width - indent - INDENT) if line]
+        # The other long cells one after the other ("a · b"), a line break in a cell kept.
+        joined = " · ".join(_plain(cells[i]) for i in rest if _plain(cells[i]).strip())
+        for part in joined.split("\n") if joined else []:
+            out += [Text(" " * under + line) for line in fit.wrap(part, width - under) if line]
     return out
 
 
