@@ -370,3 +370,20 @@ def test_a_course_file_that_is_not_text_is_one_line_with_its_offset(tmp_path, by
     column = offset - data.rfind(b"\n", 0, offset)
     assert f"{where}:2: cannot read the course file as text: byte {offset} (line 2, column {column}) {says}" \
         in proc.stderr
+
+
+def test_moodle_feedback_comments_say_what_failed(graded_term):
+    """What Moodle shows the student: each failed test with the points it lost and why, then the
+    problems, within the comment's limit, the rest in the feedback file the same run wrote."""
+    out, book = graded_term.out, graded_term.book
+    rows = {r["Full name"]: r["Feedback comments"]
+            for r in csv.DictReader((out / "moodle-udp-echo.csv").open(encoding="utf-8"))}
+    frank = next(r for r in book.rows if r.student == "canvasstu")            # frank's server binds TCP
+    lost = frank.lost["udp-echo"]
+    assert lost and rows["canvasstu"].startswith(f"failed: {lost[0].test} (-{gradebook.points(lost[0].points)}): ")
+    assert "TCP" in rows["canvasstu"].split(";")[0]                          # its reason, on one line
+    said = [f"{x.test} (-{gradebook.points(x.points)})" in rows["canvasstu"] for x in lost]
+    assert all(said) or "the rest in your feedback file canvasstu.md" in rows["canvasstu"]
+    assert (out / "feedback" / "canvasstu.md").is_file()
+    assert "days late" in rows["lee"]
+    assert all(len(text) <= lms.COMMENT_LIMIT and "\n" not in text for text in rows.values())

@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.reporting import causes, fit, isolation_note, narrow
+from grader.reporting.gradebook import percent
 from grader.shown import shown
 
 
@@ -137,7 +138,7 @@ def render_class(results, book, console: Console | None = None, verbose: bool = 
         student = Text(shown(row.student))
         if row.student in marks:
             student.append(f" ⚠ {shown(marks[row.student])}", style="bold yellow")
-        table.add_row(student, *scores, _points(row.total), Text(f"{row.percent:.0f}", style=style),
+        table.add_row(student, *scores, _points(row.total), Text(percent(row.percent), style=style),
                       *([_points(row.bonus) if row.bonus else ""] if bonus else []),
                       Text(str(row.failed), style="red" if row.failed else "dim"),
                       Text(shown("; ".join(row.problems)), style="red"))
