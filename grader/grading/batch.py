@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import tempfile
 from concurrent.futures import Future, as_completed
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from grader import scratch as scratch_folders
 from grader import files
 from grader.input import classroom, discover
 from grader.grading import standing
@@ -117,7 +117,7 @@ def grade_class(path: Path, specs: list[Spec], engine, *, all_specs: bool = Fals
     and the run's result is that whole record; without one, only the tests asked for are graded.
     """
     progress = progress or Progress()
-    scratch = Path(tempfile.mkdtemp(prefix="sockgrade-class-"))
+    scratch = Path(scratch_folders.make("class"))
     try:
         run, students = _select(Path(path), specs, scratch, single=single, skip=skip, only=only, shard=shard)
         batch = _Batch(run, engine, cache or ResultCache(None), progress, regrade=regrade, whole=whole)

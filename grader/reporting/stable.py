@@ -36,7 +36,7 @@ _HOST_PORT = re.compile(r"(\b\d{1,3}(?:\.\d{1,3}){3}:)(\d{5})\b")
 _TUPLE = re.compile(r"""(\(['"]\d{1,3}(?:\.\d{1,3}){3}['"],\s*)(\d{5})(\))""")
 _BARE = re.compile(r"(?<![\w.:])(\d{5})(?![\w.:])")     # "Bind UDP on 40275" (in program output only)
 # tempfile.mkdtemp(prefix="sockgrade-...") names: the prefix, then 8 random characters.
-_SCRATCH = re.compile(r"(?:/[\w.-]+)*/sockgrade-(?:[a-z]+-)*[a-z0-9_]{8}(?![\w-])")
+_SCRATCH = re.compile(r"(?:/[\w.-]+)*/sockgrade-(?:[a-z0-9]+-)*[a-z0-9_]{8}(?![\w-])")
 _PID = re.compile(r"\b(pid|PID|process id)([ =:#]*)\d+\b")
 # Transcript names the runner uses itself; a spec's clients are named by the spec (no spaces).
 RUNNER_NAMES = frozenset({"server", "relay", "client", "client program"})
