@@ -155,7 +155,7 @@ def run(args, console) -> int:
         console.print(_summary(run_, args), highlight=False)
     terminal.footer(console, results)
     for warning in run_.warnings:
-        console.print(shown(warning), style="yellow", markup=False, highlight=False, soft_wrap=True)
+        console.print(shown(warning), style="yellow", markup=False, highlight=False)
     if run_.interrupted:
         console.print("grading was interrupted: the outputs hold the students graded so far; tests that were "
                       "stopped say 'grading failed' (never kept in the cache)", style="yellow", highlight=False)
@@ -332,7 +332,7 @@ def _left_out(console, option: str, students: list[str]) -> None:
         console.print(f"{option}: left out {len(students)} student{'s' if len(students) > 1 else ''} without "
                       f"the platform's id ({shown(', '.join(students[:10]))}{' ...' if len(students) > 10 else ''}): "
                       "grade the platform's own download, whose names carry the ids", style="yellow",
-                      markup=False, highlight=False, soft_wrap=True)
+                      markup=False, highlight=False)
 
 
 def _write(option: str, path: Path, writer, folder: bool = False) -> list[str]:

@@ -115,11 +115,11 @@ def _show(comparison, pairs, args, console) -> None:
         line += f"; {identical} pair{'s' if identical != 1 else ''} of identical files"
     given = "the reference programs" + (f" and {len(comparison.base)} --base file"
                                         f"{'s' if len(comparison.base) != 1 else ''}" if comparison.base else "")
-    console.print(line + f"; code from {given} does not count", highlight=False, soft_wrap=True)
+    console.print(line + f"; code from {given} does not count", highlight=False)
     console.print("shares: how much of the first student's code is found in the second's, and of the second's "
-                  "in the first's; the similarity is their mean", style="dim", highlight=False, soft_wrap=True)
+                  "in the first's; the similarity is their mean", style="dim", highlight=False)
     for note in comparison.notes:
-        console.print(shown(note), style="yellow", markup=False, highlight=False, soft_wrap=True)
+        console.print(shown(note), style="yellow", markup=False, highlight=False)
 
 
 def _percent(value: float) -> str:

@@ -44,8 +44,8 @@ def wrap(text: str, width: int) -> list[str]:
             if line:
                 line += " "
             continue
-        if cell_len(line.rstrip() + piece) <= width:
-            line = line.rstrip() + piece if line.endswith(" ") and not line.strip() else line + piece
+        if cell_len(line + piece) <= width:          # line holds the space before piece, if any
+            line += piece
             continue
         if line.strip():
             lines.append(line.rstrip())

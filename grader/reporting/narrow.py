@@ -6,7 +6,7 @@ words' initials, explained once below the table with its points), the total, the
 bonus, the failed tests. The second holds what the full table's last column would (the problems,
 the isolation note), its assignment ids written as their keys, as many whole words as fit, then
 ``…`` (the CSV, the report and ``grade STUDENT`` hold the rest). A name wider than its column
-goes on in that column on the second line, the problems beside it.
+goes on in that column on the second line, indented, the problems beside it.
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from grader.shown import shown
 GAP = 1                    # between two columns
 INDENT = 2
 LEAST_NAME = 8             # the student column is never narrower (a name wraps into two lines)
+LEAST_LEAD = 24            # a stacked row's short cells lead only when they leave its first long one this much
 LEAST_BELOW = 40           # a stacked row's other cells go under its first long one when this much is left
 LEAST_PROBLEMS = 12        # beside a name's second line, problems need at least this much room
 
@@ -50,12 +51,14 @@ def lines(book, notes: dict[str, str], width: int) -> list[Text]:
         said = row.problems + ([notes[row.student]] if row.student in notes else []) + \
             ([f"bonus {points(row.bonus)}"] if row.bonus and not bonus else [])
         problems = fit.with_keys("; ".join(said), keys)
-        rest = " ".join(parts[1:])
-        if rest:
-            room = width - name_width - GAP
-            second = Text(fit.pad(fit.shorten(rest, name_width), name_width))
-            if problems and room >= LEAST_PROBLEMS:
-                second.append(" " * GAP + fit.shorten(problems, room), style="red")
+        rest = name[len(parts[0]):].strip() if name.startswith(parts[0]) else " ".join(parts[1:])
+        if rest:      # the name goes on (its line has no numbers: as wide as it needs), the problems beside
+            name_rest = fit.shorten(rest, width - INDENT)
+            second = Text(" " * INDENT + fit.pad(name_rest, name_width - INDENT))
+            room = width - cell_len(second.plain) - GAP
+            if problems:
+                second.append(" " * GAP + (fit.shorten(problems, room) if room >= LEAST_PROBLEMS else fit.ELLIPSIS),
+                              style="red")
             out.append(second)
         elif problems:
             out.append(Text(" " * INDENT + fit.shorten(problems, width - INDENT), style="red"))
@@ -101,6 +104,8 @@ def stacked(table, width: int) -> list[Text]:
     widths = {i: max(cell_len(_plain(c).replace("\n", " ")) for c in [columns[i].header, *columns[i].cells])
               for i in short}
     indent = sum(widths.values()) + GAP * len(short)
+    if width - indent < LEAST_LEAD:                 # too many short cells to lead: each said by its header
+        return _labelled(table, width)
     under = indent + INDENT if width - indent - INDENT >= LEAST_BELOW else 2 * INDENT     # the other cells
     out = []
     if table.show_header:       # the short cells' headers, then the first long one's
@@ -132,3 +137,19 @@ def _plain(cell) -> str:
 
 def _text(cell) -> Text:
     return cell if isinstance(cell, Text) else Text(str(cell))
+
+
+def _labelled(table, width: int) -> list[Text]:
+    """A row as its first long cell (or its first cell) on a line, then every other cell as
+    ``header: value``, one after the other, indented, wrapped."""
+    columns = table.columns
+    lead = next((i for i, c in enumerate(columns) if not c.no_wrap), 0)
+    out = []
+    for r in range(table.row_count):
+        cells = [list(c.cells)[r] for c in columns]
+        out += [Text(line, style="bold") for line in fit.wrap(_plain(cells[lead]), width)]
+        said = [f"{_plain(columns[i].header).replace(chr(10), ' ')}: {_plain(cell)}" if _plain(columns[i].header)
+                else _plain(cell) for i, cell in enumerate(cells) if i != lead and _plain(cell).strip()]
+        for part in " · ".join(said).split("\n"):
+            out += [Text(" " * INDENT + line) for line in fit.wrap(part, width - INDENT) if line]
+    return out
