@@ -10,7 +10,8 @@ which only read those, never count differently.
   in an assignment is not this.
 - **not handed in**: an assignment of the run (or the course) without a submission.
 - **failed tests**: the tests a student's programs ran and did not pass, a file they need missing
-  included; a bonus test not earned is no failure, nor a test the grader could not run.
+  included; a bonus test not earned is no failure, nor a test the grader could not run, nor the
+  tests of an assignment not handed in at all.
 - **percent**: rounded once, to one decimal, half up (29.63 is 29.6, 29.65 is 29.7); every output
   shows that number, and the histogram puts it in its bar.
 """
@@ -35,8 +36,11 @@ def failed(test) -> bool:
 
 
 def failed_tests(result) -> list:
-    """The tests of a submission that count as failed (none when it could not be graded)."""
-    return [] if result.ungraded else [t for t in result.tests if failed(t)]
+    """The tests of a submission that count as failed: none when it could not be graded, nor when it
+    was not handed in at all (that is said as "not handed in", not as its tests failed)."""
+    if result.ungraded or result.status is Status.NOT_HANDED_IN:
+        return []
+    return [t for t in result.tests if failed(t)]
 
 
 def could_not_grade(result) -> bool:
