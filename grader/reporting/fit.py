@@ -131,12 +131,21 @@ def columns(table, width: int) -> bool:
         return True
     if sum(least) > room:
         return False
-    spare, give = room - sum(least), [natural[i] - least[i] for i in range(n)]
-    wanted = sum(give) or 1
-    widths = [least[i] + spare * give[i] // wanted for i in range(n)]
-    for i in sorted(range(n), key=lambda i: -give[i]):      # what the rounding down left over
-        if sum(widths) < room and widths[i] < natural[i]:
-            widths[i] += 1
+    # Each column its share of the room by its natural width (up to half the room), never below its longest word nor past
+    # its natural width; what a capped column leaves goes to the others.
+    widths, open_ = list(least), [i for i in range(n) if natural[i] > least[i]]
+    while open_ and sum(widths) < room:
+        weight = {i: min(natural[i], room // 2) for i in open_}     # one very long column takes no more
+        spare, total = room - sum(widths), sum(weight.values())
+        grown = False
+        for i in open_:
+            more = min(natural[i] - widths[i], max(1, spare * weight[i] // total))
+            if more > 0 and sum(widths) + more <= room:
+                widths[i] += more
+                grown = True
+        open_ = [i for i in open_ if widths[i] < natural[i]]
+        if not grown:
+            break
     for col, w in zip(table.columns, widths):
         col.width = w
     return True
