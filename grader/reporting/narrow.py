@@ -44,13 +44,13 @@ def lines(book, notes: dict[str, str], width: int) -> list[Text]:
     for row, name, values in zip(book.rows, names, cells):
         parts = fit.wrap(name, name_width)
         first = Text(fit.pad(parts[0], name_width))
-        for value, w, head in zip(values, widths, heads):
+        for column, (value, w) in enumerate(zip(values, widths)):
             first.append(" " * GAP)
-            first.append(fit.pad(value, w, right=True), style=_style(head, value, row))
+            first.append(fit.pad(value, w, right=True), style=_style(column, len(widths), value, row))
         out.append(first)
         said = row.problems + ([notes[row.student]] if row.student in notes else []) + \
             ([f"bonus {points(row.bonus)}"] if row.bonus and not bonus else [])
-        problems = fit.with_keys("; ".join(said), keys)
+        problems = fit.with_keys(shown("; ".join(said)), keys)        # a file's name is the student's
         rest = name[len(parts[0]):].strip() if name.startswith(parts[0]) else " ".join(parts[1:])
         if rest:      # the name goes on (its line has no numbers: as wide as it needs), the problems beside
             name_rest = fit.shorten(rest, width - INDENT)
@@ -85,13 +85,14 @@ def _score(row, assignment) -> str:
     return points(row.scores[assignment.id]) if assignment.id in row.scores else "–"
 
 
-def _style(head: str, value: str, row) -> str:
+def _style(column: int, columns: int, value: str, row) -> str:
+    """The last column is the failed tests, the percent is the one before the total's neighbour."""
     if value == "–":
         return "dim"
-    if head == "%":
-        return "red" if row.problems else ("green" if row.percent >= 100 else "")
-    if head == "failed":
+    if column == columns - 1:
         return "red" if row.failed else "dim"
+    if value == percent(row.percent) and column >= columns - 3:
+        return "red" if row.problems else ("green" if row.percent >= 100 else "")
     return ""
 
 
