@@ -33,7 +33,7 @@ MOODLE_HEADER = ["Identifier", "Full name", "Email address", "Status", "Grade", 
 # Moodle keeps a comment of any length, but a student reads it in a box beside the grade: past this
 # many characters, the comment names the feedback file instead of the rest.
 COMMENT_LIMIT = 1000
-REASON_LIMIT = 160        # one failed test's reason, in characters: its first line, whole words
+REASON_LIMIT = 160        # one failed test's reason, in characters, whole words (on one line: shown)
 
 
 def comment(row: Row, assignment: str, feedback: bool = False, limit: int = COMMENT_LIMIT) -> str:
@@ -42,7 +42,7 @@ def comment(row: Row, assignment: str, feedback: bool = False, limit: int = COMM
     said = []
     for lost in row.lost.get(assignment, []):
         head = f"{shown(lost.test)} (-{points(lost.points)})"
-        reason = "" if lost.hidden else fit.shorten(shown(lost.reason.split("\n")[0]), REASON_LIMIT)
+        reason = "" if lost.hidden else fit.shorten(shown(lost.reason), REASON_LIMIT)
         said.append(f"{head}: {reason}" if reason else head)
     if said:
         said[0] = f"failed: {said[0]}"

@@ -25,8 +25,8 @@ LEAST_BELOW = 40           # a stacked row's other cells go under its first long
 LEAST_PROBLEMS = 12        # beside a name's second line, problems need at least this much room
 
 
-def lines(book, notes: dict[str, str], width: int) -> list[Text]:
-    """The table as lines of at most ``width`` cells; ``notes``: student -> an isolation note."""
+def lines(book, isolation: dict[str, str], width: int) -> list[Text]:
+    """The table as lines of at most ``width`` cells; ``isolation``: student -> an isolation note."""
     keys = fit.column_keys([a.id for a in book.assignments])
     names = [shown(row.student) for row in book.rows]
     wanted = max(map(cell_len, names + ["student"]))
@@ -48,7 +48,7 @@ def lines(book, notes: dict[str, str], width: int) -> list[Text]:
             first.append(" " * GAP)
             first.append(fit.pad(value, w, right=True), style=_style(column, len(widths), value, row))
         out.append(first)
-        said = row.problems + ([notes[row.student]] if row.student in notes else []) + \
+        said = row.problems + ([isolation[row.student]] if row.student in isolation else []) + \
             ([f"bonus {points(row.bonus)}"] if row.bonus and not bonus else [])
         problems = fit.with_keys(shown("; ".join(said)), keys)        # a file's name is the student's
         rest = name[len(parts[0]):].strip() if name.startswith(parts[0]) else " ".join(parts[1:])
