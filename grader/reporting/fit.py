@@ -66,11 +66,11 @@ def shorten(text: str, width: int) -> str:
         return text
     kept = ""
     for piece in _pieces(text):
-        if cell_len(kept + piece) + len(ELLIPSIS) > width:
+        if cell_len((kept + piece).rstrip(" ,;:")) + 2 > width:      # room for " …" after it
             break
         kept += piece
     kept = kept.rstrip(" ,;:")
-    return (kept + " " + ELLIPSIS) if kept and cell_len(kept) + 2 <= width else kept + ELLIPSIS if kept else ELLIPSIS
+    return f"{kept} {ELLIPSIS}" if kept else ELLIPSIS
 
 
 def longest_word(text: str) -> int:
