@@ -201,7 +201,9 @@ def _sweep(parent: str) -> None:
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
-    except (ProcessLookupError, OverflowError):      # no such process; a number no pid can be
+    except OverflowError:          # a number no pid can be: not an engine's name we know, so not ours to sweep
+        return True
+    except ProcessLookupError:
         return False
     except OSError:
         pass
