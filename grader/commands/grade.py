@@ -296,7 +296,8 @@ def write_outputs(results, book: Gradebook, args, console, title: str) -> int:
         OutputFormat.CSV: lambda path: csv_report.write(results, book, path),
         OutputFormat.JUNIT: lambda path: junit_report.write(results, path, timestamp=written_at, book=book),
         OutputFormat.REPORT: lambda path: html_report.write(results, book, path, title=args.title or title),
-        OutputFormat.MOODLE: lambda path: _left_out(console, "--moodle", lms.write_moodle(book, path, feedback=bool(args.feedback))[1]),
+        OutputFormat.MOODLE: lambda path: _left_out(console, "--moodle",
+                                                     lms.write_moodle(book, path, feedback=bool(args.feedback))[1]),
         OutputFormat.CANVAS: lambda path: _left_out(console, "--canvas", lms.write_canvas(book, path)),
     }
     problems = []

@@ -131,8 +131,8 @@ def columns(table, width: int) -> bool:
         return True
     if sum(least) > room:
         return False
-    # Each column its share of the room by its natural width (up to half the room), never below its longest word nor past
-    # its natural width; what a capped column leaves goes to the others.
+    # Each column its share of the room by its natural width (up to half the room), never below its
+    # longest word nor past its natural width; what a capped column leaves goes to the others.
     widths, open_ = list(least), [i for i in range(n) if natural[i] > least[i]]
     while open_ and sum(widths) < room:
         weight = {i: min(natural[i], room // 2) for i in open_}     # one very long column takes no more

@@ -6,13 +6,16 @@
   after penalties, ``Maximum Grade`` the assignment's points; ``Feedback comments``,
   what Moodle shows the student: each failed test with the points it lost and its reason
   on one line, then the problems (late, misnamed, not graded), within ``COMMENT_LIMIT``
-  characters, pointing to the student's feedback file (``--feedback``) for the rest. Moodle matches rows by Identifier, so a student without one (not
+  characters, pointing to the student's feedback file (``--feedback``) for the rest.
+  Moodle matches rows by Identifier, so a student without one (not
   from a Moodle download) cannot be imported and is left out, said in ``skipped``.
 - **Canvas**: a gradebook import (Grades > Import): ``Student``, ``ID`` (the user id
   from the download's file names), ``SIS User ID``, ``SIS Login ID``, ``Section``,
   then a column per assignment named ``Title (canvas_id)`` when the course file
   gives Canvas's assignment id (Canvas then updates that column), else ``Title``
   (a new column); a ``Points Possible`` row first. Rows without an ID are left out.
+  Canvas's import carries no comment (its students read their feedback file), and
+  Gradescope shows each test with its own reason (``gradescope.py``).
 
 Names and feedback are ``shown`` (``grader.shown``): a control character in them is written
 visibly, and one student stays one line.
@@ -49,7 +52,8 @@ def comment(row: Row, assignment: str, feedback: bool = False, limit: int = COMM
     said += [shown(p.split(": ", 1)[1]) for p in row.problems if p.startswith(assignment + ": ")]
     if assignment in row.absent:
         said.append("not handed in")
-    rest = f"the rest in your feedback file {file_name(row.student)}.md" if feedback else "ask your teacher for the rest"
+    rest = (f"the rest in your feedback file {file_name(row.student)}.md" if feedback
+            else "ask your teacher for the rest")
     return _within(said, limit, rest)
 
 
