@@ -87,6 +87,14 @@ def threaded_tcp_server(serve: str) -> str:
     """)
 
 
+def pytest_unconfigure(config):
+    """The suite leaves the temporary folder as it found it: the scratch folders of the gradings its
+    tests kill outright (on purpose, with kill -9) are swept once they are gone, as the next grading
+    would (``grader.scratch``); in each test process as it ends, and last in the one that ran them."""
+    from grader import scratch
+    scratch.sweep()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def own_cache_home(tmp_path_factory):
     """Gradings that use the default cache folder (``--no-cache`` writes what it graded) keep it out of

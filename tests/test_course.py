@@ -18,7 +18,7 @@ import pytest
 from conftest import EXAMPLES
 from grader.specfile import catalog
 from grader.input import config, discover
-from grader.grading import marking
+from grader.grading import marking, standing
 from grader.reporting import gradebook, lms
 from grader import results as res
 
@@ -219,7 +219,7 @@ def test_a_student_who_handed_in_one_assignment_gets_its_points_over_the_course(
     bob = next(r for r in book.rows if r.student == "bob")
     course_total = sum(s.max_score for s in specs)
     assert book.maximum == course_total
-    assert bob.percent == round(100 * bob.scores["tcp-echo-threaded"] / course_total, 2)
+    assert bob.percent == standing.percent(100 * bob.scores["tcp-echo-threaded"] / course_total)
     assert bob.scores["tcp-echo-threaded"] > 0 and bob.total == bob.scores["tcp-echo-threaded"]
     assert "not handed in: udp-echo, udp-contacts, tcp-contacts-threaded" in bob.problems
 
@@ -370,3 +370,20 @@ def test_a_course_file_that_is_not_text_is_one_line_with_its_offset(tmp_path, by
     column = offset - data.rfind(b"\n", 0, offset)
     assert f"{where}:2: cannot read the course file as text: byte {offset} (line 2, column {column}) {says}" \
         in proc.stderr
+
+
+def test_moodle_feedback_comments_say_what_failed(graded_term):
+    """What Moodle shows the student: each failed test with the points it lost and why, then the
+    problems, within the comment's limit, the rest in the feedback file the same run wrote."""
+    out, book = graded_term.out, graded_term.book
+    rows = {r["Full name"]: r["Feedback comments"]
+            for r in csv.DictReader((out / "moodle-udp-echo.csv").open(encoding="utf-8"))}
+    frank = next(r for r in book.rows if r.student == "canvasstu")            # frank's server binds TCP
+    lost = frank.lost["udp-echo"]
+    assert lost and rows["canvasstu"].startswith(f"failed: {lost[0].test} (-{gradebook.points(lost[0].points)}): ")
+    assert "TCP" in rows["canvasstu"].split(";")[0]                          # its reason, on one line
+    said = [f"{x.test} (-{gradebook.points(x.points)})" in rows["canvasstu"] for x in lost]
+    assert all(said) or "the rest in your feedback file canvasstu.md" in rows["canvasstu"]
+    assert (out / "feedback" / "canvasstu.md").is_file()
+    assert "days late" in rows["lee"]
+    assert all(len(text) <= lms.COMMENT_LIMIT and "\n" not in text for text in rows.values())

@@ -307,6 +307,8 @@ def test_grading_below_sandbox_says_so_in_every_file(level, tmp_path):
     expected = f"Graded with isolation '{level}', below full isolation ('sandbox')"
     assert f"isolation: {level} (below sandbox)" in proc.stdout
     assert "WARNING: " + expected in flat(proc.stdout)
+    # The run's footer names the level and the limits that held, as it does at full isolation.
+    assert re.search(rf"^isolation: {level} \(below sandbox\); limits: \S", proc.stdout, re.M), proc.stdout
     record, = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert record["extra_data"]["isolation"] == level
     assert record["extra_data"]["isolation_warning"].startswith(expected)

@@ -12,7 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent / "grader"
 
 # Bottom first. A module belongs to the first entry its dotted name starts with.
 LAYERS = (
-    ("core", ("grader.paths", "grader.files", "grader.shown", "grader.textfile", "grader.saboteurs")),
+    ("core", ("grader.paths", "grader.files", "grader.scratch", "grader.shown", "grader.textfile",
+              "grader.saboteurs")),
     ("spec", ("grader.spec",)),          # the spec as data, and how text meets its expectations (spec.match)
     # The names of the output formats import nothing: the course file's reader checks its [outputs] by them.
     ("results", ("grader.results", "grader.formats")),

@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
+from html import unescape
 
 import pytest
 
@@ -196,3 +197,66 @@ def test_feedback_says_once_what_was_not_handed_in(graded_class):
     assert frank.count("**Not handed in:** contactclientudp.py or contact_client_udp.py; "
                        "contactserverudp.py or contact_server_udp.py.") == 1
     assert "### ❌ add replies NAME added" not in frank          # no section per test for a missing file
+
+
+# -- one truth: the report's cards, lists and histogram, the CSV and the terminal count alike ------
+def _report_students(html: str) -> dict[str, tuple[str, str]]:
+    """The report's students table: student -> (percent, failed tests) as written."""
+    body = html[html.index('<table class="students'):]
+    body = body[:body.index("</table>")]
+    found = {}
+    for row in re.findall(r'<tr data-percent="[^"]*">(.*?)</tr>', body):
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
+        found[unescape(cells[0])] = (cells[-4], cells[-2])
+    return found
+
+
+def _terminal_students(out: str) -> dict[str, list[str]]:
+    """The class table a pipe shows (the full one): student -> its cells."""
+    table = out[out.index("students; percent over"):]
+    rows = table[table.index("┡"):table.index("└")].splitlines()[1:]
+    cells = [[c.strip() for c in row.strip("│").split("│")] for row in rows]
+    return {re.sub(r" ⚠ .*", "", row[0]): row for row in cells}
+
+
+def test_the_report_the_csv_and_the_terminal_count_alike(graded_class):
+    from grader.grading import marking, standing
+    from grader.results import AssignmentResult, Status
+    html = (graded_class.out / "report.html").read_text(encoding="utf-8")
+    csv_rows = {r["student"]: r for r in csv.DictReader((graded_class.out / "grades.csv").open(encoding="utf-8-sig"))}
+    results = [AssignmentResult.from_dict(r) for r in graded_class.records]
+    book = marking.build(results)
+    report = _report_students(html)
+    assert set(report) == set(csv_rows) == {row.student for row in book.rows}
+    terminal = _terminal_students(graded_class.proc.stdout)
+    for row in book.rows:
+        said = csv_rows[row.student]
+        assert report[row.student] == (said["percent"], said["failed tests"]), row.student
+        cells = terminal[row.student]           # ..., total, %, [bonus,] failed, problems
+        assert cells[-2] == said["failed tests"] and said["percent"] in cells[-5:-2], (row.student, cells)
+        # The progress bar counts from the same place the table does.
+        theirs = standing.of([r for r in results if r.student == row.student])
+        assert (theirs.failed, theirs.incomplete) == (row.failed, row.incomplete), row.student
+    # The cards and the list of those who could not be graded: the same students, and only them.
+    cards = dict((label, value) for value, label in re.findall(
+        r'<div class="value">([^<]*)</div><div class="label">([^<]*)</div>', html))
+    listed = html[html.index("<h2>Could not be graded</h2>"):]
+    listed = [unescape(n) for n in re.findall(r"<li><b>(.*?)</b>", listed[:listed.index("</div>")])]
+    incomplete = sorted(row.student for row in book.rows if row.incomplete)
+    assert sorted(listed) == incomplete and cards["could not be graded"] == str(len(incomplete))
+    assert "oscar" in incomplete                                       # a zip that cannot be opened
+    for row in book.rows:          # missing an assignment alone is no grading failure (the machine's may be)
+        broken = any(r.status in (Status.GRADING_FAILED, Status.NOT_GRADED) or
+                     any(t.status is Status.GRADING_FAILED for t in r.tests)
+                     for r in results if r.student == row.student)
+        assert (row.student in incomplete) == broken, row.student
+    assert cards["missed an assignment"] == str(sum(1 for r in csv_rows.values() if "not handed in" in r["problems"]))
+    # Each student sits in the bar of the percent the tables show, and "see there" points nowhere off the page.
+    chart = html[html.index('data-view="total"><svg'):]
+    chart = chart[:chart.index("</svg>")]
+    for low, high, names in re.findall(r'data-low="(\d+)" data-high="(\d+)".*?<title>[^:]*: \d+ — ([^<]*)</title>',
+                                       chart):
+        for name in unescape(names).split(", "):
+            percent = float(csv_rows[name]["percent"])
+            assert int(low) <= percent < int(high) or (int(high) == 100 and percent == 100), (name, percent, low)
+    assert "see there" not in html

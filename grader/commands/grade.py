@@ -153,8 +153,9 @@ def run(args, console) -> int:
         terminal.render_class(results, book, console, verbose=args.verbose)
     if not run_.single or run_.cached or args.regrade or run_.unselected:
         console.print(_summary(run_, args), highlight=False)
+    terminal.footer(console, results)
     for warning in run_.warnings:
-        console.print(shown(warning), style="yellow", markup=False, highlight=False, soft_wrap=True)
+        console.print(shown(warning), style="yellow", markup=False, highlight=False)
     if run_.interrupted:
         console.print("grading was interrupted: the outputs hold the students graded so far; tests that were "
                       "stopped say 'grading failed' (never kept in the cache)", style="yellow", highlight=False)
@@ -295,7 +296,8 @@ def write_outputs(results, book: Gradebook, args, console, title: str) -> int:
         OutputFormat.CSV: lambda path: csv_report.write(results, book, path),
         OutputFormat.JUNIT: lambda path: junit_report.write(results, path, timestamp=written_at, book=book),
         OutputFormat.REPORT: lambda path: html_report.write(results, book, path, title=args.title or title),
-        OutputFormat.MOODLE: lambda path: _left_out(console, "--moodle", lms.write_moodle(book, path)[1]),
+        OutputFormat.MOODLE: lambda path: _left_out(console, "--moodle",
+                                                     lms.write_moodle(book, path, feedback=bool(args.feedback))[1]),
         OutputFormat.CANVAS: lambda path: _left_out(console, "--canvas", lms.write_canvas(book, path)),
     }
     problems = []
@@ -310,7 +312,7 @@ def write_outputs(results, book: Gradebook, args, console, title: str) -> int:
     if args.fail_under is not None:
         low = gradebook.below(book, args.fail_under)
         if low:
-            names = ", ".join(f"{row.student} ({row.percent:g}%{'' if row.graded else ', not fully graded'})"
+            names = ", ".join(f"{row.student} ({gradebook.percent(row.percent)}%{'' if row.graded else ', not fully graded'})"
                               for row in low)
             console.print(f"below {args.fail_under:g}%: {shown(names)}", markup=False, highlight=False)
             status = 1
@@ -331,7 +333,7 @@ def _left_out(console, option: str, students: list[str]) -> None:
         console.print(f"{option}: left out {len(students)} student{'s' if len(students) > 1 else ''} without "
                       f"the platform's id ({shown(', '.join(students[:10]))}{' ...' if len(students) > 10 else ''}): "
                       "grade the platform's own download, whose names carry the ids", style="yellow",
-                      markup=False, highlight=False, soft_wrap=True)
+                      markup=False, highlight=False)
 
 
 def _write(option: str, path: Path, writer, folder: bool = False) -> list[str]:

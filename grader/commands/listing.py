@@ -10,6 +10,7 @@ from rich.text import Text
 from grader.kinds import kind_of
 from grader.specfile import catalog
 from grader.commands import UsageError
+from grader.reporting import terminal
 from grader.shown import shown
 
 HELP = "list the tests of specs (the shipped ones by default): name, points, kind, bonus and hidden"
@@ -50,11 +51,11 @@ def _wanted(name: str, keywords: list[str]) -> bool:
 def _table(spec, tests, console, details: bool) -> None:
     table = Table(title=Text(shown(f"{spec.id}: {spec.title}  ({spec.source})")), title_justify="left")
     table.add_column("test", overflow="fold")
-    table.add_column("points", justify="right")
-    table.add_column("kind")
-    table.add_column("judges")
+    table.add_column("points", justify="right", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("judges", no_wrap=True)
     table.add_column("tags")
-    table.add_column("marks")
+    table.add_column("marks", no_wrap=True)
     if details:
         table.add_column("what it does", overflow="fold")
     for test in tests:
@@ -63,7 +64,7 @@ def _table(spec, tests, console, details: bool) -> None:
         table.add_row(Text(shown(test.name)), f"{test.points:g}", kind.name, test.side,
                       Text(shown(", ".join(test.tags))), Text(", ".join(marks), style="bold"),
                       *([Text(shown(kind.summary(test), lines=True))] if details else []))
-    console.print(table)
+    terminal.show(console, table)
     bonus = sum(t.points for t in spec.tests if t.bonus)
     some = "" if len(tests) == len(spec.tests) else f"{len(tests)} of "
     console.print(f"{some}{len(spec.tests)} tests; {spec.max_score:g} points"

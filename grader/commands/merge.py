@@ -179,4 +179,5 @@ def run(args, console) -> int:
     settings = course_settings(args)
     book = marking.build(results, course_of(settings, similar=args.similar))
     terminal.render_class(results, book, console)
+    terminal.footer(console, results)
     return write_outputs(results, book, args, console, title="Class report")

@@ -7,6 +7,7 @@ to be replaced; ``grade check DIR/ID.yaml`` passes on it as written.
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 
 from grader.commands import UsageError
@@ -29,8 +30,17 @@ def run(args, console) -> int:
     paths = write_skeleton(args.id, Path(args.dir), transport=args.transport, port=args.port)
     for path in paths:
         console.print(f"wrote {path}", highlight=False)
-    console.print(f"next: edit them, then run  grade check {paths[0]}", highlight=False)
+    # The spec's absolute path: the commands work pasted anywhere (an id alone is only the shipped specs').
+    console.print(f"next: edit them, then check the spec (from any folder):\n  grade check {_quoted(paths[0])}",
+                  highlight=False, markup=False, soft_wrap=True)
+    console.print("and grade a folder with it (here your reference programs, as a student hands them in; "
+                  f"a student's folder in its place):\n  grade {_quoted(paths[1].parent)} --spec {_quoted(paths[0])}",
+                  highlight=False, markup=False, soft_wrap=True)
     return 0
+
+
+def _quoted(path: Path) -> str:
+    return shlex.quote(str(path.resolve()))
 
 
 def write_skeleton(assignment: str, folder: Path, *, transport: Transport = Transport.TCP,
@@ -43,7 +53,9 @@ def write_skeleton(assignment: str, folder: Path, *, transport: Transport = Tran
     stem = assignment.replace("-", "_")
     values = {"@ID@": assignment, "@TRANSPORT@": transport, "@PORT@": str(port),
               "@UPPER@": transport.upper(), "@REFDIR@": f"{assignment}-reference",
-              "@SERVER_FILE@": f"{stem}_server.py", "@CLIENT_FILE@": f"{stem}_client.py"}
+              "@SERVER_FILE@": f"{stem}_server.py", "@CLIENT_FILE@": f"{stem}_client.py",
+              "@SPEC_PATH@": _quoted(folder / f"{assignment}.yaml"),
+              "@REF_PATH@": _quoted(folder / f"{assignment}-reference"), "@DIR@": _quoted(folder)}
     files = {
         folder / f"{assignment}.yaml": SPEC,
         folder / f"{assignment}-reference" / "server.py": TCP_SERVER if transport == Transport.TCP else UDP_SERVER,
@@ -64,10 +76,14 @@ def write_skeleton(assignment: str, folder: Path, *, transport: Transport = Tran
 SPEC = '''\
 # @ID@: a skeleton written by `grade new`. Replace its little protocol
 # (shout;TEXT -> TEXT in capitals) by your assignment's, test after test, and
-# run `grade check @ID@.yaml` after each change: the reference programs must
+# run `grade check @SPEC_PATH@` after each change: the reference programs must
 # pass every test, and every test must fail the built-in saboteurs.
 # Every key is explained in docs/spec-guide.md.
-id: @ID@                            # used on the command line: grade STUDENT --spec @ID@
+# Grade a folder with it (here the reference programs, as a student hands them
+# in; a student's folder in its place), by the spec's path or its folder and id:
+#   grade @REF_PATH@ --spec @SPEC_PATH@
+#   grade @REF_PATH@ --specs-dir @DIR@ --spec @ID@
+id: @ID@
 title: Shout server and client (replace me)
 transport: @TRANSPORT@                      # tcp or udp: what the server must bind
 address: {host: 127.0.0.1, port: @PORT@}

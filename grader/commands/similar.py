@@ -16,7 +16,7 @@ from rich.text import Text
 from grader.specfile import catalog
 from grader.input import config
 from grader.commands import UsageError
-from grader.reporting import similarity_report
+from grader.reporting import similarity_report, terminal
 from grader.formats import OutputFormat
 from grader.spec import SpecError
 from grader.shown import json_shown, shown
@@ -95,14 +95,14 @@ def _show(comparison, pairs, args, console) -> None:
     table = Table(title="Most alike first", title_justify="left")
     for column, justify in (("#", "right"), ("similarity", "right"), ("student", "left"), ("student", "left"),
                             ("assignment", "left"), ("role", "left"), ("shares", "right")):
-        table.add_column(column, justify=justify)
+        table.add_column(column, justify=justify, no_wrap=column in ("#", "similarity", "shares"))
     alike = [p for p in pairs if p.similarity > 0]
     for rank, pair in enumerate(alike[:args.top], 1):
         score = Text("identical", style="bold red") if pair.identical else _percent(pair.similarity)
         table.add_row(str(rank), score, Text(shown(pair.a)), Text(shown(pair.b)), Text(pair.spec), Text(pair.role),
                       f"{_percent(pair.shares[0])} / {_percent(pair.shares[1])}")
     if alike:
-        console.print(table)
+        terminal.show(console, table)
     else:
         console.print("No two students share code beyond the code they were given.", highlight=False)
     groups = "; ".join(f"{spec} {role}: {n} students" for (spec, role), n in comparison.groups.items())
@@ -115,11 +115,11 @@ def _show(comparison, pairs, args, console) -> None:
         line += f"; {identical} pair{'s' if identical != 1 else ''} of identical files"
     given = "the reference programs" + (f" and {len(comparison.base)} --base file"
                                         f"{'s' if len(comparison.base) != 1 else ''}" if comparison.base else "")
-    console.print(line + f"; code from {given} does not count", highlight=False, soft_wrap=True)
+    console.print(line + f"; code from {given} does not count", highlight=False)
     console.print("shares: how much of the first student's code is found in the second's, and of the second's "
-                  "in the first's; the similarity is their mean", style="dim", highlight=False, soft_wrap=True)
+                  "in the first's; the similarity is their mean", style="dim", highlight=False)
     for note in comparison.notes:
-        console.print(shown(note), style="yellow", markup=False, highlight=False, soft_wrap=True)
+        console.print(shown(note), style="yellow", markup=False, highlight=False)
 
 
 def _percent(value: float) -> str:

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import tempfile
 from concurrent.futures import Future, as_completed
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from grader import scratch as scratch_folders
 from grader import files
 from grader.input import classroom, discover
+from grader.grading import standing
 from grader.grading.cache import ResultCache, merged
 from grader.results import AssignmentResult, Status
 from grader.spec import Spec
@@ -53,8 +54,8 @@ class Progress:
     def start(self, students: int) -> None:
         pass
 
-    def student_done(self, student: str, results: list[AssignmentResult]) -> None:
-        pass
+    def student_done(self, student: str, counted: standing.Standing) -> None:
+        """``counted``: what the student's results count as (``grader.grading.standing``)."""
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -117,7 +118,7 @@ def grade_class(path: Path, specs: list[Spec], engine, *, all_specs: bool = Fals
     and the run's result is that whole record; without one, only the tests asked for are graded.
     """
     progress = progress or Progress()
-    scratch = Path(tempfile.mkdtemp(prefix="sockgrade-class-"))
+    scratch = Path(scratch_folders.make("class"))
     try:
         run, students = _select(Path(path), specs, scratch, single=single, skip=skip, only=only, shard=shard)
         batch = _Batch(run, engine, cache or ResultCache(None), progress, regrade=regrade, whole=whole)
@@ -211,7 +212,7 @@ class _Batch:
             self.futures.setdefault(future, []).append(want)
         self.waiting[student.name] = len(wanted)
         if not wanted:
-            self.progress.student_done(student.name, self.done[student.name])
+            self.progress.student_done(student.name, standing.of(self.done[student.name]))
 
     def collect(self) -> None:
         """Every result, as it comes."""
@@ -234,7 +235,7 @@ class _Batch:
             self.done[name].append(self._result(want, future))
             self.waiting[name] -= 1
             if not self.waiting[name]:
-                self.progress.student_done(name, self.done[name])
+                self.progress.student_done(name, standing.of(self.done[name]))
 
     def _result(self, want: _Wanted, future: Future) -> AssignmentResult:
         """What the run reports of a graded assignment; a fresh result is kept in the cache."""

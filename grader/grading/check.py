@@ -6,10 +6,10 @@ The command (``grader.commands.check``) prints the report with ``grader.reportin
 from __future__ import annotations
 
 import shutil
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from grader import scratch
 from grader.grading.engine import Engine
 from grader.kinds import kind_of
 from grader.results import AssignmentResult
@@ -127,7 +127,7 @@ def _roles_played(spec: Spec, plays: str) -> list[str]:
 def check(spec: Spec, *, jobs: int | None = None, isolation: str | None = Request.BEST,
           saboteurs: bool = True) -> CheckReport:
     """Grade the reference programs and, if they score full marks, every saboteur."""
-    workdir = Path(tempfile.mkdtemp(prefix="sockgrade-check-"))
+    workdir = Path(scratch.make("check"))
     try:
         with Engine(jobs=jobs, isolation=isolation) as engine:
             reference = engine.grade(reference_submission(spec, workdir / "reference"), spec, "reference")

@@ -20,6 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
+from grader import scratch
 from grader import files as submission_files
 from grader.grading import cache, diagnose
 from grader.input import discover
@@ -59,6 +60,7 @@ class Engine:
         """``isolation``: None (the default) grades at ``sandbox`` or raises IsolationUnavailable;
         ``netns`` or ``none`` accept less; ``best``, the best this machine allows (see isolation.choose).
         ``hide``: more folders no student program may see (a result cache)."""
+        scratch.sweep()            # what gradings killed outright left in the temporary folder
         self.isolation = iso.choose(isolation, python)
         self.bwrap = iso.bwrap_path() if self.isolation == iso.Level.SANDBOX else None
         # -j N: N tests at once; by default as many as the machine has room for (one at level none:
@@ -285,9 +287,9 @@ class Engine:
 
     def _run_admitted(self, spec, test, submission, programs, mode) -> Outcome:
         key = protocol.new_key()
-        workdir = tempfile.mkdtemp(prefix="sockgrade-test-")     # the student's copy; ours to remove
+        workdir = scratch.make("test")     # the student's copy; ours to remove
         # Where reference programs with a `build` command are built: never the student's copy.
-        refdir = tempfile.mkdtemp(prefix="sockgrade-ref-") if any(f.run for r in spec.roles.values() for f in r.forms) else ""
+        refdir = scratch.make("ref") if any(f.run for r in spec.roles.values() for f in r.forms) else ""
         group = None
         try:
             if self.cgroups and mode == JobMode.GRADE:

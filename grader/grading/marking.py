@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 
 from grader.input.config import Config, LatePolicy
 from grader.input.course_schema import BonusPolicy
-from grader.reporting.gradebook import Assignment, Gradebook, Row, grading_failed
+from grader.grading import standing
+from grader.reporting import causes
+from grader.reporting.gradebook import Assignment, Gradebook, Lost, Row, grading_failed
 from grader.results import Status
 
 
@@ -81,8 +83,9 @@ def build(results, course: Course | None = None) -> Gradebook:
     for row in book.rows:
         # A zip that cannot be opened fails every assignment alike: said once, without them.
         theirs = errors.get(row.student, {})
-        row.problems[:0] = [f"{where[0]}: {text}" if len(where) == 1 and where[0] else text
-                            for text, where in theirs.items()]
+        row.not_graded[:0] = [f"{where[0]}: {text}" if len(where) == 1 and where[0] else text
+                              for text, where in theirs.items()]
+        row.problems[:0] = row.not_graded
         failed = {a for where in theirs.values() for a in where}
         row.absent |= {a.id for a in columns if a.id not in row.scores and a.id not in failed}
         missing = [a.id for a in columns if a.id in row.absent and a.id not in failed]
@@ -91,6 +94,8 @@ def build(results, course: Course | None = None) -> Gradebook:
         row.problems += course.similar.get(row.student, [])
         row.total = round(sum(row.scores.get(a.id, 0.0) for a in columns), 4)
         row.percent = _percent(row, columns, course.bonus)
+        row.percents = {a.id: standing.percent(100 * row.scores[a.id] / a.max_score)
+                        for a in columns if a.id in row.scores and a.max_score}
         row.problems = _merged(row.problems)
     return book
 
@@ -99,9 +104,9 @@ def _add(row: Row, r, course: Course, errors: dict[str, list[str]]) -> None:
     row.problems += [f"{r.assignment}: {why}" for why in r.left_out]     # links not graded, whatever the grade
     if r.forms:
         row.forms[r.assignment] = r.form_words
+    row.incomplete |= standing.could_not_grade(r)
     if r.ungraded:
         errors.setdefault(r.error, []).append(r.assignment)
-        row.incomplete = True
         return
     if r.status is Status.NOT_HANDED_IN:
         row.scores[r.assignment] = 0.0                         # build() says "not handed in"
@@ -110,7 +115,12 @@ def _add(row: Row, r, course: Course, errors: dict[str, list[str]]) -> None:
     base = sum(t.points for t in r.tests if not t.bonus)
     bonus = sum(t.points for t in r.tests if t.bonus)
     row.bonus = round(row.bonus + bonus, 4)
-    row.failed += sum(1 for t in r.tests if not t.passed and not t.bonus)
+    failed = standing.failed_tests(r)
+    row.failed += len(failed)
+    follows = causes.followers(r)
+    row.lost[r.assignment] = [Lost(t.name, round(t.max_points - t.points, 4), t.hidden,
+                                   f"same cause as “{follows[t.name]}”" if t.name in follows else t.reason)
+                              for t in failed]
     taken = []
     for role, used in sorted(r.misnamed.items()):
         cost = f"; -{course.misnamed_penalty:g}%" if course.misnamed_penalty else ""
@@ -127,8 +137,8 @@ def _add(row: Row, r, course: Course, errors: dict[str, list[str]]) -> None:
         row.problems += [f"{r.assignment}: {why}" for _, why in taken]
     broken = sum(1 for t in r.tests if grading_failed(t))
     if broken:
-        row.incomplete = True
-        row.problems.append(f"{r.assignment}: {broken} test{'s' if broken > 1 else ''} could not be graded")
+        row.not_graded.append(f"{r.assignment}: {broken} test{'s' if broken > 1 else ''} could not be graded")
+        row.problems.append(row.not_graded[-1])
 
 
 def _late(r, course: Course) -> tuple[float, str] | None:
@@ -159,7 +169,7 @@ def _percent(row: Row, columns: list[Assignment], bonus: BonusPolicy) -> float:
         return 0.0
     share = sum(_weight(a) * row.scores.get(a.id, 0.0) / a.max_score for a in columns if a.max_score)
     percent = 100 * share / weights
-    return round(min(percent, 100.0) if bonus == BonusPolicy.CAP else percent, 2)
+    return standing.percent(min(percent, 100.0) if bonus == BonusPolicy.CAP else percent)
 
 
 def _weight(assignment: Assignment) -> float:

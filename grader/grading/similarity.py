@@ -18,7 +18,6 @@ import itertools
 import os
 from html import escape
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from copydetect.utils import highlight_overlap
 from pygments.lexers import get_lexer_for_filename
 from pygments.util import ClassNotFound
 
+from grader import scratch as scratch_folders
 from grader import files
 from grader.input import classroom, discover
 from grader.spec import Spec
@@ -98,7 +98,7 @@ def compare_class(path: Path, specs: list[Spec], *, chosen: bool, base: list[Pat
             raise SimilarityError(f"--base {file} is a folder: give the files in it (--base FILE for each)")
         if not file.is_file():
             raise SimilarityError(f"--base {file}: no such file")
-    scratch = Path(tempfile.mkdtemp(prefix="sockgrade-similar-"))
+    scratch = Path(scratch_folders.make("similar"))
     try:
         try:
             found = classroom.open_class(Path(path), specs, scratch)

@@ -34,7 +34,7 @@ def render(report, console: Console, verbose: bool = False) -> None:
         table.add_column("why the reference failed", overflow="fold")
         for test in failures:
             table.add_row(Text(shown(test.name)), Text(shown(test.reason)))
-        console.print(table)
+        terminal.show(console, table)
         advised = sorted({a.test for a in report.advice} & {t.name for t in failures})
         if advised:
             console.print(Text("  " + shown(", ".join(repr(n) for n in advised))
@@ -78,7 +78,7 @@ def _saboteur_table(report, console: Console) -> None:
                   title_justify="left", expand=False)
     table.add_column("test", overflow="fold", min_width=20)
     for label in labels:
-        table.add_column(label.replace(" ", "\n", 1), justify="center")
+        table.add_column(label.replace(" ", "\n", 1), justify="center", no_wrap=True)
     for test in report.spec.tests:
         caught = report.caught_by(test.name)
         cells = []
@@ -88,7 +88,7 @@ def _saboteur_table(report, console: Console) -> None:
             else:
                 cells.append(Text("caught", style="green") if caught[label] else Text("PASSED", style="bold red"))
         table.add_row(Text(shown(test.name)), *cells)
-    console.print(table)
+    terminal.show(console, table)
     console.print(Text("  - : not run: startup tests (any server that binds passes them) and tests "
                        "that do not run this role", style="dim"), highlight=False)
     for saboteur in dict.fromkeys(run.saboteur for run in report.runs):

@@ -17,7 +17,7 @@ import csv
 from pathlib import Path
 
 from grader.reporting import isolation_note
-from grader.reporting.gradebook import points
+from grader.reporting.gradebook import percent, points
 from grader.shown import shown
 
 
@@ -37,7 +37,7 @@ def write(results, book, path: Path) -> None:
         for row in book.rows:
             scores = [points(row.scores[a.id]) if a.id in row.scores else "" for a in book.assignments]
             out.writerow([_cell(row.student), *scores, points(row.total), points(book.maximum),
-                          f"{row.percent:.1f}", points(row.bonus), *([_cell(row.form_words)] if forms else []),
+                          percent(row.percent), points(row.bonus), *([_cell(row.form_words)] if forms else []),
                           row.failed,
                           _cell("; ".join(_problems(row, isolation)))])
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from grader.results import render
 from grader.reporting import causes, isolation_note
-from grader.reporting.gradebook import grading_failed, not_handed_in, points
+from grader.reporting.gradebook import grading_failed, not_handed_in, percent, points
 from grader.reporting.pictures.album import Album
 from grader.shown import shown
 
@@ -64,7 +64,7 @@ def student_markdown(student: str, results, row, book, album: Album | None = Non
         lines += [f"**Note:** {md(warning)}", ""]
     if len(book.assignments) > 1:
         names = ", ".join(a.id for a in book.assignments)
-        lines += [f"Total: **{points(row.total)} / {points(book.maximum)}**, {row.percent:g}% ({names}; "
+        lines += [f"Total: **{points(row.total)} / {points(book.maximum)}**, {percent(row.percent)}% ({names}; "
                   f"{book.basis})" + (f"; bonus {points(row.bonus)}" if row.bonus else ""), ""]
     for assignment, taken in row.penalties.items():
         lines += [f"- **{md(assignment)}**: {md(why)}" for why in taken] + [""]

@@ -23,12 +23,22 @@ class Assignment:
     canvas_id: str = ""                    # Canvas's id of the assignment, for the import's column
 
 
+@dataclass(frozen=True)
+class Lost:
+    """A failed test, as a comment to the student names it: its points lost and its reason."""
+    test: str
+    points: float
+    hidden: bool = False             # a hidden test: its name and points, never its reason
+    reason: str = ""
+
+
 @dataclass
 class Row:
     student: str
     scores: dict[str, float] = field(default_factory=dict)   # graded assignments: points after penalties
     total: float = 0.0
-    percent: float = 0.0
+    percent: float = 0.0                   # rounded by ``grader.grading.standing``, as every output shows it
+    percents: dict[str, float] = field(default_factory=dict)        # assignment -> its percent, rounded alike
     problems: list[str] = field(default_factory=list)
     duration: float = 0.0
     bonus: float = 0.0                     # bonus points earned, counted or not per the policy
@@ -36,8 +46,10 @@ class Row:
     penalties: dict[str, list[str]] = field(default_factory=dict)   # assignment -> what was taken and why
     student_id: str = ""
     incomplete: bool = False               # a submission or a test could not be graded
+    not_graded: list[str] = field(default_factory=list)             # why, those of its problems
     absent: set[str] = field(default_factory=set)                   # assignments not handed in
     forms: dict[str, str] = field(default_factory=dict)             # assignment -> "server in C", where chosen
+    lost: dict[str, list[Lost]] = field(default_factory=dict)       # assignment -> its failed tests
 
     @property
     def form_words(self) -> str:
@@ -68,6 +80,16 @@ class Gradebook:
     @property
     def maximum(self) -> float:
         return round(sum(a.max_score for a in self.assignments), 4)
+
+    @property
+    def could_not_be_graded(self) -> list[Row]:
+        """The students a grading failed for, in whole or in part (``grader.grading.standing``)."""
+        return [row for row in self.rows if row.incomplete]
+
+    @property
+    def missing_work(self) -> list[Row]:
+        """The students who did not hand in every assignment."""
+        return [row for row in self.rows if row.absent]
 
     @property
     def basis(self) -> str:
@@ -103,3 +125,8 @@ def below(book: Gradebook, percent: float) -> list[Row]:
 
 def points(value: float) -> str:
     return f"{value:g}"
+
+
+def percent(value: float) -> str:
+    """A student's percent as every output writes it: the one decimal ``marking`` rounded it to."""
+    return f"{value:.1f}"

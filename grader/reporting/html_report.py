@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from grader import __version__
 from grader.reporting import causes, isolation_note, similarity_report
-from grader.reporting.gradebook import grading_failed, not_handed_in, points
+from grader.reporting.gradebook import grading_failed, not_handed_in, percent, points
 from grader.reporting.pictures import report as pictured
 from grader.shown import shown
 
@@ -33,10 +33,15 @@ def _e(value) -> str:
     return escape(shown(value), quote=True)
 
 
+def _bin(p: float) -> int:
+    """The bar of a percent as the tables show it (rounded once, by the gradebook): 29.6 is in 20–29.9."""
+    return min(BINS - 1, max(0, int(p // (100 / BINS))))
+
+
 def _bins(percents: list[float]) -> list[int]:
     counts = [0] * BINS
     for p in percents:
-        counts[min(BINS - 1, max(0, int(p // (100 / BINS))))] += 1
+        counts[_bin(p)] += 1
     return counts
 
 
@@ -45,7 +50,7 @@ def histogram(name: str, entries: list[tuple[str, float]]) -> str:
     counts = _bins([p for _, p in entries])
     members: list[list[str]] = [[] for _ in range(BINS)]
     for student, p in entries:
-        members[min(BINS - 1, max(0, int(p // (100 / BINS))))].append(student)
+        members[_bin(p)].append(student)
     width, height, left, bottom, top = 640, 240, 36, 34, 18
     slot = (width - left - 8) / BINS
     tallest = max(counts) or 1
@@ -59,7 +64,7 @@ def histogram(name: str, entries: list[tuple[str, float]]) -> str:
                      f'<text class="axis" x="{left - 6}" y="{py + 4:.1f}" text-anchor="end">{y}</text>')
     for i, count in enumerate(counts):
         low = i * 100 // BINS
-        label = f"{low}–{low + 100 // BINS - 1}%" if i < BINS - 1 else f"{low}–100%"
+        label = f"{low}–{low + 100 // BINS - 0.1:g}%" if i < BINS - 1 else f"{low}–100%"
         x = left + i * slot + 4
         h = count * scale
         tone = "low" if low < 50 else ("mid" if low < 80 else "high")
@@ -85,6 +90,7 @@ def _test_stats(results):
             continue
         tests = stats.setdefault(r.assignment, {})
         follows = causes.followers(r)
+        reasons = {t.name: t.reason for t in r.tests}
         for t in r.tests:
             s = tests.setdefault(t.name, {"name": t.name, "points": t.max_points, "tags": t.tags, "bonus": t.bonus,
                                           "hidden": t.hidden, "passed": 0, "graded": 0, "missing": 0,
@@ -97,8 +103,8 @@ def _test_stats(results):
             s["graded"] += 1
             if t.passed:
                 s["passed"] += 1
-            else:       # a test failed by an earlier test's cause counts under that cause
-                s["reasons"][causes.pointer(follows[t.name]) if t.name in follows else t.reason] += 1
+            else:       # a test failed by an earlier test's cause counts under that test's reason
+                s["reasons"][reasons.get(follows.get(t.name), t.reason)] += 1
     return stats
 
 
@@ -110,7 +116,7 @@ def render(results, book, title: str = "Class report", similarity=()) -> str:
     """``similarity``: file names of `grade similar` reports beside this one, linked from the header."""
     stats = _test_stats(results)
     warning = isolation_note.warning(results)
-    failed_rows = [row for row in book.rows if row.problems]
+    failed_rows = book.could_not_be_graded
     html = [_head(book, title, similarity, warning)]
     if warning:
         levels = ", ".join(isolation_note.levels_below(results))
@@ -144,9 +150,10 @@ def _head(book, title: str, similarity, warning: str) -> str:
 def _cards(book, failed_rows) -> str:
     percents = [row.percent for row in book.rows]
     cards = [("students", str(len(book.rows))),
-             ("median", f"{median(percents):.0f}%" if percents else "–"),
-             ("mean", f"{mean(percents):.0f}%" if percents else "–"),
+             ("median", f"{percent(median(percents))}%" if percents else "–"),
+             ("mean", f"{percent(mean(percents))}%" if percents else "–"),
              ("full marks", str(sum(1 for p in percents if p >= 100))),
+             ("missed an assignment", str(len(book.missing_work))),
              ("could not be graded", str(len(failed_rows)))]
     return '<section class="cards">' + "".join(
         f'<div class="card{" alert" if label == "could not be graded" and value != "0" else ""}">'
@@ -159,8 +166,7 @@ def _distribution(book) -> list[str]:
     views = [("total", f"total (out of {points(book.maximum)})",
               [(row.student, row.percent) for row in book.rows])]
     for a in book.assignments:
-        entries = [(row.student, 100 * row.scores[a.id] / a.max_score if a.max_score else 0.0)
-                   for row in book.rows if a.id in row.scores]
+        entries = [(row.student, row.percents.get(a.id, 0.0)) for row in book.rows if a.id in row.scores]
         views.append((a.id, f"{a.id} (out of {points(a.max_score)})", entries))
     for i, (key, label, _) in enumerate(views):
         html.append(f'<button type="button" role="tab" data-view="{_e(key)}" '
@@ -231,7 +237,7 @@ def _students(book, drawn=()) -> list[str]:
         cells = "".join(f'<td class="num">{points(row.scores[a.id])}</td>' if a.id in row.scores
                         else '<td class="num muted" data-sort="-1">–</td>' for a in book.assignments)
         html.append(f'<tr data-percent="{row.percent}"><td>{_e(row.student)}{pictured.link(row.student, drawn)}</td>{cells}'
-                    f'<td class="num">{points(row.total)}</td><td class="num">{row.percent:.0f}</td>'
+                    f'<td class="num">{points(row.total)}</td><td class="num">{percent(row.percent)}</td>'
                     f'<td class="num">{points(row.bonus)}</td>'
                     + (f'<td>{_e(row.form_words)}</td>' if forms else '')
                     + f'<td class="num">{row.failed}</td>'
@@ -254,7 +260,7 @@ def _slowest_and_failed(results, failed_rows) -> list[str]:
     html.append("</div><div><h2>Could not be graded</h2>")
     if failed_rows:
         html.append('<ul class="failed">' + "".join(
-            f"<li><b>{_e(row.student)}</b>: {_e('; '.join(row.problems))}</li>" for row in failed_rows) + "</ul>")
+            f"<li><b>{_e(row.student)}</b>: {_e('; '.join(row.not_graded))}</li>" for row in failed_rows) + "</ul>")
     else:
         html.append("<p>Every submission was graded.</p>")
     html.append("</div></section></main>")

@@ -109,3 +109,22 @@ def mixed(results) -> bool:
     """The results ran at more than one level, one of them below sandbox."""
     results = list(results)
     return len({r.isolation for r in results}) > 1 and bool(levels_below(results))
+
+
+def footer(results) -> str:
+    """The run's last line, at every level: the isolation each result ran at and the limits that held
+    (``extra["limits"]``, how the engine bounded each test), e.g. ``isolation: sandbox (full); limits:
+    cgroup v2 (memory and processes per test)``."""
+    graded = [r for r in results if r.assignment]
+    if not graded:
+        return ""
+    levels: dict[str, int] = {}
+    for r in graded:
+        levels[str(r.isolation)] = levels.get(str(r.isolation), 0) + 1
+    said = [f"{level} ({'full' if level == FULL else f'below {FULL}'})" for level in
+            sorted(levels, key=lambda level: (level != FULL, level))]
+    if len(levels) > 1:
+        said = [f"{text} for {levels[level]} of {len(graded)} results"
+                for text, level in zip(said, sorted(levels, key=lambda level: (level != FULL, level)))]
+    limits = sorted({str(r.extra["limits"]) for r in graded if r.extra.get("limits")})
+    return "isolation: " + ", ".join(said) + "; limits: " + ("; ".join(limits) or "not recorded in these results")

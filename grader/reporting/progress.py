@@ -34,9 +34,10 @@ class Bar:
     def start(self, students: int) -> None:
         self.task = self.progress.add_task("grading", total=students, failing=0, broken=0)
 
-    def student_done(self, student, results) -> None:
-        if any(r.ungraded or r.infrastructure_failed for r in results):
+    def student_done(self, student, counted) -> None:
+        """``counted`` (``grader.grading.standing``) decides, as it does for the class table."""
+        if counted.incomplete:
             self.broken += 1
-        elif any(not t.passed for r in results for t in r.tests):
+        elif counted.failed:
             self.failing += 1
         self.progress.update(self.task, advance=1, failing=self.failing, broken=self.broken)

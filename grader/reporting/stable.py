@@ -37,7 +37,7 @@ _HOST_PORT = re.compile(r"(\b\d{1,3}(?:\.\d{1,3}){3}:)(\d{5})\b")
 _TUPLE = re.compile(r"""(\(['"]\d{1,3}(?:\.\d{1,3}){3}['"],\s*)(\d{5})(\))""")
 _BARE = re.compile(r"(?<![\w.:])(\d{5})(?![\w.:])")     # "Bind UDP on 40275" (in program output only)
 # tempfile.mkdtemp(prefix="sockgrade-...") names: the prefix, then 8 random characters.
-_SCRATCH = re.compile(r"(?:/[\w.-]+)*/sockgrade-(?:[a-z]+-)*[a-z0-9_]{8}(?![\w-])")
+_SCRATCH = re.compile(r"(?:/[\w.-]+)*/sockgrade-(?:[a-z0-9]+-)*[a-z0-9_]{8}(?![\w-])")
 _PID = re.compile(r"\b(pid|PID|process id)([ =:#]*)\d+\b")
 LEFT_OUT = ("[left out by --stable: several clients talked to this program at once, so the order of what "
             "its threads printed is the scheduler's; grade without --stable to see it]\n")

@@ -15,7 +15,8 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from grader.reporting import causes, isolation_note
+from grader.reporting import causes, fit, isolation_note, narrow
+from grader.reporting.gradebook import percent
 from grader.reporting.pictures.text import timeline_lines
 from grader.shown import shown
 
@@ -27,8 +28,32 @@ def _points(value: float) -> str:
 RULE_WIDTH = 100          # a rule spans the terminal, at most this much: a pipe's console is far wider
 
 
+def fits(console: Console, table) -> bool:
+    """``table`` fits the console's width without folding a cell."""
+    return console.measure(table, options=console.options.update_width(1 << 20)).maximum <= console.width
+
+
+def show(console: Console, table: Table) -> None:
+    """``table`` with every word whole: its columns narrowed where words allow, else stacked (one
+    block a row: its first cells on a line, each other cell below it, indented)."""
+    if fit.columns(table, console.width):
+        console.print(table)
+        return
+    if table.title:
+        console.print(table.title)
+    for line in narrow.stacked(table, console.width):
+        console.print(line, no_wrap=True, overflow="ignore", crop=False)
+
+
 def rule(console: Console, title: str) -> None:
     console.print(Rule(Text(shown(title))), width=min(console.width, RULE_WIDTH))
+
+
+def footer(console: Console, results) -> None:
+    """What every run ends with: the isolation level and the limits that held."""
+    text = isolation_note.footer(results)
+    if text:
+        console.print(Text(shown(text), style="dim"))
 
 
 def _warn(console: Console, text: str) -> None:
@@ -61,7 +86,7 @@ def render(results, console: Console | None = None, verbose: bool = False, warn:
             elif not test.passed and test.hint:
                 why += f"\nhint: {shown(test.hint)}"
             table.add_row(Text(shown(test.name)), points, mark, Text(why))
-        console.print(table)
+        show(console, table)
         if result.forms:
             console.print(Text(shown(f"handed in: {result.form_words}")), highlight=False)
         for why in result.left_out:
@@ -121,10 +146,15 @@ def render_class(results, book, console: Console | None = None, verbose: bool = 
         student = Text(shown(row.student))
         if row.student in marks:
             student.append(f" ⚠ {shown(marks[row.student])}", style="bold yellow")
-        table.add_row(student, *scores, _points(row.total), Text(f"{row.percent:.0f}", style=style),
+        table.add_row(student, *scores, _points(row.total), Text(percent(row.percent), style=style),
                       *([_points(row.bonus) if row.bonus else ""] if bonus else []),
                       *([Text(shown(row.form_words))] if forms else []),
                       Text(str(row.failed), style="red" if row.failed else "dim"),
                       Text(shown("; ".join(row.problems)), style="red"))
-    console.print(table)
+    if fits(console, table):
+        console.print(table)
+    else:          # too narrow for it whole: two lines a student (``narrow``), every word whole
+        console.print(Text(shown(table.title)))
+        for line in narrow.lines(book, isolation_note.student_notes(results) if marks else {}, console.width):
+            console.print(line, no_wrap=True, overflow="ignore", crop=False)
     _warn(console, isolation_note.warning(results, limit=20))

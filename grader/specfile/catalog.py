@@ -32,6 +32,7 @@ def resolve(names: list[str], folder: Path | None = None) -> list[Spec]:
             known = {s.id: s for s in load_all(folder)}
         if name not in known:
             raise SpecError(folder or shipped_specs_dir(), f"no spec with id {name!r}",
-                            hint="known ids: " + ", ".join(sorted(known)))
+                            hint="known ids: " + ", ".join(sorted(known)) + "; a spec of your own: give its "
+                                 "file's path (--spec path/to/spec.yaml), or its folder with --specs-dir DIR")
         specs.append(known[name])
     return specs

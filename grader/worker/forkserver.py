@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 
+from grader import scratch
 from grader.runner import linux
 from grader.runner.process import Program, become_subreaper, dies_with_parent, reap_exited_children
 
@@ -49,7 +50,7 @@ class ForkServer:
     """The engine's fork server: started at once, stopped (with its whole tree) by ``close()``."""
 
     def __init__(self, python: str, env: dict):
-        self._folder = tempfile.mkdtemp(prefix="sockgrade-forkserver-")     # 0700: ours only
+        self._folder = scratch.make("forkserver")     # 0700: ours only
         self.path = os.path.join(self._folder, "socket")
         argv = [python, "-S", "-m", "grader.worker.forkserver", self.path, str(os.getpid())]
         self._program = Program(argv, cwd="/", env=env)
