@@ -207,7 +207,8 @@ def _report_students(html: str) -> dict[str, tuple[str, str]]:
     found = {}
     for row in re.findall(r'<tr data-percent="[^"]*">(.*?)</tr>', body):
         cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
-        found[unescape(cells[0])] = (cells[-4], cells[-2])
+        name = re.sub(r"<a [^>]*>.*?</a>", "", cells[0]).strip()      # a link to the student's pictures
+        found[unescape(name)] = (cells[-4], cells[-2])
     return found
 
 
