@@ -3,8 +3,8 @@ lines at most, and no word is cut.
 
 The first line holds the student's name and numbers: each assignment under a short key (its
 words' initials, explained once below the table with its points), the total, the percent, the
-bonus, the failed tests. The second holds what the full table's last column would (the problems,
-the isolation note), its assignment ids written as their keys, as many whole words as fit, then
+bonus, the failed tests. The second holds what the full table's last columns would (the form handed
+in, where a role has several; the problems, the isolation note), its assignment ids written as their keys, as many whole words as fit, then
 ``…`` (the CSV, the report and ``grade STUDENT`` hold the rest). A name wider than its column
 goes on in that column on the second line, indented, the problems beside it.
 """
@@ -48,7 +48,7 @@ def lines(book, isolation: dict[str, str], width: int) -> list[Text]:
             first.append(" " * GAP)
             first.append(fit.pad(value, w, right=True), style=_style(column, len(widths), value, row))
         out.append(first)
-        said = row.problems + ([isolation[row.student]] if row.student in isolation else []) + \
+        said = ([row.form_words] if row.forms else []) + row.problems + ([isolation[row.student]] if row.student in isolation else []) + \
             ([f"bonus {points(row.bonus)}"] if row.bonus and not bonus else [])
         problems = fit.with_keys(shown("; ".join(said)), keys)        # a file's name is the student's
         rest = name[len(parts[0]):].strip() if name.startswith(parts[0]) else " ".join(parts[1:])
