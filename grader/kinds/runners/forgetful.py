@@ -37,9 +37,19 @@ class Choice:
     candidates: int                 # how many were tried, this one included
     passed_by: str = ""             # the forgetful copy the chosen one still cannot tell apart, if any
     roles: generate.Roles | None = None
+    commands: tuple[str, ...] = ()
 
     @property
     def note(self) -> str:
+        return self._verdict() + self._stores()
+
+    def _stores(self) -> str:
+        if not self.roles or not self.roles.writers:
+            return ""
+        return "; commands that change a fresh reference's state: " + ", ".join(
+            repr(self.commands[i]) for i in sorted(self.roles.writers))
+
+    def _verdict(self) -> str:
         if self.passed_by and self.candidates == 1:
             return f"no command changes the reference's state, so no conversation needs it: {self.passed_by} passes"
         if self.passed_by:
@@ -57,13 +67,13 @@ def choose(job: Job, oracle: Oracle, seconds: float) -> Choice:
     answers = _Answers(job, oracle)
     roles = learn(gen, answers)
     if not roles.writers or gen.length < 2:
-        return Choice(generate.conversation(gen, roles), 1, "a server with no memory", roles)
+        return Choice(generate.conversation(gen, roles), 1, "a server with no memory", roles, gen.commands)
     first = None
     for tried, rounds in enumerate(generate.candidates(gen, roles), 1):
         missed = _copy_it_misses(rounds, answers)
         if missed is None:
-            return Choice(rounds, tried, roles=roles)
-        first = first or Choice(rounds, MAX_CANDIDATES, missed, roles)
+            return Choice(rounds, tried, roles=roles, commands=gen.commands)
+        first = first or Choice(rounds, MAX_CANDIDATES, missed, roles, gen.commands)
         if tried == MAX_CANDIDATES or time.monotonic() > deadline:
             return replace(first, candidates=tried)
     raise AssertionError("candidates never end")
