@@ -203,7 +203,7 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except OSError:
+    except (OSError, OverflowError):     # a number no pid can be: another scheme's name, not ours to sweep
         pass
     return True
 
