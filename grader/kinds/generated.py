@@ -170,6 +170,9 @@ class Generated(TestKind):
         if spec.transport == Transport.UDP and test.params.welcome:
             raise ctx.error("`welcome` is for TCP: a UDP server greets nobody", path + ("generate", "welcome"))
 
+    def needs_whole_state(self, test):
+        return True
+
     def budget(self, test):
         g = test.params
         one_run = 2 * test.startup_timeout + (g.length + g.clients) * g.timeout * 2
