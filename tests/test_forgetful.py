@@ -1,11 +1,13 @@
 """Generated conversations need the whole state: servers that forget, written afresh in
 tests/data/forgetful/ and tests/data/kvstore/, lose every one, and the reference wins every one."""
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from conftest import REFERENCE, make_submission
+from grader.grading.check import check
 from grader.grading.engine import Engine
 from grader.kinds import kind_of
 from grader.results import Cause
@@ -119,3 +121,47 @@ def test_a_wrong_vocabulary_is_a_spec_error_at_its_key(tmp_path, vocabulary, wor
         load_spec(path)
     assert words in str(error.value)
     assert "generate" in str(error.value)
+
+
+FORGETFUL_SABOTEURS = {"no-memory server", "per-client server", "restarted server"}
+
+
+@pytest.mark.parametrize("spec_id", sorted(CONTACT_SPECS))
+def test_grade_check_catches_the_forgetful_references_on_every_generated_conversation(specs, spec_id):
+    spec = specs[spec_id]
+    report = check(replace(spec, tests=tuple(t for t in spec.tests if kind_of(t).name == "generated")))
+    assert report.reference_failures == [] and report.warnings == []
+    for test in report.spec.tests:
+        caught = report.caught_by(test.name)
+        assert {label: caught[label] for label in FORGETFUL_SABOTEURS} == dict.fromkeys(FORGETFUL_SABOTEURS, True)
+    # a forgetful copy loses on a reply, not because it broke
+    for run in report.runs:
+        if run.saboteur.forgets:
+            assert {t.name: t.reason for t in run.result.tests if t.cause.kind is not Cause.WRONG_REPLY} == {}
+
+
+ECHO_SPEC = """\
+id: echo-generated
+transport: udp
+roles:
+  server: {files: [server.py], reference: ref/server.py}
+tests:
+  - name: the server answers
+    steps: [{send: hello}, {expect: {reference: true}}]
+  - name: generated echoes
+    generate: {conversations: 1, length: 4, commands: ["say;{text}"]}
+"""
+
+
+def test_grade_check_warns_of_a_generated_test_no_state_is_needed_for(tmp_path):
+    (tmp_path / "ref").mkdir()
+    shutil.copy(REFERENCE / "udp_echo_server.py", tmp_path / "ref" / "server.py")
+    (tmp_path / "spec.yaml").write_text(ECHO_SPEC)
+    report = check(load_spec(tmp_path / "spec.yaml"))
+    assert report.reference_failures == []
+    warnings = dict(report.warnings)
+    assert set(warnings) == {"generated echoes"}
+    assert warnings["generated echoes"].startswith(
+        "passed by the no-memory server, the per-client server, the restarted server:")
+    # forgetful copies are asked only of tests that promise to need the whole state
+    assert not FORGETFUL_SABOTEURS & set(report.caught_by("the server answers"))
