@@ -154,6 +154,7 @@ class TestResult:
     side: Side = Side.SERVER                       # whose work it judges
     missing: str = ""                              # NOT_HANDED_IN: the file names it needed
     cause: Why | None = None                       # why it failed, as data (None: it did not fail)
+    parted: bool = False      # a failed pair test whose conversation parts from the reference pair's
 
     def __post_init__(self):
         _checked(self.status, TEST_STATUSES, "a test")
@@ -206,6 +207,7 @@ class TestResult:
                 "description": self.description, "metrics": self.metrics, "side": self.side,
                 "status": self.status.value, **({"missing": self.missing} if self.missing else {}),
                 **({"cause": self.cause.to_dict()} if self.cause else {}),
+                **({"parted": True} if self.parted else {}),
             },
         }
 
@@ -219,7 +221,7 @@ class TestResult:
                    server_output=x.get("server_output", ""), client_output=x.get("client_output", ""),
                    duration=x.get("duration", 0.0), description=x.get("description", ""),
                    metrics=x.get("metrics", {}), side=x.get("side", Side.SERVER), missing=x.get("missing", ""),
-                   cause=Why.from_dict(x["cause"]) if x.get("cause") else None)
+                   cause=Why.from_dict(x["cause"]) if x.get("cause") else None, parted=x.get("parted", False))
 
 
 def _tail(text: str, lines: int = 30) -> str:

@@ -29,11 +29,13 @@ from pathlib import Path
 
 from grader import __version__
 from grader import files
+from grader.grading.pairs import note_disagreement
 from grader.results import AssignmentResult, status_of
 from grader.runner import toolchain
 
-FORMAT = 3        # 2: results carry their Status (extra_data.status) instead of a grader_error flag;
-#                   3: a failed test carries its cause (extra_data.cause)
+FORMAT = 4        # 2: results carry their Status (extra_data.status) instead of a grader_error flag;
+#                   3: a failed test carries its cause (extra_data.cause);
+#                   4: a pair test says whether it parted from the reference pair (extra_data.parted)
 
 
 def default_dir() -> Path:
@@ -174,9 +176,11 @@ def storable(result: AssignmentResult) -> bool:
 def merged(record: AssignmentResult, fresh: AssignmentResult) -> AssignmentResult:
     """``record`` (a whole spec's result) with each test ``fresh`` graded replaced by the fresh one,
     in the record's order; a fresh test the record lacks is added at the end. The score follows
-    the tests; the record's duration grows or shrinks by the replaced tests' difference."""
+    the tests; the record's duration grows or shrinks by the replaced tests' difference. The pair
+tests' note of a client and server that disagree is made again for the merged tests."""
     new = {t.name: t for t in fresh.tests}
-    tests = [new.pop(t.name, t) for t in record.tests] + list(new.values())
+    tests = [replace(t) for t in [new.pop(t.name, t) for t in record.tests] + list(new.values())]
+    note_disagreement(tests)             # its sides may pass or fail otherwise now
     duration = record.duration + sum(t.duration for t in fresh.tests) - sum(
         t.duration for t in record.tests if t.name in {f.name for f in fresh.tests})
     return replace(record, tests=tests, status=status_of(tests), duration=round(max(0.0, duration), 3),
