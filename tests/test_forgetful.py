@@ -63,7 +63,7 @@ def test_the_reference_wins_every_generated_conversation_and_each_was_chosen(tmp
     assert {t.name: t.reason for t in result.tests if not t.passed} == {}
     for test in result.tests:
         first = test.notes[0]
-        assert "the reference answers it differently from a server with no memory" in first
+        assert "the reference answers it differently from copies of itself that forget" in first
         assert "change a fresh reference's state: 'add;{name};{phone}'" in first
         assert "find;{name}" not in first.split("state:")[1]
 

@@ -38,6 +38,7 @@ class Choice:
     passed_by: str = ""             # the forgetful copy the chosen one still cannot tell apart, if any
     roles: generate.Roles | None = None
     commands: tuple[str, ...] = ()
+    stateless: bool = False         # no command changes the reference's state: there was nothing to choose
 
     @property
     def note(self) -> str:
@@ -50,14 +51,14 @@ class Choice:
             repr(self.commands[i]) for i in sorted(self.roles.writers))
 
     def _verdict(self) -> str:
-        if self.passed_by and self.candidates == 1:
-            return f"no command changes the reference's state, so no conversation needs it: {self.passed_by} passes"
+        if self.stateless:
+            return "no command changes the reference's state, so no conversation can need it"
         if self.passed_by:
             return (f"no conversation among {self.candidates} told the reference apart from {self.passed_by}; "
                     f"this one does not either")
         return (f"chosen from {self.candidates} candidate{'s' if self.candidates > 1 else ''}: the reference "
-                f"answers it differently from a server with no memory, one with a book per client, and one "
-                f"restarted before any of its rounds")
+                f"answers it differently from copies of itself that forget (a fresh one for every message, "
+                f"one per client, one restarted before any of its rounds)")
 
 
 def choose(job: Job, oracle: Oracle, seconds: float) -> Choice:
@@ -66,7 +67,10 @@ def choose(job: Job, oracle: Oracle, seconds: float) -> Choice:
     deadline = time.monotonic() + seconds
     answers = _Answers(job, oracle)
     roles = learn(gen, answers)
-    if not roles.writers or gen.length < 2:
+    if not roles.writers:
+        return Choice(generate.conversation(gen, roles), 1, "a server with no memory", roles, gen.commands,
+                      stateless=True)
+    if gen.length < 2:
         return Choice(generate.conversation(gen, roles), 1, "a server with no memory", roles, gen.commands)
     first = None
     for tried, rounds in enumerate(generate.candidates(gen, roles), 1):
@@ -81,8 +85,6 @@ def choose(job: Job, oracle: Oracle, seconds: float) -> Choice:
 
 def learn(gen, answers: "_Answers") -> generate.Roles:
     """Which templates change the state (writers) and which are answered from it (readers)."""
-    if len(gen.commands) == 0:
-        return generate.Roles(frozenset(), frozenset())
     rng = random.Random(f"{gen.seed}:vocabulary")
     values = {p.name: generate.draw(p, rng) for p in gen.placeholders}
     probes = [generate.SLOT.sub(lambda m: values[m.group(1)], t) for t in gen.commands]
