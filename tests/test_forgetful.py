@@ -165,3 +165,33 @@ def test_grade_check_warns_of_a_generated_test_no_state_is_needed_for(tmp_path):
         "passed by the no-memory server, the per-client server, the restarted server:")
     # forgetful copies are asked only of tests that promise to need the whole state
     assert not FORGETFUL_SABOTEURS & set(report.caught_by("the server answers"))
+
+
+def test_generated_commands_draw_from_the_specs_own_vocabulary():
+    from grader.kinds.runners import generate
+    [test] = [t for t in kv_spec().tests if t.params.index == 0]
+    gen = test.params
+    words = {"apple", "pear", "桃子", "plum", "fig"}
+    roles = generate.Roles(frozenset({3, 4}), frozenset({0, 1, 2, 3}))       # incr and set store
+    seen = set()
+    for index in range(4):
+        candidates = generate.candidates(replace(gen, index=index), roles)
+        for rounds in (next(candidates) for _ in range(5)):
+            for _, command in (c for r in rounds for c in r):
+                verb, *args = command.split(";")
+                seen.add(verb)
+                if verb == "count":
+                    assert args == []
+                    continue
+                key = args[0]
+                assert key in words or (key.startswith(generate.LONG_HEADS) and len(command.encode()) > 950)
+                assert len(command.encode()) <= generate.MAX_MESSAGE
+                if verb == "set":
+                    assert 0 <= int(args[1]) <= 999
+                if verb == "incr":
+                    assert 1 <= int(args[1]) <= 9
+            first, last = rounds[0][0], rounds[-1][0]
+            assert first[1].split(";")[0] in ("incr", "set")        # something is stored first ...
+            assert last[0] != first[0]                                  # ... read last by another client
+            assert last[1] == "count" or last[1].split(";")[1] == first[1].split(";")[1]
+    assert seen == {"get", "count", "del", "incr", "set"}
