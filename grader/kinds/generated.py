@@ -27,6 +27,7 @@ generate:
       description: "command templates; {name}, {phone}, {text} and the placeholders of `vocabulary` are filled in at random"
       type: array
       minItems: 1
+      maxItems: 50
       items: {type: string, minLength: 1}
     vocabulary:
       description: "the spec's own placeholders, by name: what fills {NAME} in a command"

@@ -64,9 +64,11 @@ class Choice:
 def choose(job: Job, oracle: Oracle, seconds: float) -> Choice:
     """``seconds``: a bound for a machine far too slow, past which the first candidate is taken as it is."""
     gen = job.test.params
-    deadline = time.monotonic() + seconds
-    answers = _Answers(job, oracle)
-    roles = learn(gen, answers)
+    answers = _Answers(job, oracle, deadline=time.monotonic() + seconds)
+    try:
+        roles = learn(gen, answers)
+    except _OutOfTime:
+        return Choice(generate.conversation(gen), 1, f"every forgetful copy (no time left after {seconds:g} s)")
     if not roles.writers:
         return Choice(generate.conversation(gen, roles), 1, "a server with no memory", roles, gen.commands,
                       stateless=True)
@@ -74,13 +76,20 @@ def choose(job: Job, oracle: Oracle, seconds: float) -> Choice:
         return Choice(generate.conversation(gen, roles), 1, "a server with no memory", roles, gen.commands)
     first = None
     for tried, rounds in enumerate(generate.candidates(gen, roles), 1):
-        missed = _copy_it_misses(rounds, answers)
+        try:
+            missed = _copy_it_misses(rounds, answers)
+        except _OutOfTime:
+            missed = f"every forgetful copy (no time left after {seconds:g} s)"
         if missed is None:
             return Choice(rounds, tried, roles=roles, commands=gen.commands)
         first = first or Choice(rounds, MAX_CANDIDATES, missed, roles, gen.commands)
-        if tried == MAX_CANDIDATES or time.monotonic() > deadline:
+        if tried == MAX_CANDIDATES or answers.out_of_time():
             return replace(first, candidates=tried)
     raise AssertionError("candidates never end")
+
+
+class _OutOfTime(Exception):
+    """Choosing took longer than the test's budget allows (a machine far too slow, a huge spec)."""
 
 
 def learn(gen, answers: "_Answers") -> generate.Roles:
@@ -120,10 +129,13 @@ def _copy_it_misses(rounds: list[generate.Round], answers: "_Answers") -> str | 
 class _Answers:
     """The reference's answers, each run on references started afresh (in the oracle's namespace)."""
 
-    def __init__(self, job: Job, oracle: Oracle):
-        self.job, self.oracle = job, oracle
+    def __init__(self, job: Job, oracle: Oracle, deadline: float):
+        self.job, self.oracle, self.deadline = job, oracle, deadline
         self.gen = job.test.params
         self._known: dict[tuple, list[str]] = {}
+
+    def out_of_time(self) -> bool:
+        return time.monotonic() > self.deadline
 
     def fresh(self, command: str) -> str:
         return self.of([(("c1", command),)])[0]
@@ -131,6 +143,8 @@ class _Answers:
     def of(self, rounds: list[generate.Round], per_client: bool = False) -> list[str]:
         """Every command's answer, in order; ``per_client``: each client talks to a reference of its own."""
         key = (tuple(rounds), per_client)
+        if key not in self._known and self.out_of_time():
+            raise _OutOfTime
         if key not in self._known:
             self._known[key] = self._run(rounds, (lambda client: client) if per_client else (lambda client: 0))
         return self._known[key]
