@@ -145,6 +145,7 @@ id: echo-generated
 transport: udp
 roles:
   server: {files: [server.py], reference: ref/server.py}
+defaults: {tags: [protocol]}
 tests:
   - name: the server answers
     steps: [{send: hello}, {expect: {reference: true}}]
