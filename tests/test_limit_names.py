@@ -21,7 +21,8 @@ CLASS = {
     "file_flood": ("files", 100, {"files": 100}),
 }
 WORDS = {
-    "processes": "your programs together reached the test's limit of 8 processes and threads",
+    # counted for the test as a whole ("your programs together ...") where a control group counts them
+    "processes": "reached the test's limit of 8 processes and threads",
     # the clients of these folders (not forks_then_serves') hoard memory: their tests are lost to that limit
     "memory_mib": "your programs together reached the test's limit of 64 MiB of memory, shared memory included",
     "disk_mib": "your programs together filled the test's 4 MiB of disk",

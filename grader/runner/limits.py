@@ -36,7 +36,7 @@ MIB = 1 << 20
 # EAGAIN from fork, not from a non-blocking socket: the traceback passes through a fork.
 FORK_FAILED = re.compile(r"(fork|_execute_child|spawn)[^\n]*\n(.*\n)*?.*Resource temporarily unavailable")
 # ... or the sandbox's, when it could not even start the program.
-SANDBOX_FORK_FAILED = re.compile(r"^bwrap: .*(Resource temporarily unavailable|fork)", re.MULTILINE)
+SANDBOX_FORK_FAILED = re.compile(r"^(bwrap|setpriv|unshare): .*(Resource temporarily unavailable|fork)", re.MULTILINE)
 
 
 STACK = 2 * MIB          # each thread's stack: a server with dozens of threads is not a memory hog
@@ -163,7 +163,7 @@ def stop_reason(program: RunningProgram) -> LimitHit | None:
     if FORK_FAILED.search(stderr) or SANDBOX_FORK_FAILED.search(stderr) or "can't start new thread" in stderr:
         if usage.processes_limited:
             return LimitHit("processes", limits.processes,
-                            f"tried to start more than {limits.processes} processes or threads")
+                            f"reached the test's limit of {limits.processes} processes and threads")
     if "MemoryError" in stderr or "Cannot allocate memory" in stderr:
         return LimitHit("memory_mib", limits.memory_mib, f"used more than {limits.memory_mib} MiB of memory")
     if "Too many open files" in stderr:
