@@ -3,8 +3,9 @@
 The student's server runs in the test's network namespace on its hard-coded
 port; the reference runs in a namespace of its own (``oracle.py``), out of the
 student's reach, on the spec's port there (on a free port of the same loopback
-at level ``none``). Every round is sent to the reference first; its answers are
-what the student's server must say. On a mismatch the conversation is shrunk to
+at level ``none``). The conversation is first chosen among the seed's candidates so
+that it needs the whole state (``forgetful.py``). Every round is sent to the reference
+first; its answers are what the student's server must say. On a mismatch the conversation is shrunk to
 a shortest failing one within a budget of runs, all with the same oracle.
 """
 from __future__ import annotations
