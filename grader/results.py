@@ -206,6 +206,7 @@ class TestResult:
     cause: Why | None = None                       # why it failed, as data (None: it did not fail)
     difference: Difference | None = None           # where its conversation first went wrong, if known
     reference: ReferenceRun | None = None          # a failed test of several clients: the reference's run
+    parted: bool = False      # a failed pair test whose conversation parts from the reference pair's
 
     def __post_init__(self):
         _checked(self.status, TEST_STATUSES, "a test")
@@ -260,6 +261,7 @@ class TestResult:
                 **({"cause": self.cause.to_dict()} if self.cause else {}),
                 **({"difference": self.difference.to_dict()} if self.difference else {}),
                 **({"reference": self.reference.to_dict()} if self.reference else {}),
+                **({"parted": True} if self.parted else {}),
             },
         }
 
@@ -275,7 +277,8 @@ class TestResult:
                    metrics=x.get("metrics", {}), side=x.get("side", Side.SERVER), missing=x.get("missing", ""),
                    cause=Why.from_dict(x["cause"]) if x.get("cause") else None,
                    difference=Difference.from_dict(x["difference"]) if x.get("difference") else None,
-                   reference=ReferenceRun.from_dict(x["reference"]) if x.get("reference") else None)
+                   reference=ReferenceRun.from_dict(x["reference"]) if x.get("reference") else None,
+                   parted=x.get("parted", False))
 
 
 def _tail(text: str, lines: int = 30) -> str:

@@ -24,8 +24,9 @@ SANDBOX = isolation.available_level() == "sandbox"
 # Folders of tests/hostile/ graded elsewhere: the fairness test's helper, the attacks on the isolation
 # itself (tests/test_isolation_attacks.py), the generated conversations' oracle (tests/test_oracle_isolation.py).
 # homebody, hoards_elsewhere: also graded by a teacher who is not root (tests/test_not_root.py).
+# forks_then_serves: by tests/test_limit_names.py, with the other programs that reach a limit of the whole test.
 GRADED_ELSEWHERE = {"cpu_burner", "forger", "worker_killer", "forkserver_client", "pyc_trick", "oracle_tamper",
-                    "homebody", "hoards_elsewhere"}
+                    "homebody", "hoards_elsewhere", "forks_then_serves"}
 
 ECHO_TESTS = [t.name for t in load_spec(SPECS / "udp-echo.yaml").tests]
 ECHO_SERVER = [t.name for t in load_spec(SPECS / "udp-echo.yaml").tests if t.side == "server"]

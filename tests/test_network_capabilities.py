@@ -46,25 +46,23 @@ def test_a_pair_that_disagrees_is_explained(tmp_path, specs, engine):
 
 
 def test_a_pair_whose_sides_pass_alone_is_said_to_disagree():
-    from grader.grading.engine import PAIR_NOTE, _note_disagreement
-    from grader.results import AssignmentResult, Status, TestResult
+    from grader.grading.engine import PAIR_NOTE
+    from grader.grading.pairs import note_disagreement
+    from grader.results import Status, TestResult
 
-    def test(name, side, passed, notes=()):
+    def test(name, side, passed, notes=(), parted=False):
         return TestResult(name, ["protocol"], 1.0 if passed else 0.0, 1.0, Status.verdict(passed), side=side,
-                          notes=list(notes))
+                          notes=list(notes), parted=parted)
 
-    pair = test("pair", "pair", False, [f"{PAIR_NOTE}: message 2: ..."])
-    result = AssignmentResult("s", "a", "A", [test("server", "server", True), test("client", "client", True), pair])
-    _note_disagreement(result, parted={"pair"})
+    pair = test("pair", "pair", False, [f"{PAIR_NOTE}: message 2: ..."], parted=True)
+    note_disagreement([test("server", "server", True), test("client", "client", True), pair])
     assert pair.notes[0].startswith("Your client and your server each pass against the reference")
 
-    pair = test("pair", "pair", False, [f"{PAIR_NOTE}: message 2: ..."])
-    result = AssignmentResult("s", "a", "A", [test("server", "server", False), pair])
-    _note_disagreement(result, parted={"pair"})
+    pair = test("pair", "pair", False, [f"{PAIR_NOTE}: message 2: ..."], parted=True)
+    note_disagreement([test("server", "server", False), pair])
     assert len(pair.notes) == 1                      # a failing side explains it already
 
     # Whether the pair parted from the reference is what the engine found, never read from the notes' words.
     pair = test("pair", "pair", False, [f"{PAIR_NOTE}: message 2: ..."])
-    result = AssignmentResult("s", "a", "A", [test("server", "server", True), test("client", "client", True), pair])
-    _note_disagreement(result, parted=set())
+    note_disagreement([test("server", "server", True), test("client", "client", True), pair])
     assert len(pair.notes) == 1

@@ -132,16 +132,29 @@ def test_regrading_one_test_updates_it_inside_the_whole_record(school, graded_te
 
     run = api.grade_class(klass, specs=[str(spec)], tests=[ANSWERS], cache_dir=str(cache), jobs=JOBS,
                           regrade=True)
-    # only the test named, for each; mallory had no record of the whole assignment to merge into
-    assert sorted(graded_tests) == [("alice", ANSWERS), ("mallory", ANSWERS)]
+    # only the test named for alice; mallory had no record of the whole assignment: graded on it whole
+    assert sorted(graded_tests) == [("alice", ANSWERS), ("mallory", ANSWERS), ("mallory", BINDS)]
     assert (run.graded, run.cached, run.merged) == (2, 0, 1)
-    # the run shows alice's whole record as the cache now holds it, and mallory's test
+    # the run shows the whole records as the cache now holds them
     assert verdicts(run, "alice") == {BINDS: "doctored", ANSWERS: True}
-    assert set(verdicts(run, "mallory")) == {ANSWERS}
+    assert set(verdicts(run, "mallory")) == {BINDS, ANSWERS}
 
     whole = api.grade_class(klass, specs=[str(spec)], cache_dir=str(cache), jobs=JOBS)
-    assert (whole.graded, whole.cached) == (1, 1)                            # mallory graded whole now
+    assert (whole.graded, whole.cached) == (0, 2)
     assert verdicts(whole, "alice") == {BINDS: "doctored", ANSWERS: True}   # BINDS untouched
     assert scores(whole) == {"alice": 2, "mallory": 2}
     one = api.grade_class(klass, specs=[str(spec)], tests=[ANSWERS], cache_dir=str(cache), jobs=JOBS)
     assert (one.graded, one.cached, scores(one)) == (0, 2, {"alice": 2, "mallory": 0})
+
+
+def test_a_run_of_some_tests_reads_the_whole_record_not_an_earlier_run_of_them(school):
+    klass, spec, cache = school
+    api.grade_class(klass, specs=[str(spec)], tests=[ANSWERS], cache_dir=str(cache), jobs=JOBS)
+    doctor(cache, "alice", 1, ANSWERS)                 # a false result kept by that earlier run of one test
+    api.grade_class(klass, specs=[str(spec)], cache_dir=str(cache), jobs=JOBS, regrade=True)
+    one = api.grade_class(klass, specs=[str(spec)], tests=[ANSWERS], cache_dir=str(cache), jobs=JOBS)
+    assert (one.graded, one.cached) == (0, 2)
+    assert verdicts(one, "alice") == {ANSWERS: True}   # the regraded record's, not the earlier run's
+    again = api.grade_class(klass, specs=[str(spec)], tests=[ANSWERS], cache_dir=str(cache), jobs=JOBS,
+                            regrade=True)
+    assert again.merged == 2 and verdicts(again, "alice") == {BINDS: True, ANSWERS: True}

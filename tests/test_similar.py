@@ -128,7 +128,8 @@ def test_each_students_files_decide_the_assignment(tmp_path):
     assert not any("ivy" in (p["a"], p["b"]) and p["spec"] == "udp-contacts" for p in pairs)
     chosen = pairs_of(klass, *BASE, "--spec", "udp-contacts")
     assert {p["spec"] for p in chosen} == {"udp-contacts"}
-    assert len(chosen) == 2 * 21                 # ivy and jon have no udp-contacts files to compare
+    # ivy's and jon's UDP servers are found for udp-contacts under another name, as `grade --spec` finds them
+    assert len(chosen) == 36 + 21
 
 
 def test_the_report_names_the_pair_has_no_external_resource_and_the_class_report_links_to_it(tmp_path):
@@ -182,3 +183,47 @@ def test_a_zip_of_the_class_gives_the_same_pairs(tmp_path):
 def test_the_figures_do_not_depend_on_pythons_salted_string_hashes():
     # copydetect hashes with hash(); keeping every fingerprint (no winnowing window) makes that not matter
     assert pairs_of(CLASS, *BASE, env={"PYTHONHASHSEED": "1"}) == pairs_of(CLASS, *BASE, env={"PYTHONHASHSEED": "2"})
+
+
+def test_the_handout_is_not_a_copy_and_the_real_copy_ranks_first(tmp_path):
+    # Ten students: every one hands in the lecture's client unchanged (one saved on Windows, one with
+    # trailing spaces); hana and ivo hand in the lecture's server with the same one-line change; gus's
+    # server (dmitri's, renamed) is under a name of his own, found as `grade` finds it.
+    klass = tmp_path / "class"
+    shutil.copytree(CLASS, klass)
+    client = LECTURE[1].read_bytes()
+    server = LECTURE[0].read_text(encoding="utf-8")
+    for student in ("hana", "ivo", "jun"):
+        (klass / student).mkdir()
+    for n, folder in enumerate(sorted(klass.iterdir())):
+        kept = client.replace(b"\n", b"\r\n") if n == 1 else client.replace(b"\n", b"   \n") if n == 2 else client
+        (folder / "contactclientudp.py").write_bytes(kept)
+    for student in ("hana", "ivo"):
+        (klass / student / "contactserverudp.py").write_text(server.replace("9999", "9998"),
+                                                              encoding="utf-8")
+    (klass / "gus" / "contactserverudp.py").rename(klass / "gus" / "my_udp_book.py")
+
+    pairs = pairs_of(klass, *BASE)
+    assert (pairs[0]["a"], pairs[0]["b"], pairs[0]["role"]) == ("dmitri", "gus", "server")
+    assert pairs[0]["files"] == ["contactserverudp.py", "my_udp_book.py"]
+    assert not any(p["identical"] for p in pairs)
+    assert not any(p["role"] == "client" for p in pairs)           # every client is the handout
+    near = next(p for p in pairs if (p["a"], p["b"]) == ("hana", "ivo"))
+    assert not near["identical"] and pairs.index(near) > 0    # the same port changed: all they wrote, little
+
+    shown = grade("similar", klass, *BASE)
+    assert shown.returncode == 0, shown.stderr
+    rows = [line for line in shown.stdout.splitlines() if re.match(r"^│\s*\d+ │", line)]
+    assert "dmitri" in rows[0] and "gus" in rows[0] and "identical" not in shown.stdout.split("kept")[0]
+    assert ("kept the handout, compared with no one: ana, ben, chen, dmitri, emma, farid, gus, hana, ivo, jun "
+            "(udp-contacts client: udp_client.py unchanged)") in " ".join(shown.stdout.split())
+
+
+def test_a_file_that_is_the_reference_is_kept_handout_too(tmp_path):
+    klass = tmp_path / "class"
+    shutil.copytree(CLASS, klass)
+    for student in ("ana", "ben"):
+        shutil.copy(ROOT / "reference" / "udp_contact_server.py", klass / student / "contactserverudp.py")
+    pairs = pairs_of(klass, *BASE)
+    assert not any({"ana", "ben"} & {p["a"], p["b"]} for p in pairs if p["role"] == "server")
+    assert (pairs[0]["a"], pairs[0]["b"]) == COPIED

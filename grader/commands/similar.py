@@ -118,8 +118,19 @@ def _show(comparison, pairs, args, console) -> None:
     console.print(line + f"; code from {given} does not count", highlight=False)
     console.print("shares: how much of the first student's code is found in the second's, and of the second's "
                   "in the first's; the similarity is their mean", style="dim", highlight=False)
+    for line in handout_lines(comparison):
+        console.print(shown(line), markup=False, highlight=False)
     for note in comparison.notes:
         console.print(shown(note), style="yellow", markup=False, highlight=False)
+
+
+def handout_lines(comparison) -> list[str]:
+    """Who handed in a given file unchanged, per file: listed apart, compared with no one."""
+    kept: dict[tuple[str, str, str], list[str]] = {}
+    for h in comparison.handouts:
+        kept.setdefault((h.spec, h.role, h.given), []).append(h.student)
+    return [f"kept the handout, compared with no one: {', '.join(students)} ({spec} {role}: {given} unchanged)"
+            for (spec, role, given), students in kept.items()]
 
 
 def _percent(value: float) -> str:

@@ -24,7 +24,7 @@ from grader import files
 from grader.input import classroom, discover
 from grader.grading import standing
 from grader.grading.cache import ResultCache, merged
-from grader.results import AssignmentResult, Status
+from grader.results import AssignmentResult, Status, status_of
 from grader.spec import Spec
 from grader.specfile.advice import advice
 from grader.shown import name_text, shown
@@ -113,9 +113,10 @@ def grade_class(path: Path, specs: list[Spec], engine, *, all_specs: bool = Fals
     ``skip``: folders inside the class that are not students (where outputs go).
     ``regrade``: the cache is not read, and every fresh result replaces its entry.
     ``only``: grade only the students of these names (ValueError for a name not in the class).
-    ``whole``: the whole specs those of ``specs`` were cut from (``--test``); with
-    ``regrade``, a student's fresh tests are merged into their cached record of the whole spec,
-    and the run's result is that whole record; without one, only the tests asked for are graded.
+    ``whole``: the whole specs those of ``specs`` were cut from (``--test``): their tests are read
+    from a student's cached record of the whole spec; with ``regrade``, the fresh tests are merged
+    into it and the run's result is that whole record; a student without one is graded on the whole
+    spec.
     """
     progress = progress or Progress()
     scratch = Path(scratch_folders.make("class"))
@@ -193,11 +194,31 @@ class _Batch:
         """The cache's result of the student's assignment, or what grading it takes."""
         isolation = self.engine.isolation
         want = _Wanted(student.name, spec, misnamed, key=_key(self.cache, student, spec, isolation))
+        whole = _whole_of(spec, self.whole)
+        if whole is not None and len(whole.tests) != len(spec.tests) and self.cache.folder is not None:
+            return self._lookup_cut(want, student, whole)
         if self.regrade:
-            return _regrading(want, self.cache, student, _whole_of(spec, self.whole), isolation)
+            return want
         result = self.cache.get(want.key, student.name) if want.key else None
         self.run.cached += result is not None
         return result if result is not None else want
+
+    def _lookup_cut(self, want: _Wanted, student, whole: Spec) -> AssignmentResult | _Wanted:
+        """Some tests of ``whole``: read from the student's record of the whole assignment when there is
+        one (an entry of these tests alone, only when there is none: an earlier regrade corrected the
+        record, never such entries); regraded, the fresh tests go into that record, and a student with
+        none is graded on the whole assignment."""
+        want.whole_key = _key(self.cache, student, whole, self.engine.isolation)
+        record = self.cache.get(want.whole_key, student.name) if want.whole_key else None
+        if not self.regrade:
+            found = _cut(record, want.spec) if record is not None else \
+                self.cache.get(want.key, student.name) if want.key else None
+            self.run.cached += found is not None
+            return found if found is not None else want
+        if record is None:
+            return _Wanted(student.name, whole, want.misnamed, key=want.whole_key)
+        want.record = record
+        return want
 
     def submit(self, student, planned: list[AssignmentResult | _Wanted]) -> None:
         """Queue what the student's assignments need graded; a student with nothing to wait for is done."""
@@ -266,7 +287,7 @@ class _Wanted:
     def entries(self, result: AssignmentResult) -> list[tuple[str | None, AssignmentResult]]:
         """(cache key, result to keep there) for a fresh ``result``."""
         if self.record is not None:
-            return [(self.key, result), (self.whole_key, merged(self.record, result))]
+            return [(self.whole_key, merged(self.record, result))]
         return [(self.key, result)]
 
     def shown(self, result: AssignmentResult) -> AssignmentResult:
@@ -279,16 +300,11 @@ def _whole_of(spec: Spec, whole: list[Spec] | None) -> Spec | None:
     return next((w for w in whole or () if (w.id, w.source) == (spec.id, spec.source)), None)
 
 
-def _regrading(want: _Wanted, cache: ResultCache, student, whole: Spec | None, isolation: str) -> _Wanted:
-    """With the specs cut down to some tests: merge into the cached record of the whole spec, if any
-    (read only to be updated); without one, only the tests asked for are graded (and kept)."""
-    if whole is None or cache.folder is None or len(whole.tests) == len(want.spec.tests):
-        return want                            # nothing cut, or no cache to merge into
-    want.whole_key = _key(cache, student, whole, isolation)
-    if want.whole_key is None:
-        return want
-    want.record = cache.get(want.whole_key, student.name)
-    return want
+def _cut(record: AssignmentResult, spec: Spec) -> AssignmentResult:
+    """The tests of ``spec`` (some of the whole assignment's) from a record of the whole assignment."""
+    names = {t.name for t in spec.tests}
+    tests = [t for t in record.tests if t.name in names]
+    return replace(record, tests=tests, status=status_of(tests), duration=round(sum(t.duration for t in tests), 3))
 
 
 def _keep(cache: ResultCache, key: str, result: AssignmentResult, run: BatchRun) -> bool:

@@ -3,7 +3,9 @@
 An entry is one AssignmentResult as JSON, named by a key over everything that
 decides it: the submission's files, the spec file, the reference programs it
 names, the tests graded (``--test`` picks some), the grader's own code and
-version, and the isolation level. Identical
+version, the isolation level, and for a role built with ``build:`` the versions of the
+compilers and runtimes its commands start (``gcc``, ``javac``, ``java``: a new compiler
+may judge the same code otherwise). Identical
 submissions share an entry (the student's name is not part of the result's
 meaning). A result in which the grader itself failed is never stored: it may
 not happen again.
@@ -18,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
 import sys
 import tempfile
 from dataclasses import replace
@@ -26,10 +29,13 @@ from pathlib import Path
 
 from grader import __version__
 from grader import files
+from grader.grading.pairs import note_disagreement
 from grader.results import AssignmentResult, status_of
+from grader.runner import toolchain
 
-FORMAT = 3        # 2: results carry their Status (extra_data.status) instead of a grader_error flag;
-#                   3: a failed test carries its cause (extra_data.cause)
+FORMAT = 4        # 2: results carry their Status (extra_data.status) instead of a grader_error flag;
+#                   3: a failed test carries its cause (extra_data.cause);
+#                   4: a pair test says whether it parted from the reference pair (extra_data.parted)
 
 
 def default_dir() -> Path:
@@ -79,6 +85,31 @@ def spec_digest(spec) -> str:
     return h.hexdigest()
 
 
+VERSION_SECONDS = 20
+
+
+def toolchain_digest(commands: tuple[str, ...]) -> str:
+    """What each program the roles' commands start says its version is, and where it is: '' for none."""
+    if not commands:
+        return ""
+    path = os.environ.get("PATH", os.defpath)
+    return hashlib.sha256("\0".join(_version(toolchain.locate(c, path) or c) for c in commands).encode()).hexdigest()
+
+
+@lru_cache(maxsize=32)
+def _version(program: str) -> str:
+    """``program --version`` (or ``-version``, an older Java's), both its outputs; '' when it cannot say."""
+    for flag in ("--version", "-version"):
+        try:
+            done = subprocess.run([program, flag], capture_output=True, timeout=VERSION_SECONDS,
+                                  stdin=subprocess.DEVNULL)
+        except (OSError, subprocess.SubprocessError):
+            return f"{program}: not found"
+        if done.returncode == 0:
+            return f"{program}: " + (done.stdout + done.stderr).decode("utf-8", errors="replace")
+    return f"{program}: no version"
+
+
 class ResultCache:
     """Entries in ``folder``; with ``None``, keys only (nothing is kept: ``--no-cache``)."""
 
@@ -94,7 +125,8 @@ class ResultCache:
         # `--test` grades a part of the spec; `--seed` changes generated conversations
         tests = "\0".join(t.name + (f"@seed={t.params.seed}" if t.params.seed is not None else "")
                            for t in spec.tests)
-        parts = [grader_digest(), self._specs[source], spec.id, tests, isolation, folder_digest(submission)]
+        parts = [grader_digest(), self._specs[source], spec.id, tests, isolation, folder_digest(submission),
+                 toolchain_digest(toolchain.commands_of(spec.roles.values()))]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
     def get(self, key: str, student: str) -> AssignmentResult | None:
@@ -144,9 +176,11 @@ def storable(result: AssignmentResult) -> bool:
 def merged(record: AssignmentResult, fresh: AssignmentResult) -> AssignmentResult:
     """``record`` (a whole spec's result) with each test ``fresh`` graded replaced by the fresh one,
     in the record's order; a fresh test the record lacks is added at the end. The score follows
-    the tests; the record's duration grows or shrinks by the replaced tests' difference."""
+    the tests; the record's duration grows or shrinks by the replaced tests' difference. The pair
+tests' note of a client and server that disagree is made again for the merged tests."""
     new = {t.name: t for t in fresh.tests}
-    tests = [new.pop(t.name, t) for t in record.tests] + list(new.values())
+    tests = [replace(t) for t in [new.pop(t.name, t) for t in record.tests] + list(new.values())]
+    note_disagreement(tests)             # its sides may pass or fail otherwise now
     duration = record.duration + sum(t.duration for t in fresh.tests) - sum(
         t.duration for t in record.tests if t.name in {f.name for f in fresh.tests})
     return replace(record, tests=tests, status=status_of(tests), duration=round(max(0.0, duration), 3),

@@ -13,7 +13,7 @@ from grader import scratch
 from grader.grading.engine import Engine
 from grader.kinds import kind_of
 from grader.results import AssignmentResult
-from grader.saboteurs import SABOTEURS, Saboteur, write_config
+from grader.saboteurs import REFERENCE_COPY, SABOTEURS, Saboteur, write_config
 from grader.spec.model import Spec
 from grader.specfile.advice import Advice, advice
 from grader.runner.isolation import Request
@@ -94,7 +94,9 @@ def saboteur_submission(spec: Spec, saboteur: Saboteur, role: str, folder: Path)
     """The reference submission with ``role`` played by ``saboteur``."""
     reference_submission(spec, folder)
     shutil.copy(saboteur.path, folder / spec.roles[role].reference_of().files[0])     # in the reference's place
-    write_config(folder, spec)
+    if saboteur.forgets:
+        shutil.copy(spec.roles[role].reference, folder / REFERENCE_COPY)
+    write_config(folder, spec, saboteur)
     return folder
 
 
@@ -115,12 +117,21 @@ def could_catch(test, saboteur: Saboteur, role: str) -> bool:
     connection (a server that never answers, or crashes, gives both). A
     client saboteur should fail every test that runs the student's client.
     """
-    return kind_of(test).could_catch(test, saboteur.plays, role)
+    kind = kind_of(test)
+    if saboteur.forgets and not kind.needs_whole_state(test):
+        return False
+    return kind.could_catch(test, saboteur.plays, role)
 
 
-def _roles_played(spec: Spec, plays: str) -> list[str]:
-    roles = [role for t in spec.tests for role in t.roles_used if kind_of(t).could_catch(t, plays, role)]
-    return [r for r in dict.fromkeys(roles) if r in spec.roles]
+def _roles_played(spec: Spec, saboteur: Saboteur) -> list[str]:
+    roles = [role for t in spec.tests for role in t.roles_used if could_catch(t, saboteur, role)]
+    return [r for r in dict.fromkeys(roles) if r in spec.roles and _can_play(spec.roles[r], saboteur)]
+
+
+def _can_play(role, saboteur: Saboteur) -> bool:
+    """A forgetful saboteur runs the role's reference itself: a Python one, run as it is."""
+    return not saboteur.forgets or (role.reference is not None and role.reference.suffix == ".py"
+                                    and not role.run)
 
 
 # -- the check ---------------------------------------------------------------
@@ -150,7 +161,7 @@ def check(spec: Spec, *, jobs: int | None = None, isolation: str | None = Reques
                 return report
             items, plans = [], []
             for saboteur in SABOTEURS:
-                for role in _roles_played(spec, saboteur.plays):
+                for role in _roles_played(spec, saboteur):
                     tests = tuple(t for t in spec.tests if could_catch(t, saboteur, role))
                     if not tests:
                         continue

@@ -23,6 +23,7 @@ from pathlib import Path
 from grader import scratch
 from grader import files as submission_files
 from grader.grading import cache, diagnose
+from grader.grading.pairs import note_disagreement
 from grader.input import discover
 from grader import paths
 from grader.kinds import kind_of
@@ -36,7 +37,7 @@ from grader.worker import protocol
 from grader.worker.forkserver import ForkServer
 from grader.runner.process import Program
 from grader.spec.model import Spec, Test
-from grader.spec.modes import Player, Side
+from grader.spec.modes import Player
 
 WORKER_MARGIN = 15.0
 
@@ -156,9 +157,8 @@ class Engine:
             result.extra["seed"] = seeds[0] if len(seeds) == 1 else seeds
         done: Future = Future()
         budget = _Budget(spec.limits.submission_seconds)
-        parted: set[str] = set()      # pair tests whose conversation parts from the reference pair's
         tests = [self._pool.submit(self._grade_test, submission, spec, replace(test, hint=test.hint_for(forms)),
-                                   files, budget, parted) for test in spec.tests]
+                                   files, budget) for test in spec.tests]
         left = [len(tests)]
 
         def finished(_) -> None:
@@ -169,7 +169,7 @@ class Engine:
             try:
                 result.tests = [f.result() for f in tests]
                 result.status = status_of(result.tests)
-                _note_disagreement(result, parted)
+                note_disagreement(result.tests)
             except BaseException as exc:   # a bug of the grader, or the batch was cancelled
                 done.set_exception(exc)
                 return
@@ -193,8 +193,7 @@ class Engine:
         return held + admission.MEMORY_PER_TEST
 
     def _grade_test(self, submission: Path, spec: Spec, test: Test, files: dict,
-                    budget: "_Budget", parted: set[str]) -> TestResult:
-        """``parted``: where the names of pair tests that part from the reference pair are put."""
+                    budget: "_Budget") -> TestResult:
         missing = [r for r in test.roles_used if files.get(r) is None]
         if missing:
             absent = NotHandedIn(" or ".join(spec.roles[missing[0]].files))
@@ -223,8 +222,7 @@ class Engine:
         if result.status is Status.FAILED and test.is_pairing:
             note = self._pair_difference(spec, test, outcome.wire)
             result.notes.append(note)
-            if note:
-                parted.add(test.name)
+            result.parted = bool(note)
         return result
 
     def _reference_beside(self, spec: Spec, test: Test) -> ReferenceRun | None:
@@ -382,15 +380,4 @@ def _budget(test: Test) -> float:
 INTERRUPTED = "the test was stopped: grading was interrupted"
 PAIR_NOTE = "Where your pair parts from the reference client with the reference server"
 
-
-def _note_disagreement(result: AssignmentResult, parted: set[str]) -> None:
-    """A pair that fails although each side passes against the reference disagrees with itself.
-    ``parted``: the pair tests whose conversation parts from the reference pair's."""
-    sides_pass = all(t.passed for t in result.tests if t.side in (Side.SERVER, Side.CLIENT) and not t.bonus)
-    if not sides_pass:
-        return
-    for test in result.tests:
-        if test.side == Side.PAIR and not test.passed and test.name in parted:
-            test.notes.insert(0, "Your client and your server each pass against the reference, "
-                                 "so they disagree on an assumption between themselves.")
 

@@ -9,7 +9,15 @@ fingerprints are removed from every file first, so code everyone started from co
 
 A pair's similarity is the mean of the two shares: how much of a's code (after boilerplate) is
 found in b's, and of b's in a's. Files byte-identical once line endings are normalised are
-``identical`` (similarity 1), whatever the boilerplate.
+``identical`` (similarity 1) when at least a fifth of their code is their own; when nearly all of
+it is the given code, they score by what differs from it, as other pairs do. Pairs rank by their
+similarity, but one whose files have less than ``ENOUGH_OWN`` fingerprints of their own (a line or
+two changed in the handout) by its similarity scaled down by how little that is: two students who
+changed the same port in the lecture's server share everything they wrote, which is almost nothing.
+
+A file that is a reference program or a base file itself (line endings and trailing spaces
+aside) "kept the handout": it is listed apart (``Comparison.handouts``) and compared with no one.
+A student's file is found as ``grade`` finds it, under another name too (``discover.misnamed_across``).
 """
 from __future__ import annotations
 
@@ -33,6 +41,8 @@ from grader.input import classroom, discover
 from grader.spec import Spec
 
 NOISE = 25            # copydetect's default: matches shorter than 25 characters of normalised code are noise
+ENOUGH_OWN = 100      # fingerprints of one's own code (a few lines) for a pair to rank by its similarity alone
+MOSTLY_GIVEN = 5      # identical files of which less than 1/5 is their own code are near-identical handouts
 MAX_FILE_BYTES = 512 << 10     # a homework file; anything bigger is not compared (and said so)
 ENCODINGS = ("utf-8-sig", "gb18030")     # Chinese Windows editors still save GBK
 
@@ -68,6 +78,26 @@ class Source:
     data: bytes                     # its bytes, line endings normalised to \n
     text: str                       # ... decoded
     fingerprint: CodeFingerprint
+    total: int = 0                  # its fingerprints before the given code was removed
+
+    @property
+    def own(self) -> int:
+        """Its fingerprints that are not the given code's."""
+        return len(self.fingerprint.hashes)
+
+    @property
+    def mostly_given(self) -> bool:
+        return MOSTLY_GIVEN * self.own < self.total
+
+
+@dataclass(frozen=True)
+class Handout:
+    """A student's file that is a given file unchanged."""
+    student: str
+    spec: str
+    role: str
+    name: str                       # its path inside the student's folder
+    given: str                      # the reference's or base file's name
 
 
 @dataclass
@@ -78,6 +108,7 @@ class Comparison:
     base: list[str]                                # the boilerplate's files, as given
     notes: list[str] = field(default_factory=list)     # students or files left out, and why
     sources: dict[tuple[str, str, str], Source] = field(default_factory=dict)
+    handouts: list[Handout] = field(default_factory=list)     # compared with no one
 
     def highlighted(self, pair: Pair, mark: tuple[str, str] = ("<mark>", "</mark>")) -> tuple[str, str]:
         """Both files as escaped HTML, the code they share wrapped in ``mark``."""
@@ -110,8 +141,9 @@ def compare_class(path: Path, specs: list[Spec], *, chosen: bool, base: list[Pat
         comparison = Comparison(pairs=[], students=[s.name for s in found.students], groups={},
                                 base=[str(p) for p in boilerplate], notes=list(found.notes))
         hashes = {spec.id: _boilerplate(spec, boilerplate) for spec in specs}
+        given = {spec.id: _given(spec, boilerplate) for spec in specs}
         for student in found.students:
-            _read_student(student, specs, chosen, scratch, hashes, comparison)
+            _read_student(student, specs, chosen, scratch, hashes, given, comparison)
         groups: dict[tuple[str, str], list[Source]] = {}
         for source in comparison.sources.values():
             groups.setdefault((source.spec, source.role), []).append(source)
@@ -119,7 +151,13 @@ def compare_class(path: Path, specs: list[Spec], *, chosen: bool, base: list[Pat
             comparison.groups[(spec, role)] = len(sources)
             for first, second in itertools.combinations(sorted(sources, key=lambda s: s.student), 2):
                 comparison.pairs.append(compare(first, second))
-        comparison.pairs.sort(key=lambda p: (not p.identical, -p.similarity, p.spec, p.role, p.a, p.b))
+
+        def rank(pair: Pair) -> float:
+            own = min(comparison.sources[(who, pair.spec, pair.role)].own for who in (pair.a, pair.b))
+            return round(pair.similarity * min(1.0, own / ENOUGH_OWN), 4)
+        comparison.pairs.sort(key=lambda p: (not p.identical, -rank(p), -round(p.similarity, 4),
+                                             p.spec, p.role, p.a, p.b))
+        comparison.handouts.sort(key=lambda h: (h.spec, h.role, h.student))
         return comparison
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -127,8 +165,10 @@ def compare_class(path: Path, specs: list[Spec], *, chosen: bool, base: list[Pat
 
 def compare(first: Source, second: Source) -> Pair:
     files = (first.name, second.name)
-    if first.data == second.data:
+    if first.data == second.data and not first.mostly_given:
         return Pair(first.student, second.student, first.spec, first.role, 1.0, (1.0, 1.0), True, files)
+    if not first.own or not second.own:       # nothing of their own: nothing they could share
+        return Pair(first.student, second.student, first.spec, first.role, 0.0, (0.0, 0.0), False, files)
     _, shares, _ = compare_files(first.fingerprint, second.fingerprint)
     shares = tuple(min(1.0, float(s)) for s in shares)
     return Pair(first.student, second.student, first.spec, first.role, sum(shares) / 2, shares, False, files)
@@ -159,16 +199,19 @@ def decoded(data: bytes) -> tuple[bytes, str]:
     return data, data.decode("utf-8", errors="replace")
 
 
-def _read_student(student, specs, chosen, scratch, hashes, comparison) -> None:
+def _read_student(student, specs, chosen, scratch, hashes, given, comparison) -> None:
     student.prepare(scratch)
     if student.problem:
         comparison.notes.append(f"{student.name}: not compared: {student.problem}")
         return
     before = len(comparison.sources), len(comparison.notes)
     try:
-        applying = specs if chosen else [s for s in specs if discover.applies(student.path, s)]
+        misnamed = discover.misnamed_across(student.path, specs)
+        applying = specs if chosen else [s for s in specs if discover.applies(student.path, s)] or \
+            [s for s in specs if misnamed.get(s.id)]          # as grade chooses
         for spec in applying:
             for role, path in discover.role_files(student.path, spec).items():
+                path = path or misnamed.get(spec.id, {}).get(role)
                 if path is None:
                     continue
                 name = path.relative_to(student.path).as_posix()
@@ -181,12 +224,17 @@ def _read_student(student, specs, chosen, scratch, hashes, comparison) -> None:
                 except ValueError as exc:
                     comparison.notes.append(f"{student.name}: {name} is {exc}: not compared")
                     continue
+                if kept := given[spec.id].get(_without_trailing_space(text)):
+                    comparison.handouts.append(Handout(student.name, spec.id, role, name, kept))
+                    continue
                 comparison.sources[(student.name, spec.id, role)] = Source(
-                    student.name, spec.id, role, name, data, text, fingerprint(text, name, hashes[spec.id]))
+                    student.name, spec.id, role, name, data, text, fingerprint(text, name, hashes[spec.id]),
+                    total=len(fingerprint(text, name).hashes))
     except OSError as exc:
         comparison.notes.append(f"{student.name}: could not read the submission: {exc.strerror or exc}")
         return
-    if (len(comparison.sources), len(comparison.notes)) == before:
+    if (len(comparison.sources), len(comparison.notes)) == before and \
+            not any(h.student == student.name for h in comparison.handouts):
         comparison.notes.append(f"{student.name}: none of the assignments' files found: not compared")
 
 
@@ -201,6 +249,22 @@ def _boilerplate(spec: Spec, base: list[Path]) -> np.ndarray:
             raise SimilarityError(f"{file}: cannot be read as boilerplate: {getattr(exc, 'strerror', None) or exc}")
         found.extend(fingerprint(text, file.name).hashes)
     return np.unique(np.array(found, dtype=np.int64))
+
+
+def _given(spec: Spec, base: list[Path]) -> dict[str, str]:
+    """The text of every reference program of ``spec`` and base file, trailing spaces aside -> its name."""
+    files = [role.reference for role in spec.roles.values() if role.reference is not None] + list(base)
+    found = {}
+    for file in files:
+        try:
+            found.setdefault(_without_trailing_space(read(file)[1]), file.name)
+        except (OSError, ValueError):
+            continue            # _boilerplate has said so
+    return found
+
+
+def _without_trailing_space(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
 
 
 def _language(name: str) -> str:

@@ -11,12 +11,12 @@ from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 
 from grader.net.transcript import Transcript
-from grader.results import Difference, Status, Why
+from grader.results import Cause, Difference, Status, Why
 from grader.runner import cgroups, sandbox
 from grader.runner.isolation import Level
-from grader.runner.limits import MIB, TestUsage, preexec
+from grader.runner.limits import MIB, TestUsage, preexec, test_limit_reached
 from grader.runner.memory_watch import MemoryWatch
-from grader.runner.process import Program, RunningProgram
+from grader.runner.process import Program, RunningProgram, descendants
 from grader.spec.model import Limits, Test
 from grader.spec.modes import Framing, Transport
 
@@ -139,6 +139,7 @@ class Job:
     built: dict = field(default_factory=dict)       # (role, path) -> (command, cwd) once built (build.py)
     transcript: Transcript = field(default_factory=Transcript)
     programs_started: list[RunningProgram] = field(default_factory=list)
+    students_running: list[tuple[str, RunningProgram]] = field(default_factory=list)   # (role, program)
     variables: dict[str, str] = field(default_factory=dict)   # captured by expectations, used as ${name}
     student_server: Program | None = None     # the latest one started, whose output is shown
     first_start: float | None = None          # time.monotonic() when the first program was started
@@ -180,7 +181,10 @@ class Job:
             command, cwd = prepare(self, role, path, commands)
         else:
             command, cwd = [self.python, "-u", path], self.workdir
-        return self.launch(command + list(args), cwd, students, stdin=stdin, terminal=terminal)
+        program = self.launch(command + list(args), cwd, students, stdin=stdin, terminal=terminal)
+        if students:
+            self.students_running.append((role or "program", program))
+        return program
 
     def launch(self, command: list[str], cwd: str, students: bool, stdin: bytes | None = None,
                terminal: bool = False, keep: bool = True) -> RunningProgram:
@@ -203,10 +207,7 @@ class Job:
             join = cgroups.join(self.cgroup) if self.cgroup else None
             if join is None and self.memory_watch is None:
                 self.memory_watch = MemoryWatch(self.limits.memory_mib * MIB)
-            usage = TestUsage(cgroups.Usage(self.cgroup) if self.cgroup else None,
-                              disk=self.workdir if self.disk_tmpfs else None,
-                              processes_limited=own_user or self.isolation != Level.NONE,
-                              watch=self.memory_watch)
+            usage = self.usage()
             sandbox_env = sandbox.env(self.python, self.toolchain.get("path", ())) if sandboxed else {}
             options = {"env": {**self.env(), **sandbox_env},
                        "preexec": preexec(self.limits, processes=own_user, group=join is not None, join=join),
@@ -221,6 +222,31 @@ class Job:
         if students and self.memory_watch is not None:
             self.memory_watch.watch(program.pid)
         return program
+
+    def usage(self) -> TestUsage:
+        """What the test's limits see, for naming the one its programs reached."""
+        return TestUsage(cgroups.Usage(self.cgroup) if self.cgroup else None,
+                         disk=self.workdir if self.disk_tmpfs else None,
+                         processes_limited=self.uid is not None or self.isolation != Level.NONE,
+                         watch=self.memory_watch, holders=self.holders)
+
+    def holders(self) -> dict[str, int]:
+        """Role -> the processes each running student program has now (itself, its sandbox, its children)."""
+        counts: dict[str, int] = {}
+        for role, program in self.students_running:
+            if program.running():
+                counts[role] = counts.get(role, 0) + len(descendants(program.pid))
+        return counts
+
+    def limit_explained(self, reason: str, cause: Why | None) -> tuple[str, Why | None]:
+        """A failure's reason and cause, with the test's limit its programs reached, if they did and the
+        failure does not say so yet (a client that could not start, a server that could not answer)."""
+        if cause is not None and cause.kind in (Cause.LIMIT, Cause.NOT_HANDED_IN):
+            return reason, cause
+        hit = test_limit_reached(self.usage(), self.limits) if self.students_running else None
+        if hit is None:
+            return reason, cause
+        return f"{reason}; {hit.words}", hit.cause(cause.role if cause is not None and cause.role else "server")
 
     def jail_argv(self) -> list[str]:
         """The launcher of a student program below level sandbox (``jail.py``)."""

@@ -50,6 +50,11 @@ class TestKind:
         """Whether a saboteur (``grade check``) playing ``role`` as a ``plays`` (server | client) must fail it."""
         return plays == Side.SERVER and test.server_role == role and test.server == Player.STUDENT
 
+    def needs_whole_state(self, test: Test) -> bool:
+        """Whether the test promises that a server keeping less than the whole state fails it (``grade
+        check`` hands in forgetful copies of the reference for such tests only)."""
+        return False
+
     def summary(self, test: Test) -> str:
         """A few words for listings: what the test does."""
         return self.name

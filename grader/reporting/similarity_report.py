@@ -48,6 +48,11 @@ renamed variables and reordered functions still match. Code from {_e(given)} doe
 <b>Shares</b>: how much of the first student's code is found in the second's, and of the second's in the
 first's; the <b>similarity</b> is their mean. <b>Identical</b>: the same file byte for byte (line endings aside).
 A high similarity is a reason to look, not proof of copying.</p></section>"""]
+    if comparison.handouts:
+        html.append('<section class="notes"><h2>Kept the handout</h2><p>These files are a given file unchanged '
+                    '(line endings and trailing spaces aside), so they are compared with no one.</p><ul>'
+                    + "".join(f"<li>{_e(h.student)}: {_e(h.name)} ({_e(h.spec)} {_e(h.role)}) is {_e(h.given)}</li>"
+                              for h in comparison.handouts) + "</ul></section>")
     if comparison.notes:
         html.append('<section class="notes"><h2>Not compared</h2><ul>'
                     + "".join(f"<li>{_e(n)}</li>" for n in comparison.notes) + "</ul></section>")

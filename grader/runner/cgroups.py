@@ -309,6 +309,12 @@ class Usage:
         name = "memory.events" if self.unified else "memory.oom_control"
         return _counter(os.path.join(self.folders[0], name), "oom_kill")
 
+    def processes_refused(self) -> int:
+        """How many times a new process or thread of the test was refused for the group's pids.max."""
+        if not self.folders:
+            return 0
+        return _counter(os.path.join(self.folders[-1], "pids.events"), "max")
+
 
 def _counter(path: str, key: str) -> int:
     for line in _read(path).splitlines():

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 MIB = 1 << 20
 # EAGAIN from fork, not from a non-blocking socket: the traceback passes through a fork.
 FORK_FAILED = re.compile(r"(fork|_execute_child|spawn)[^\n]*\n(.*\n)*?.*Resource temporarily unavailable")
+# ... or the sandbox's, when it could not even start the program.
+SANDBOX_FORK_FAILED = re.compile(r"^(bwrap|setpriv|unshare): .*(Resource temporarily unavailable|fork)", re.MULTILINE)
 
 
 STACK = 2 * MIB          # each thread's stack: a server with dozens of threads is not a memory hog
@@ -78,11 +80,16 @@ def preexec(limits: Limits, *, processes: bool, group: bool = False, join=None):
 class TestUsage:
     """What the test's limits saw, beyond one program's exit: read when naming why a program stopped."""
 
-    def __init__(self, group=None, disk: str | None = None, processes_limited: bool = False, watch=None):
+    def __init__(self, group=None, disk: str | None = None, processes_limited: bool = False, watch=None,
+                 holders=None):
         self.group = group          # cgroups.Usage, or None
         self.disk = disk            # the student's writable folder when it is a tmpfs of its own
         self.processes_limited = processes_limited or group is not None
         self.watch = watch          # memory_watch.MemoryWatch where no group counts the memory
+        self.holders = holders      # () -> {role: processes it runs now}, for saying who used a limit up
+
+    def processes_refused(self) -> int:
+        return self.group.processes_refused() if self.group else 0
 
     def oom_kills(self) -> int:
         if self.group:
@@ -143,22 +150,20 @@ def stop_reason(program: RunningProgram) -> LimitHit | None:
     cpu = program.cpu_seconds
     if sig == signal.SIGXCPU or (sig == signal.SIGKILL and cpu is not None and cpu >= limits.cpu_seconds):
         return LimitHit("cpu_seconds", limits.cpu_seconds, f"used more than {limits.cpu_seconds} s of CPU time")
+    if usage.processes_refused():
+        return whole_test_limit(usage, limits, "processes")
     if sig == signal.SIGKILL and usage.oom_kills():
-        return LimitHit("memory_mib", limits.memory_mib,
-                        f"used more than {limits.memory_mib} MiB of memory, shared memory included "
-                        f"(all the test's programs together)")
+        return whole_test_limit(usage, limits, "memory_mib")
     full = usage.disk_full()
     if "No space left on device" in stderr or full:
-        if full == "files":
-            return LimitHit("files", limits.files, f"created more than {limits.files} files")
-        return LimitHit("disk_mib", limits.disk_mib, f"wrote more than {limits.disk_mib} MiB of files")
+        return whole_test_limit(usage, limits, "files" if full == "files" else "disk_mib")
     if sig == signal.SIGXFSZ or "File too large" in stderr:
         return LimitHit("file_size_mib", limits.file_size_mib,
                         f"tried to write a file larger than {limits.file_size_mib} MiB")
-    if FORK_FAILED.search(stderr) or "can't start new thread" in stderr:
+    if FORK_FAILED.search(stderr) or SANDBOX_FORK_FAILED.search(stderr) or "can't start new thread" in stderr:
         if usage.processes_limited:
             return LimitHit("processes", limits.processes,
-                            f"tried to start more than {limits.processes} processes or threads")
+                            f"reached the test's limit of {limits.processes} processes and threads")
     if "MemoryError" in stderr or "Cannot allocate memory" in stderr:
         return LimitHit("memory_mib", limits.memory_mib, f"used more than {limits.memory_mib} MiB of memory")
     if "Too many open files" in stderr:
@@ -167,4 +172,35 @@ def stop_reason(program: RunningProgram) -> LimitHit | None:
     if sig == signal.SIGKILL:
         return LimitHit("", None, "was killed (SIGKILL) by something other than the test's limits: the "
                                   "machine's out-of-memory killer, or a program, maybe its own")
+    return None
+
+
+WHOLE_TEST_LIMITS = {
+    "processes": "reached the test's limit of {} processes and threads",
+    "memory_mib": "reached the test's limit of {} MiB of memory, shared memory included",
+    "disk_mib": "filled the test's {} MiB of disk",
+    "files": "reached the test's limit of {} files",
+}
+
+
+def whole_test_limit(usage: TestUsage, limits: Limits, limit: str) -> LimitHit:
+    """A limit of the test as a whole, said as the student's own programs' doing, with who held most."""
+    value = getattr(limits, limit)
+    words = "your programs together " + WHOLE_TEST_LIMITS[limit].format(value)
+    if limit == "processes" and usage.holders:
+        held = {role: n for role, n in usage.holders().items() if n}
+        if held:
+            role = max(held, key=lambda r: held[r])
+            words += f"; your {role} was running {held[role]} of them"
+    return LimitHit(limit, value, words)
+
+
+def test_limit_reached(usage: TestUsage, limits: Limits) -> LimitHit | None:
+    """The limit of the whole test its programs reached, if any: what explains whatever failed then."""
+    if usage.processes_refused():
+        return whole_test_limit(usage, limits, "processes")
+    if usage.oom_kills():
+        return whole_test_limit(usage, limits, "memory_mib")
+    if full := usage.disk_full():
+        return whole_test_limit(usage, limits, "files" if full == "files" else "disk_mib")
     return None

@@ -23,6 +23,7 @@ class Saboteur:
     plays: str          # the kind of role it replaces: server | client
     program: str        # file in this folder
     description: str    # what it does, for the teacher
+    forgets: str = ""   # a forgetful reference (forgetful_server.py): how it forgets; only stateful tests must catch it
 
     @property
     def path(self) -> Path:
@@ -40,11 +41,19 @@ SABOTEURS = (
              "binds the port and crashes when the first message arrives"),
     Saboteur("mute client", "mute", "client", "mute_client.py",
              "prints nothing, sends nothing and exits at once"),
+    Saboteur("server with no memory", "no-memory", "server", "forgetful_server.py",
+             "the reference, started afresh for every message", forgets="message"),
+    Saboteur("server with a book per client", "per-client", "server", "forgetful_server.py",
+             "the reference, one copy per client (over TCP per connection)", forgets="client"),
+    Saboteur("restarted server", "restarted", "server", "forgetful_server.py",
+             "the reference, restarted after its first answer", forgets="restart"),
 )
+REFERENCE_COPY = "sockgrade-reference.py"      # where a forgetful saboteur finds the reference it wraps
 
 
-def write_config(folder: Path, spec) -> None:
-    """Tell the saboteurs in ``folder`` how to reach the assignment's port."""
+def write_config(folder: Path, spec, saboteur: Saboteur | None = None) -> None:
+    """Tell the saboteurs in ``folder`` how to reach the assignment's port (and how to forget)."""
     config = {"transport": spec.transport, "host": spec.host, "port": spec.port,
-              "framing": spec.framing, "reply": SAME_REPLY}
+              "framing": spec.framing, "reply": SAME_REPLY,
+              "forget": saboteur.forgets if saboteur else "", "reference": REFERENCE_COPY}
     (folder / CONFIG_NAME).write_text(json.dumps(config), encoding="utf-8")

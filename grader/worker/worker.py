@@ -70,6 +70,8 @@ def run_job(request: JobRequest, forked: bool = False) -> Outcome:
         outcome.cause = absent.cause
     except TestFailed as failure:
         outcome.reason, outcome.cause, outcome.difference = str(failure), failure.cause, failure.difference
+        if job is not None:
+            outcome.reason, outcome.cause = job.limit_explained(outcome.reason, outcome.cause)
     finally:
         verdict = time.monotonic()
         if job is not None:

@@ -3,8 +3,9 @@
 The student's server runs in the test's network namespace on its hard-coded
 port; the reference runs in a namespace of its own (``oracle.py``), out of the
 student's reach, on the spec's port there (on a free port of the same loopback
-at level ``none``). Every round is sent to the reference first; its answers are
-what the student's server must say. On a mismatch the conversation is shrunk to
+at level ``none``). The conversation is first chosen among the seed's candidates so
+that it needs the whole state (``forgetful.py``). Every round is sent to the reference
+first; its answers are what the student's server must say. On a mismatch the conversation is shrunk to
 a shortest failing one within a budget of runs, all with the same oracle.
 """
 from __future__ import annotations
@@ -12,7 +13,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from grader.kinds.runners import generate
+from grader.kinds.runners import forgetful, generate
+from grader.kinds.runners.forgetful import newline as _newline, reference_answer as _answer
 from grader.net.peer import NO_REPLY, WRONG_REPLY, Peer, make_peer
 from grader.net.transcript import Transcript, escape
 from grader.results import Difference, Why
@@ -22,10 +24,9 @@ from grader.kinds.runners.oracle import Oracle
 from grader.job.servers import start_server
 from grader.spec.expectation_kind import ExpectationKind
 from grader.spec.model import Expectation
-from grader.spec.modes import Framing, MatchMode, Player
+from grader.spec.modes import MatchMode, Player
 
 SHRINK_RUNS = 16
-ANY = Expectation(ExpectationKind.ANY)
 
 
 @dataclass
@@ -50,14 +51,17 @@ class Run:
         return None if self.failed_round is None else len(self.exchanges) - 1
 
 
-def run_generated(job: Job, outcome: Outcome, shrink_seconds: float) -> None:
-    """``shrink_seconds``: how long shrinking a failing conversation may take (the kind's budget counts it)."""
+def run_generated(job: Job, outcome: Outcome, shrink_seconds: float, choose_seconds: float) -> None:
+    """``shrink_seconds``, ``choose_seconds``: how long shrinking a failing conversation, and choosing one,
+    may take (the kind's budget counts them)."""
     gen = job.test.params
-    rounds = generate.conversation(gen)
     with Oracle(job) as oracle:
+        choice = forgetful.choose(job, oracle, choose_seconds)
+        rounds = choice.rounds
         first = _play(job, oracle, rounds)
         label = f"generated conversation {gen.index + 1} of {gen.count} (seed {gen.seed})"
-        outcome.notes.append(f"{label}: {sum(len(r) for r in rounds)} commands from {gen.clients} clients")
+        outcome.notes.append(f"{label}: {sum(len(r) for r in rounds)} commands from {gen.clients} clients; "
+                             + choice.note)
         if first.failed_at is None:
             job.transcript = first.transcript
             return
@@ -136,18 +140,6 @@ def _play(job: Job, oracle: Oracle, rounds: list[generate.Round]) -> Run:
 
 class _Mismatch(Exception):
     """The student's side differed from the reference's; ends a run early."""
-
-
-def _newline(job: Job) -> bytes:
-    return b"\n" if job.framing == Framing.NEWLINE else b""
-
-
-def _answer(peer: Peer, command: str, timeout: float) -> str:
-    verdict = peer.expect(ANY, timeout)
-    if not verdict.ok:
-        # Not the student's fault: the spec generates a command the reference does not answer.
-        raise RuntimeError(f"the reference server did not answer {command!r}: {verdict.reason}")
-    return verdict.got
 
 
 def _judge(peer: Peer, exchange: Exchange, timeout: float) -> Exchange:
