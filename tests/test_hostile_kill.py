@@ -129,7 +129,7 @@ class Run:
         # A grader killed outright leaves its (empty) control groups: no process, but kept by the kernel.
         backend, _ = cgroups.detect()
         for base in {backend.memory, backend.pids} if backend else ():
-            for folder in Path(base).glob(f"sockgrade-{self.grade.pid}-*"):
+            for folder in Path(base).glob(f"sockgrade-{self.grade.pid}[.-]*"):
                 for group in [*folder.glob("*/"), folder]:
                     with contextlib.suppress(OSError):
                         group.rmdir()
@@ -338,7 +338,30 @@ def test_the_control_groups_a_killed_grader_left_are_swept_by_the_next(tmp_path)
     mine = backend.open()
     try:
         assert not any(folder.exists() for folder in left)
-        assert Path(mine.memory).is_dir() and Path(mine.memory).name.startswith(f"sockgrade-{os.getpid()}-")
+        assert Path(mine.memory).is_dir() and Path(mine.memory).name.startswith(f"sockgrade-{os.getpid()}.")
     finally:
         mine.close()
     assert not Path(mine.memory).exists()
+
+
+def test_the_control_groups_of_an_engine_in_another_pid_namespace_are_left_alone():
+    """An engine in another PID namespace (a Slurm job step, a container) has a pid that is no process
+    here: its folder, empty between two tests, is not swept from under it."""
+    backend, why = cgroups.detect()
+    if backend is None:
+        pytest.skip(f"no control groups here: {why}")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    other = [Path(base) / f"sockgrade-{dead}.1-1-00000000" for base in dict.fromkeys([backend.memory, backend.pids])]
+    same = [Path(base) / f"sockgrade-{dead}.{cgroups.pid_namespace()}-2-00000000"
+            for base in dict.fromkeys([backend.memory, backend.pids])]
+    for folder in other + same:
+        folder.mkdir()
+    try:
+        backend.open().close()
+        assert all(folder.is_dir() for folder in other)
+        assert not any(folder.exists() for folder in same)         # its own namespace's dead engine: swept
+    finally:
+        for folder in other + same:
+            with contextlib.suppress(OSError):
+                folder.rmdir()

@@ -53,7 +53,7 @@ class EngineGroups:
         for parent in dict.fromkeys([backend.memory, backend.pids]):
             _sweep(parent)
         # A random part too: an engine killed outright leaves its folder, and its pid comes round again.
-        name = f"sockgrade-{os.getpid()}-{next(self._count)}-{secrets.token_hex(4)}"
+        name = f"sockgrade-{os.getpid()}.{pid_namespace()}-{next(self._count)}-{secrets.token_hex(4)}"
         self.memory = os.path.join(backend.memory, name)
         self.pids = os.path.join(backend.pids, name)
         try:
@@ -180,16 +180,30 @@ def detect() -> tuple[Backend | None, str]:
     return None, why
 
 
+def pid_namespace() -> str:
+    """The PID namespace whose numbers this process's pids are: an engine's pid tells whether it is alive
+    only read from the same namespace. Engines in others (a Slurm job step, a container) share these
+    control group folders."""
+    try:
+        return str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        return "unknown"
+
+
 def _sweep(parent: str) -> None:
     """Remove the folders that engines killed outright left in ``parent`` (empty: their processes died
-    with them); a folder still in use, or of a live engine, is left alone."""
+    with them); a folder still in use, of a live engine, or of an engine in another PID namespace (whose
+    pid means nothing here) is left alone."""
     try:
         names = os.listdir(parent)
     except OSError:
         return
+    here = pid_namespace()
     for name in names:
         parts = name.split("-")
-        if parts[0] != "sockgrade" or len(parts) < 3 or not parts[1].isdigit() or _alive(int(parts[1])):
+        # sockgrade-PID.NAMESPACE-N-RANDOM; sockgrade-PID-N[-RANDOM] from graders before the namespace
+        pid, _, namespace = parts[1].partition(".") if len(parts) >= 3 else ("", "", "")
+        if parts[0] != "sockgrade" or not pid.isdigit() or namespace not in ("", here) or _alive(int(pid)):
             continue
         folder = os.path.join(parent, name)
         for test in os.listdir(folder) if os.path.isdir(folder) else ():
