@@ -353,8 +353,9 @@ def test_the_control_groups_of_an_engine_in_another_pid_namespace_are_left_alone
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
                           text=True).stdout.strip()
     other = [Path(base) / f"sockgrade-{dead}.1-1-00000000" for base in dict.fromkeys([backend.memory, backend.pids])]
-    same = [Path(base) / f"sockgrade-{dead}.{cgroups.pid_namespace()}-2-00000000"
-            for base in dict.fromkeys([backend.memory, backend.pids])]
+    same = [Path(base) / name for base in dict.fromkeys([backend.memory, backend.pids])
+            for name in (f"sockgrade-{dead}.{cgroups.pid_namespace()}-2-00000000",
+                         f"sockgrade-{10 ** 20}-1")]           # a number no pid can be: not alive either
     for folder in other + same:
         folder.mkdir()
     try:

@@ -215,7 +215,7 @@ def _sweep(parent: str) -> None:
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):        # OverflowError: a number no pid can be
         return False
     except OSError:
         pass
