@@ -28,9 +28,12 @@ HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parent
 INCLUDED = ["pyproject.toml", "README.md", "grader", "specs", "reference"]
 ASSIGNMENT = "assignment"          # the folder of the zip that holds the specs named and their files
-# The apt package (Ubuntu's and Debian's name) of each program a spec's build: or run: commands may start,
-# which Gradescope's image may lack; None: there already (setup.sh needs Python, bash and coreutils).
-PACKAGES = {"gcc": "gcc", "cc": "gcc", "g++": "g++", "c++": "g++", "clang": "clang", "make": "make",
+# The apt packages (Ubuntu's and Debian's names, comma-separated) of each program a spec's build: or run:
+# commands may start, which Gradescope's image may lack; None: there already (setup.sh needs Python, bash
+# and coreutils). A C compiler without libc6-dev has no <stdio.h>: apt brings it only as a recommendation,
+# which setup.sh does not install.
+PACKAGES = {"gcc": "build-essential", "cc": "build-essential", "g++": "build-essential",
+            "c++": "build-essential", "make": "build-essential", "clang": "clang,libc6-dev",
             "javac": "default-jdk-headless", "java": "default-jre-headless", "rustc": "rustc", "cargo": "cargo",
             "go": "golang-go", "node": "nodejs", "ruby": "ruby", "perl": "perl", "ghc": "ghc",
             "python3": None, "python": None, "bash": None, "sh": None, "env": None}

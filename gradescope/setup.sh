@@ -46,12 +46,15 @@ if ! PYTHON="$(first_python)"; then
 fi
 version="$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
 
-# The programs the spec's build: and run: commands start, each with the apt package that brings it
-# (make_zip.py fills NEEDS in, as "program:package"; empty for Python assignments).
+# The programs the spec's build: and run: commands start, each with the apt packages that bring it
+# (make_zip.py fills NEEDS in, as "program:package,package"; empty for Python assignments).
 NEEDS=()
 missing=()
 for need in "${NEEDS[@]}"; do
-    command -v "${need%%:*}" >/dev/null || missing+=("${need#*:}")
+    if ! command -v "${need%%:*}" >/dev/null; then
+        IFS=, read -r -a packages <<<"${need#*:}"
+        missing+=("${packages[@]}")
+    fi
 done
 if [ ${#missing[@]} -gt 0 ]; then
     apt_install "${missing[@]}"
