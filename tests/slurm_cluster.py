@@ -101,22 +101,40 @@ wait
 
 @contextlib.contextmanager
 def cluster(folder: Path, ready_within: float = 60):
-    """Yields the environment for the Slurm clients (``SLURM_CONF``); every daemon ends on leaving."""
+    """Yields the environment for the Slurm clients (``SLURM_CONF``, and ``SOCKGRADE_TEST_PIDNS``: the
+    daemons' PID namespace, as /proc/PID/ns/pid names it); every daemon ends on leaving."""
     conf = write_config(folder)
     env = {**os.environ, "SLURM_CONF": str(conf)}
     log = open(folder / "log" / "daemons.log", "wb")
     supervisor = subprocess.Popen(
         ["unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "bash", "-c", _supervisor(folder, conf)],
         env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    namespace = None
     try:
+        namespace = _namespace_of_child(supervisor)
         _wait_for_node(env, supervisor, folder, ready_within)
-        yield env
+        yield {**env, "SOCKGRADE_TEST_PIDNS": namespace}
     finally:
         # unshare's child is the namespace's init: killing it ends everything in the namespace.
         with contextlib.suppress(ProcessLookupError):
             os.killpg(supervisor.pid, signal.SIGKILL)
         supervisor.wait()
         log.close()
+        # The kernel kills the rest of the namespace after its init: wait until it has (bounded).
+        deadline = time.monotonic() + 30
+        while namespace and members(namespace) and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+
+def _namespace_of_child(unshare: subprocess.Popen, within: float = 10) -> str:
+    """The PID namespace of unshare's child (the namespace's init), once it is forked."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        children = Path(f"/proc/{unshare.pid}/task/{unshare.pid}/children").read_text().split()
+        if children:
+            return os.readlink(f"/proc/{children[0]}/ns/pid")
+        time.sleep(0.05)
+    raise RuntimeError(f"unshare forked no child within {within:.0f} s")
 
 
 def _wait_for_node(env: dict, supervisor: subprocess.Popen, folder: Path, within: float) -> None:
@@ -173,3 +191,14 @@ def wait_for_jobs(env: dict, jobs: list[str], folder: Path, within: float) -> di
         if time.monotonic() > deadline:
             raise RuntimeError(f"jobs still not done after {within:.0f} s: {states}\n{logs(folder)}")
         time.sleep(1)
+
+
+def members(namespace: str) -> list[int]:
+    """The processes of this machine in PID namespace ``namespace`` (as /proc/PID/ns/pid names it)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if os.readlink(entry / "ns" / "pid") == namespace:
+                    found.append(int(entry.name))
+    return found

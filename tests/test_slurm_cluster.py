@@ -50,6 +50,9 @@ def graded_on_slurm(tmp_path_factory):
             grading, merging = re.search(r"grading: job (\d+) .*merge: job (\d+)", submitted.stdout).groups()
             states = slurm_cluster.wait_for_jobs(env, [grading, merging], folder / "cluster", within=1200)
             times = {job: slurm_cluster.job_times(env, job) for job in (grading, merging)}
+            namespace = env["SOCKGRADE_TEST_PIDNS"]
+            running = slurm_cluster.members(namespace)
+        left = slurm_cluster.members(namespace)
         said, _ = whole.communicate(timeout=900)
         assert whole.returncode == 0, said
     finally:
@@ -59,6 +62,7 @@ def graded_on_slurm(tmp_path_factory):
     logs = "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}"
                      for p in sorted((folder / "results" / "logs").glob("*.log")))
     return {"states": states, "grading": grading, "merging": merging, "times": times, "logs": logs,
+            "daemons": (running, left),
             "results": folder / "results", "whole": folder / "whole"}
 
 
@@ -82,3 +86,8 @@ def test_the_merge_waited_for_every_shard(graded_on_slurm):
 def test_the_merged_outputs_are_the_whole_class_run_s(graded_on_slurm, name):
     merged = graded_on_slurm["results"] / "out" / name
     assert merged.read_bytes() == (graded_on_slurm["whole"] / name).read_bytes(), graded_on_slurm["logs"]
+
+
+def test_leaving_the_cluster_ends_every_process_of_its_namespace(graded_on_slurm):
+    running, left = graded_on_slurm["daemons"]
+    assert len(running) >= 4 and left == []          # bash (the namespace's init), munged, slurmctld, slurmd
