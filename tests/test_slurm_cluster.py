@@ -1,9 +1,7 @@
 """examples/slurm on a real single-node Slurm cluster (tests/slurm_cluster.py), submitted as a teacher
 would: `submit.sh CLASS 3`, an array of three shards, then the merge that waits for them (afterok).
 The merged CSV, JSON and JUnit must be the bytes one run over the whole class writes (both --stable)."""
-import os
 import re
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -12,11 +10,12 @@ import pytest
 
 import slurm_cluster
 from conftest import EXAMPLES, ROOT
+from test_shards import example_class_in_shards
 
 pytestmark = pytest.mark.skipif(bool(slurm_cluster.missing()), reason=slurm_cluster.missing() or "")
 
 SUBMIT = ROOT / "examples" / "slurm" / "submit.sh"
-COMPARED = ("results.json", "grades.csv", "junit.xml")
+COMPARED = {"results.json": "whole.json", "grades.csv": "whole.csv", "junit.xml": "whole.xml"}    # merged: whole run
 
 
 def teacher_env(base: dict, home: Path) -> dict:
@@ -26,44 +25,28 @@ def teacher_env(base: dict, home: Path) -> dict:
             "XDG_CACHE_HOME": str(home / ".cache"), "SOCKGRADE_STABLE": "1"}
 
 
-def grade_whole(out: Path) -> subprocess.Popen:
-    """One run over the whole class on this machine, at the same time as the cluster's."""
-    return subprocess.Popen([sys.executable, "-m", "grader", str(EXAMPLES), "--no-cache", "--cache-dir", str(out / "cache"),
-                             "--stable", "--json", str(out / "results.json"), "--csv", str(out / "grades.csv"),
-                             "--junit", str(out / "junit.xml")], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
-
-
 @pytest.fixture(scope="module")
 def graded_on_slurm(tmp_path_factory):
-    """The class graded on the cluster, and on this machine in one run at the same time."""
+    """The class graded on the cluster; the whole run on one machine is test_shards.py's (its whole.*)."""
     folder = tmp_path_factory.mktemp("slurm")
-    for sub in ("cluster", "home", "whole"):
+    for sub in ("cluster", "home"):
         (folder / sub).mkdir()
-    whole = grade_whole(folder / "whole")
-    try:
-        with slurm_cluster.cluster(folder / "cluster") as env:
-            env = teacher_env(env, folder / "home")
-            submitted = subprocess.run([str(SUBMIT), str(EXAMPLES), "3", "results"], cwd=folder, env=env,
-                                       capture_output=True, text=True, timeout=60)
-            assert submitted.returncode == 0, submitted.stdout + submitted.stderr
-            grading, merging = re.search(r"grading: job (\d+) .*merge: job (\d+)", submitted.stdout).groups()
-            states = slurm_cluster.wait_for_jobs(env, [grading, merging], folder / "cluster", within=1200)
-            times = {job: slurm_cluster.job_times(env, job) for job in (grading, merging)}
-            namespace = env["SOCKGRADE_TEST_PIDNS"]
-            running = slurm_cluster.members(namespace)
-        left = slurm_cluster.members(namespace)
-        said, _ = whole.communicate(timeout=900)
-        assert whole.returncode == 0, said
-    finally:
-        if whole.poll() is None:
-            os.killpg(whole.pid, signal.SIGKILL)
-            whole.wait()
+    with slurm_cluster.cluster(folder / "cluster") as env:
+        env = teacher_env(env, folder / "home")
+        submitted = subprocess.run([str(SUBMIT), str(EXAMPLES), "3", "results"], cwd=folder, env=env,
+                                   capture_output=True, text=True, timeout=60)
+        assert submitted.returncode == 0, submitted.stdout + submitted.stderr
+        grading, merging = re.search(r"grading: job (\d+) .*merge: job (\d+)", submitted.stdout).groups()
+        states = slurm_cluster.wait_for_jobs(env, [grading, merging], folder / "cluster", within=1200)
+        times = {job: slurm_cluster.job_times(env, job) for job in (grading, merging)}
+        namespace = env["SOCKGRADE_TEST_PIDNS"]
+        running = slurm_cluster.members(namespace)
+    left = slurm_cluster.members(namespace)
     logs = "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}"
                      for p in sorted((folder / "results" / "logs").glob("*.log")))
     return {"states": states, "grading": grading, "merging": merging, "times": times, "logs": logs,
-            "daemons": (running, left),
-            "results": folder / "results", "whole": folder / "whole"}
+            "daemons": (running, left), "results": folder / "results",
+            "whole": example_class_in_shards(tmp_path_factory)}
 
 
 def test_the_array_and_then_the_merge_ran_to_completion(graded_on_slurm):
@@ -85,7 +68,7 @@ def test_the_merge_waited_for_every_shard(graded_on_slurm):
 @pytest.mark.parametrize("name", COMPARED)
 def test_the_merged_outputs_are_the_whole_class_run_s(graded_on_slurm, name):
     merged = graded_on_slurm["results"] / "out" / name
-    assert merged.read_bytes() == (graded_on_slurm["whole"] / name).read_bytes(), graded_on_slurm["logs"]
+    assert merged.read_bytes() == (graded_on_slurm["whole"] / COMPARED[name]).read_bytes(), graded_on_slurm["logs"]
 
 
 def test_leaving_the_cluster_ends_every_process_of_its_namespace(graded_on_slurm):
