@@ -28,6 +28,15 @@ HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parent
 INCLUDED = ["pyproject.toml", "README.md", "grader", "specs", "reference"]
 ASSIGNMENT = "assignment"          # the folder of the zip that holds the specs named and their files
+# The apt packages (Ubuntu's and Debian's names, comma-separated) of each program a spec's build: or run:
+# commands may start, which Gradescope's image may lack; None: there already (setup.sh needs Python, bash
+# and coreutils). A C compiler without libc6-dev has no <stdio.h>: apt brings it only as a recommendation,
+# which setup.sh does not install.
+PACKAGES = {"gcc": "build-essential", "cc": "build-essential", "g++": "build-essential",
+            "c++": "build-essential", "make": "build-essential", "clang": "clang,libc6-dev",
+            "javac": "default-jdk-headless", "java": "default-jre-headless", "rustc": "rustc", "cargo": "cargo",
+            "go": "golang-go", "node": "nodejs", "ruby": "ruby", "perl": "perl", "ghc": "ghc",
+            "python3": None, "python": None, "bash": None, "sh": None, "env": None}
 
 
 class PackError(Exception):
@@ -112,9 +121,24 @@ def shipped_ids() -> set[str]:
     return {spec.id for spec in catalog.load_all(PROJECT / "specs")}
 
 
-def plan(names: list[str]) -> tuple[list[str], dict[str, Path]]:
-    """What run_autograder's SPECS lists, and zip name -> file of the specs named and their files."""
-    specs, files = [], {}
+def needs_of(spec) -> list[str]:
+    """setup.sh's NEEDS for a spec: "program:package" for each program its commands start."""
+    from grader.runner.toolchain import commands_of
+    needs = []
+    for program in commands_of(spec.roles.values()):
+        name = Path(program).name
+        if name not in PACKAGES:
+            raise PackError(f"{spec.id}: its commands start {program}, and setup.sh would not know which apt "
+                            f"package brings it on Gradescope (it knows {', '.join(sorted(PACKAGES))})")
+        if PACKAGES[name]:
+            needs.append(f"{name}:{PACKAGES[name]}")
+    return needs
+
+
+def plan(names: list[str]) -> tuple[list[str], dict[str, Path], list[str]]:
+    """What run_autograder's SPECS lists, zip name -> file of the specs named and their files, and
+    setup.sh's NEEDS."""
+    specs, files, needs = [], {}, []
     shipped = None
     for name in names:
         path = Path(name)
@@ -128,6 +152,7 @@ def plan(names: list[str]) -> tuple[list[str], dict[str, Path]]:
         if not path.is_file():
             raise PackError(f"{name}: no such spec file")
         spec_name, found = spec_files(path)
+        needs += needs_of(load_spec_of(path))
         for zip_name, source in found.items():
             if zip_name in files and not _same_bytes(files[zip_name], source):
                 raise PackError(f"{name} and an earlier spec both need {zip_name!r} in the zip, with different "
@@ -135,30 +160,37 @@ def plan(names: list[str]) -> tuple[list[str], dict[str, Path]]:
                                 "give the files different names")
             files[zip_name] = source
         specs.append(spec_name)
-    return specs, files
+    return specs, files, list(dict.fromkeys(needs))
+
+
+def load_spec_of(path: Path):
+    from grader.specfile import load_spec
+    return load_spec(path)
 
 
 def _same_bytes(a: Path, b: Path) -> bool:
     return a.read_bytes() == b.read_bytes()
 
 
-def with_specs(script: str, specs: list[str]) -> str:
-    """run_autograder with its ``SPECS=()`` line naming ``specs``."""
-    line = "SPECS=(" + " ".join(shlex.quote(s) for s in specs) + ")"
-    text, count = re.subn(r"^SPECS=\(.*\)$", lambda _: line, script, count=1, flags=re.M)
+def with_list(script: str, name: str, values: list[str], file: str = "run_autograder") -> str:
+    """``script`` with its ``NAME=()`` line listing ``values``."""
+    line = f"{name}=(" + " ".join(shlex.quote(v) for v in values) + ")"
+    text, count = re.subn(rf"^{name}=\(.*\)$", lambda _: line, script, count=1, flags=re.M)
     if count != 1:
-        raise PackError(f"{HERE / 'run_autograder'} has no `SPECS=(...)` line to fill in")
+        raise PackError(f"{HERE / file} has no `{name}=(...)` line to fill in")
     return text
 
 
 def build(out: Path, names: list[str] = ()) -> list[str]:
     """Write the zip (only once every spec named is known good); returns the names it holds.
     With specs named, grader must be importable (``_import_grader``)."""
-    specs, assignment = plan(names)
+    specs, assignment, needs = plan(names)
     scripts = {"setup.sh": (HERE / "setup.sh").read_text(encoding="utf-8"),
                "run_autograder": (HERE / "run_autograder").read_text(encoding="utf-8")}
     if specs:
-        scripts["run_autograder"] = with_specs(scripts["run_autograder"], specs)
+        scripts["run_autograder"] = with_list(scripts["run_autograder"], "SPECS", specs)
+    if needs:
+        scripts["setup.sh"] = with_list(scripts["setup.sh"], "NEEDS", needs, "setup.sh")
     out = Path(out)
     partial = out.with_name(out.name + ".partial")
     try:

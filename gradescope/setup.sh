@@ -45,6 +45,26 @@ if ! PYTHON="$(first_python)"; then
     }
 fi
 version="$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+
+# The programs the spec's build: and run: commands start, each with the apt packages that bring it
+# (make_zip.py fills NEEDS in, as "program:package,package"; empty for Python assignments).
+NEEDS=()
+missing=()
+for need in "${NEEDS[@]}"; do
+    if ! command -v "${need%%:*}" >/dev/null; then
+        IFS=, read -r -a packages <<<"${need#*:}"
+        missing+=("${packages[@]}")
+    fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    apt_install "${missing[@]}"
+    for need in "${NEEDS[@]}"; do
+        command -v "${need%%:*}" >/dev/null || {
+            echo "setup.sh: the spec's commands start ${need%%:*}, and apt-get's ${need#*:} did not bring it" >&2
+            exit 1
+        }
+    done
+fi
 echo "setup.sh: Python $version ($PYTHON), venv $VENV"
 
 # Debian and Ubuntu ship venv's pip apart from Python, as pythonX.Y-venv.

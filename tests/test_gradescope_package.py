@@ -205,12 +205,13 @@ def machine(folder: Path, pythons: dict[str, str | None]) -> Path:
     return folder
 
 
-def run_setup(tmp_path: Path, path: Path) -> tuple[subprocess.CompletedProcess, list[str]]:
+def run_setup(tmp_path: Path, path: Path, setup: Path = ROOT / "gradescope" / "setup.sh"
+              ) -> tuple[subprocess.CompletedProcess, list[str]]:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("", encoding="utf-8")
     env = {"PATH": str(path), "SOCKGRADE_AUTOGRADER_DIR": str(tmp_path / "autograder"),
            "SOCKGRADE_VENV": str(blocker / "venv")}        # no venv can be made there
-    proc = subprocess.run(["/bin/bash", str(ROOT / "gradescope" / "setup.sh")], env=env, capture_output=True,
+    proc = subprocess.run(["/bin/bash", str(setup)], env=env, capture_output=True,
                           text=True, timeout=120, cwd=tmp_path)
     log = path / "apt.log"
     return proc, log.read_text(encoding="utf-8").splitlines() if log.exists() else []
@@ -240,3 +241,29 @@ def test_setup_sh_without_any_python_asks_apt_for_python3_then_python3_11(tmp_pa
     proc, apt = run_setup(tmp_path, machine(tmp_path / "bin", {}))
     assert apt == ["update -q", INSTALL + "python3 python3-venv", INSTALL + "python3.11 python3.11-venv"]
     assert proc.returncode == 1 and "no Python 3.11 or later here, even after apt-get" in proc.stderr
+
+
+def test_the_package_of_a_c_spec_has_setup_sh_install_gcc_where_it_is_missing(tmp_path):
+    """examples/c-echo: the roles build with gcc. On an image without it (PATH: python and a recording
+    apt-get only), setup.sh asks apt for it (build-essential) before anything else, and says so when apt
+    did not bring it. .ci/fresh-debian runs the same zip on a real minimal Debian."""
+    spec = ROOT / "examples" / "c-echo" / "c-echo.yaml"
+    made = make_zip(tmp_path / "autograder.zip", spec, cwd=tmp_path)
+    assert made.returncode == 0, made.stdout + made.stderr
+    root = unpack(tmp_path / "autograder.zip", tmp_path / "autograder")
+    setup = (root / "source" / "setup.sh").read_text(encoding="utf-8")
+    assert "\nNEEDS=(gcc:build-essential)\n" in setup         # gcc alone would come without libc's headers
+    proc, apt = run_setup(tmp_path, machine(tmp_path / "bin", {"python3": interpreter("3.11")}),
+                          root / "source" / "setup.sh")
+    assert apt == ["update -q", INSTALL + "build-essential"]
+    assert proc.returncode == 1 and "start gcc, and apt-get's build-essential did not bring it" in proc.stderr
+
+
+def test_make_zip_refuses_a_spec_whose_commands_start_a_program_setup_sh_cannot_install(tmp_path):
+    spec = tmp_path / "c-echo.yaml"
+    text = (ROOT / "examples" / "c-echo" / "c-echo.yaml").read_text(encoding="utf-8")
+    spec.write_text(text.replace("build: [gcc,", "build: [tcc,", 1), encoding="utf-8")
+    shutil.copytree(ROOT / "examples" / "c-echo" / "c-echo-reference", tmp_path / "c-echo-reference")
+    made = make_zip(tmp_path / "autograder.zip", spec, cwd=tmp_path)
+    assert made.returncode == 2 and "its commands start tcc" in made.stderr
+    assert not (tmp_path / "autograder.zip").exists()

@@ -342,3 +342,4 @@ def test_the_control_groups_a_killed_grader_left_are_swept_by_the_next(tmp_path)
     finally:
         mine.close()
     assert not Path(mine.memory).exists()
+

@@ -54,22 +54,28 @@ def shards(klass: Path, n: int, out: Path, *more) -> list[list]:
     return [[klass, "--shard", f"{k}/{n}", "--json", out / f"shard-{k}.json", *more] for k in range(1, n + 1)]
 
 
-@pytest.fixture(scope="module")
-def example_class(tmp_path_factory):
+def example_class_in_shards(tmp_path_factory) -> Path:
     """The example class (11 students) graded whole, and in 3 shards, all at once: each run grades afresh.
-    Once for the test session: pytest-xdist's workers share the folder (the first one grades, under a lock)."""
+    Once for the test session: pytest-xdist's workers share the folder (the first one grades, under a lock).
+    The whole run writes whole.json, whole.csv and whole.xml (JUnit), all --stable."""
     session = tmp_path_factory.getbasetemp()
     out = (session.parent if os.environ.get("PYTEST_XDIST_WORKER") else session) / "example-class-in-shards"
     out.mkdir(exist_ok=True)
     with open(out / "lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (out / "graded").exists():
-            whole = [EXAMPLES, "--no-cache", "--cache-dir", out / "cache-whole", "--stable", "--json", out / "whole.json"]
+            whole = [EXAMPLES, "--no-cache", "--cache-dir", out / "cache-whole", "--stable", "--json", out / "whole.json",
+                     "--csv", out / "whole.csv", "--junit", out / "whole.xml"]
             for proc in at_once(whole, *shards(EXAMPLES, 3, out, "--no-cache", "--cache-dir", out / "cache-shards",
                                                "--stable")):
                 assert proc.returncode == 0, said(proc)
             (out / "graded").touch()
     return out
+
+
+@pytest.fixture(scope="module")
+def example_class(tmp_path_factory):
+    return example_class_in_shards(tmp_path_factory)
 
 
 def quick_class(folder: Path, names: list[str]) -> Path:

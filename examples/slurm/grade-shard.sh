@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One shard of a class: array task K of --array=1-N grades shard K/N. Submitted by submit.sh, which sets
-# SOCKGRADE_CLASS, SOCKGRADE_SHARDS (N) and SOCKGRADE_RESULTS. SOCKGRADE_DRY_RUN=1 prints the grade
-# command instead of running it (what tests/test_deploy_examples.py checks).
+# SOCKGRADE_CLASS, SOCKGRADE_SHARDS (N), SOCKGRADE_RESULTS and SOCKGRADE_STABLE. SOCKGRADE_DRY_RUN=1
+# prints the grade command instead of running it (what tests/test_deploy_examples.py checks).
 #SBATCH --job-name=sockgrade-shard
 #SBATCH --cpus-per-task=4
 #SBATCH --mem=4G
@@ -28,7 +28,7 @@ main() {
     out="$results/shards/shard-${shard%/*}.json"
     # The default cache (~/.cache/sockgrade) is shared by the nodes when the home folder is:
     # grading the class again regrades only the students whose files changed.
-    local command=(grade "$class" --shard "$shard" --isolation strict --json "$out")
+    local command=(grade "$class" --shard "$shard" --isolation strict --json "$out" ${SOCKGRADE_STABLE:+--stable})
     if [[ -n ${SOCKGRADE_DRY_RUN:-} ]]; then
         echo "${command[*]}"
         return 0

@@ -8,6 +8,8 @@
 # CLASS: the class's folder or zip; SHARDS: how many array tasks (default 4); RESULTS: where the shards'
 # files (RESULTS/shards/) and the merged outputs (RESULTS/out/) go (default sockgrade-results).
 # The number of shards is given once: it sets both the array (--array=1-SHARDS) and each task's N.
+# SOCKGRADE_STABLE=1 in the environment grades and merges with --stable (files that compare byte for
+# byte with another run's, as tests/test_slurm_cluster.py compares them with one run on one machine).
 set -euo pipefail
 if [[ $# -lt 1 || $# -gt 3 ]]; then
     echo "usage: $0 CLASS [SHARDS] [RESULTS]" >&2

@@ -1,9 +1,10 @@
 """``--junit FILE``: JUnit XML, one testsuite per (student, assignment), a testcase per test.
 
 Valid against the strictest schemas CI tools check it with: the Apache Ant
-schema Jenkins publishes as junit-4.xsd (windyroad's JUnit.xsd) and the
+schema Jenkins publishes as junit-4.xsd (windyroad's JUnit.xsd), the
 junit-10.xsd pytest validates its own reports with (copies and their sources in
-``tests/data/junit/``). What that asks of the file:
+``tests/data/junit/``), and the older Jenkins junit-4.xsd of dtkit, whose
+``<skipped>`` takes no attributes. What that asks of the file:
 
 - ``<testsuites>`` carries no attributes; each ``<testsuite>`` carries name,
   tests, failures, errors, skipped, time, timestamp, hostname, id and package,
@@ -14,8 +15,9 @@ junit-10.xsd pytest validates its own reports with (copies and their sources in
   kept (the startup test's first lines) is in the suite's ``<system-out>``;
 - times with at most three decimals.
 
-A bonus test not earned is ``<skipped>`` with a message, not a failure: a
-student with every point of the assignment is a green build. A test the grader
+A bonus test not earned is ``<skipped>``, not a failure: a student with every
+point of the assignment is a green build. Its reason is the element's text (no
+``message`` attribute, which dtkit's schema refuses), the conversation after it. A test the grader
 failed (not the student) is a failure of type "grading failed"; ``<error>`` is
 left out, since copies of junit-10.xsd spell that element two ways.
 
@@ -86,7 +88,7 @@ def build(results, timestamp: dt.datetime | None = None, book=None) -> ET.Elemen
                 _add(case, "failure", "grading failed", test.reason or "grading failed", test.output_text())
                 failures += 1
             elif not test.passed and test.bonus:
-                _add(case, "skipped", None, f"bonus not earned: {test.reason or 'failed'}", test.output_text())
+                _add_skipped(case, f"bonus not earned: {test.reason or 'failed'}", test.output_text())
                 skipped += 1
             elif not test.passed:
                 _add(case, "failure", "failed", test.reason or "failed", test.output_text())
@@ -116,9 +118,14 @@ def build(results, timestamp: dt.datetime | None = None, book=None) -> ET.Elemen
     return root
 
 
-def _add(case: ET.Element, tag: str, kind: str | None, message: str, text: str) -> None:
-    element = ET.SubElement(case, tag, {"message": _text(message), **({"type": kind} if kind else {})})
+def _add(case: ET.Element, tag: str, kind: str, message: str, text: str) -> None:
+    element = ET.SubElement(case, tag, {"message": _text(message), "type": kind})
     element.text = _text(text, lines=True) if text else None
+
+
+def _add_skipped(case: ET.Element, reason: str, text: str) -> None:
+    # The reason as text, not as a message attribute: dtkit's junit-4.xsd gives <skipped> none.
+    ET.SubElement(case, "skipped").text = _text(f"{reason}\n\n{text}" if text else reason, lines=True)
 
 
 def _properties(result, cut: tuple[list[str], float] | None = None) -> list[tuple[str, object]]:
