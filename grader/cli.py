@@ -56,7 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     prog = "grade" if command == "grade" else f"grade {command}"
     try:
         args = build_parser(command).parse_args(argv)
-        return command_module(command).run(args, console_for(args))
+        code = command_module(command).run(args, console_for(args))
+        sys.stdout.flush()      # a reader that left early is found here, not when Python exits (status 120)
+        return code
     except SpecError as exc:
         print_error(prog, str(exc), kind="spec error")
         return USAGE_ERROR

@@ -196,10 +196,14 @@ def test_an_output_that_cannot_be_written_is_one_line(tmp_path):
     assert json.loads((tmp_path / "ok.json").read_text(encoding="utf-8"))[0]["student"] == "alice"
 
 
+@pytest.mark.parametrize("bare", [False, True], ids=["environment", "bare-environment"])
 @pytest.mark.parametrize("args", [["list"], ["list", "--names"], ["help"]])
-def test_a_reader_that_leaves_early_gets_no_traceback(args):
+def test_a_reader_that_leaves_early_gets_no_traceback(args, bare):
+    """Also in a bare environment (a minimal Debian's, no TERM, no HOME), where what was left in
+    stdout's buffer once failed only as Python exited (status 120)."""
+    env = {"PATH": os.environ["PATH"], "LANG": "C"} if bare else None
     child = subprocess.Popen([sys.executable, "-m", "grader", *args], cwd=ROOT, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE)
+                             stderr=subprocess.PIPE, env=env)
     child.stdout.close()                            # as `grade list | head -0` does
     err = child.stderr.read().decode()
     assert child.wait(60) == 1, err
