@@ -125,7 +125,7 @@ def needs_of(spec) -> list[str]:
     """setup.sh's NEEDS for a spec: "program:package" for each program its commands start."""
     from grader.runner.toolchain import commands_of
     needs = []
-    for program in commands_of(spec.roles.values()):
+    for program in commands_of(f for r in spec.roles.values() for f in r.forms):
         name = Path(program).name
         if name not in PACKAGES:
             raise PackError(f"{spec.id}: its commands start {program}, and setup.sh would not know which apt "

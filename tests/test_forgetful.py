@@ -134,10 +134,12 @@ def test_grade_check_catches_the_forgetful_references_on_every_generated_convers
     for test in report.spec.tests:
         caught = report.caught_by(test.name)
         assert {label: caught[label] for label in FORGETFUL_SABOTEURS} == dict.fromkeys(FORGETFUL_SABOTEURS, True)
-    # a forgetful copy loses on a reply, not because it broke
+    # a forgetful copy loses on a reply, not because it broke (a copy started afresh on a loaded machine
+    # may be late with its welcome: a reply missed, never a crash or an exit)
     for run in report.runs:
         if run.saboteur.forgets:
-            assert {t.name: t.reason for t in run.result.tests if t.cause.kind is not Cause.WRONG_REPLY} == {}
+            assert {t.name: t.reason for t in run.result.tests
+                    if t.cause.kind not in (Cause.WRONG_REPLY, Cause.NO_REPLY)} == {}
 
 
 ECHO_SPEC = """\

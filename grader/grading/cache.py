@@ -126,7 +126,7 @@ class ResultCache:
         tests = "\0".join(t.name + (f"@seed={t.params.seed}" if t.params.seed is not None else "")
                            for t in spec.tests)
         parts = [grader_digest(), self._specs[source], spec.id, tests, isolation, folder_digest(submission),
-                 toolchain_digest(toolchain.commands_of(spec.roles.values()))]
+                 toolchain_digest(toolchain.commands_of(f for r in spec.roles.values() for f in r.forms))]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
     def get(self, key: str, student: str) -> AssignmentResult | None:

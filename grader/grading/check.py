@@ -131,7 +131,7 @@ def _roles_played(spec: Spec, saboteur: Saboteur) -> list[str]:
 def _can_play(role, saboteur: Saboteur) -> bool:
     """A forgetful saboteur runs the role's reference itself: a Python one, run as it is."""
     return not saboteur.forgets or (role.reference is not None and role.reference.suffix == ".py"
-                                    and not role.run)
+                                    and not role.reference_of().run)
 
 
 # -- the check ---------------------------------------------------------------

@@ -37,11 +37,11 @@ MAX_WALK = 20000        # entries of an installation looked at for links leading
 LDD_SECONDS = 10
 
 
-def commands_of(roles) -> tuple[str, ...]:
-    """The programs the roles' commands start by name or absolute path (not ``./server``, not ``${file}``)."""
+def commands_of(forms) -> tuple[str, ...]:
+    """The programs the forms' commands start by name or absolute path (not ``./server``, not ``${file}``)."""
     found = []
-    for role in roles:
-        for command in (role.build, role.run):
+    for form in forms:
+        for command in (form.build, form.run):
             if command and "${" not in command[0] and ("/" not in command[0] or command[0].startswith("/")):
                 found.append(command[0])
     return tuple(dict.fromkeys(found))
