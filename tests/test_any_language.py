@@ -171,7 +171,6 @@ def test_at_level_none_a_build_that_includes_the_reference_reads_nothing(course)
     if why := why_not("none"):
         pytest.skip(why)
     course.aim(probe_at_build=True)
-    # With --regrade, a student with no record yet is graded on the whole assignment (docs/grading.md).
     results = course.grade("none", students=["hostile"], tests=["server listens on TCP 9999"])
     (test,) = [t for t in results["hostile"].tests if t.name == "server listens on TCP 9999"]
     assert not test.passed and test.status is not Status.GRADING_FAILED

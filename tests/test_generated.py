@@ -62,7 +62,7 @@ def test_server_that_breaks_on_a_long_name_is_caught_and_shrunk(tmp_path, specs)
 
 
 # a conversation's times are right-aligned: " 9.9s" and "10.1s" are one width; the padding goes with the time
-TIMING = re.compile(r'"(duration|execution_time|t)": [0-9.]+| *\d+\.\d+s|127\.0\.0\.1:\d+')
+TIMING = re.compile(r'"(duration|execution_time|t|longest_wait_s)": [0-9.]+| *\d+\.\d+s|127\.0\.0\.1:\d+')
 
 
 def normalised(result) -> str:

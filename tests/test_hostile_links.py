@@ -362,9 +362,10 @@ def test_similar_reads_no_file_through_a_link(targets, tmp_path):
     """mallory's server is a link to a file outside the class (another student's, with a secret): it is
     neither read nor compared."""
     klass = tmp_path / "class"
-    for name in ("alice", "bob"):
+    for name in ("alice", "bob"):      # one copy, changed from the handout (kept unchanged, it pairs with no one)
         (klass / name).mkdir(parents=True)
-        shutil.copy(REFERENCE / "udp_echo_server.py", klass / name / "serverudp.py")
+        (klass / name / "serverudp.py").write_text((REFERENCE / "udp_echo_server.py").read_text()
+                                                   + "\n\ndef shout(text):\n    return text.upper() + '!!!'\n")
     (klass / "mallory").mkdir()
     stolen = targets.private / "serverudp.py"
     stolen.write_text((REFERENCE / "udp_echo_server.py").read_text() + f"# {targets.secret}\n")

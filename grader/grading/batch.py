@@ -115,8 +115,8 @@ def grade_class(path: Path, specs: list[Spec], engine, *, all_specs: bool = Fals
     ``only``: grade only the students of these names (ValueError for a name not in the class).
     ``whole``: the whole specs those of ``specs`` were cut from (``--test``): their tests are read
     from a student's cached record of the whole spec; with ``regrade``, the fresh tests are merged
-    into it and the run's result is that whole record; a student without one is graded on the whole
-    spec.
+    into it and the run's result is that whole record; a student without one is graded on the tests
+    asked for only.
     """
     progress = progress or Progress()
     scratch = Path(scratch_folders.make("class"))
@@ -206,8 +206,8 @@ class _Batch:
     def _lookup_cut(self, want: _Wanted, student, whole: Spec) -> AssignmentResult | _Wanted:
         """Some tests of ``whole``: read from the student's record of the whole assignment when there is
         one (an entry of these tests alone, only when there is none: an earlier regrade corrected the
-        record, never such entries); regraded, the fresh tests go into that record, and a student with
-        none is graded on the whole assignment."""
+        record, never such entries); regraded, the fresh tests go into that record; a student with none
+        is graded on these tests only."""
         want.whole_key = _key(self.cache, student, whole, self.engine.isolation)
         record = self.cache.get(want.whole_key, student.name) if want.whole_key else None
         if not self.regrade:
@@ -215,8 +215,8 @@ class _Batch:
                 self.cache.get(want.key, student.name) if want.key else None
             self.run.cached += found is not None
             return found if found is not None else want
-        if record is None:
-            return _Wanted(student.name, whole, want.misnamed, key=want.whole_key)
+        if record is None:          # only the tests asked for: `--test` is how one check is run again
+            return want
         want.record = record
         return want
 
